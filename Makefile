@@ -1,0 +1,101 @@
+# sealtap build. The pipeline is visible:
+#   bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> agent objects -> build/sealtap-agent
+# Quiet unless V=1.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD      ?= build
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+PYTHON     ?= /usr/bin/python3
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN       := -Wall -Wextra -Werror
+CFLAGS     ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
+LDLIBS_AGENT := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
+              -I$(BUILD) -Ibpf
+
+# Debian packages the build, the tests and the benchmarks need.
+DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
+             pkg-config make python3 curl openssl nginx-light nodejs util-linux iproute2
+
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
+BPF_PROGS  := sslsniff bench_empty
+SKELS      := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps run test unit e2e bench clean
+
+all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty
+
+$(BUILD) $(BUILD)/agent $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,BTF,$@)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "no kernel BTF at /sys/kernel/btf/vmlinux: sealtap needs CONFIG_DEBUG_INFO_BTF" >&2; exit 2; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/agent/%.o: agent/%.c agent/*.h bpf/sslsniff.h $(SKELS) | $(BUILD)/agent
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/sealtap-agent: $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_AGENT)
+
+# Unit tests: one binary per module, linking the module under test only.
+$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c agent/*.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< agent/$*.c -o $@ -lcmocka $(TEST_LDLIBS_$*)
+TEST_LDLIBS_elfsym := -lelf
+
+# Benchmark helpers.
+$(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lssl -lcrypto
+$(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agent/elfsym.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
+
+# Installs what is missing, and nothing when all is present.
+deps:
+	$(Q)missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install packages" >&2; exit 2; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: deps all
+	./$(BUILD)/sealtap-agent --all
+
+test: deps all
+	$(Q)$(PYTHON) tests/run.py --build $(BUILD)
+
+bench: deps all
+	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "attach.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "elfsym.h"
+#include "procfs.h"
+#include "selector.h"
+#include "sslsniff.skel.h"
+
+#define MAX_LIBS 1024          /* distinct executable files examined */
+#define MAX_WATCHED 4096       /* processes probed at once */
+#define MAX_LIBS_PER_PROC 8    /* SSL libraries one process can map */
+#define FAST_SCAN_NS 20000000ull   /* rescan a new process every 20 ms ... */
+#define FAST_SCANS 50              /* ... for its first second */
+#define SLOW_SCAN_NS 1000000000ull /* then each second */
+#define WALK_NS 2000000000ull      /* full /proc walk */
+
+enum sym_idx {
+	SYM_WRITE,
+	SYM_WRITE_EX,
+	SYM_WRITE_EX2,
+	SYM_READ,
+	SYM_READ_EX,
+	SYM_SET_FD,
+	SYM_SET_RFD,
+	SYM_SET_WFD,
+	SYM_FREE,
+	SYM__COUNT,
+};
+
+static const char *const sym_names[SYM__COUNT] = {
+	[SYM_WRITE] = "SSL_write",   [SYM_WRITE_EX] = "SSL_write_ex", [SYM_WRITE_EX2] = "SSL_write_ex2",
+	[SYM_READ] = "SSL_read",     [SYM_READ_EX] = "SSL_read_ex",   [SYM_SET_FD] = "SSL_set_fd",
+	[SYM_SET_RFD] = "SSL_set_rfd", [SYM_SET_WFD] = "SSL_set_wfd", [SYM_FREE] = "SSL_free",
+};
+
+/* Data functions get an entry probe and the shared return probe. */
+static bool sym_is_data(int i)
+{
+	return i <= SYM_READ_EX;
+}
+
+/* Upper bound of links for one library: an entry per symbol, a return per
+ * data symbol. */
+#define LINKS_PER_LIB (SYM__COUNT + SYM_READ_EX + 1)
+
+struct lib {
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	bool has_ssl;
+	int fd; /* kept open when has_ssl: probes attach through /proc/self/fd/N */
+	uint64_t off[SYM__COUNT];
+	struct bpf_link *global_links[LINKS_PER_LIB]; /* --all mode */
+	int nglobal;
+};
+
+struct watched {
+	pid_t pid; /* 0: free slot */
+	int nlibs;
+	int fast_scans_left;
+	uint64_t next_scan_ns;
+	uint16_t libs[MAX_LIBS_PER_PROC];
+	struct bpf_link *links[MAX_LIBS_PER_PROC][LINKS_PER_LIB];
+	int nlinks[MAX_LIBS_PER_PROC];
+	bool announced;
+};
+
+struct attach {
+	struct sslsniff_bpf *skel;
+	const struct selector *sel;
+	struct lib libs[MAX_LIBS];
+	int nlibs;
+	struct watched *watched; /* MAX_WATCHED slots */
+	uint64_t next_walk_ns;
+	uint64_t epoch; /* walk generation, to reap vanished processes */
+	struct attach_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct bpf_program *entry_prog(struct sslsniff_bpf *skel, int sym)
+{
+	switch (sym) {
+	case SYM_WRITE: return skel->progs.ssl_write_enter;
+	case SYM_WRITE_EX: return skel->progs.ssl_write_ex_enter;
+	case SYM_WRITE_EX2: return skel->progs.ssl_write_ex2_enter;
+	case SYM_READ: return skel->progs.ssl_read_enter;
+	case SYM_READ_EX: return skel->progs.ssl_read_ex_enter;
+	case SYM_SET_FD:
+	case SYM_SET_RFD:
+	case SYM_SET_WFD: return skel->progs.ssl_set_fd_enter;
+	case SYM_FREE: return skel->progs.ssl_free_enter;
+	}
+	return NULL;
+}
+
+static struct bpf_link *attach_one(struct attach *a, struct lib *lib, struct bpf_program *prog,
+				   pid_t pid, uint64_t off, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	char path[64];
+	struct bpf_link *l;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", lib->fd);
+	l = bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)off, &opts);
+	if (!l) {
+		a->st.attach_errors++;
+		return NULL;
+	}
+	a->st.probes_attached++;
+	return l;
+}
+
+/* Attaches every probe of lib for pid (-1: every process). Returns the
+ * number of links made. Partial failure leaves what attached in place: a
+ * missing SSL_free probe only costs connection-close records. */
+static int attach_lib(struct attach *a, struct lib *lib, pid_t pid, struct bpf_link **links)
+{
+	int n = 0;
+
+	for (int i = 0; i < SYM__COUNT; i++) {
+		struct bpf_link *l;
+
+		if (!lib->off[i])
+			continue;
+		l = attach_one(a, lib, entry_prog(a->skel, i), pid, lib->off[i], false);
+		if (l)
+			links[n++] = l;
+		if (sym_is_data(i)) {
+			l = attach_one(a, lib, a->skel->progs.ssl_data_return, pid, lib->off[i], true);
+			if (l)
+				links[n++] = l;
+		}
+	}
+	return n;
+}
+
+static void destroy_links(struct attach *a, struct bpf_link **links, int n)
+{
+	for (int i = 0; i < n; i++) {
+		bpf_link__destroy(links[i]);
+		a->st.probes_attached--;
+	}
+}
+
+static struct lib *lib_find(struct attach *a, const struct maps_entry *e)
+{
+	for (int i = 0; i < a->nlibs; i++) {
+		struct lib *l = &a->libs[i];
+
+		if (l->ino == e->ino && l->dev_major == e->dev_major && l->dev_minor == e->dev_minor)
+			return l;
+	}
+	return NULL;
+}
+
+/* Opens a mapped file as the process sees it: through its root for mount
+ * namespaces, through map_files when the path no longer names that file. */
+static int open_mapped(pid_t pid, const struct maps_entry *e)
+{
+	char path[PROCFS_PATH_MAX + 64];
+
+	if (e->deleted)
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)e->start, (unsigned long long)e->end);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, e->path);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_entry *e)
+{
+	struct lib *lib = lib_find(a, e);
+	int fd, found;
+
+	if (lib)
+		return lib;
+	if (a->nlibs >= MAX_LIBS) {
+		a->st.libs_table_full++;
+		return NULL;
+	}
+	fd = open_mapped(pid, e);
+	if (fd < 0)
+		return NULL; /* raced with exit or unmap: the next scan retries */
+	lib = &a->libs[a->nlibs++];
+	memset(lib, 0, sizeof(*lib));
+	lib->dev_major = e->dev_major;
+	lib->dev_minor = e->dev_minor;
+	lib->ino = e->ino;
+	lib->fd = -1;
+	found = elfsym_find(fd, sym_names, SYM__COUNT, lib->off);
+	lib->has_ssl = found > 0 && (lib->off[SYM_WRITE] || lib->off[SYM_WRITE_EX]) &&
+		       (lib->off[SYM_READ] || lib->off[SYM_READ_EX]);
+	if (!lib->has_ssl) {
+		close(fd);
+		return lib;
+	}
+	lib->fd = fd;
+	a->st.libs_ssl++;
+	fprintf(stderr, "sealtap: OpenSSL found in %s (pid %d, dev %x:%x inode %llu)\n", e->path,
+		pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
+	if (a->sel->all) {
+		lib->nglobal = attach_lib(a, lib, -1, lib->global_links);
+		fprintf(stderr, "sealtap: attached %d probes to %s for all processes\n",
+			lib->nglobal, e->path);
+	}
+	return lib;
+}
+
+static struct watched *watched_find(const struct attach *a, pid_t pid)
+{
+	for (int i = 0; i < MAX_WATCHED; i++)
+		if (a->watched[i].pid == pid)
+			return &a->watched[i];
+	return NULL;
+}
+
+static void watched_attach_lib(struct attach *a, struct watched *w, struct lib *lib)
+{
+	uint16_t idx = (uint16_t)(lib - a->libs);
+	int slot;
+
+	for (int i = 0; i < w->nlibs; i++)
+		if (w->libs[i] == idx)
+			return;
+	if (w->nlibs >= MAX_LIBS_PER_PROC) {
+		a->st.attach_errors++;
+		return;
+	}
+	slot = w->nlibs++;
+	w->libs[slot] = idx;
+	w->nlinks[slot] = attach_lib(a, lib, w->pid, w->links[slot]);
+}
+
+/* Reads the process's maps, examines each executable file once, attaches to
+ * the SSL ones. Returns how many SSL libraries the process maps, or -ENOENT
+ * when the process is gone. */
+static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
+{
+	char path[64], line[PROCFS_PATH_MAX + 128];
+	FILE *f;
+	int nssl = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		struct maps_entry e;
+		struct lib *lib;
+
+		if (procfs_parse_maps_line(line, &e) || !e.exec || e.path[0] != '/')
+			continue;
+		lib = lib_examine(a, pid, &e);
+		if (!lib || !lib->has_ssl)
+			continue;
+		nssl++;
+		if (w)
+			watched_attach_lib(a, w, lib);
+	}
+	fclose(f);
+	return nssl;
+}
+
+static void watched_release(struct attach *a, struct watched *w)
+{
+	for (int i = 0; i < w->nlibs; i++)
+		destroy_links(a, w->links[i], w->nlinks[i]);
+	memset(w, 0, sizeof(*w));
+	a->st.procs_watched--;
+}
+
+static struct watched *watched_add(struct attach *a, pid_t pid)
+{
+	struct watched *w = watched_find(a, 0);
+
+	if (!w) {
+		a->st.procs_table_full++;
+		return NULL;
+	}
+	memset(w, 0, sizeof(*w));
+	w->pid = pid;
+	w->fast_scans_left = FAST_SCANS;
+	w->next_scan_ns = now_ns();
+	a->st.procs_watched++;
+	return w;
+}
+
+/* Says once that a process is covered: tests and operators wait on it. In
+ * --all mode the probes are global, so a process is covered once it maps an
+ * SSL library; otherwise once its own probes are in place. */
+static void announce(struct attach *a, struct watched *w, int nssl)
+{
+	int n = 0;
+
+	for (int i = 0; i < w->nlibs; i++)
+		n += w->nlinks[i];
+	if (w->announced || (a->sel->all ? nssl <= 0 : n == 0))
+		return;
+	w->announced = true;
+	if (a->sel->all)
+		fprintf(stderr, "sealtap: attached pid %d (global probes)\n", w->pid);
+	else
+		fprintf(stderr, "sealtap: attached pid %d (%d probes)\n", w->pid, n);
+}
+
+/* In --all mode processes are tracked for scanning only; probes are global. */
+static void consider(struct attach *a, pid_t pid, bool fresh)
+{
+	struct proc_info info;
+	struct watched *w = watched_find(a, pid);
+
+	if (w && !fresh)
+		return;
+	if (procfs_read_info(pid, &info) || !selector_match(a->sel, &info)) {
+		if (w && fresh) /* exec'd into something unselected */
+			watched_release(a, w);
+		return;
+	}
+	if (pid == getpid())
+		return;
+	if (w)
+		w->fast_scans_left = FAST_SCANS; /* exec replaced its mappings */
+	else
+		w = watched_add(a, pid);
+	if (!w) {
+		scan_maps(a, pid, NULL); /* still learn its libraries */
+		return;
+	}
+	if (!a->sel->all && fresh) {
+		/* Probes for libraries we already know, before the loader maps
+		 * them: the kernel installs them when the mapping appears, so the
+		 * first SSL call of a short-lived process is not missed. */
+		for (int i = 0; i < a->nlibs; i++)
+			if (a->libs[i].has_ssl)
+				watched_attach_lib(a, w, &a->libs[i]);
+	}
+	announce(a, w, scan_maps(a, pid, a->sel->all ? NULL : w));
+}
+
+struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel)
+{
+	struct attach *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->watched = calloc(MAX_WATCHED, sizeof(*a->watched));
+	if (!a->watched) {
+		free(a);
+		return NULL;
+	}
+	a->skel = skel;
+	a->sel = sel;
+	return a;
+}
+
+void attach_free(struct attach *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < MAX_WATCHED; i++)
+		if (a->watched[i].pid)
+			watched_release(a, &a->watched[i]);
+	for (int i = 0; i < a->nlibs; i++) {
+		destroy_links(a, a->libs[i].global_links, a->libs[i].nglobal);
+		if (a->libs[i].fd >= 0)
+			close(a->libs[i].fd);
+	}
+	free(a->watched);
+	free(a);
+}
+
+int attach_scan_all(struct attach *a)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		consider(a, (pid_t)pid, false);
+	}
+	closedir(d);
+	/* Reap what vanished without an exit record (lost event, or pid
+	 * namespace games); a watched pid whose /proc entry is gone is dead. */
+	for (int i = 0; i < MAX_WATCHED; i++) {
+		struct watched *w = &a->watched[i];
+		char path[32];
+
+		if (!w->pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d", w->pid);
+		if (access(path, F_OK) != 0)
+			watched_release(a, w);
+		else if (w->nlibs > 0 || a->sel->all)
+			n++;
+	}
+	a->next_walk_ns = now_ns() + WALK_NS;
+	return n;
+}
+
+void attach_on_exec(struct attach *a, pid_t pid)
+{
+	consider(a, pid, true);
+}
+
+void attach_on_exit(struct attach *a, pid_t pid)
+{
+	struct watched *w = watched_find(a, pid);
+
+	if (w && pid)
+		watched_release(a, w);
+}
+
+void attach_tick(struct attach *a, uint64_t now)
+{
+	for (int i = 0; i < MAX_WATCHED; i++) {
+		struct watched *w = &a->watched[i];
+
+		if (!w->pid || now < w->next_scan_ns)
+			continue;
+		if (w->fast_scans_left > 0)
+			w->fast_scans_left--;
+		w->next_scan_ns = now + (w->fast_scans_left ? FAST_SCAN_NS : SLOW_SCAN_NS);
+		int nssl = scan_maps(a, w->pid, a->sel->all ? NULL : w);
+
+		if (nssl == -ENOENT)
+			watched_release(a, w);
+		else
+			announce(a, w, nssl);
+	}
+	if (now >= a->next_walk_ns)
+		attach_scan_all(a);
+}
+
+bool attach_is_watched(const struct attach *a, pid_t pid)
+{
+	const struct watched *w = watched_find(a, pid);
+
+	return w && pid && w->announced;
+}
+
+void attach_get_stats(const struct attach *a, struct attach_stats *out)
+{
+	*out = a->st;
+}

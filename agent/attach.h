@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attach - which processes and libraries get probes.
+ *
+ * Owns: the table of ELF files seen mapped executable by watched processes,
+ * deduplicated by (device, inode) and parsed once each; the table of watched
+ * processes with their uprobe links. A library "has SSL" when it defines
+ * SSL_write and SSL_read: libssl itself, or an executable that links OpenSSL
+ * statically and exports it (node).
+ *
+ * Selected mode (the default) attaches every probe with the process's pid as
+ * filter, so the kernel installs breakpoints only in that process: others
+ * mapping the same library pay nothing. `all` attaches once per library for
+ * every process. Files are opened through /proc/PID/root (or map_files for a
+ * replaced file) and kept open, so a container's own libssl stays probe-able
+ * after the process that revealed it exits.
+ *
+ * Both tables are fixed-size; what does not fit is counted, never silent.
+ */
+#ifndef SEALTAP_ATTACH_H
+#define SEALTAP_ATTACH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sslsniff_bpf;
+struct selector;
+struct attach;
+
+struct attach_stats {
+	uint64_t probes_attached; /* uprobe links currently held */
+	uint64_t attach_errors;   /* links that failed to attach */
+	uint64_t libs_ssl;        /* distinct files with OpenSSL symbols found */
+	uint64_t libs_table_full; /* files not examined: library table full */
+	uint64_t procs_watched;   /* processes currently selected and probed */
+	uint64_t procs_table_full; /* selected processes not probed: table full */
+};
+
+/* Log lines about attach progress go to stderr when verbose is set; the
+ * "attached pid N" line is printed always, tests and operators wait on it. */
+struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel);
+void attach_free(struct attach *a);
+
+/* Walks /proc: selects processes, finds their SSL libraries, attaches.
+ * Also reaps watched processes that are gone. Returns the number of
+ * processes watched with at least one SSL library attached. */
+int attach_scan_all(struct attach *a);
+
+/* A process called execve (from the kernel's exec tracepoint). */
+void attach_on_exec(struct attach *a, pid_t pid);
+/* A process exited: its links are released. */
+void attach_on_exit(struct attach *a, pid_t pid);
+
+/* Rescans the maps of recently started processes (often, for their first
+ * second, since the dynamic loader and dlopen map libssl after exec) and
+ * of every watched process (each second), and walks /proc every few
+ * seconds. now_ns is CLOCK_MONOTONIC. */
+void attach_tick(struct attach *a, uint64_t now_ns);
+
+/* Whether pid is watched and covered by SSL probes (its own, or global ones
+ * on a library it maps). */
+bool attach_is_watched(const struct attach *a, pid_t pid);
+
+void attach_get_stats(const struct attach *a, struct attach_stats *out);
+
+#endif

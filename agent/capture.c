@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "json.h"
+#include "record.h"
+#include "sslsniff.h"
+#include "sslsniff.skel.h"
+#include "stream.h"
+
+struct capture {
+	struct sslsniff_bpf *skel;
+	struct attach *attach;
+	struct ring_buffer *rb;
+	struct capture_opts opts;
+	struct stream_table streams;
+	uint64_t records;
+	uint64_t malformed;
+	int ncpus;
+};
+
+/* Must match struct conn_key in sslsniff.bpf.c. */
+struct bpf_conn_key {
+	uint32_t tgid;
+	uint32_t pad;
+	uint64_t ssl;
+};
+
+static const char *const fn_names[] = {
+	[ST_FN_SSL_WRITE] = "SSL_write",   [ST_FN_SSL_WRITE_EX] = "SSL_write_ex",
+	[ST_FN_SSL_WRITE_EX2] = "SSL_write_ex2", [ST_FN_SSL_READ] = "SSL_read",
+	[ST_FN_SSL_READ_EX] = "SSL_read_ex",
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void put_addr(FILE *out, const char *name, uint8_t family, const uint8_t *addr,
+		     uint16_t port)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	fprintf(out, ",\"%s\":", name);
+	if (family == ST_AF_INET && inet_ntop(AF_INET, addr, text, sizeof(text)))
+		fprintf(out, "\"%s:%u\"", text, port);
+	else if (family == ST_AF_INET6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
+		fprintf(out, "\"[%s]:%u\"", text, port);
+	else
+		fputs("null", out);
+}
+
+static void put_identity(FILE *out, const struct st_record_hdr *h)
+{
+	fprintf(out, "\"ts_ns\":%" PRIu64 ",\"pid\":%u,\"tid\":%u,\"uid\":%u,\"cgroup_id\":%" PRIu64
+		     ",\"comm\":",
+		(uint64_t)h->ts_ns, h->pid, h->tid, h->uid, (uint64_t)h->cgroup_id);
+	json_put_string(out, h->comm, strnlen(h->comm, sizeof(h->comm)));
+}
+
+static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64_t gap)
+{
+	FILE *out = c->opts.out;
+
+	fputs("{\"type\":\"chunk\",", out);
+	put_identity(out, &d->h);
+	fprintf(out,
+		",\"fn\":\"%s\",\"dir\":\"%s\",\"conn\":\"%u:0x%" PRIx64 "\",\"fd\":%d,"
+		"\"offset\":%" PRIu64 ",\"len\":%u,\"total\":%" PRIu64 ",\"call_offset\":%" PRIu64
+		",\"gap\":%" PRIu64 ",\"start\":%s",
+		fn_names[d->fn], d->dir == ST_DIR_WRITE ? "write" : "read", d->h.pid, (uint64_t)d->ssl,
+		d->fd, (uint64_t)d->stream_off, d->data_len, (uint64_t)d->call_total,
+		(uint64_t)d->call_off, gap,
+		(d->flags & ST_FLAG_CONN_START) ? "true" : "false");
+	put_addr(out, "local", d->family, d->laddr, d->lport);
+	put_addr(out, "peer", d->family, d->raddr, d->rport);
+	fputs(",\"data\":\"", out);
+	json_put_base64(out, d->data, d->data_len);
+	fputs("\"}\n", out);
+}
+
+static void on_data(struct capture *c, const struct st_data_record *d)
+{
+	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
+				      d->data_len, d->flags & ST_FLAG_CONN_START, mono_ns());
+
+	if (c->opts.dump_chunks)
+		dump_chunk(c, d, gap);
+}
+
+static void on_close(struct capture *c, const struct st_close_record *r)
+{
+	uint64_t tail = stream_on_close(&c->streams, r->h.pid, r->ssl, r->write_bytes,
+					r->read_bytes);
+
+	if (!c->opts.dump_chunks)
+		return;
+	fputs("{\"type\":\"close\",", c->opts.out);
+	put_identity(c->opts.out, &r->h);
+	fprintf(c->opts.out,
+		",\"conn\":\"%u:0x%" PRIx64 "\",\"write_bytes\":%" PRIu64 ",\"read_bytes\":%" PRIu64
+		",\"tail_lost\":%" PRIu64 "}\n",
+		r->h.pid, (uint64_t)r->ssl, (uint64_t)r->write_bytes, (uint64_t)r->read_bytes, tail);
+}
+
+/* Drops the kernel's per-connection state of a dead process: SSL_free is
+ * never called when a process is killed, and the LRU alone would keep the
+ * entries until pressure evicts them. */
+static void forget_bpf_conns(struct capture *c, uint32_t pid)
+{
+	int fd = bpf_map__fd(c->skel->maps.conns);
+	struct bpf_conn_key key, next, doomed[64];
+	int ndoomed = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (next.tgid == pid && ndoomed < 64)
+			doomed[ndoomed++] = next;
+		key = next;
+		prev = &key;
+	}
+	for (int i = 0; i < ndoomed; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	/* More than 64 left behind are reclaimed by the LRU: bounded either way. */
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct capture *c = ctx;
+	int kind = record_check(data, size);
+	struct st_record_hdr h;
+
+	if (kind < 0) {
+		c->malformed++;
+		return 0;
+	}
+	c->records++;
+	memcpy(&h, data, sizeof(h));
+	switch (kind) {
+	case ST_REC_DATA:
+		on_data(c, data);
+		break;
+	case ST_REC_CLOSE:
+		on_close(c, data);
+		break;
+	case ST_REC_EXEC:
+		attach_on_exec(c->attach, (pid_t)h.pid);
+		break;
+	case ST_REC_EXIT:
+		/* Every exit on the node arrives here; only processes that had
+		 * SSL probes can own connection state worth a table walk. */
+		if (attach_is_watched(c->attach, (pid_t)h.pid)) {
+			stream_forget_pid(&c->streams, h.pid);
+			forget_bpf_conns(c, h.pid);
+		}
+		attach_on_exit(c->attach, (pid_t)h.pid);
+		break;
+	}
+	return 0;
+}
+
+struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
+			    const struct capture_opts *opts)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->skel = skel;
+	c->attach = a;
+	c->opts = *opts;
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0 || stream_init(&c->streams, opts->max_conns)) {
+		free(c);
+		return NULL;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, c, NULL);
+	if (!c->rb) {
+		stream_release(&c->streams);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void capture_free(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	stream_release(&c->streams);
+	free(c);
+}
+
+int capture_poll(struct capture *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms), m;
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	m = ring_buffer__consume(c->rb);
+	if (m < 0)
+		return m;
+	return (n > 0 ? n : 0) + m;
+}
+
+static void read_counters(struct capture *c, uint64_t *sum)
+{
+	int fd = bpf_map__fd(c->skel->maps.counters);
+	uint64_t *percpu = calloc((size_t)c->ncpus, sizeof(uint64_t));
+
+	memset(sum, 0, ST_CNT__MAX * sizeof(*sum));
+	if (!percpu)
+		return;
+	for (uint32_t k = 0; k < ST_CNT__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, percpu))
+			continue;
+		for (int cpu = 0; cpu < c->ncpus; cpu++)
+			sum[k] += percpu[cpu];
+	}
+	free(percpu);
+}
+
+void capture_write_stats(struct capture *c)
+{
+	static const char *const names[ST_CNT__MAX] = {
+		[ST_CNT_CALLS] = "calls",
+		[ST_CNT_BYTES] = "bytes",
+		[ST_CNT_CHUNKS] = "chunks",
+		[ST_CNT_LOST_RINGBUF] = "lost_ringbuf",
+		[ST_CNT_LOST_RINGBUF_BYTES] = "lost_ringbuf_bytes",
+		[ST_CNT_LOST_FAULT] = "lost_fault",
+		[ST_CNT_LOST_FAULT_BYTES] = "lost_fault_bytes",
+		[ST_CNT_LOST_NO_ENTRY] = "lost_no_entry",
+		[ST_CNT_LOST_NO_CONN] = "lost_no_conn",
+		[ST_CNT_LOST_EVENT] = "lost_event",
+		[ST_CNT_FAILED_CALLS] = "failed_calls",
+	};
+	uint64_t k[ST_CNT__MAX];
+	const struct stream_stats *s = &c->streams.st;
+	struct attach_stats as;
+	FILE *out = c->opts.out;
+	const char *sep = "";
+
+	read_counters(c, k);
+	attach_get_stats(c->attach, &as);
+	fputs("{\"type\":\"stats\",\"kernel\":{", out);
+	for (int i = 0; i < ST_CNT__MAX; i++) {
+		if (!names[i])
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, names[i], k[i]);
+		sep = ",";
+	}
+	fprintf(out,
+		"},\"agent\":{\"records\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"gaps\":%" PRIu64
+		",\"gap_bytes\":%" PRIu64 ",\"tail_bytes\":%" PRIu64 ",\"overlaps\":%" PRIu64
+		",\"restarts\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"conns_opened\":%" PRIu64
+		",\"conns_closed\":%" PRIu64 ",\"conns_active\":%" PRIu64 "}",
+		c->records, c->malformed, s->gaps, s->gap_bytes, s->tail_bytes, s->overlaps,
+		s->restarts, s->evicted, s->opened, s->closed, s->active);
+	fprintf(out,
+		",\"attach\":{\"probes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssl_libraries\":%" PRIu64
+		",\"lib_table_full\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"proc_table_full\":%" PRIu64
+		"}}\n",
+		as.probes_attached, as.attach_errors, as.libs_ssl, as.libs_table_full,
+		as.procs_watched, as.procs_table_full);
+	fflush(out);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * capture - consumes the probes' ring buffer: checks each record, accounts
+ * stream offsets and gaps (stream.h), hands process events to attach, and
+ * writes what the agent was asked to print.
+ *
+ * Wake-ups are batched in the kernel (a record forces one only when enough
+ * data is queued), so capture_poll always drains the ring after waiting:
+ * waiting alone would leave quiet traffic queued.
+ */
+#ifndef SEALTAP_CAPTURE_H
+#define SEALTAP_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct sslsniff_bpf;
+struct attach;
+struct capture;
+
+struct capture_opts {
+	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
+	FILE *out;        /* JSON lines */
+	size_t max_conns; /* connections tracked at once */
+};
+
+struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
+			    const struct capture_opts *opts);
+void capture_free(struct capture *c);
+
+/* Waits up to timeout_ms for records, then consumes all queued. Returns the
+ * number of records consumed, or a negative errno. */
+int capture_poll(struct capture *c, int timeout_ms);
+
+/* Writes one {"type":"stats",...} line: kernel counters, stream accounting,
+ * attach state. */
+void capture_write_stats(struct capture *c);
+
+#endif

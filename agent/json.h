@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * json - the few writers the agent's JSON-lines output needs: escaped
+ * strings (input may be any bytes: a process names itself) and base64.
+ */
+#ifndef SEALTAP_JSON_H
+#define SEALTAP_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes s[0..n) as a JSON string literal with quotes. Bytes that are not
+ * printable ASCII are escaped as \u00XX, so the output is always valid. */
+void json_put_string(FILE *out, const char *s, size_t n);
+
+/* Writes the base64 (RFC 4648, padded) of data[0..n), without quotes. */
+void json_put_base64(FILE *out, const unsigned char *data, size_t n);
+
+#endif

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sealtap-agent: sees the plaintext model-serving processes hand to OpenSSL.
+ *
+ * main reads as the lifecycle: options, preflight checks, open, configure,
+ * load, attach, consume until told to stop, clean up. Modules return
+ * negative errno; only main turns failures into exit codes:
+ *   0 ok, 1 runtime failure, 2 unusable setup (options, privileges, kernel).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "capture.h"
+#include "selector.h"
+#include "sslsniff.skel.h"
+
+#define SEALTAP_VERSION "0.1.0"
+#define EXIT_SETUP 2
+
+struct options {
+	struct selector sel;
+	bool dump_capture;
+	bool verbose;
+	double duration_s;       /* 0: until signalled */
+	double stats_interval_s; /* 0: only at exit */
+	unsigned long ringbuf_bytes;
+	unsigned long wakeup_bytes;
+	unsigned long max_conns;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sealtap-agent [selection] [options]\n"
+		"\n"
+		"Selection (any match selects a process; probes are attached per process):\n"
+		"  --pid PID          a process id (repeatable)\n"
+		"  --comm NAME        a command name, exact (repeatable)\n"
+		"  --exe PATH         an executable path as the process sees it (repeatable)\n"
+		"  --cgroup TEXT      a cgroup path substring: container id, pod UID (repeatable)\n"
+		"  --all              every process on the host\n"
+		"\n"
+		"Output:\n"
+		"  --dump capture     print every captured chunk as a JSON line, WITH PLAINTEXT\n"
+		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
+		"\n"
+		"Limits and tuning:\n"
+		"  --duration S       stop after S seconds\n"
+		"  --ringbuf-size B   ring buffer bytes, a power of two >= 4096 (default 16 MiB)\n"
+		"  --wakeup-bytes B   queued bytes that wake the consumer early (default 64 KiB)\n"
+		"  --max-conns N      connections tracked at once (default 65536)\n"
+		"  -v, --verbose      libbpf diagnostics\n"
+		"  --version, -h/--help\n");
+}
+
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sealtap-agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int parse_number(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
+	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "dump", required_argument, NULL, OPT_DUMP },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
+		{ "stats-interval", required_argument, NULL, OPT_STATS },
+		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char *const kinds[] = { "pid", "comm", "exe", "cgroup" };
+	double v;
+	int c;
+
+	o->stats_interval_s = 10;
+	o->ringbuf_bytes = 16ul << 20;
+	o->wakeup_bytes = 64ul << 10;
+	o->max_conns = 65536;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PID:
+		case OPT_COMM:
+		case OPT_EXE:
+		case OPT_CGROUP: {
+			int r = selector_add(&o->sel, kinds[c - OPT_PID], optarg);
+
+			if (r)
+				return fail(EXIT_SETUP, "--%s %s: %s", kinds[c - OPT_PID], optarg,
+					    r == -ENOSPC ? "too many selectors of that kind"
+							 : "not a valid value");
+			break;
+		}
+		case OPT_ALL:
+			o->sel.all = true;
+			break;
+		case OPT_DUMP:
+			if (strcmp(optarg, "capture") != 0)
+				return fail(EXIT_SETUP, "--dump %s: the only dump is 'capture'", optarg);
+			o->dump_capture = true;
+			break;
+		case OPT_DURATION:
+			if (parse_number(optarg, 0.001, 1e9, &o->duration_s))
+				return fail(EXIT_SETUP, "--duration %s: expected seconds > 0", optarg);
+			break;
+		case OPT_STATS:
+			if (parse_number(optarg, 0, 1e9, &o->stats_interval_s))
+				return fail(EXIT_SETUP, "--stats-interval %s: expected seconds >= 0", optarg);
+			break;
+		case OPT_RINGBUF:
+			if (parse_number(optarg, 4096, 1u << 30, &v) || ((unsigned long)v & ((unsigned long)v - 1)))
+				return fail(EXIT_SETUP,
+					    "--ringbuf-size %s: expected a power of two from 4096 to 1 GiB", optarg);
+			o->ringbuf_bytes = (unsigned long)v;
+			break;
+		case OPT_WAKEUP:
+			if (parse_number(optarg, 0, 1u << 30, &v))
+				return fail(EXIT_SETUP, "--wakeup-bytes %s: expected bytes", optarg);
+			o->wakeup_bytes = (unsigned long)v;
+			break;
+		case OPT_MAXCONNS:
+			if (parse_number(optarg, 16, 1 << 24, &v))
+				return fail(EXIT_SETUP, "--max-conns %s: expected 16 to 16777216", optarg);
+			o->max_conns = (unsigned long)v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case OPT_VERSION:
+			printf("sealtap-agent %s\n", SEALTAP_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_SETUP;
+		}
+	}
+	if (optind < argc)
+		return fail(EXIT_SETUP, "unexpected argument '%s' (see --help)", argv[optind]);
+	if (selector_is_empty(&o->sel))
+		return fail(EXIT_SETUP,
+			    "nothing selected: name processes with --pid, --comm, --exe or --cgroup, "
+			    "or probe every process with --all");
+	return 0;
+}
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* Failures the operator can fix, each with its own message and exit 2. */
+static int preflight(void)
+{
+	if (geteuid() != 0)
+		return fail(EXIT_SETUP, "must run as root: loading probes needs CAP_BPF, CAP_PERFMON "
+					"and CAP_SYS_ADMIN");
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return fail(EXIT_SETUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): sealtap "
+					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct sslsniff_bpf *skel = NULL;
+	struct attach *att = NULL;
+	struct capture *cap = NULL;
+	struct rlimit nofile = { 65536, 65536 };
+	uint64_t start, next_stats;
+	int err, covered;
+
+	err = parse_options(argc, argv, &o);
+	if (err)
+		return err;
+	err = preflight();
+	if (err)
+		return err;
+	libbpf_verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+	/* One perf event fd per probe: a busy node needs thousands. */
+	setrlimit(RLIMIT_NOFILE, &nofile);
+
+	if (o.dump_capture)
+		fprintf(stderr,
+			"sealtap-agent: WARNING: --dump capture prints captured PLAINTEXT, including any "
+			"secrets and personal data in it. Use it for debugging only, never in production.\n");
+
+	skel = sslsniff_bpf__open();
+	if (!skel) {
+		err = fail(EXIT_SETUP, "cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->targ_self_tgid = (uint32_t)getpid();
+	skel->rodata->wakeup_bytes = o.wakeup_bytes;
+	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o.ringbuf_bytes);
+	err = sslsniff_bpf__load(skel);
+	if (err) {
+		err = fail(EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "
+				       "-v for the verifier log", strerror(-err));
+		goto cleanup;
+	}
+	err = sslsniff_bpf__attach(skel); /* the exec/exit tracepoints; uprobes come per process */
+	if (err) {
+		err = fail(EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
+		goto cleanup;
+	}
+	att = attach_new(skel, &o.sel);
+	cap = att ? capture_new(skel, att, &(struct capture_opts){ .dump_chunks = o.dump_capture,
+								    .out = stdout,
+								    .max_conns = o.max_conns })
+		  : NULL;
+	if (!cap) {
+		err = fail(1, "out of memory");
+		goto cleanup;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	covered = attach_scan_all(att);
+	if (covered == 0 && o.sel.npids && !o.sel.all && !o.sel.ncomms && !o.sel.nexes &&
+	    !o.sel.ncgroups) {
+		err = fail(EXIT_SETUP, "nothing to attach to: no selected process maps an OpenSSL "
+				       "library (libssl, or an executable exporting SSL_write)");
+		goto cleanup;
+	}
+	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n",
+		covered);
+
+	start = mono_ns();
+	next_stats = o.stats_interval_s > 0 ? start + (uint64_t)(o.stats_interval_s * 1e9) : UINT64_MAX;
+	while (!stop_requested) {
+		uint64_t now;
+
+		err = capture_poll(cap, 50);
+		if (err < 0) {
+			err = fail(1, "reading the ring buffer: %s", strerror(-err));
+			goto cleanup;
+		}
+		now = mono_ns();
+		attach_tick(att, now);
+		if (now >= next_stats) {
+			capture_write_stats(cap);
+			next_stats = now + (uint64_t)(o.stats_interval_s * 1e9);
+		}
+		if (o.duration_s > 0 && now - start >= (uint64_t)(o.duration_s * 1e9))
+			break;
+	}
+	/* Drain what the probes queued before we stop reading. */
+	capture_poll(cap, 0);
+	capture_write_stats(cap);
+	err = 0;
+
+cleanup:
+	capture_free(cap);
+	attach_free(att);
+	sslsniff_bpf__destroy(skel);
+	return err;
+}

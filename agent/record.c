@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "record.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sslsniff.h"
+
+ST_LAYOUT_ASSERTS();
+
+int record_check(const void *data, size_t size)
+{
+	struct st_record_hdr h;
+	struct st_data_record d;
+
+	if (!data || size < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, data, sizeof(h));
+	switch (h.kind) {
+	case ST_REC_DATA:
+		if (size < sizeof(d))
+			return -EBADMSG;
+		memcpy(&d, data, sizeof(d));
+		if (d.data_len == 0 || d.data_len > ST_CHUNK_MAX ||
+		    size != sizeof(d) + d.data_len || d.dir > ST_DIR_READ ||
+		    d.call_off >= d.call_total || d.data_len > d.call_total - d.call_off ||
+		    d.fn < ST_FN_SSL_WRITE || d.fn > ST_FN_SSL_READ_EX)
+			return -EBADMSG;
+		return ST_REC_DATA;
+	case ST_REC_CLOSE:
+		return size == sizeof(struct st_close_record) ? ST_REC_CLOSE : -EBADMSG;
+	case ST_REC_EXEC:
+	case ST_REC_EXIT:
+		return size == sizeof(h) ? (int)h.kind : -EBADMSG;
+	}
+	return -EBADMSG;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * selector - which processes the agent probes. A process is selected when it
+ * matches any one criterion: pid, command name (exact), executable path
+ * (exact, as the process sees it), or cgroup path substring (a container id
+ * or pod UID). With `all`, every process is. The lists are fixed-size.
+ */
+#ifndef SEALTAP_SELECTOR_H
+#define SEALTAP_SELECTOR_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "procfs.h"
+
+#define SELECTOR_MAX 32
+
+struct selector {
+	bool all;
+	int npids, ncomms, nexes, ncgroups;
+	pid_t pids[SELECTOR_MAX];
+	const char *comms[SELECTOR_MAX];
+	const char *exes[SELECTOR_MAX];
+	const char *cgroups[SELECTOR_MAX];
+};
+
+/* Adds a criterion; kind is one of "pid", "comm", "exe", "cgroup". The value
+ * is kept by reference. Returns 0, -EINVAL for a bad value or kind, -ENOSPC
+ * when that list is full. */
+int selector_add(struct selector *s, const char *kind, const char *value);
+
+bool selector_is_empty(const struct selector *s);
+
+bool selector_match(const struct selector *s, const struct proc_info *p);
+
+#endif

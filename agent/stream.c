@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t hash_key(uint32_t pid, uint64_t ssl)
+{
+	uint64_t h = ssl ^ ((uint64_t)pid << 32) ^ pid;
+
+	/* splitmix64 finaliser: SSL* values share their low bits (allocator
+	 * alignment), the table needs them spread. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return (size_t)h;
+}
+
+int stream_init(struct stream_table *t, size_t capacity)
+{
+	size_t cap = 16;
+
+	memset(t, 0, sizeof(*t));
+	while (cap < capacity)
+		cap <<= 1;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->cap = cap;
+	t->max_live = cap / 4 * 3;
+	return 0;
+}
+
+void stream_release(struct stream_table *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct stream_conn *find(struct stream_table *t, uint32_t pid, uint64_t ssl, size_t *pos)
+{
+	size_t mask = t->cap - 1;
+
+	for (size_t i = hash_key(pid, ssl) & mask;; i = (i + 1) & mask) {
+		struct stream_conn *c = &t->slots[i];
+
+		if (!c->used) {
+			*pos = i;
+			return NULL;
+		}
+		if (c->key.pid == pid && c->key.ssl == ssl) {
+			*pos = i;
+			return c;
+		}
+	}
+}
+
+/* Backward-shift deletion keeps linear probing free of tombstones. */
+static void remove_at(struct stream_table *t, size_t pos)
+{
+	size_t mask = t->cap - 1, hole = pos;
+
+	for (size_t i = (pos + 1) & mask; t->slots[i].used; i = (i + 1) & mask) {
+		size_t home = hash_key(t->slots[i].key.pid, t->slots[i].key.ssl) & mask;
+
+		/* Move i into the hole unless its home lies cyclically in (hole, i]. */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			t->slots[hole] = t->slots[i];
+			hole = i;
+		}
+	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+	t->st.active--;
+}
+
+/* O(capacity), only when the table is full: a rare, counted event. */
+static void evict_oldest(struct stream_table *t)
+{
+	size_t victim = 0;
+	uint64_t oldest = UINT64_MAX;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].used && t->slots[i].last_seen_ns < oldest) {
+			oldest = t->slots[i].last_seen_ns;
+			victim = i;
+		}
+	if (oldest != UINT64_MAX) {
+		remove_at(t, victim);
+		t->st.evicted++;
+	}
+}
+
+uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int dir, uint64_t off,
+			uint64_t len, int start, uint64_t now_ns)
+{
+	size_t pos;
+	struct stream_conn *c = find(t, pid, ssl, &pos);
+	uint64_t missing = 0;
+
+	dir &= 1;
+	if (c && start) {
+		/* Our table still had it, the kernel's did not: it was evicted
+		 * there and numbering restarted. Start over. */
+		t->st.restarts++;
+		memset(c->next_off, 0, sizeof(c->next_off));
+	}
+	if (!c) {
+		if (t->st.active >= t->max_live) {
+			evict_oldest(t);
+			find(t, pid, ssl, &pos);
+		}
+		c = &t->slots[pos];
+		c->used = 1;
+		c->key.pid = pid;
+		c->key.ssl = ssl;
+		memset(c->next_off, 0, sizeof(c->next_off));
+		t->st.active++;
+		t->st.opened++;
+		/* A connection first seen mid-stream (agent started late, or
+		 * the first chunks were lost) counts as a gap from offset 0 only
+		 * if the kernel side saw its start. */
+		if (!start)
+			c->next_off[dir] = off;
+	}
+	if (off > c->next_off[dir]) {
+		missing = off - c->next_off[dir];
+		t->st.gaps++;
+		t->st.gap_bytes += missing;
+	} else if (off < c->next_off[dir]) {
+		t->st.overlaps++;
+	}
+	if (off + len > c->next_off[dir])
+		c->next_off[dir] = off + len;
+	c->last_seen_ns = now_ns;
+	return missing;
+}
+
+uint64_t stream_on_close(struct stream_table *t, uint32_t pid, uint64_t ssl, uint64_t write_total,
+			 uint64_t read_total)
+{
+	size_t pos;
+	struct stream_conn *c = find(t, pid, ssl, &pos);
+	uint64_t tail = 0;
+
+	if (!c)
+		return 0;
+	if (write_total > c->next_off[0])
+		tail += write_total - c->next_off[0];
+	if (read_total > c->next_off[1])
+		tail += read_total - c->next_off[1];
+	t->st.tail_bytes += tail;
+	t->st.closed++;
+	remove_at(t, pos);
+	return tail;
+}
+
+size_t stream_forget_pid(struct stream_table *t, uint32_t pid)
+{
+	size_t n = 0;
+
+	/* Restart the scan after each removal: backward shift may move a later
+	 * entry of the same pid into a slot already passed. */
+	for (size_t i = 0; i < t->cap;) {
+		if (t->slots[i].used && t->slots[i].key.pid == pid) {
+			remove_at(t, i);
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * sslsniff.bpf.c - plaintext of OpenSSL's SSL_write and SSL_read calls (and _ex).
+ *
+ * Entry probes save the call's arguments keyed by thread; the return probe
+ * checks the result, reserves the call's range in the direction's stream and
+ * emits the plaintext as consecutive chunks of at most ST_CHUNK_MAX bytes.
+ * Writes are emitted on return too, so a failed or retried call (WANT_WRITE)
+ * produces no data and no duplicate.
+ *
+ * Processes are selected by the agent at attach time (uprobes with a pid
+ * filter), so the programs here carry no per-call selection logic beyond
+ * ignoring the agent itself.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sslsniff.h"
+
+ST_LAYOUT_ASSERTS();
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the agent before load. */
+const volatile __u32 targ_self_tgid = 0;  /* never trace the agent's own TLS */
+const volatile __u64 wakeup_bytes = 65536; /* batch wake-ups until this much is queued */
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+
+/* Arguments of an SSL call in flight, saved at entry, consumed at return. */
+struct call_args {
+	__u64 ssl;
+	__u64 buf;
+	__u64 outlen_ptr; /* size_t * of the _ex variants, else 0 */
+	__u64 num;
+	__u8 fn;
+	__u8 dir;
+};
+
+/* Per-connection state the kernel side needs to number stream bytes. */
+struct conn_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 ssl;
+};
+
+struct conn_state {
+	__u64 off[2]; /* next stream offset, per direction */
+	__s32 fd;     /* from SSL_set_fd, -1 when unknown */
+	__u8 started; /* a DATA record has been emitted */
+	__u8 resolved; /* address lookup attempted */
+	__u8 family;
+	__u8 pad;
+	__u16 lport, rport;
+	__u8 laddr[16], raddr[16];
+};
+
+struct scratch_buf {
+	__u8 bytes[sizeof(struct st_data_record) + ST_CHUNK_MAX];
+};
+
+/* Ring buffer: one record per chunk, sized to its payload. Size set by the
+ * agent (power of two); a full buffer drops the record and counts it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} rb SEC(".maps");
+
+/* Calls in flight, by thread. LRU: a thread that dies inside an SSL call can't
+ * leak its slot; the exit tracepoint also deletes it. 16384 threads inside
+ * SSL calls at once is far above what one node runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} active_calls SEC(".maps");
+
+/* Open connections. LRU bounds it; an evicted connection restarts at offset 0
+ * with ST_FLAG_CONN_START, which the agent counts. SSL_free deletes entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+/* One chunk being assembled: ringbuf_output needs a bounded source and a
+ * record sized to its payload can't be reserved with a variable size on
+ * this kernel's verifier rules. The copy from here to the ring is a kernel
+ * memcpy, cheap next to the uprobe trap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch_buf);
+} scratch SEC(".maps");
+
+/* Counters by enum st_counter. Per-CPU: no atomics on the hot path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline bool should_trace(__u32 tgid)
+{
+	return tgid != targ_self_tgid;
+}
+
+static __always_inline void fill_hdr(struct st_record_hdr *h, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->kind = kind;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->uid = (__u32)bpf_get_current_uid_gid();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									   : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline int save_args(__u8 fn, __u8 dir, void *ssl, const void *buf, __u64 num,
+				     void *outlen_ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args a = {
+		.ssl = (__u64)ssl,
+		.buf = (__u64)buf,
+		.outlen_ptr = (__u64)outlen_ptr,
+		.num = num,
+		.fn = fn,
+		.dir = dir,
+	};
+
+	if (!should_trace(id >> 32))
+		return 0;
+	/* A nested call on the same thread (SSL_write_ex -> SSL_write_ex2 in
+	 * OpenSSL >= 3.3) overwrites the outer entry: the inner return emits
+	 * the data once and the outer return finds nothing. */
+	bpf_map_update_elem(&active_calls, &id, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return save_args(ST_FN_SSL_WRITE, ST_DIR_WRITE, ssl, buf, num < 0 ? 0 : num, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return save_args(ST_FN_SSL_WRITE_EX, ST_DIR_WRITE, ssl, buf, num, written);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex2_enter, void *ssl, const void *buf, __u64 num, __u64 flags,
+	       __u64 *written)
+{
+	return save_args(ST_FN_SSL_WRITE_EX2, ST_DIR_WRITE, ssl, buf, num, written);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return save_args(ST_FN_SSL_READ, ST_DIR_READ, ssl, buf, num < 0 ? 0 : num, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return save_args(ST_FN_SSL_READ_EX, ST_DIR_READ, ssl, buf, num, readbytes);
+}
+
+/* Local and peer address of a TCP socket fd of the current task. Reads only
+ * kernel memory through CO-RE; leaves family UNKNOWN for anything else. */
+static __always_inline void resolve_addr(struct conn_state *c)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	unsigned int max_fds;
+	__u16 family;
+
+	c->resolved = 1;
+	if (c->fd < 0)
+		return;
+	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned int)c->fd >= max_fds)
+		return;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[c->fd]) || !file)
+		return;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(c->laddr, &l, 4);
+		__builtin_memcpy(c->raddr, &r, 4);
+		c->family = ST_AF_INET;
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
+		c->family = ST_AF_INET6;
+	}
+	/* Not connected yet (client before connect): try again on next data. */
+	if (c->rport == 0) {
+		c->family = ST_AF_UNKNOWN;
+		c->resolved = 0;
+	}
+}
+
+static __always_inline struct conn_state *conn_get(__u32 tgid, __u64 ssl)
+{
+	struct conn_key k = { .tgid = tgid, .ssl = ssl };
+	struct conn_state *c = bpf_map_lookup_elem(&conns, &k);
+	struct conn_state fresh = { .fd = -1 };
+
+	if (c)
+		return c;
+	bpf_map_update_elem(&conns, &k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&conns, &k);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_set_fd_enter, void *ssl, int fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct conn_state *c;
+
+	if (!should_trace(tgid))
+		return 0;
+	c = conn_get(tgid, (__u64)ssl);
+	if (c) {
+		c->fd = fd;
+		c->resolved = 0;
+	}
+	return 0;
+}
+
+struct emit_ctx {
+	__u64 buf;
+	__u64 total;
+	struct st_data_record tmpl; /* last: it ends in a flexible array */
+};
+
+static long emit_chunk(__u32 i, void *arg)
+{
+	struct emit_ctx *e = arg;
+	__u64 off = (__u64)i * ST_CHUNK_MAX;
+	__u32 zero = 0, n;
+	struct scratch_buf *s;
+	struct st_data_record *rec;
+
+	if (off >= e->total)
+		return 1;
+	n = e->total - off > ST_CHUNK_MAX ? ST_CHUNK_MAX : e->total - off;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 1;
+	rec = (struct st_data_record *)s->bytes;
+	__builtin_memcpy(rec, &e->tmpl, sizeof(*rec));
+	rec->stream_off = e->tmpl.stream_off + off;
+	rec->call_off = off;
+	rec->data_len = n;
+	/* Verifier: n is in [1, ST_CHUNK_MAX]; restate it where it can see it. */
+	if (n == 0 || n > ST_CHUNK_MAX)
+		return 1;
+	if (bpf_probe_read_user(s->bytes + sizeof(*rec), n, (void *)(e->buf + off))) {
+		count(ST_CNT_LOST_FAULT, 1);
+		count(ST_CNT_LOST_FAULT_BYTES, n);
+		return 0;
+	}
+	if (bpf_ringbuf_output(&rb, s->bytes, sizeof(*rec) + n, wake_flag())) {
+		count(ST_CNT_LOST_RINGBUF, 1);
+		count(ST_CNT_LOST_RINGBUF_BYTES, n);
+		return 0;
+	}
+	count(ST_CNT_CHUNKS, 1);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_data_return, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call_args *a = bpf_map_lookup_elem(&active_calls, &id);
+	struct emit_ctx e = {};
+	struct conn_state *c;
+	__u64 total = 0;
+
+	if (!a) {
+		if (should_trace(id >> 32))
+			count(ST_CNT_LOST_NO_ENTRY, 1);
+		return 0;
+	}
+	if (a->outlen_ptr) {
+		/* _ex: success is 1, the length is behind the out-pointer. */
+		if ((int)ret == 1)
+			bpf_probe_read_user(&total, sizeof(total), (void *)a->outlen_ptr);
+	} else if ((int)ret > 0) {
+		total = (int)ret;
+	}
+	if (total == 0 || total > a->num) {
+		count(ST_CNT_FAILED_CALLS, 1);
+		goto out;
+	}
+
+	c = conn_get(id >> 32, a->ssl);
+	if (!c) {
+		count(ST_CNT_LOST_NO_CONN, 1);
+		goto out;
+	}
+	if (!c->resolved)
+		resolve_addr(c);
+
+	fill_hdr(&e.tmpl.h, ST_REC_DATA);
+	e.tmpl.ssl = a->ssl;
+	e.tmpl.dir = a->dir & 1;
+	e.tmpl.stream_off = __sync_fetch_and_add(&c->off[e.tmpl.dir], total);
+	e.tmpl.call_total = total;
+	e.tmpl.fn = a->fn;
+	e.tmpl.fd = c->fd;
+	e.tmpl.flags = c->started ? 0 : ST_FLAG_CONN_START;
+	c->started = 1;
+	e.tmpl.family = c->family;
+	e.tmpl.lport = c->lport;
+	e.tmpl.rport = c->rport;
+	__builtin_memcpy(e.tmpl.laddr, c->laddr, 16);
+	__builtin_memcpy(e.tmpl.raddr, c->raddr, 16);
+	e.buf = a->buf;
+	e.total = total;
+
+	count(ST_CNT_CALLS, 1);
+	count(ST_CNT_BYTES, total);
+	bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
+out:
+	bpf_map_delete_elem(&active_calls, &id);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free_enter, void *ssl)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct conn_key k = { .tgid = id >> 32, .ssl = (__u64)ssl };
+	struct conn_state *c;
+	struct st_close_record *r;
+
+	if (!should_trace(k.tgid))
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &k);
+	if (!c)
+		return 0; /* never carried data: nothing to close */
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (r) {
+		fill_hdr(&r->h, ST_REC_CLOSE);
+		r->ssl = k.ssl;
+		r->write_bytes = c->off[ST_DIR_WRITE];
+		r->read_bytes = c->off[ST_DIR_READ];
+		bpf_ringbuf_submit(r, wake_flag());
+	} else {
+		count(ST_CNT_LOST_EVENT, 1);
+	}
+	bpf_map_delete_elem(&conns, &k);
+	return 0;
+}
+
+static __always_inline void emit_proc_event(__u32 kind)
+{
+	struct st_record_hdr *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r) {
+		count(ST_CNT_LOST_EVENT, 1);
+		return;
+	}
+	fill_hdr(r, kind);
+	/* Process events are rare and the agent attaches on them: wake it now. */
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
+/* tp_btf, not tp/: attaching by BTF id needs no tracefs, which is often not
+ * mounted (it is not on our CI machines, nor in many containers). */
+SEC("tp_btf/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	emit_proc_event(ST_REC_EXEC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int handle_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&active_calls, &id);
+	if ((__u32)id == (id >> 32))
+		emit_proc_event(ST_REC_EXIT);
+	return 0;
+}
