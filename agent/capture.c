@@ -216,6 +216,9 @@ int capture_poll(struct capture *c, int timeout_ms)
 	m = ring_buffer__consume(c->rb);
 	if (m < 0)
 		return m;
+	/* A batch, not a line, per flush: readers see records within a poll. */
+	if (n > 0 || m > 0)
+		fflush(c->opts.out);
 	return (n > 0 ? n : 0) + m;
 }
 

@@ -296,6 +296,8 @@ static long emit_chunk(__u32 i, void *arg)
 	rec->stream_off = e->tmpl.stream_off + off;
 	rec->call_off = off;
 	rec->data_len = n;
+	if (off)
+		rec->flags &= ~ST_FLAG_CONN_START;
 	/* Verifier: n is in [1, ST_CHUNK_MAX]; restate it where it can see it. */
 	if (n == 0 || n > ST_CHUNK_MAX)
 		return 1;

@@ -1,0 +1,238 @@
+"""End-to-end harness: runs the real agent against real processes doing real TLS.
+
+Every helper bounds its waits by time and by what it waits for (a line the
+agent prints, a byte count), never by sleeping and hoping.
+"""
+import base64
+import json
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("SEALTAP_BUILD", os.path.join(ROOT, "build"))
+AGENT = os.path.join(BUILD, "sealtap-agent")
+PYTHON = "/usr/bin/python3"
+PEERS = os.path.join(ROOT, "tests", "e2e", "peers")
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+_certs = None
+
+
+def certs():
+    """A self-signed certificate for localhost, made once per run."""
+    global _certs
+    if _certs is None:
+        d = tempfile.mkdtemp(prefix="sealtap-certs-")
+        key, crt = os.path.join(d, "key.pem"), os.path.join(d, "cert.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+             "-out", crt, "-days", "2", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _certs = (crt, key)
+    return _certs
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Agent:
+    """The agent binary, started with --dump capture; stdout collected in a
+    thread, stderr lines matched on demand."""
+
+    def __init__(self, *args, dump=True):
+        cmd = [AGENT] + list(args)
+        if dump:
+            cmd += ["--dump", "capture"]
+        cmd += ["--stats-interval", "0"]
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.stderr_lines = []
+        self.stdout_lines = []
+        self._cond = threading.Condition()
+        self._t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True)
+        self._t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True)
+        self._t_out.start()
+        self._t_err.start()
+        self.records = None
+
+    def _pump(self, f, sink):
+        for line in iter(f.readline, b""):
+            with self._cond:
+                sink.append(line.decode("utf-8", "replace").rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_stderr(self, needle, timeout=15.0):
+        """Waits until a stderr line contains needle; returns it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.stderr_lines:
+                    if needle in line:
+                        return line
+                if self.proc.poll() is not None and not self._t_err.is_alive():
+                    raise TestFailure("agent exited (%s) before printing %r; stderr:\n%s"
+                                      % (self.proc.returncode, needle, "\n".join(self.stderr_lines)))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("agent did not print %r within %.0fs; stderr:\n%s"
+                                      % (needle, timeout, "\n".join(self.stderr_lines)))
+                self._cond.wait(min(left, 0.2))
+
+    def ready(self):
+        return self.wait_stderr("ready:")
+
+    def wait_attached(self, pid, timeout=15.0):
+        return self.wait_stderr("attached pid %d " % pid, timeout)
+
+    def wait_bytes(self, pid, direction, nbytes, timeout=20.0):
+        """Waits until the dump holds nbytes of pid's stream in direction (any
+        connection): the probes fired and the consumer caught up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = sum(r["len"] for r in self._parsed_so_far()
+                      if r.get("type") == "chunk" and r["pid"] == pid and r["dir"] == direction)
+            if got >= nbytes:
+                return got
+            if time.monotonic() > deadline:
+                raise TestFailure("only %d of %d %s bytes of pid %d captured in %.0fs"
+                                  % (got, nbytes, direction, pid, timeout))
+            with self._cond:
+                self._cond.wait(0.1)
+
+    def _parsed_so_far(self):
+        with self._cond:
+            lines = list(self.stdout_lines)
+        return [json.loads(l) for l in lines if l.startswith("{")]
+
+    def stop(self, timeout=20.0):
+        """SIGTERM, wait, and parse every JSON line."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise TestFailure("agent did not stop within %.0fs of SIGTERM" % timeout)
+        self._t_out.join(5)
+        self._t_err.join(5)
+        self.records = [json.loads(l) for l in self.stdout_lines if l.startswith("{")]
+        return self.records
+
+    def stats(self):
+        s = [r for r in self.records if r["type"] == "stats"]
+        check(s, "agent printed no stats line")
+        return s[-1]
+
+    def chunks(self, pid=None):
+        return [r for r in self.records if r["type"] == "chunk" and (pid is None or r["pid"] == pid)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def streams(chunks):
+    """Rebuilds {(conn, dir): bytes} from chunks, asserting every chunk lands
+    exactly where its offset says and that nothing is missing or repeated."""
+    by = {}
+    for c in chunks:
+        by.setdefault((c["conn"], c["dir"]), []).append(c)
+    out = {}
+    for key, cs in by.items():
+        cs.sort(key=lambda c: c["offset"])
+        buf = bytearray()
+        for c in cs:
+            data = base64.b64decode(c["data"])
+            check(len(data) == c["len"], "chunk len %d but %d bytes of data" % (c["len"], len(data)))
+            check(c["offset"] == len(buf), "stream %s %s: chunk at offset %d, expected %d (gap or repeat)"
+                  % (key[0], key[1], c["offset"], len(buf)))
+            check(c["gap"] == 0, "agent reported a gap of %d in %s" % (c["gap"], key))
+            buf += data
+        out[key] = bytes(buf)
+    return out
+
+
+def stream_of(agent, pid, direction):
+    """The one stream of pid in direction; fails if there isn't exactly one."""
+    ss = {k: v for k, v in streams(agent.chunks(pid)).items() if k[1] == direction}
+    check(len(ss) == 1, "pid %d: expected one %s stream, found %d: %s"
+          % (pid, direction, len(ss), list(ss)))
+    return next(iter(ss.values()))
+
+
+class Peer:
+    """A helper process (from tests/e2e/peers or any command) that waits for
+    'go' on stdin after printing 'ready', so the test can attach first."""
+
+    def __init__(self, cmd, env=None, cwd=None):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env, cwd=cwd)
+        self.pid = self.proc.pid
+
+    def expect(self, word, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while word.encode() not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                err = self.proc.stderr.read() if self.proc.poll() is not None else b""
+                raise TestFailure("peer %s did not say %r (got %r) %s" % (self.proc.args, word, buf, err[-2000:]))
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.5))
+            if r:
+                line = self.proc.stdout.readline()
+                if not line:
+                    continue
+                buf += line
+        return buf.decode("utf-8", "replace")
+
+    def go(self):
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.flush()
+
+    def finish(self, timeout=30.0):
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            raise TestFailure("peer %s did not finish in %.0fs: %s" % (self.proc.args, timeout, err[-2000:]))
+        check(self.proc.returncode == 0, "peer %s failed (%d): %s"
+              % (self.proc.args, self.proc.returncode, err.decode("utf-8", "replace")[-2000:]))
+        return out
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def python_peer(script, *args):
+    return Peer([PYTHON, os.path.join(PEERS, script)] + [str(a) for a in args])
