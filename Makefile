@@ -27,8 +27,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-par
               -I$(BUILD) -Ibpf
 
 # Debian packages the build, the tests and the benchmarks need.
-DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
-             pkg-config make python3 curl openssl nginx-light nodejs util-linux iproute2
+DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
+             make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))

@@ -368,7 +368,11 @@ int BPF_KRETPROBE(ssl_data_return, long ret)
 
 	count(ST_CNT_CALLS, 1);
 	count(ST_CNT_BYTES, total);
-	bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
+	/* Most calls fit one chunk: skip bpf_loop's indirect call for them. */
+	if (total <= ST_CHUNK_MAX)
+		emit_chunk(0, &e);
+	else
+		bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
 out:
 	bpf_map_delete_elem(&active_calls, &id);
 	return 0;
@@ -401,7 +405,7 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 	return 0;
 }
 
-static __always_inline void emit_proc_event(__u32 kind)
+static __always_inline void emit_proc_event(__u32 kind, __u64 wake)
 {
 	struct st_record_hdr *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -410,8 +414,7 @@ static __always_inline void emit_proc_event(__u32 kind)
 		return;
 	}
 	fill_hdr(r, kind);
-	/* Process events are rare and the agent attaches on them: wake it now. */
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	bpf_ringbuf_submit(r, wake);
 }
 
 /* tp_btf, not tp/: attaching by BTF id needs no tracefs, which is often not
@@ -419,7 +422,9 @@ static __always_inline void emit_proc_event(__u32 kind)
 SEC("tp_btf/sched_process_exec")
 int handle_exec(void *ctx)
 {
-	emit_proc_event(ST_REC_EXEC);
+	/* The agent attaches on exec, and a new process may start talking at
+	 * once: wake it now. */
+	emit_proc_event(ST_REC_EXEC, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -430,6 +435,6 @@ int handle_exit(void *ctx)
 
 	bpf_map_delete_elem(&active_calls, &id);
 	if ((__u32)id == (id >> 32))
-		emit_proc_event(ST_REC_EXIT);
+		emit_proc_event(ST_REC_EXIT, wake_flag()); /* cleanup can wait for the next poll */
 	return 0;
 }

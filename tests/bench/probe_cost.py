@@ -97,7 +97,8 @@ def main():
           % (args.iters, args.rounds))
     for name, _ in configs:
         per_call = (med[name] - base) / 2
-        print("  %-32s %9.0f ns/iter  %+8.0f ns per SSL call" % (name, med[name], per_call))
+        print("  %-32s %9.0f ns/iter  %+8.0f ns per SSL call   (rounds: %s)"
+              % (name, med[name], per_call, " ".join("%.0f" % v for v in samples[name])))
     s = med["sealtap, process selected"] - base
     print("sealtap / empty entry+return probes (same attach points): %.2fx" % (s / (med["empty uprobe, entry+return"] - base)))
     print("sealtap / empty entry-only probe:                         %.2fx" % (s / (med["empty uprobe, entry"] - base)))

@@ -148,7 +148,8 @@ http {
   }
 }
 """ % {"t": tmp, "p": port, "c": crt, "k": key, "r": docroot})
-    p = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    p = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import socket
     import time
     deadline = time.monotonic() + 10
@@ -425,3 +426,31 @@ def test_errors_exit_2_with_clear_messages():
     r = subprocess.run([AGENT, "--all", "--ringbuf-size", "1000"],
                        capture_output=True, timeout=10)
     check(r.returncode == 2 and b"power of two" in r.stderr, "bad ringbuf size: %r" % r.stderr)
+
+
+def test_all_mode_probes_every_process():
+    # --all: probes attached once per library for every process (make run's mode).
+    crt, key = certs()
+    port = free_port()
+    server = python_peer("tls_server.py", port, crt, key, 33, 44, "all")
+    client = None
+    try:
+        server.expect("ready")
+        client = python_peer("tls_client.py", port, 33, 44, "all")
+        client.expect("ready")
+        with Agent("--all") as agent:
+            agent.ready()
+            agent.wait_attached(client.pid)
+            client.go()
+            client.finish()
+            server.finish()
+            agent.wait_bytes(client.pid, "read", 44)
+            agent.wait_bytes(server.pid, "write", 44)
+            agent.stop()
+    finally:
+        server.kill()
+        if client:
+            client.kill()
+    check(any("for all processes" in l for l in agent.stderr_lines), "no global attach reported")
+    check(stream_of(agent, client.pid, "write") == pattern("allreq", 33), "client write stream (--all)")
+    check(stream_of(agent, server.pid, "write") == pattern("all", 44), "server write stream (--all)")
