@@ -2,6 +2,8 @@
 #   bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> agent objects -> build/sealtap-agent
 # Quiet unless V=1.
 .DELETE_ON_ERROR:
+# Keep BPF objects and skeletons: they are intermediate but dear to rebuild.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 BUILD      ?= build

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "elfsym.h"
 #include "procfs.h"
 #include "selector.h"
@@ -85,14 +85,6 @@ struct attach {
 	uint64_t epoch; /* walk generation, to reap vanished processes */
 	struct attach_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct bpf_program *entry_prog(struct sslsniff_bpf *skel, int sym)
 {
@@ -297,7 +289,7 @@ static struct watched *watched_add(struct attach *a, pid_t pid)
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
 	w->fast_scans_left = FAST_SCANS;
-	w->next_scan_ns = now_ns();
+	w->next_scan_ns = clock_mono_ns();
 	a->st.procs_watched++;
 	return w;
 }
@@ -417,7 +409,7 @@ int attach_scan_all(struct attach *a)
 		else if (w->nlibs > 0 || a->sel->all)
 			n++;
 	}
-	a->next_walk_ns = now_ns() + WALK_NS;
+	a->next_walk_ns = clock_mono_ns() + WALK_NS;
 	return n;
 }
 

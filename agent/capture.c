@@ -6,13 +6,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "clock.h"
 #include "json.h"
 #include "record.h"
 #include "sslsniff.h"
@@ -42,14 +42,6 @@ static const char *const fn_names[] = {
 	[ST_FN_SSL_WRITE_EX2] = "SSL_write_ex2", [ST_FN_SSL_READ] = "SSL_read",
 	[ST_FN_SSL_READ_EX] = "SSL_read_ex",
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void put_addr(FILE *out, const char *name, uint8_t family, const uint8_t *addr,
 		     uint16_t port)
@@ -97,7 +89,7 @@ static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64
 static void on_data(struct capture *c, const struct st_data_record *d)
 {
 	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
-				      d->data_len, d->flags & ST_FLAG_CONN_START, mono_ns());
+				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns());
 
 	if (c->opts.dump_chunks)
 		dump_chunk(c, d, gap);

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "clock.h"
 #include "capture.h"
 #include "selector.h"
 #include "sslsniff.skel.h"
@@ -216,14 +216,6 @@ static int preflight(void)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -293,7 +285,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n",
 		covered);
 
-	start = mono_ns();
+	start = clock_mono_ns();
 	next_stats = o.stats_interval_s > 0 ? start + (uint64_t)(o.stats_interval_s * 1e9) : UINT64_MAX;
 	while (!stop_requested) {
 		uint64_t now;
@@ -303,7 +295,7 @@ int main(int argc, char **argv)
 			err = fail(1, "reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
 		}
-		now = mono_ns();
+		now = clock_mono_ns();
 		attach_tick(att, now);
 		if (now >= next_stats) {
 			capture_write_stats(cap);

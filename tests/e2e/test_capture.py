@@ -51,6 +51,18 @@ def _blocking_exchange(req, reply, agent_args=(), wsize=0, extra=0):
             client.kill()
 
 
+def _talk(agent, server, client, reply):
+    """Once the agent covers the client, lets it talk to the server; returns
+    when the agent has shown the whole reply, with the agent stopped."""
+    agent.ready()
+    agent.wait_attached(client.pid, timeout=10)
+    client.go()
+    client.finish()
+    server.finish()
+    agent.wait_bytes(client.pid, "read", reply)
+    agent.stop()
+
+
 def test_python_blocking_small_exact():
     agent, server, client = _blocking_exchange(300, 500)
     req, reply = pattern("s1req", 300), pattern("s1", 500)
@@ -324,15 +336,10 @@ def test_process_started_after_agent():
         exe = os.path.realpath(PYTHON)
         with Agent("--exe", exe) as agent:
             agent.ready()
+            # Found through the exec tracepoint and maps rescans, not a startup scan.
             client = python_peer("tls_client.py", port, 64, 64, "late")
             client.expect("ready")
-            # Found through the exec tracepoint and maps rescans, not a startup scan.
-            agent.wait_attached(client.pid, timeout=10)
-            client.go()
-            client.finish()
-            server.finish()
-            agent.wait_bytes(client.pid, "read", 64)
-            agent.stop()
+            _talk(agent, server, client, 64)
     finally:
         server.kill()
         if client:
@@ -359,13 +366,7 @@ def test_own_mount_namespace_with_own_libssl_copy():
         client = Peer(["unshare", "-m", "--propagation", "private", "sh", "-c", script])
         client.expect("ready")
         with Agent("--pid", str(client.pid)) as agent:
-            agent.ready()
-            agent.wait_attached(client.pid)
-            client.go()
-            client.finish()
-            server.finish()
-            agent.wait_bytes(client.pid, "read", 90)
-            agent.stop()
+            _talk(agent, server, client, 90)
     finally:
         server.kill()
         if client:
@@ -439,14 +440,7 @@ def test_all_mode_probes_every_process():
         client = python_peer("tls_client.py", port, 33, 44, "all")
         client.expect("ready")
         with Agent("--all") as agent:
-            agent.ready()
-            agent.wait_attached(client.pid)
-            client.go()
-            client.finish()
-            server.finish()
-            agent.wait_bytes(client.pid, "read", 44)
-            agent.wait_bytes(server.pid, "write", 44)
-            agent.stop()
+            _talk(agent, server, client, 44)
     finally:
         server.kill()
         if client:

@@ -1,19 +1,11 @@
 """Blocking HTTPS/1.1 server answering one POST: echoes the body behind a
 fixed prefix. usage: http_server.py PORT CERT KEY"""
-import socket
-import ssl
 import sys
 
+from pattern import tls_accept_one
+
 port, cert, key = sys.argv[1:4]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(port)))
-s.listen()
-print("ready", flush=True)
-c, _ = s.accept()
-t = ctx.wrap_socket(c, server_side=True)
+t = tls_accept_one(port, cert, key)
 buf = b""
 while b"\r\n\r\n" not in buf:
     buf += t.recv(4096)

@@ -5,24 +5,14 @@ Accepts one connection, reads exactly REQ_BYTES, replies with REPLY_BYTES of
 pattern(SEED) in writes of WRITE_SIZE (0: all at once), then reads EXTRA more
 bytes (default 0), closes.
 """
-import socket
-import ssl
 import sys
 
-from pattern import pattern
+from pattern import pattern, tls_accept_one
 
 port, cert, key, req, reply, seed = sys.argv[1:7]
 wsize = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 extra = int(sys.argv[8]) if len(sys.argv) > 8 else 0
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(port)))
-s.listen()
-print("ready", flush=True)
-c, _ = s.accept()
-t = ctx.wrap_socket(c, server_side=True)
+t = tls_accept_one(port, cert, key)
 got = bytearray()
 
 
