@@ -245,6 +245,7 @@ void capture_write_stats(struct capture *c)
 		[ST_CNT_LOST_NO_CONN] = "lost_no_conn",
 		[ST_CNT_LOST_EVENT] = "lost_event",
 		[ST_CNT_FAILED_CALLS] = "failed_calls",
+		[ST_CNT_UNPAIRED_RETURNS] = "unpaired_returns",
 	};
 	uint64_t k[ST_CNT__MAX];
 	const struct stream_stats *s = &c->streams.st;

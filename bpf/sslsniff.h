@@ -108,10 +108,13 @@ enum st_counter {
 	ST_CNT_LOST_RINGBUF_BYTES = 4,
 	ST_CNT_LOST_FAULT = 5,      /* chunks dropped: user memory could not be read */
 	ST_CNT_LOST_FAULT_BYTES = 6,
-	ST_CNT_LOST_NO_ENTRY = 7,   /* returns whose entry state was missing (evicted) */
+	ST_CNT_LOST_NO_ENTRY = 7,   /* calls whose arguments could not be saved at entry */
 	ST_CNT_LOST_NO_CONN = 8,    /* calls whose connection slot could not be made */
 	ST_CNT_LOST_EVENT = 9,      /* CLOSE/EXEC/EXIT records dropped: ring buffer full */
 	ST_CNT_FAILED_CALLS = 10,   /* calls that returned failure: no data, by design */
+	ST_CNT_UNPAIRED_RETURNS = 11, /* returns with no saved entry: the outer return of a
+				       * nested call (its data was emitted once, by the inner
+				       * return), or a call already in flight at attach */
 	ST_CNT__MAX = 16,
 };
 
