@@ -24,12 +24,13 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz
+LDLIBS_AGENT := -lbpf -lelf -lz -ljson-c -lbrotlidec
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
 # Debian packages the build, the tests and the benchmarks need.
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
+             libjson-c-dev libbrotli-dev libnghttp2-dev \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -81,14 +82,17 @@ $(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agen
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
 
-# Installs what is missing, and nothing when all is present.
+# Installs what is missing, and nothing when all is present. npm is checked
+# by command: it ships inside some nodejs builds and conflicts with Debian's
+# npm package there.
 deps:
 	$(Q)missing=$$(for p in $(DEPS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install packages" >&2; exit 2; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	fi; \
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 
 run: deps all
 	./$(BUILD)/sealtap-agent --all

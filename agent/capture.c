@@ -13,8 +13,10 @@
 
 #include "attach.h"
 #include "clock.h"
+#include "exchange_json.h"
 #include "json.h"
 #include "record.h"
+#include "session.h"
 #include "sslsniff.h"
 #include "sslsniff.skel.h"
 #include "stream.h"
@@ -25,6 +27,9 @@ struct capture {
 	struct ring_buffer *rb;
 	struct capture_opts opts;
 	struct stream_table streams;
+	struct session_stats sst;
+	struct session_env env;
+	struct exchange_sink sink;
 	uint64_t records;
 	uint64_t malformed;
 	int ncpus;
@@ -88,11 +93,31 @@ static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64
 
 static void on_data(struct capture *c, const struct st_data_record *d)
 {
+	struct stream_conn *conn = NULL;
 	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
-				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns());
+				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
 
 	if (c->opts.dump_chunks)
 		dump_chunk(c, d, gap);
+	if (!conn)
+		return;
+	if (!conn->user)
+		conn->user = session_new(&c->env);
+	if (conn->user)
+		session_data(conn->user, d, gap);
+}
+
+static void release_session(void *user)
+{
+	session_close(user);
+}
+
+static void on_exchange_done(void *ctx, const struct exchange *x)
+{
+	struct capture *c = ctx;
+
+	if (c->opts.dump_exchanges)
+		exchange_write_json(c->opts.out, x);
 }
 
 static void on_close(struct capture *c, const struct st_close_record *r)
@@ -181,6 +206,11 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 		free(c);
 		return NULL;
 	}
+	c->streams.release_user = release_session;
+	c->sink.on_done = on_exchange_done;
+	c->sink.ctx = c;
+	c->env.sink = &c->sink;
+	c->env.st = &c->sst;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		stream_release(&c->streams);
@@ -269,6 +299,18 @@ void capture_write_stats(struct capture *c)
 		",\"conns_closed\":%" PRIu64 ",\"conns_active\":%" PRIu64 "}",
 		c->records, c->malformed, s->gaps, s->gap_bytes, s->tail_bytes, s->overlaps,
 		s->restarts, s->evicted, s->opened, s->closed, s->active);
+	fprintf(out,
+		",\"decode\":{\"sessions\":%" PRIu64 ",\"http1\":%" PRIu64 ",\"http2\":%" PRIu64
+		",\"other_protocol\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"non_model_requests\":%" PRIu64 ",\"exchanges\":%" PRIu64 ",\"incomplete\":%" PRIu64
+		",\"parse_errors\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"json_errors\":%" PRIu64
+		",\"truncated\":%" PRIu64 ",\"decode_errors\":%" PRIu64 ",\"pending_dropped\":%" PRIu64
+		",\"unpaired_responses\":%" PRIu64 "}",
+		c->sst.sessions, c->sst.proto_http1, c->sst.proto_http2, c->sst.proto_other,
+		c->sst.http_requests, c->sst.http_responses, c->sst.http_other, c->sst.exchanges,
+		c->sst.incomplete, c->sst.parse_errors, c->sst.gaps, c->sst.json_errors,
+		c->sst.body_truncated, c->sst.decode_errors, c->sst.pending_dropped,
+		c->sst.unpaired_responses);
 	fprintf(out,
 		",\"attach\":{\"probes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssl_libraries\":%" PRIu64
 		",\"lib_table_full\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"proc_table_full\":%" PRIu64

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * capture - consumes the probes' ring buffer: checks each record, accounts
- * stream offsets and gaps (stream.h), hands process events to attach, and
- * writes what the agent was asked to print.
+ * stream offsets and gaps (stream.h), feeds each connection's decoder
+ * (session.h), hands process events to attach, and writes what the agent
+ * was asked to print.
  *
  * Wake-ups are batched in the kernel (a record forces one only when enough
  * data is queued), so capture_poll always drains the ring after waiting:
@@ -20,6 +21,7 @@ struct capture;
 
 struct capture_opts {
 	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
+	bool dump_exchanges; /* print every model API exchange (--dump exchanges) */
 	FILE *out;        /* JSON lines */
 	size_t max_conns; /* connections tracked at once */
 };

@@ -1,22 +1,66 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "json.h"
 
+#include <stdint.h>
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void json_put_string(FILE *out, const char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid:
+ * no overlongs, no surrogates, nothing above U+10FFFF (RFC 3629). */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	size_t len;
+	uint32_t cp;
 
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+void json_put_string(FILE *out, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', out);
+	for (size_t i = 0; i < n;) {
+		unsigned char ch = s[i];
+		size_t len;
+
+		if (ch == '"' || ch == '\\') {
+			fputc('\\', out);
 			fputc(ch, out);
+			i++;
+		} else if (ch == '\n') {
+			fputs("\\n", out);
+			i++;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			fprintf(out, "\\u%04x", ch);
+			i++;
+		} else if ((len = utf8_len(s + i, n - i)) > 0) {
+			fwrite(s + i, 1, len, out);
+			i += len;
+		} else {
+			fputs("\\ufffd", out); /* not UTF-8: replaced, never passed on raw */
+			i++;
+		}
 	}
 	fputc('"', out);
 }

@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Writes s[0..n) as a JSON string literal with quotes. Bytes that are not
- * printable ASCII are escaped as \u00XX, so the output is always valid. */
+/* Writes s[0..n) as a JSON string literal with quotes. Valid UTF-8 passes
+ * through; control characters are escaped; bytes that are not UTF-8 become
+ * U+FFFD, so the output is always valid JSON whatever the input. */
 void json_put_string(FILE *out, const char *s, size_t n);
 
 /* Writes the base64 (RFC 4648, padded) of data[0..n), without quotes. */

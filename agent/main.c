@@ -31,6 +31,7 @@
 struct options {
 	struct selector sel;
 	bool dump_capture;
+	bool dump_exchanges;
 	bool verbose;
 	double duration_s;       /* 0: until signalled */
 	double stats_interval_s; /* 0: only at exit */
@@ -61,6 +62,8 @@ static void usage(FILE *out)
 		"\n"
 		"Output:\n"
 		"  --dump capture     print every captured chunk as a JSON line, WITH PLAINTEXT\n"
+		"  --dump exchanges   print every model API exchange as a JSON line, WITH PROMPTS\n"
+		"                     AND COMPLETIONS (both dumps may be given)\n"
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
 		"\n"
 		"Limits and tuning:\n"
@@ -144,9 +147,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->sel.all = true;
 			break;
 		case OPT_DUMP:
-			if (strcmp(optarg, "capture") != 0)
-				return fail(EXIT_SETUP, "--dump %s: the only dump is 'capture'", optarg);
-			o->dump_capture = true;
+			if (strcmp(optarg, "capture") == 0)
+				o->dump_capture = true;
+			else if (strcmp(optarg, "exchanges") == 0)
+				o->dump_exchanges = true;
+			else
+				return fail(EXIT_SETUP, "--dump %s: expected 'capture' or 'exchanges'", optarg);
 			break;
 		case OPT_DURATION:
 			if (parse_number(optarg, 0.001, 1e9, &o->duration_s))
@@ -237,10 +243,11 @@ int main(int argc, char **argv)
 	/* One perf event fd per probe: a busy node needs thousands. */
 	setrlimit(RLIMIT_NOFILE, &nofile);
 
-	if (o.dump_capture)
+	if (o.dump_capture || o.dump_exchanges)
 		fprintf(stderr,
-			"sealtap-agent: WARNING: --dump capture prints captured PLAINTEXT, including any "
-			"secrets and personal data in it. Use it for debugging only, never in production.\n");
+			"sealtap-agent: WARNING: --dump %s prints captured PLAINTEXT, including any "
+			"secrets and personal data in it. Use it for debugging only, never in production.\n",
+			o.dump_capture ? "capture" : "exchanges");
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -263,6 +270,7 @@ int main(int argc, char **argv)
 	}
 	att = attach_new(skel, &o.sel);
 	cap = att ? capture_new(skel, att, &(struct capture_opts){ .dump_chunks = o.dump_capture,
+								    .dump_exchanges = o.dump_exchanges,
 								    .out = stdout,
 								    .max_conns = o.max_conns })
 		  : NULL;

@@ -19,6 +19,15 @@ static size_t hash_key(uint32_t pid, uint64_t ssl)
 	return (size_t)h;
 }
 
+static void release_user(struct stream_table *t, struct stream_conn *c)
+{
+	void *user = c->user;
+
+	c->user = NULL;
+	if (user && t->release_user)
+		t->release_user(user);
+}
+
 int stream_init(struct stream_table *t, size_t capacity)
 {
 	size_t cap = 16;
@@ -36,6 +45,9 @@ int stream_init(struct stream_table *t, size_t capacity)
 
 void stream_release(struct stream_table *t)
 {
+	for (size_t i = 0; t->slots && i < t->cap; i++)
+		if (t->slots[i].used)
+			release_user(t, &t->slots[i]);
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
@@ -63,6 +75,7 @@ static void remove_at(struct stream_table *t, size_t pos)
 {
 	size_t mask = t->cap - 1, hole = pos;
 
+	release_user(t, &t->slots[pos]);
 	for (size_t i = (pos + 1) & mask; t->slots[i].used; i = (i + 1) & mask) {
 		size_t home = hash_key(t->slots[i].key.pid, t->slots[i].key.ssl) & mask;
 
@@ -94,7 +107,7 @@ static void evict_oldest(struct stream_table *t)
 }
 
 uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int dir, uint64_t off,
-			uint64_t len, int start, uint64_t now_ns)
+			uint64_t len, int start, uint64_t now_ns, struct stream_conn **conn)
 {
 	size_t pos;
 	struct stream_conn *c = find(t, pid, ssl, &pos);
@@ -106,6 +119,7 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 		 * there and numbering restarted. Start over. */
 		t->st.restarts++;
 		memset(c->next_off, 0, sizeof(c->next_off));
+		release_user(t, c);
 	}
 	if (!c) {
 		if (t->st.active >= t->max_live) {
@@ -116,6 +130,7 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 		c->used = 1;
 		c->key.pid = pid;
 		c->key.ssl = ssl;
+		c->user = NULL;
 		memset(c->next_off, 0, sizeof(c->next_off));
 		t->st.active++;
 		t->st.opened++;
@@ -135,6 +150,8 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 	if (off + len > c->next_off[dir])
 		c->next_off[dir] = off + len;
 	c->last_seen_ns = now_ns;
+	if (conn)
+		*conn = c;
 	return missing;
 }
 

@@ -24,6 +24,8 @@ struct stream_conn {
 	uint64_t next_off[2]; /* per direction */
 	uint64_t last_seen_ns;
 	uint8_t used;
+	void *user; /* the caller's per-connection state, released through
+		     * the table's release hook whenever the entry goes */
 };
 
 struct stream_stats {
@@ -39,6 +41,7 @@ struct stream_stats {
 };
 
 struct stream_table {
+	void (*release_user)(void *user); /* may be NULL */
 	struct stream_conn *slots;
 	size_t cap; /* power of two */
 	size_t max_live; /* evict above this: keeps probe sequences short */
@@ -51,9 +54,10 @@ void stream_release(struct stream_table *t);
 
 /* Accounts one chunk of dir at [off, off+len). start marks the kernel's first
  * record for this key. Returns the number of bytes missing right before this
- * chunk (0 when contiguous). */
+ * chunk (0 when contiguous); *conn (when not NULL) is set to the entry, valid
+ * until the next call that changes the table. */
 uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int dir, uint64_t off,
-			uint64_t len, int start, uint64_t now_ns);
+			uint64_t len, int start, uint64_t now_ns, struct stream_conn **conn);
 
 /* The connection closed with these final stream lengths; returns the bytes
  * lost at its tail (both directions). */

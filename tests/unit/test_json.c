@@ -44,7 +44,24 @@ static void test_json_string_escapes_everything_unsafe(void **state)
 	(void)state;
 	json_put_string(f, "a\"b\\c\nd\x01\xff", 9);
 	fclose(f);
-	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\\u00ff\"");
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\\ufffd\"");
+	free(buf);
+}
+
+static void test_json_string_keeps_utf8_and_rejects_invalid(void **state)
+{
+	/* é (2 bytes), € (3), 😀 (4) pass; an overlong '/', a lone surrogate and a
+	 * truncated sequence are replaced. */
+	static const char in[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xc0\xaf|\xed\xa0\x80|\xe2\x82";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	json_put_string(f, in, sizeof(in) - 1);
+	fclose(f);
+	assert_string_equal(buf, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\ufffd\\ufffd|"
+				 "\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\"");
 	free(buf);
 }
 
@@ -53,6 +70,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_base64_rfc4648_vectors),
 		cmocka_unit_test(test_json_string_escapes_everything_unsafe),
+		cmocka_unit_test(test_json_string_keeps_utf8_and_rejects_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

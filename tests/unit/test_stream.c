@@ -13,9 +13,9 @@ static void test_stream_contiguous_has_no_gap(void **state)
 
 	(void)state;
 	assert_int_equal(stream_init(&t, 64), 0);
-	assert_int_equal(stream_on_data(&t, 1, 0x1000, 0, 0, 100, 1, 1), 0);
-	assert_int_equal(stream_on_data(&t, 1, 0x1000, 0, 100, 50, 0, 2), 0);
-	assert_int_equal(stream_on_data(&t, 1, 0x1000, 1, 0, 10, 0, 3), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x1000, 0, 0, 100, 1, 1, NULL), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x1000, 0, 100, 50, 0, 2, NULL), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x1000, 1, 0, 10, 0, 3, NULL), 0);
 	assert_int_equal(t.st.gaps, 0);
 	assert_int_equal(t.st.active, 1);
 	assert_int_equal(stream_on_close(&t, 1, 0x1000, 150, 10), 0);
@@ -29,8 +29,8 @@ static void test_stream_jump_is_counted_gap(void **state)
 
 	(void)state;
 	assert_int_equal(stream_init(&t, 64), 0);
-	stream_on_data(&t, 7, 0x2000, 0, 0, 16384, 1, 1);
-	assert_int_equal(stream_on_data(&t, 7, 0x2000, 0, 65536, 100, 0, 2), 65536 - 16384);
+	stream_on_data(&t, 7, 0x2000, 0, 0, 16384, 1, 1, NULL);
+	assert_int_equal(stream_on_data(&t, 7, 0x2000, 0, 65536, 100, 0, 2, NULL), 65536 - 16384);
 	assert_int_equal(t.st.gaps, 1);
 	assert_int_equal(t.st.gap_bytes, 65536 - 16384);
 	/* Tail loss: the close says 70000 bytes were written, we saw 65636. */
@@ -45,9 +45,9 @@ static void test_stream_restart_after_kernel_eviction(void **state)
 
 	(void)state;
 	assert_int_equal(stream_init(&t, 64), 0);
-	stream_on_data(&t, 1, 0x10, 0, 0, 500, 1, 1);
+	stream_on_data(&t, 1, 0x10, 0, 0, 500, 1, 1, NULL);
 	/* The kernel lost its entry: numbering starts over with the start flag. */
-	assert_int_equal(stream_on_data(&t, 1, 0x10, 0, 0, 10, 1, 2), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x10, 0, 0, 10, 1, 2, NULL), 0);
 	assert_int_equal(t.st.restarts, 1);
 	assert_int_equal(t.st.gaps, 0);
 	stream_release(&t);
@@ -59,8 +59,8 @@ static void test_stream_first_seen_midstream_is_not_a_gap(void **state)
 
 	(void)state;
 	assert_int_equal(stream_init(&t, 64), 0);
-	assert_int_equal(stream_on_data(&t, 1, 0x10, 1, 4096, 10, 0, 1), 0);
-	assert_int_equal(stream_on_data(&t, 1, 0x10, 1, 4106, 10, 0, 1), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x10, 1, 4096, 10, 0, 1, NULL), 0);
+	assert_int_equal(stream_on_data(&t, 1, 0x10, 1, 4106, 10, 0, 1, NULL), 0);
 	assert_int_equal(t.st.gaps, 0);
 	stream_release(&t);
 }
@@ -72,7 +72,7 @@ static void test_stream_full_table_evicts_oldest(void **state)
 	(void)state;
 	assert_int_equal(stream_init(&t, 16), 0); /* 12 live at most */
 	for (uint64_t i = 0; i < 20; i++)
-		stream_on_data(&t, 1, 0x1000 + i * 64, 0, 0, 1, 1, 100 + i);
+		stream_on_data(&t, 1, 0x1000 + i * 64, 0, 0, 1, 1, 100 + i, NULL);
 	assert_int_equal(t.st.active, 12);
 	assert_int_equal(t.st.evicted, 8);
 	/* The oldest (0..7) went; the newest is still tracked. */
@@ -90,13 +90,13 @@ static void test_stream_forget_pid_removes_only_that_pid(void **state)
 	(void)state;
 	assert_int_equal(stream_init(&t, 256), 0);
 	for (uint64_t i = 0; i < 60; i++)
-		stream_on_data(&t, (uint32_t)(1 + i % 3), 0x1000 + i * 16, 0, 0, 1, 1, i);
+		stream_on_data(&t, (uint32_t)(1 + i % 3), 0x1000 + i * 16, 0, 0, 1, 1, i, NULL);
 	assert_int_equal(stream_forget_pid(&t, 2), 20);
 	assert_int_equal(t.st.active, 40);
 	/* Every remaining entry is still findable after backward shifts. */
 	for (uint64_t i = 0; i < 60; i++)
 		if (1 + i % 3 != 2)
-			assert_int_equal(stream_on_data(&t, (uint32_t)(1 + i % 3), 0x1000 + i * 16, 0, 1, 1, 0, 100), 0);
+			assert_int_equal(stream_on_data(&t, (uint32_t)(1 + i % 3), 0x1000 + i * 16, 0, 1, 1, 0, 100, NULL), 0);
 	assert_int_equal(t.st.opened, 60);
 	stream_release(&t);
 }

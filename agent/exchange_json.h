@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * exchange_json - an exchange as one JSON line (--dump exchanges). It holds
+ * prompt and completion text: plaintext, for debugging only.
+ */
+#ifndef SEALTAP_EXCHANGE_JSON_H
+#define SEALTAP_EXCHANGE_JSON_H
+
+#include <stdio.h>
+
+#include "exchange.h"
+
+void exchange_write_json(FILE *out, const struct exchange *x);
+
+#endif

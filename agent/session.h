@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * session - one captured connection, decoded: recognises the protocol from
+ * its first bytes, runs the HTTP/1.1 parsers on its two streams, pairs
+ * requests with responses (keep-alive and pipelining), undoes transfer and
+ * content codings, splits streamed responses (SSE, NDJSON) and turns model
+ * API calls into exchanges (llm.h) handed to a sink, delta by delta.
+ *
+ * Owns its parsers and the exchanges in flight. Bounded: at most
+ * SESSION_MAX_PENDING requests awaiting responses, request and whole
+ * response bodies capped at SESSION_MAX_BODY; overflow is counted.
+ */
+#ifndef SEALTAP_SESSION_H
+#define SEALTAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exchange.h"
+
+#define SESSION_MAX_PENDING 16
+#define SESSION_MAX_BODY (4u << 20)
+
+struct st_data_record;
+struct session;
+
+struct session_stats {
+	uint64_t sessions;
+	uint64_t proto_http1, proto_http2, proto_other;
+	uint64_t http_requests, http_responses;
+	uint64_t http_other;        /* requests that are not model API calls: counted only */
+	uint64_t exchanges;         /* model API exchanges finished */
+	uint64_t incomplete;        /* ... of which cut by a gap, a close or an error */
+	uint64_t parse_errors;      /* malformed HTTP, resynchronised */
+	uint64_t gaps;              /* capture gaps seen by the decoders */
+	uint64_t json_errors;       /* model API bodies that were not the expected JSON */
+	uint64_t body_truncated;    /* bodies or texts cut at their caps */
+	uint64_t decode_errors;     /* corrupt or unsupported Content-Encoding */
+	uint64_t pending_dropped;   /* requests dropped: too many awaiting responses */
+	uint64_t unpaired_responses;
+};
+
+struct session_env {
+	const struct exchange_sink *sink;
+	struct session_stats *st;
+	uint64_t next_id;
+};
+
+struct session *session_new(struct session_env *env);
+/* One chunk of the connection, in stream order; gap is the number of bytes
+ * lost right before it in that direction. */
+void session_data(struct session *s, const struct st_data_record *d, uint64_t gap);
+/* The connection closed (or was evicted): ends what can end, reports the
+ * rest as incomplete, frees everything. */
+void session_close(struct session *s);
+
+#endif

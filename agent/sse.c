@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sse_init(struct sse_parser *p, sse_event_fn fn, void *ctx)
+{
+	memset(p, 0, sizeof(*p));
+	p->on_event = fn;
+	p->ctx = ctx;
+}
+
+void sse_release(struct sse_parser *p)
+{
+	free(p->data);
+	p->data = NULL;
+}
+
+static void clear_event(struct sse_parser *p)
+{
+	p->event[0] = '\0';
+	p->data_len = 0;
+	p->has_data = false;
+	p->truncated = false;
+}
+
+void sse_reset(struct sse_parser *p)
+{
+	clear_event(p);
+	p->state = SSE_LINE_START;
+	p->line_len = 0;
+	p->after_cr = false;
+}
+
+static void append_data(struct sse_parser *p, const uint8_t *b, size_t n)
+{
+	size_t room = SSE_MAX_EVENT - p->data_len;
+
+	if (n > room) {
+		n = room;
+		p->truncated = true;
+	}
+	if (p->data_len + n + 1 > p->data_cap) {
+		size_t cap = p->data_cap ? p->data_cap : 1024;
+		char *nd;
+
+		while (cap < p->data_len + n + 1)
+			cap *= 2;
+		if (cap > SSE_MAX_EVENT + 1)
+			cap = SSE_MAX_EVENT + 1;
+		nd = realloc(p->data, cap);
+		if (!nd) {
+			p->truncated = true;
+			return;
+		}
+		p->data = nd;
+		p->data_cap = cap;
+	}
+	memcpy(p->data + p->data_len, b, n);
+	p->data_len += n;
+}
+
+static void dispatch(struct sse_parser *p)
+{
+	if (p->has_data) {
+		if (!p->data) /* "data:" with nothing after it */
+			append_data(p, (const uint8_t *)"", 0);
+		if (!p->data) {
+			clear_event(p);
+			return;
+		}
+		p->data[p->data_len] = '\0';
+		p->events++;
+		p->on_event(p->ctx, p->event, p->data, p->data_len, p->truncated);
+	}
+	clear_event(p);
+}
+
+/* The field name is complete (we saw ':' or the end of the line). */
+static void field_named(struct sse_parser *p, bool line_ended)
+{
+	p->line[p->line_len] = '\0';
+	p->value_started = false;
+	p->line_len = 0;
+	if (strcmp(p->line, "data") == 0) {
+		if (p->has_data)
+			append_data(p, (const uint8_t *)"\n", 1);
+		p->has_data = true;
+		p->state = SSE_IN_DATA;
+	} else if (strcmp(p->line, "event") == 0) {
+		p->event[0] = '\0';
+		p->state = SSE_IN_EVENT;
+	} else {
+		p->state = SSE_SKIP; /* id, retry, comments, unknown fields */
+	}
+	if (line_ended)
+		p->state = SSE_LINE_START;
+}
+
+static void end_of_line(struct sse_parser *p)
+{
+	switch (p->state) {
+	case SSE_LINE_START:
+		dispatch(p);
+		break;
+	case SSE_IN_FIELD:
+		field_named(p, true);
+		break;
+	default:
+		break;
+	}
+	p->state = SSE_LINE_START;
+	p->line_len = 0;
+}
+
+void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = buf[i];
+
+		if (ch == '\n' && p->after_cr) {
+			p->after_cr = false;
+			continue;
+		}
+		p->after_cr = ch == '\r';
+		if (ch == '\r' || ch == '\n') {
+			end_of_line(p);
+			continue;
+		}
+		switch (p->state) {
+		case SSE_LINE_START:
+			if (ch == ':') {
+				p->state = SSE_SKIP;
+				break;
+			}
+			p->state = SSE_IN_FIELD;
+			/* fall through */
+		case SSE_IN_FIELD:
+			if (ch == ':')
+				field_named(p, false);
+			else if (p->line_len < SSE_MAX_NAME)
+				p->line[p->line_len++] = (char)ch;
+			else
+				p->state = SSE_SKIP; /* no field we know is that long */
+			break;
+		case SSE_IN_DATA: {
+			/* Fast path: copy the run up to the end of the line at once. */
+			size_t j = i;
+
+			if (!p->value_started) {
+				p->value_started = true;
+				if (ch == ' ')
+					break;
+			}
+			while (j < len && buf[j] != '\n' && buf[j] != '\r')
+				j++;
+			append_data(p, buf + i, j - i);
+			i = j - 1;
+			break;
+		}
+		case SSE_IN_EVENT:
+			if (!p->value_started) {
+				p->value_started = true;
+				if (ch == ' ')
+					break;
+			}
+			if (p->line_len < SSE_MAX_NAME - 1) {
+				p->event[p->line_len++] = (char)ch;
+				p->event[p->line_len] = '\0';
+			}
+			break;
+		case SSE_SKIP:
+			break;
+		}
+	}
+}
