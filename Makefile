@@ -24,7 +24,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -ljson-c -lbrotlidec
+LDLIBS_AGENT := -lbpf -lelf -lz -ljson-c -lbrotlidec -lnghttp2
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 

@@ -8,47 +8,71 @@
 
 #include "decode.h"
 #include "http1.h"
+#include "http2.h"
 #include "identity.h"
 #include "llm.h"
 #include "sse.h"
 #include "sslsniff.h"
 
-#define DETECT_BYTES 24
+#define DETECT_BYTES 24   /* enough to recognise a client's first bytes */
+#define DETECT_HOLD 512   /* held while waiting for the other direction */
+#define H2_MAX_STREAMS 64 /* concurrent streams decoded per connection */
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 enum proto { PROTO_UNKNOWN, PROTO_HTTP1, PROTO_HTTP2, PROTO_OTHER };
 enum body_mode { BODY_SKIP, BODY_WHOLE, BODY_SSE, BODY_NDJSON };
 
-struct pending {
-	struct exchange *x; /* NULL: not a model API call */
+/*
+ * A flow is one request and its response, whatever the HTTP version: the
+ * request body is collected and parsed at its end; the response body is
+ * decoded and split (whole, SSE, NDJSON) into the exchange as it arrives.
+ */
+struct flow {
+	struct session *s;
+	struct exchange *x; /* NULL: not a model API call, framing only */
 	bool head;          /* HEAD request: its response has no body */
+	bool responded;     /* a final response head was seen */
+	struct decoder req_dec;
+	struct xbuf req_body;
+	enum body_mode mode;
+	struct decoder resp_dec;
+	struct xbuf resp_body; /* BODY_WHOLE; NDJSON's partial line */
+	struct sse_parser sse;
+};
+
+/* HTTP/2 stream: its flow and the header fields being collected. */
+struct h2_stream {
+	uint32_t sid; /* 0: free */
+	struct flow *f;
+	char method[16], path[H1_MAX_PATH], authority[128];
+	char content_type[128], content_encoding[32];
+	int status;
+	bool grpc;
 };
 
 struct session {
 	struct session_env *env;
 	enum proto proto;
 	int req_dir; /* the direction carrying requests */
-	uint8_t detect[2][DETECT_BYTES];
+	uint8_t *detect[2]; /* first bytes per direction, until the protocol is known */
 	size_t detect_len[2];
 	uint64_t now; /* timestamp of the chunk being decoded */
 	struct x_identity who;
 
+	/* HTTP/1.1 */
 	struct h1_parser req, resp;
-	/* Request being read. */
-	struct pending cur_req;
-	struct decoder req_dec;
-	struct xbuf req_body;
-	/* Requests awaiting their responses, oldest first. */
-	struct pending q[SESSION_MAX_PENDING];
+	struct flow *cur_req;                 /* request being read */
+	struct flow *q[SESSION_MAX_PENDING];  /* awaiting responses, oldest first */
 	int qhead, qlen;
-	/* Response being read. */
-	struct exchange *cur_resp;
-	bool resp_active;
-	enum body_mode mode;
-	struct decoder resp_dec;
-	struct xbuf resp_body;   /* BODY_WHOLE; also NDJSON's partial line */
-	struct sse_parser sse;
+	struct flow *cur_resp;                /* response being read */
+
+	/* HTTP/2: one parser per direction, indexed by direction. */
+	struct h2_parser h2[2];
+	int h2_cur_dir; /* direction of the frame being parsed */
+	struct h2_stream streams[H2_MAX_STREAMS];
 };
+
+/* ---- flows ---- */
 
 static void emit_done(struct session *s, struct exchange *x)
 {
@@ -62,131 +86,137 @@ static void emit_done(struct session *s, struct exchange *x)
 			s->env->st->body_truncated++;
 	if (sink && sink->on_done)
 		sink->on_done(sink->ctx, x);
-	exchange_free(x);
 }
 
-/* ---- request side ---- */
+static void flow_free(struct flow *f)
+{
+	if (!f)
+		return;
+	exchange_free(f->x);
+	xbuf_release(&f->req_body);
+	xbuf_release(&f->resp_body);
+	decode_release(&f->req_dec);
+	decode_release(&f->resp_dec);
+	sse_release(&f->sse);
+	free(f);
+}
+
+/* Reports the flow's exchange as it stands (incomplete) and frees it. */
+static void flow_abort(struct flow *f)
+{
+	if (f && f->x)
+		emit_done(f->s, f->x);
+	flow_free(f);
+}
+
+static struct flow *flow_request_head(struct session *s, const char *method, const char *path,
+				      const char *host, const char *content_encoding)
+{
+	struct flow *f = calloc(1, sizeof(*f));
+	enum llm_flavor fl = llm_flavor_for(method, path);
+	struct exchange *x;
+
+	s->env->st->http_requests++;
+	if (!f)
+		return NULL;
+	f->s = s;
+	f->head = strcmp(method, "HEAD") == 0;
+	if (fl == LLM_NONE) {
+		s->env->st->http_other++;
+		return f;
+	}
+	x = f->x = exchange_new();
+	if (!x)
+		return f;
+	x->id = ++s->env->next_id;
+	x->flavor = fl;
+	x->t_request = s->now;
+	xstrcpy(x->method, sizeof(x->method), method);
+	xstrcpy(x->path, sizeof(x->path), path);
+	xstrcpy(x->host, sizeof(x->host), host);
+	x->who = s->who;
+	identity_fill(&x->who, s->now);
+	xbuf_init(&f->req_body, SESSION_MAX_BODY);
+	if (decode_init(&f->req_dec, content_encoding, SESSION_MAX_BODY))
+		s->env->st->decode_errors++;
+	return f;
+}
 
 static void req_body_out(void *ctx, const uint8_t *d, size_t n)
 {
-	struct session *s = ctx;
+	struct flow *f = ctx;
 
-	xbuf_append(&s->req_body, (const char *)d, n);
+	xbuf_append(&f->req_body, (const char *)d, n);
 }
 
-static enum h1_body on_req_head(void *ctx, const struct h1_head *h)
+static void flow_request_body(struct flow *f, const uint8_t *d, size_t n)
 {
-	struct session *s = ctx;
-	enum llm_flavor f = llm_flavor_for(h->method, h->path);
-
-	s->env->st->http_requests++;
-	memset(&s->cur_req, 0, sizeof(s->cur_req));
-	s->cur_req.head = strcmp(h->method, "HEAD") == 0;
-	if (f == LLM_NONE) {
-		s->env->st->http_other++;
-		return H1_BODY_AUTO;
-	}
-	s->cur_req.x = exchange_new();
-	if (!s->cur_req.x)
-		return H1_BODY_AUTO;
-	s->cur_req.x->id = ++s->env->next_id;
-	s->cur_req.x->flavor = f;
-	s->cur_req.x->t_request = s->now;
-	xstrcpy(s->cur_req.x->method, sizeof(s->cur_req.x->method), h->method);
-	xstrcpy(s->cur_req.x->path, sizeof(s->cur_req.x->path), h->path);
-	xstrcpy(s->cur_req.x->host, sizeof(s->cur_req.x->host), h->host);
-	s->cur_req.x->who = s->who;
-	identity_fill(&s->cur_req.x->who, s->now);
-	xbuf_init(&s->req_body, SESSION_MAX_BODY);
-	if (decode_init(&s->req_dec, h->content_encoding, SESSION_MAX_BODY))
-		s->env->st->decode_errors++;
-	return H1_BODY_AUTO;
+	if (f && f->x && decode_feed(&f->req_dec, d, n, req_body_out, f) < 0)
+		f->s->env->st->decode_errors++;
 }
 
-static void on_req_body(void *ctx, const uint8_t *d, size_t n)
+static void flow_request_end(struct flow *f, bool complete)
 {
-	struct session *s = ctx;
+	struct exchange *x = f ? f->x : NULL;
 
-	if (s->cur_req.x && decode_feed(&s->req_dec, d, n, req_body_out, s) < 0)
-		s->env->st->decode_errors++;
-}
-
-static void on_req_end(void *ctx, bool complete)
-{
-	struct session *s = ctx;
-	struct exchange *x = s->cur_req.x;
-
-	if (x) {
-		x->request_complete = complete;
-		if (s->req_body.truncated)
-			s->env->st->body_truncated++;
-		if (llm_parse_request(x, s->req_body.p ? s->req_body.p : "", s->req_body.len)) {
-			x->request_parse_error = true;
-			s->env->st->json_errors++;
-		}
-		xbuf_release(&s->req_body);
-		decode_release(&s->req_dec);
+	if (!x)
+		return;
+	x->request_complete = complete;
+	if (f->req_body.truncated)
+		f->s->env->st->body_truncated++;
+	if (llm_parse_request(x, f->req_body.p ? f->req_body.p : "", f->req_body.len)) {
+		x->request_parse_error = true;
+		f->s->env->st->json_errors++;
 	}
-	if (s->qlen == SESSION_MAX_PENDING) {
-		/* The server is not answering (or we lost its side): the oldest
-		 * request goes, reported as incomplete. */
-		struct pending *old = &s->q[s->qhead];
-
-		s->env->st->pending_dropped++;
-		if (old->x)
-			emit_done(s, old->x);
-		s->qhead = (s->qhead + 1) % SESSION_MAX_PENDING;
-		s->qlen--;
-	}
-	s->q[(s->qhead + s->qlen) % SESSION_MAX_PENDING] = s->cur_req;
-	s->qlen++;
-	memset(&s->cur_req, 0, sizeof(s->cur_req));
+	xbuf_release(&f->req_body);
+	decode_release(&f->req_dec);
 }
-
-/* ---- response side ---- */
 
 static void on_sse_event(void *ctx, const char *event, const char *data, size_t len, bool truncated)
 {
-	struct session *s = ctx;
+	struct flow *f = ctx;
+	struct session *s = f->s;
 
 	if (truncated)
 		s->env->st->body_truncated++;
-	if (s->cur_resp && llm_stream_event(s->cur_resp, event, data, len, s->env->sink, s->now))
+	if (llm_stream_event(f->x, event, data, len, s->env->sink, s->now))
 		s->env->st->json_errors++;
 }
 
-static void ndjson_line(struct session *s, const char *line, size_t n)
+static void ndjson_line(struct flow *f, const char *line, size_t n)
 {
+	struct session *s = f->s;
+
 	while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
 		n--;
-	if (n && llm_stream_event(s->cur_resp, "", line, n, s->env->sink, s->now))
+	if (n && llm_stream_event(f->x, "", line, n, s->env->sink, s->now))
 		s->env->st->json_errors++;
 }
 
 static void resp_body_out(void *ctx, const uint8_t *d, size_t n)
 {
-	struct session *s = ctx;
+	struct flow *f = ctx;
 
-	switch (s->mode) {
+	switch (f->mode) {
 	case BODY_SSE:
-		sse_feed(&s->sse, d, n);
+		sse_feed(&f->sse, d, n);
 		break;
 	case BODY_NDJSON:
 		while (n > 0) {
 			const uint8_t *nl = memchr(d, '\n', n);
 			size_t take = nl ? (size_t)(nl - d) : n;
 
-			xbuf_append(&s->resp_body, (const char *)d, take);
+			xbuf_append(&f->resp_body, (const char *)d, take);
 			if (!nl)
 				break;
-			ndjson_line(s, s->resp_body.p ? s->resp_body.p : "", s->resp_body.len);
-			xbuf_release(&s->resp_body);
+			ndjson_line(f, f->resp_body.p ? f->resp_body.p : "", f->resp_body.len);
+			xbuf_release(&f->resp_body);
 			d += take + 1;
 			n -= take + 1;
 		}
 		break;
 	case BODY_WHOLE:
-		xbuf_append(&s->resp_body, (const char *)d, n);
+		xbuf_append(&f->resp_body, (const char *)d, n);
 		break;
 	case BODY_SKIP:
 		break;
@@ -200,99 +230,317 @@ static bool content_type_is(const char *ct, const char *want)
 	return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static void flow_response_head(struct flow *f, int status, const char *content_type,
+			       const char *content_encoding)
+{
+	struct session *s = f->s;
+	struct exchange *x = f->x;
+
+	s->env->st->http_responses++;
+	f->responded = true;
+	f->mode = BODY_SKIP;
+	if (!x)
+		return;
+	x->status = status;
+	x->t_first_byte = s->now;
+	if (status < 300 && content_type_is(content_type, "text/event-stream")) {
+		f->mode = BODY_SSE;
+		x->streamed = true;
+		sse_init(&f->sse, on_sse_event, f);
+	} else if (status < 300 && (content_type_is(content_type, "application/x-ndjson") ||
+				    ((x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE) &&
+				     x->stream_requested))) {
+		f->mode = BODY_NDJSON;
+		x->streamed = true;
+		xbuf_init(&f->resp_body, SESSION_MAX_BODY);
+	} else {
+		f->mode = BODY_WHOLE;
+		xbuf_init(&f->resp_body, SESSION_MAX_BODY);
+	}
+	/* The decoded size is capped too: a compression bomb costs bounded work. */
+	if (decode_init(&f->resp_dec, content_encoding, SESSION_MAX_BODY * 4)) {
+		s->env->st->decode_errors++;
+		f->mode = BODY_SKIP;
+	}
+}
+
+static void flow_response_body(struct flow *f, const uint8_t *d, size_t n)
+{
+	if (f && f->x && f->mode != BODY_SKIP && decode_feed(&f->resp_dec, d, n, resp_body_out, f) < 0)
+		f->s->env->st->decode_errors++;
+}
+
+/* The response ended: finish the exchange, report it, free the flow. */
+static void flow_response_end(struct flow *f, bool complete)
+{
+	struct session *s = f->s;
+	struct exchange *x = f->x;
+
+	if (x) {
+		x->response_complete = complete;
+		x->t_end = s->now;
+		if (f->mode == BODY_WHOLE) {
+			const char *body = f->resp_body.p ? f->resp_body.p : "";
+
+			if (f->resp_body.truncated)
+				s->env->st->body_truncated++;
+			if (x->status >= 400) {
+				xbuf_append(&x->error_body, body, f->resp_body.len);
+			} else if (x->status >= 200 &&
+				   llm_parse_response(x, body, f->resp_body.len, s->env->sink, s->now)) {
+				x->response_parse_error = true;
+				s->env->st->json_errors++;
+			}
+		} else if (f->mode == BODY_NDJSON && f->resp_body.len) {
+			ndjson_line(f, f->resp_body.p, f->resp_body.len);
+		}
+	}
+	flow_abort(f);
+}
+
+/* ---- HTTP/1.1 ---- */
+
+static void queue_push(struct session *s, struct flow *f)
+{
+	if (s->qlen == SESSION_MAX_PENDING) {
+		/* The server is not answering (or we lost its side): the oldest
+		 * request goes, reported as incomplete. */
+		s->env->st->pending_dropped++;
+		flow_abort(s->q[s->qhead]);
+		s->qhead = (s->qhead + 1) % SESSION_MAX_PENDING;
+		s->qlen--;
+	}
+	s->q[(s->qhead + s->qlen) % SESSION_MAX_PENDING] = f;
+	s->qlen++;
+}
+
+static struct flow *queue_pop(struct session *s)
+{
+	struct flow *f;
+
+	if (s->qlen == 0)
+		return NULL;
+	f = s->q[s->qhead];
+	s->qhead = (s->qhead + 1) % SESSION_MAX_PENDING;
+	s->qlen--;
+	return f;
+}
+
+static enum h1_body on_req_head(void *ctx, const struct h1_head *h)
+{
+	struct session *s = ctx;
+
+	s->cur_req = flow_request_head(s, h->method, h->path, h->host, h->content_encoding);
+	return H1_BODY_AUTO;
+}
+
+static void on_req_body(void *ctx, const uint8_t *d, size_t n)
+{
+	struct session *s = ctx;
+
+	flow_request_body(s->cur_req, d, n);
+}
+
+static void on_req_end(void *ctx, bool complete)
+{
+	struct session *s = ctx;
+
+	if (!s->cur_req)
+		return;
+	flow_request_end(s->cur_req, complete);
+	queue_push(s, s->cur_req);
+	s->cur_req = NULL;
+}
+
 static enum h1_body on_resp_head(void *ctx, const struct h1_head *h)
 {
 	struct session *s = ctx;
-	struct pending p = { 0 };
+	struct flow *f;
 
-	s->env->st->http_responses++;
-	if (h->status >= 100 && h->status < 200 && h->status != 101)
+	if (h->status >= 100 && h->status < 200 && h->status != 101) {
+		s->env->st->http_responses++;
 		return H1_BODY_AUTO; /* interim: the final response is still to come */
-	if (s->qlen > 0) {
-		p = s->q[s->qhead];
-		s->qhead = (s->qhead + 1) % SESSION_MAX_PENDING;
-		s->qlen--;
-	} else {
+	}
+	f = queue_pop(s);
+	if (!f) {
 		s->env->st->unpaired_responses++;
+		return H1_BODY_AUTO;
 	}
-	s->resp_active = true;
-	s->cur_resp = p.x;
-	s->mode = BODY_SKIP;
-	if (!p.x)
-		return p.head ? H1_BODY_NONE : H1_BODY_AUTO;
-	p.x->status = h->status;
-	p.x->t_first_byte = s->now;
-	if (h->status < 300 && content_type_is(h->content_type, "text/event-stream")) {
-		s->mode = BODY_SSE;
-		p.x->streamed = true;
-		sse_init(&s->sse, on_sse_event, s);
-	} else if (h->status < 300 && (content_type_is(h->content_type, "application/x-ndjson") ||
-				       ((p.x->flavor == LLM_OLLAMA_CHAT ||
-					 p.x->flavor == LLM_OLLAMA_GENERATE) &&
-					p.x->stream_requested))) {
-		s->mode = BODY_NDJSON;
-		p.x->streamed = true;
-		xbuf_init(&s->resp_body, SESSION_MAX_BODY);
-	} else {
-		s->mode = BODY_WHOLE;
-		xbuf_init(&s->resp_body, SESSION_MAX_BODY);
-	}
-	if (decode_init(&s->resp_dec, h->content_encoding, SESSION_MAX_BODY * 4)) {
-		s->env->st->decode_errors++;
-		s->mode = BODY_SKIP;
-	}
-	return p.head ? H1_BODY_NONE : H1_BODY_AUTO;
+	s->cur_resp = f;
+	flow_response_head(f, h->status, h->content_type, h->content_encoding);
+	return f->head ? H1_BODY_NONE : H1_BODY_AUTO;
 }
 
 static void on_resp_body(void *ctx, const uint8_t *d, size_t n)
 {
 	struct session *s = ctx;
 
-	if (s->cur_resp && s->mode != BODY_SKIP &&
-	    decode_feed(&s->resp_dec, d, n, resp_body_out, s) < 0)
-		s->env->st->decode_errors++;
+	flow_response_body(s->cur_resp, d, n);
 }
 
 static void on_resp_end(void *ctx, bool complete)
 {
 	struct session *s = ctx;
-	struct exchange *x = s->cur_resp;
+	struct flow *f = s->cur_resp;
 
-	if (!s->resp_active)
-		return; /* an interim 1xx response ended */
-	s->resp_active = false;
+	if (!f)
+		return; /* an interim response, or one we could not pair */
 	s->cur_resp = NULL;
-	if (!x)
-		return;
-	x->response_complete = complete;
-	x->t_end = s->now;
-	if (s->mode == BODY_WHOLE) {
-		const char *body = s->resp_body.p ? s->resp_body.p : "";
-
-		if (s->resp_body.truncated)
-			s->env->st->body_truncated++;
-		if (x->status >= 400)
-			xbuf_append(&x->error_body, body, s->resp_body.len);
-		else if (x->status >= 200 && x->flavor != LLM_OPENAI_EMBEDDINGS &&
-			 llm_parse_response(x, body, s->resp_body.len, s->env->sink, s->now)) {
-			x->response_parse_error = true;
-			s->env->st->json_errors++;
-		} else if (x->flavor == LLM_OPENAI_EMBEDDINGS) {
-			llm_parse_response(x, body, s->resp_body.len, s->env->sink, s->now);
-		}
-	} else if (s->mode == BODY_NDJSON && s->resp_body.len) {
-		ndjson_line(s, s->resp_body.p, s->resp_body.len);
-	}
-	if (s->mode == BODY_SSE)
-		sse_release(&s->sse);
-	xbuf_release(&s->resp_body);
-	decode_release(&s->resp_dec);
-	s->mode = BODY_SKIP;
-	emit_done(s, x);
+	flow_response_end(f, complete);
 }
 
 static const struct h1_callbacks req_cb = { on_req_head, on_req_body, on_req_end };
 static const struct h1_callbacks resp_cb = { on_resp_head, on_resp_body, on_resp_end };
+
+/* ---- HTTP/2 ---- */
+
+static struct h2_stream *h2_find(struct session *s, uint32_t sid, bool create)
+{
+	struct h2_stream *free_slot = NULL;
+
+	if (sid == 0)
+		return NULL;
+	for (int i = 0; i < H2_MAX_STREAMS; i++) {
+		if (s->streams[i].sid == sid)
+			return &s->streams[i];
+		if (!s->streams[i].sid && !free_slot)
+			free_slot = &s->streams[i];
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot) {
+		s->env->st->h2_streams_dropped++;
+		return NULL;
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->sid = sid;
+	return free_slot;
+}
+
+static void h2_stream_end(struct h2_stream *st)
+{
+	st->sid = 0;
+	st->f = NULL;
+}
+
+static void set_field(char *dst, size_t dstsz, const uint8_t *v, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static bool name_is(const uint8_t *name, size_t n, const char *want)
+{
+	return n == strlen(want) && memcmp(name, want, n) == 0; /* HTTP/2 names are lower case */
+}
+
+static void on_h2_header(void *ctx, uint32_t sid, const uint8_t *name, size_t nlen,
+			 const uint8_t *value, size_t vlen)
+{
+	struct session *s = ctx;
+	struct h2_stream *st = h2_find(s, sid, s->h2_cur_dir == s->req_dir);
+
+	if (!st)
+		return;
+	if (name_is(name, nlen, ":method"))
+		set_field(st->method, sizeof(st->method), value, vlen);
+	else if (name_is(name, nlen, ":path"))
+		set_field(st->path, sizeof(st->path), value, vlen);
+	else if (name_is(name, nlen, ":authority"))
+		set_field(st->authority, sizeof(st->authority), value, vlen);
+	else if (name_is(name, nlen, "content-type"))
+		set_field(st->content_type, sizeof(st->content_type), value, vlen);
+	else if (name_is(name, nlen, "content-encoding"))
+		set_field(st->content_encoding, sizeof(st->content_encoding), value, vlen);
+	else if (name_is(name, nlen, ":status") && vlen == 3)
+		st->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+}
+
+static void on_h2_headers_end(void *ctx, uint32_t sid, bool end_stream)
+{
+	struct session *s = ctx;
+	struct h2_stream *st = h2_find(s, sid, false);
+
+	if (!st)
+		return;
+	if (s->h2_cur_dir == s->req_dir) {
+		if (!st->f && st->method[0]) {
+			st->grpc = content_type_is(st->content_type, "application/grpc") ||
+				   strncasecmp(st->content_type, "application/grpc+", 17) == 0;
+			if (st->grpc)
+				s->env->st->grpc++;
+			st->f = flow_request_head(s, st->method, st->path, st->authority,
+						  st->content_encoding);
+			st->content_type[0] = st->content_encoding[0] = '\0';
+		}
+		if (end_stream && st->f)
+			flow_request_end(st->f, true);
+		return;
+	}
+	if (!st->f) {
+		h2_stream_end(st);
+		return;
+	}
+	if (!st->f->responded && st->status >= 200)
+		flow_response_head(st->f, st->status, st->content_type, st->content_encoding);
+	if (end_stream) {
+		flow_response_end(st->f, true);
+		h2_stream_end(st);
+	}
+}
+
+static void on_h2_data(void *ctx, uint32_t sid, const uint8_t *d, size_t n)
+{
+	struct session *s = ctx;
+	struct h2_stream *st = h2_find(s, sid, false);
+
+	if (!st || !st->f)
+		return;
+	if (s->h2_cur_dir == s->req_dir)
+		flow_request_body(st->f, d, n);
+	else if (st->f->responded)
+		flow_response_body(st->f, d, n);
+}
+
+static void on_h2_end_stream(void *ctx, uint32_t sid)
+{
+	struct session *s = ctx;
+	struct h2_stream *st = h2_find(s, sid, false);
+
+	if (!st || !st->f)
+		return;
+	if (s->h2_cur_dir == s->req_dir) {
+		flow_request_end(st->f, true);
+		return;
+	}
+	flow_response_end(st->f, st->f->responded);
+	h2_stream_end(st);
+}
+
+static void on_h2_reset(void *ctx, uint32_t sid)
+{
+	struct session *s = ctx;
+	struct h2_stream *st = h2_find(s, sid, false);
+
+	if (!st)
+		return;
+	flow_abort(st->f);
+	h2_stream_end(st);
+}
+
+static void on_h2_table_size(void *ctx, uint32_t size)
+{
+	struct session *s = ctx;
+
+	/* Announced by this direction's receiver for the other's encoder. */
+	h2_set_table_size(&s->h2[!s->h2_cur_dir], size);
+}
+
+static const struct h2_callbacks h2_cb = {
+	on_h2_header, on_h2_headers_end, on_h2_data, on_h2_end_stream, on_h2_reset, on_h2_table_size,
+};
 
 /* ---- connection ---- */
 
@@ -332,37 +580,86 @@ static void set_identity(struct session *s, const struct st_data_record *d)
 	format_addr(w->peer, sizeof(w->peer), d->family, d->raddr, d->rport);
 }
 
-/* Decides the protocol from the first bytes of either direction. */
-static void detect(struct session *s, int dir, const uint8_t *data, size_t len)
+static void start(struct session *s, enum proto proto, int req_dir)
 {
-	uint8_t *buf = s->detect[dir];
-	size_t *n = &s->detect_len[dir];
-	size_t take = DETECT_BYTES - *n < len ? DETECT_BYTES - *n : len;
-	size_t pl = sizeof(h2_preface) - 1;
-
-	memcpy(buf + *n, data, take);
-	*n += take;
-	if (*n >= pl || memcmp(buf, h2_preface, *n) != 0) {
-		if (*n >= pl && memcmp(buf, h2_preface, pl) == 0) {
-			s->proto = PROTO_HTTP2;
-			s->env->st->proto_http2++;
-			return;
-		}
-	} else {
-		return; /* could still be the HTTP/2 preface */
-	}
-	if (h1_looks_like_request(buf, *n) || h1_looks_like_response(buf, *n)) {
-		s->proto = PROTO_HTTP1;
-		s->req_dir = h1_looks_like_request(buf, *n) ? dir : !dir;
-		s->who.process_is_server = s->req_dir == ST_DIR_READ;
+	s->proto = proto;
+	s->req_dir = req_dir;
+	s->who.process_is_server = req_dir == ST_DIR_READ;
+	if (proto == PROTO_HTTP1) {
 		s->env->st->proto_http1++;
 		h1_init(&s->req, true, &req_cb, s);
 		h1_init(&s->resp, false, &resp_cb, s);
 		return;
 	}
-	if (*n >= DETECT_BYTES) {
+	s->env->st->proto_http2++;
+	if (h2_init(&s->h2[req_dir], true, &h2_cb, s) || h2_init(&s->h2[!req_dir], false, &h2_cb, s)) {
+		h2_release(&s->h2[0]);
+		h2_release(&s->h2[1]);
 		s->proto = PROTO_OTHER;
-		s->env->st->proto_other++;
+	}
+}
+
+/* Does the data start like an HTTP/2 SETTINGS frame on stream 0? A server
+ * sends one right after the handshake, often before it reads the client's
+ * preface, so the protocol is decided by the other direction. */
+static bool h2_settings_start(const uint8_t *b, size_t n)
+{
+	if (n < 9)
+		return n < 4 || b[3] == 4;
+	return b[3] == 4 && (b[0] << 16 | b[1] << 8 | b[2]) % 6 == 0 && !(b[5] | b[6] | b[7] | b[8]);
+}
+
+static void give_up(struct session *s)
+{
+	s->proto = PROTO_OTHER;
+	s->env->st->proto_other++;
+}
+
+/* Looks at the first bytes of each direction (held across chunks) and
+ * decides the protocol. Returns false when it gave up (counted as other). */
+static bool detect(struct session *s, int dir, const uint8_t *data, size_t len)
+{
+	size_t held = s->detect_len[dir];
+	size_t take = len < DETECT_HOLD - held ? len : DETECT_HOLD - held;
+	size_t pl = sizeof(h2_preface) - 1, n = held + take;
+	uint8_t *buf;
+
+	if (!s->detect[dir] && !(s->detect[dir] = malloc(DETECT_HOLD))) {
+		give_up(s);
+		return false;
+	}
+	buf = s->detect[dir];
+	memcpy(buf + held, data, take);
+	if (memcmp(buf, h2_preface, n < pl ? n : pl) == 0) {
+		if (n >= pl)
+			start(s, PROTO_HTTP2, dir);
+	} else if (h1_looks_like_request(buf, n)) {
+		start(s, PROTO_HTTP1, dir);
+	} else if (h1_looks_like_response(buf, n)) {
+		start(s, PROTO_HTTP1, !dir);
+	} else if (n >= DETECT_BYTES && !h2_settings_start(buf, n)) {
+		give_up(s);
+		return false;
+	}
+	if (s->proto != PROTO_UNKNOWN)
+		return true; /* the caller replays held bytes, then this chunk */
+	if (take < len) { /* undecided, and more than we hold */
+		give_up(s);
+		return false;
+	}
+	s->detect_len[dir] = n;
+	return true;
+}
+
+static void feed(struct session *s, int dir, const uint8_t *d, size_t n)
+{
+	if (n == 0)
+		return;
+	if (s->proto == PROTO_HTTP1) {
+		h1_feed(dir == s->req_dir ? &s->req : &s->resp, d, n);
+	} else if (s->proto == PROTO_HTTP2) {
+		s->h2_cur_dir = dir;
+		h2_feed(&s->h2[dir], d, n);
 	}
 }
 
@@ -372,29 +669,36 @@ void session_data(struct session *s, const struct st_data_record *d, uint64_t ga
 
 	s->now = d->h.ts_ns;
 	if (s->proto == PROTO_UNKNOWN) {
-		if (!s->who.pid)
-			set_identity(s, d);
 		size_t held = s->detect_len[dir];
 
+		if (!s->who.pid)
+			set_identity(s, d);
 		if (gap) /* a connection whose start we lost: we can't tell */
 			return;
-		detect(s, dir, d->data, d->data_len);
-		if (s->proto != PROTO_HTTP1)
-			return;
+		if (!detect(s, dir, d->data, d->data_len) ||
+		    (s->proto != PROTO_HTTP1 && s->proto != PROTO_HTTP2))
+			goto done;
 		/* Replay what detection held: the other direction's first bytes,
-		 * and this direction's earlier chunks. */
-		h1_feed((!dir) == s->req_dir ? &s->req : &s->resp, s->detect[!dir], s->detect_len[!dir]);
-		h1_feed(dir == s->req_dir ? &s->req : &s->resp, s->detect[dir], held);
-		h1_feed(dir == s->req_dir ? &s->req : &s->resp, d->data, d->data_len);
+		 * and this direction's earlier chunks and this one. */
+		feed(s, !dir, s->detect[!dir], s->detect_len[!dir]);
+		feed(s, dir, s->detect[dir], held);
+		feed(s, dir, d->data, d->data_len);
+done:
+		if (s->proto != PROTO_UNKNOWN)
+			for (int k = 0; k < 2; k++) {
+				free(s->detect[k]);
+				s->detect[k] = NULL;
+			}
 		return;
 	}
-	if (s->proto != PROTO_HTTP1)
-		return;
-	if (gap) {
+	if (gap && (s->proto == PROTO_HTTP1 || s->proto == PROTO_HTTP2)) {
 		s->env->st->gaps++;
-		h1_gap(dir == s->req_dir ? &s->req : &s->resp, gap);
+		if (s->proto == PROTO_HTTP1)
+			h1_gap(dir == s->req_dir ? &s->req : &s->resp, gap);
+		else
+			h2_gap(&s->h2[dir]);
 	}
-	h1_feed(dir == s->req_dir ? &s->req : &s->resp, d->data, d->data_len);
+	feed(s, dir, d->data, d->data_len);
 }
 
 void session_close(struct session *s)
@@ -407,24 +711,20 @@ void session_close(struct session *s)
 		s->env->st->parse_errors += s->req.st.errors + s->resp.st.errors;
 		h1_release(&s->req);
 		h1_release(&s->resp);
+		/* Requests that never got (all of) their response. */
+		flow_abort(s->cur_req);
+		for (struct flow *f; (f = queue_pop(s)) != NULL;)
+			flow_abort(f);
+	} else if (s->proto == PROTO_HTTP2) {
+		for (int i = 0; i < 2; i++) {
+			s->env->st->parse_errors += s->h2[i].st.frame_errors + s->h2[i].st.hpack_errors;
+			h2_release(&s->h2[i]);
+		}
+		for (int i = 0; i < H2_MAX_STREAMS; i++)
+			if (s->streams[i].sid)
+				flow_abort(s->streams[i].f);
 	}
-	/* Requests that never got their response. */
-	if (s->cur_req.x) {
-		s->cur_req.x->request_complete = false;
-		emit_done(s, s->cur_req.x);
-	}
-	while (s->qlen > 0) {
-		struct pending *p = &s->q[s->qhead];
-
-		if (p->x)
-			emit_done(s, p->x);
-		s->qhead = (s->qhead + 1) % SESSION_MAX_PENDING;
-		s->qlen--;
-	}
-	xbuf_release(&s->req_body);
-	xbuf_release(&s->resp_body);
-	decode_release(&s->req_dec);
-	decode_release(&s->resp_dec);
-	sse_release(&s->sse);
+	free(s->detect[0]);
+	free(s->detect[1]);
 	free(s);
 }

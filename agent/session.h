@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * session - one captured connection, decoded: recognises the protocol from
- * its first bytes, runs the HTTP/1.1 parsers on its two streams, pairs
- * requests with responses (keep-alive and pipelining), undoes transfer and
- * content codings, splits streamed responses (SSE, NDJSON) and turns model
- * API calls into exchanges (llm.h) handed to a sink, delta by delta.
+ * its first bytes, runs the HTTP/1.1 parsers (pairing requests with
+ * responses, keep-alive and pipelining) or the HTTP/2 parsers (streams,
+ * HPACK) on its two streams, undoes content codings, splits streamed
+ * responses (SSE, NDJSON) and turns model API calls into exchanges (llm.h)
+ * handed to a sink, delta by delta.
  *
  * Owns its parsers and the exchanges in flight. Bounded: at most
  * SESSION_MAX_PENDING requests awaiting responses, request and whole
@@ -39,6 +40,8 @@ struct session_stats {
 	uint64_t decode_errors;     /* corrupt or unsupported Content-Encoding */
 	uint64_t pending_dropped;   /* requests dropped: too many awaiting responses */
 	uint64_t unpaired_responses;
+	uint64_t grpc;              /* HTTP/2 gRPC requests: recognised, not decoded */
+	uint64_t h2_streams_dropped; /* HTTP/2 streams beyond the per-connection table */
 };
 
 struct session_env {

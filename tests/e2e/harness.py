@@ -7,7 +7,9 @@ import base64
 import json
 import os
 import select
+import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -236,3 +238,62 @@ class Peer:
 
 def python_peer(script, *args):
     return Peer([PYTHON, os.path.join(PEERS, script)] + [str(a) for a in args])
+
+
+def wait_listening(port, proc=None, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or (proc is not None and proc.poll() is not None):
+                raise TestFailure("nothing listens on port %d" % port)
+            time.sleep(0.05)
+
+
+def start_nginx(tmp, port, server_body):
+    """nginx in the foreground on 127.0.0.1:port with TLS and HTTP/2, one
+    server block whose body is server_body; returns the master process."""
+    conf = os.path.join(tmp, "nginx.conf")
+    crt, key = certs()
+    with open(conf, "w") as f:
+        f.write("""
+worker_processes 1;
+daemon off;
+pid %(t)s/nginx.pid;
+error_log %(t)s/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %(t)s; proxy_temp_path %(t)s; fastcgi_temp_path %(t)s;
+  uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
+  server {
+    listen 127.0.0.1:%(p)d ssl http2;
+    ssl_certificate %(c)s; ssl_certificate_key %(k)s;
+    %(b)s
+  }
+}
+""" % {"t": tmp, "p": port, "c": crt, "k": key, "b": server_body})
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    p = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, p)
+    except TestFailure:
+        p.kill()
+        raise TestFailure("nginx did not start: %s" % p.stderr.read())
+    return p
+
+
+def npm_module(spec, name):
+    """Installs an npm package once per build into BUILD/npm; returns the
+    node_modules folder for NODE_PATH."""
+    prefix = os.path.join(BUILD, "npm")
+    mods = os.path.join(prefix, "node_modules")
+    if not os.path.isdir(os.path.join(mods, name)):
+        os.makedirs(prefix, exist_ok=True)
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", prefix, spec],
+                           capture_output=True, timeout=300)
+        if r.returncode != 0:
+            raise TestFailure("npm install %s failed: %s" % (spec, r.stderr.decode()[-2000:]))
+    return mods

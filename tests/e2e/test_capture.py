@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import (AGENT, Agent, Peer, TestFailure, certs, check, free_port, python_peer,
+from harness import (AGENT, Agent, Peer, certs, check, free_port, python_peer, start_nginx,
                      stream_of, streams, PYTHON, PEERS)
 import sys
 sys.path.insert(0, PEERS)
@@ -139,43 +139,6 @@ def test_asyncio_memory_bio_server_many_small_writes():
     check(r == b"hello asyncio\n", "request not captured: %r" % r[:200])
 
 
-def _nginx(tmp, port, docroot):
-    conf = os.path.join(tmp, "nginx.conf")
-    crt, key = certs()
-    with open(conf, "w") as f:
-        f.write("""
-worker_processes 1;
-daemon off;
-pid %(t)s/nginx.pid;
-error_log %(t)s/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path %(t)s; proxy_temp_path %(t)s; fastcgi_temp_path %(t)s;
-  uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
-  server {
-    listen 127.0.0.1:%(p)d ssl http2;
-    ssl_certificate %(c)s; ssl_certificate_key %(k)s;
-    root %(r)s;
-  }
-}
-""" % {"t": tmp, "p": port, "c": crt, "k": key, "r": docroot})
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    p = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    import socket
-    import time
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return p
-        except OSError:
-            if time.monotonic() > deadline or p.poll() is not None:
-                p.kill()
-                raise TestFailure("nginx did not start: %s" % p.stderr.read())
-            time.sleep(0.05)
-
-
 def _curl_waiting(args):
     """curl that has mapped libssl but waits on a fifo for its config, so the
     agent can attach before the first SSL call."""
@@ -216,7 +179,7 @@ def _curl_against_nginx(version_flag):
     with open(os.path.join(docroot, "model.bin"), "wb") as f:
         f.write(body)
     port = free_port()
-    nginx = _nginx(tmp, port, docroot)
+    nginx = start_nginx(tmp, port, "root %s;" % docroot)
     try:
         curl, fifo = _curl_waiting([version_flag, "-sk", "-o", os.path.join(tmp, "out")])
         try:
