@@ -74,6 +74,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c agent/*.h | $(BUILD)/tests
 	$(Q)$(CC) $(CFLAGS) $< agent/$*.c -o $@ -lcmocka $(TEST_LDLIBS_$*)
 TEST_LDLIBS_elfsym := -lelf
 
+# The decoder test runs the whole decoding stack over recorded fixtures.
+SESSION_MODS := session http1 http2 decode sse llm exchange identity procfs
+$(BUILD)/tests/test_session: tests/unit/test_session.c $(patsubst %,agent/%.c,$(SESSION_MODS)) agent/*.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< $(patsubst %,agent/%.c,$(SESSION_MODS)) -o $@ \
+		-lcmocka -ljson-c -lz -lbrotlidec -lnghttp2
+
 # Benchmark helpers.
 $(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)
 	$(call msg,CC,$@)

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Decoder tests over byte streams recorded from real clients and servers
+ * (tests/fixtures, recorded by tests/fixtures/record.py): every fixture is
+ * fed whole, split at every byte position of the request and of the
+ * response, and one byte at a time; each run must produce exactly the
+ * expected exchange.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "exchange.h"
+#include "session.h"
+#include "sslsniff.h"
+
+#ifndef FIXTURES
+#define FIXTURES "tests/fixtures"
+#endif
+
+struct blob {
+	uint8_t *p;
+	size_t n;
+};
+
+struct result {
+	int done;
+	char api[32];
+	char prompt[4096];
+	char completion[4096];
+	char deltas[4096];
+	char finish[32];
+	char model_reported[128];
+	int complete_req, complete_resp;
+	size_t first_delta_at; /* response bytes fed when the first delta came */
+};
+
+static struct result res;
+static size_t fed_resp;
+
+static struct blob load(const char *name, const char *ext)
+{
+	char path[512];
+	struct blob b = { 0 };
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", FIXTURES, name, ext);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	b.p = malloc((size_t)n + 1);
+	assert_int_equal(fread(b.p, 1, (size_t)n, f), (size_t)n);
+	b.p[n] = 0;
+	b.n = (size_t)n;
+	fclose(f);
+	return b;
+}
+
+static void on_delta(void *ctx, const struct exchange *x, int choice, const char *text, size_t len)
+{
+	(void)ctx;
+	(void)x;
+	assert_int_equal(choice, 0);
+	if (!res.deltas[0])
+		res.first_delta_at = fed_resp;
+	strncat(res.deltas, text, len < sizeof(res.deltas) - strlen(res.deltas) - 1 ? len : 0);
+}
+
+static void on_done(void *ctx, const struct exchange *x)
+{
+	(void)ctx;
+	res.done++;
+	snprintf(res.api, sizeof(res.api), "%s", llm_flavor_name(x->flavor));
+	res.prompt[0] = '\0';
+	for (int i = 0; i < x->nmessages; i++) {
+		strncat(res.prompt, x->messages[i].role, sizeof(res.prompt) - strlen(res.prompt) - 1);
+		strncat(res.prompt, "\t", sizeof(res.prompt) - strlen(res.prompt) - 1);
+		strncat(res.prompt, x->messages[i].text.p ? x->messages[i].text.p : "",
+			sizeof(res.prompt) - strlen(res.prompt) - 1);
+		strncat(res.prompt, "\n", sizeof(res.prompt) - strlen(res.prompt) - 1);
+	}
+	snprintf(res.completion, sizeof(res.completion), "%s", x->choices[0].text.p ? x->choices[0].text.p : "");
+	snprintf(res.finish, sizeof(res.finish), "%s", x->choices[0].finish_reason);
+	snprintf(res.model_reported, sizeof(res.model_reported), "%s", x->model_reported);
+	res.complete_req = x->request_complete;
+	res.complete_resp = x->response_complete;
+}
+
+static void feed(struct session *s, int dir, const uint8_t *d, size_t n, uint64_t *off)
+{
+	struct st_data_record *r = calloc(1, sizeof(*r) + n);
+
+	r->h.kind = ST_REC_DATA;
+	r->h.pid = (uint32_t)getpid();
+	r->h.ts_ns = 1000 + *off;
+	r->dir = (uint8_t)dir;
+	r->stream_off = *off;
+	r->call_total = n;
+	r->data_len = (uint32_t)n;
+	r->family = ST_AF_UNKNOWN;
+	memcpy(r->data, d, n);
+	session_data(s, r, 0);
+	*off += n;
+	if (dir == ST_DIR_READ)
+		fed_resp += n;
+	free(r);
+}
+
+/* Feeds req split at rk and resp split at mk (0: whole), or in steps of
+ * `step` bytes when step > 0. The watched process is the client. */
+static void run(const struct blob *req, const struct blob *resp, size_t rk, size_t mk, size_t step)
+{
+	struct session_stats st = { 0 };
+	struct exchange_sink sink = { on_delta, on_done, NULL };
+	struct session_env env = { &sink, &st, 0 };
+	struct session *s = session_new(&env);
+	uint64_t off[2] = { 0, 0 };
+
+	memset(&res, 0, sizeof(res));
+	fed_resp = 0;
+	assert_non_null(s);
+	if (step) {
+		for (size_t i = 0; i < req->n; i += step)
+			feed(s, ST_DIR_WRITE, req->p + i, req->n - i < step ? req->n - i : step, &off[0]);
+		for (size_t i = 0; i < resp->n; i += step)
+			feed(s, ST_DIR_READ, resp->p + i, resp->n - i < step ? resp->n - i : step, &off[1]);
+	} else {
+		feed(s, ST_DIR_WRITE, req->p, rk ? rk : req->n, &off[0]);
+		if (rk)
+			feed(s, ST_DIR_WRITE, req->p + rk, req->n - rk, &off[0]);
+		feed(s, ST_DIR_READ, resp->p, mk ? mk : resp->n, &off[1]);
+		if (mk)
+			feed(s, ST_DIR_READ, resp->p + mk, resp->n - mk, &off[1]);
+	}
+	session_close(s);
+	assert_int_equal(st.json_errors, 0);
+	assert_int_equal(st.parse_errors, 0);
+}
+
+struct expect {
+	char api[32], prompt[4096], completion[4096], finish[32], model[128];
+};
+
+static void load_expect(const char *name, struct expect *e)
+{
+	struct blob b = load(name, "expect");
+	struct json_object *o = json_tokener_parse((const char *)b.p), *v, *p;
+
+	assert_non_null(o);
+	memset(e, 0, sizeof(*e));
+	json_object_object_get_ex(o, "api", &v);
+	snprintf(e->api, sizeof(e->api), "%s", json_object_get_string(v));
+	json_object_object_get_ex(o, "completion", &v);
+	snprintf(e->completion, sizeof(e->completion), "%s", json_object_get_string(v));
+	json_object_object_get_ex(o, "finish_reason", &v);
+	snprintf(e->finish, sizeof(e->finish), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "model_reported", &v) && v)
+		snprintf(e->model, sizeof(e->model), "%s", json_object_get_string(v));
+	json_object_object_get_ex(o, "prompt", &p);
+	for (size_t i = 0; i < json_object_array_length(p); i++) {
+		struct json_object *m = json_object_array_get_idx(p, i);
+
+		strcat(e->prompt, json_object_get_string(json_object_array_get_idx(m, 0)));
+		strcat(e->prompt, "\t");
+		strcat(e->prompt, json_object_get_string(json_object_array_get_idx(m, 1)));
+		strcat(e->prompt, "\n");
+	}
+	json_object_put(o);
+	free(b.p);
+}
+
+static void check(const struct expect *e, const char *how, size_t at)
+{
+	if (res.done != 1 || strcmp(res.api, e->api) || strcmp(res.prompt, e->prompt) ||
+	    strcmp(res.completion, e->completion) || strcmp(res.deltas, e->completion) ||
+	    strcmp(res.finish, e->finish) || strcmp(res.model_reported, e->model) || !res.complete_req ||
+	    !res.complete_resp)
+		fail_msg("%s at %zu: done=%d api=%s finish=%s model=%s complete=%d/%d\nprompt=%s\ncompletion=%s\n"
+			 "deltas=%s",
+			 how, at, res.done, res.api, res.finish, res.model_reported, res.complete_req,
+			 res.complete_resp, res.prompt, res.completion, res.deltas);
+}
+
+static void fixture_every_split(const char *name)
+{
+	struct blob req = load(name, "req"), resp = load(name, "resp");
+	struct expect e;
+
+	load_expect(name, &e);
+	run(&req, &resp, 0, 0, 0);
+	check(&e, "whole", 0);
+	for (size_t k = 1; k < req.n; k++) {
+		run(&req, &resp, k, 0, 0);
+		check(&e, "request split", k);
+	}
+	for (size_t k = 1; k < resp.n; k++) {
+		run(&req, &resp, 0, k, 0);
+		check(&e, "response split", k);
+	}
+	run(&req, &resp, 0, 0, 1);
+	check(&e, "byte by byte", 1);
+	free(req.p);
+	free(resp.p);
+}
+
+static void test_session_openai_chat_sse(void **state)
+{
+	(void)state;
+	fixture_every_split("openai_chat_sse");
+}
+
+static void test_session_openai_chat_gzip(void **state)
+{
+	(void)state;
+	fixture_every_split("openai_chat_gzip");
+}
+
+static void test_session_anthropic_sse(void **state)
+{
+	(void)state;
+	fixture_every_split("anthropic_sse");
+}
+
+static void test_session_ollama_ndjson(void **state)
+{
+	(void)state;
+	fixture_every_split("ollama_ndjson");
+}
+
+static void test_session_tgi_sse(void **state)
+{
+	(void)state;
+	fixture_every_split("tgi_sse");
+}
+
+static void test_session_openai_chat_http2(void **state)
+{
+	(void)state;
+	fixture_every_split("openai_chat_h2_sse");
+}
+
+/* Real time: the first delta reaches the sink when its event is complete,
+ * long before the response ends. */
+static void test_session_deltas_arrive_while_streaming(void **state)
+{
+	struct blob req = load("openai_chat_sse", "req"), resp = load("openai_chat_sse", "resp");
+	const char *first_event_end = strstr((const char *)resp.p, "}]}\n\n");
+
+	(void)state;
+	assert_non_null(first_event_end);
+	run(&req, &resp, 0, 0, 1);
+	/* Delivered while the event's final blank line (at "}]}\n\n" + 4) is fed. */
+	assert_int_equal(res.first_delta_at, (size_t)(first_event_end - (const char *)resp.p) + 4);
+	free(req.p);
+	free(resp.p);
+}
+
+/* A response cut by the end of the connection is reported incomplete. */
+static void test_session_cut_response_is_incomplete(void **state)
+{
+	struct blob req = load("openai_chat_sse", "req"), resp = load("openai_chat_sse", "resp");
+	struct expect e;
+
+	(void)state;
+	load_expect("openai_chat_sse", &e);
+	resp.n /= 2;
+	run(&req, &resp, 0, 0, 0);
+	assert_int_equal(res.done, 1);
+	assert_true(res.complete_req);
+	assert_false(res.complete_resp);
+	/* What arrived is a proper prefix of the completion. */
+	assert_true(strlen(res.completion) > 0 && strlen(res.completion) < strlen(e.completion));
+	assert_memory_equal(res.completion, e.completion, strlen(res.completion));
+	free(req.p);
+	free(resp.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_openai_chat_sse),
+		cmocka_unit_test(test_session_openai_chat_gzip),
+		cmocka_unit_test(test_session_anthropic_sse),
+		cmocka_unit_test(test_session_ollama_ndjson),
+		cmocka_unit_test(test_session_tgi_sse),
+		cmocka_unit_test(test_session_openai_chat_http2),
+		cmocka_unit_test(test_session_deltas_arrive_while_streaming),
+		cmocka_unit_test(test_session_cut_response_is_incomplete),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
