@@ -68,18 +68,21 @@ $(BUILD)/sealtap-agent: $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_AGENT)
 
-# Unit tests: one binary per module, linking the module under test only.
-$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c agent/*.h | $(BUILD)/tests
+# Unit tests: one binary per module, linking the module under test and the
+# few modules it stands on (TEST_MODS_x), nothing else.
+TEST_MODS_llm      := exchange
+TEST_MODS_identity := procfs
+TEST_MODS_session  := http1 http2 decode sse llm exchange identity procfs
+TEST_LIBS_elfsym   := -lelf
+TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
+TEST_LIBS_llm      := -ljson-c
+TEST_LIBS_session  := -ljson-c -lz -lbrotlidec -lnghttp2
+.SECONDEXPANSION:
+# (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
+$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) agent/*.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< agent/$*.c -o $@ -lcmocka $(TEST_LDLIBS_$*)
-TEST_LDLIBS_elfsym := -lelf
-
-# The decoder test runs the whole decoding stack over recorded fixtures.
-SESSION_MODS := session http1 http2 decode sse llm exchange identity procfs
-$(BUILD)/tests/test_session: tests/unit/test_session.c $(patsubst %,agent/%.c,$(SESSION_MODS)) agent/*.h | $(BUILD)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< $(patsubst %,agent/%.c,$(SESSION_MODS)) -o $@ \
-		-lcmocka -ljson-c -lz -lbrotlidec -lnghttp2
+	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< agent/$*.c \
+		$(addprefix agent/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka $(TEST_LIBS_$*)
 
 # Benchmark helpers.
 $(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)
