@@ -42,7 +42,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all deps run test unit e2e bench clean
 
-all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty
+all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench
 
 $(BUILD) $(BUILD)/agent $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -92,6 +92,11 @@ $(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agen
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
 
+DECODE_MODS := session http1 http2 decode sse llm exchange identity procfs
+$(BUILD)/decode-bench: tests/bench/decode_bench.c $(patsubst %,agent/%.c,$(DECODE_MODS)) agent/*.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -ljson-c -lz -lbrotlidec -lnghttp2
+
 # Installs what is missing, and nothing when all is present. npm is checked
 # by command: it ships inside some nodejs builds and conflicts with Debian's
 # npm package there.
@@ -110,8 +115,11 @@ run: deps all
 test: deps all
 	$(Q)$(PYTHON) tests/run.py --build $(BUILD)
 
+BENCH_FIXTURES := openai_chat_sse openai_chat_h2_sse anthropic_sse ollama_ndjson openai_chat_gzip
 bench: deps all
 	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
+	$(Q)echo "decode throughput, one core, one connection per exchange (fixtures from tests/fixtures):"
+	$(Q)for f in $(BENCH_FIXTURES); do ./$(BUILD)/decode-bench tests/fixtures $$f 2 || exit 1; done
 
 clean:
 	rm -rf $(BUILD)

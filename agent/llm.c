@@ -2,6 +2,7 @@
 #include "llm.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,19 +47,25 @@ enum llm_flavor llm_flavor_for(const char *method, const char *path)
 	return LLM_NONE;
 }
 
+/* One tokener, reset per document: a streamed response parses a document
+ * per event, and making a tokener each time was a measurable share of the
+ * decode cost. The agent decodes on one thread. */
+static struct json_tokener *tokener;
+
 static struct json_object *parse_json(const char *s, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	struct json_object *o;
 
-	if (!tok)
+	if (len > INT32_MAX)
 		return NULL;
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
+	if (!tokener && !(tokener = json_tokener_new_ex(JSON_MAX_DEPTH)))
+		return NULL;
+	json_tokener_reset(tokener);
+	o = json_tokener_parse_ex(tokener, s, (int)len);
+	if (json_tokener_get_error(tokener) != json_tokener_success) {
 		json_object_put(o);
 		o = NULL;
 	}
-	json_tokener_free(tok);
 	return o;
 }
 

@@ -44,7 +44,7 @@ struct flow {
 struct h2_stream {
 	uint32_t sid; /* 0: free */
 	struct flow *f;
-	char method[16], path[H1_MAX_PATH], authority[128];
+	char method[16], path[512], authority[128]; /* enough to tell the API */
 	char content_type[128], content_encoding[32];
 	int status;
 	bool grpc;
@@ -69,7 +69,7 @@ struct session {
 	/* HTTP/2: one parser per direction, indexed by direction. */
 	struct h2_parser h2[2];
 	int h2_cur_dir; /* direction of the frame being parsed */
-	struct h2_stream streams[H2_MAX_STREAMS];
+	struct h2_stream *streams; /* H2_MAX_STREAMS, for HTTP/2 sessions only */
 };
 
 /* ---- flows ---- */
@@ -398,7 +398,7 @@ static struct h2_stream *h2_find(struct session *s, uint32_t sid, bool create)
 {
 	struct h2_stream *free_slot = NULL;
 
-	if (sid == 0)
+	if (sid == 0 || !s->streams)
 		return NULL;
 	for (int i = 0; i < H2_MAX_STREAMS; i++) {
 		if (s->streams[i].sid == sid)
@@ -592,7 +592,9 @@ static void start(struct session *s, enum proto proto, int req_dir)
 		return;
 	}
 	s->env->st->proto_http2++;
-	if (h2_init(&s->h2[req_dir], true, &h2_cb, s) || h2_init(&s->h2[!req_dir], false, &h2_cb, s)) {
+	s->streams = calloc(H2_MAX_STREAMS, sizeof(*s->streams));
+	if (!s->streams || h2_init(&s->h2[req_dir], true, &h2_cb, s) ||
+	    h2_init(&s->h2[!req_dir], false, &h2_cb, s)) {
 		h2_release(&s->h2[0]);
 		h2_release(&s->h2[1]);
 		s->proto = PROTO_OTHER;
@@ -720,9 +722,10 @@ void session_close(struct session *s)
 			s->env->st->parse_errors += s->h2[i].st.frame_errors + s->h2[i].st.hpack_errors;
 			h2_release(&s->h2[i]);
 		}
-		for (int i = 0; i < H2_MAX_STREAMS; i++)
+		for (int i = 0; s->streams && i < H2_MAX_STREAMS; i++)
 			if (s->streams[i].sid)
 				flow_abort(s->streams[i].f);
+		free(s->streams);
 	}
 	free(s->detect[0]);
 	free(s->detect[1]);

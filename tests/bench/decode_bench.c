@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * decode_bench - decoder throughput over recorded fixtures (make bench).
+ * Each iteration runs one whole connection (request + response) through a
+ * fresh session, as the agent does; MB/s counts the captured bytes fed.
+ * A memcpy of the same bytes is timed in the same run as the reference.
+ *
+ * usage: decode_bench FIXTURE_DIR NAME [SECONDS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exchange.h"
+#include "session.h"
+#include "sslsniff.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct st_data_record *load(const char *dir, const char *name, const char *ext, int d)
+{
+	char path[512];
+	FILE *f;
+	long n;
+	struct st_data_record *r;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	r = calloc(1, sizeof(*r) + (size_t)n);
+	if (fread(r->data, 1, (size_t)n, f) != (size_t)n)
+		exit(2);
+	fclose(f);
+	r->h.kind = ST_REC_DATA;
+	r->h.pid = 1;
+	r->dir = (uint8_t)d;
+	r->data_len = (uint32_t)n;
+	r->call_total = (uint64_t)n;
+	return r;
+}
+
+static unsigned long deltas, done;
+
+static void on_delta(void *ctx, const struct exchange *x, int c, const char *t, size_t n)
+{
+	(void)ctx, (void)x, (void)c, (void)t, (void)n;
+	deltas++;
+}
+
+static void on_done(void *ctx, const struct exchange *x)
+{
+	(void)ctx, (void)x;
+	done++;
+}
+
+int main(int argc, char **argv)
+{
+	struct exchange_sink sink = { on_delta, on_done, NULL };
+	struct session_stats st = { 0 };
+	struct session_env env = { &sink, &st, 0 };
+	struct st_data_record *req, *resp;
+	double secs = argc > 3 ? atof(argv[3]) : 2.0, t0, el, el_dec, mb_dec, mb_cpy;
+	unsigned long iters = 0, bytes;
+	static char sinkbuf[1 << 16];
+
+	if (argc < 3)
+		return fprintf(stderr, "usage: decode_bench FIXTURE_DIR NAME [SECONDS]\n"), 2;
+	req = load(argv[1], argv[2], "req", ST_DIR_WRITE);
+	resp = load(argv[1], argv[2], "resp", ST_DIR_READ);
+	bytes = req->data_len + resp->data_len;
+	t0 = now_s();
+	do {
+		for (int i = 0; i < 100; i++) {
+			struct session *s = session_new(&env);
+
+			session_data(s, req, 0);
+			session_data(s, resp, 0);
+			session_close(s);
+		}
+		iters += 100;
+		el = now_s() - t0;
+	} while (el < secs);
+	if (done != iters || st.json_errors || st.parse_errors)
+		return fprintf(stderr, "decoding failed: %lu exchanges for %lu runs\n", done, iters), 1;
+	el_dec = el;
+	mb_dec = (double)iters * bytes / el / 1e6;
+	t0 = now_s();
+	for (unsigned long i = 0; i < iters; i++) {
+		memcpy(sinkbuf, req->data, req->data_len < sizeof(sinkbuf) ? req->data_len : sizeof(sinkbuf));
+		memcpy(sinkbuf, resp->data, resp->data_len < sizeof(sinkbuf) ? resp->data_len : sizeof(sinkbuf));
+		__asm__ volatile("" ::: "memory");
+	}
+	el = now_s() - t0;
+	mb_cpy = (double)iters * bytes / (el > 0 ? el : 1e-9) / 1e6;
+	printf("%-22s %6lu B/exchange %7.1f MB/s  %8.0f exchanges/s  %6.1f deltas/exchange  (memcpy %.0f MB/s)\n",
+	       argv[2], bytes, mb_dec, iters / el_dec,
+	       (double)deltas / iters, mb_cpy);
+	return 0;
+}
