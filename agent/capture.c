@@ -211,6 +211,7 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 	c->sink.ctx = c;
 	c->env.sink = &c->sink;
 	c->env.st = &c->sst;
+	c->env.max_body = opts->max_body;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		stream_release(&c->streams);
@@ -227,6 +228,12 @@ void capture_free(struct capture *c)
 	ring_buffer__free(c->rb);
 	stream_release(&c->streams);
 	free(c);
+}
+
+void capture_tick(struct capture *c, uint64_t now_ns)
+{
+	if (c->opts.idle_timeout_ns && now_ns > c->opts.idle_timeout_ns)
+		stream_evict_idle(&c->streams, now_ns - c->opts.idle_timeout_ns);
 }
 
 int capture_poll(struct capture *c, int timeout_ms)
@@ -295,10 +302,11 @@ void capture_write_stats(struct capture *c)
 	fprintf(out,
 		"},\"agent\":{\"records\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"gaps\":%" PRIu64
 		",\"gap_bytes\":%" PRIu64 ",\"tail_bytes\":%" PRIu64 ",\"overlaps\":%" PRIu64
-		",\"restarts\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"conns_opened\":%" PRIu64
+		",\"restarts\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"idle_evicted\":%" PRIu64
+		",\"conns_opened\":%" PRIu64
 		",\"conns_closed\":%" PRIu64 ",\"conns_active\":%" PRIu64 "}",
 		c->records, c->malformed, s->gaps, s->gap_bytes, s->tail_bytes, s->overlaps,
-		s->restarts, s->evicted, s->opened, s->closed, s->active);
+		s->restarts, s->evicted, s->idle_evicted, s->opened, s->closed, s->active);
 	fprintf(out,
 		",\"decode\":{\"sessions\":%" PRIu64 ",\"http1\":%" PRIu64 ",\"http2\":%" PRIu64
 		",\"other_protocol\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64

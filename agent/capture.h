@@ -13,6 +13,8 @@
 #define SEALTAP_CAPTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct sslsniff_bpf;
@@ -24,6 +26,8 @@ struct capture_opts {
 	bool dump_exchanges; /* print every model API exchange (--dump exchanges) */
 	FILE *out;        /* JSON lines */
 	size_t max_conns; /* connections tracked at once */
+	uint64_t idle_timeout_ns; /* drop connections quiet this long (0: never) */
+	size_t max_body;  /* bytes kept of one request or whole response body */
 };
 
 struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
@@ -33,6 +37,9 @@ void capture_free(struct capture *c);
 /* Waits up to timeout_ms for records, then consumes all queued. Returns the
  * number of records consumed, or a negative errno. */
 int capture_poll(struct capture *c, int timeout_ms);
+
+/* Periodic housekeeping (about once a second): idle connections. */
+void capture_tick(struct capture *c, uint64_t now_ns);
 
 /* Writes one {"type":"stats",...} line: kernel counters, stream accounting,
  * attach state. */

@@ -38,6 +38,8 @@ struct options {
 	unsigned long ringbuf_bytes;
 	unsigned long wakeup_bytes;
 	unsigned long max_conns;
+	double idle_timeout_s;
+	unsigned long max_body;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -71,6 +73,8 @@ static void usage(FILE *out)
 		"  --ringbuf-size B   ring buffer bytes, a power of two >= 4096 (default 16 MiB)\n"
 		"  --wakeup-bytes B   queued bytes that wake the consumer early (default 64 KiB)\n"
 		"  --max-conns N      connections tracked at once (default 65536)\n"
+		"  --idle-timeout S   drop connections with no data for S seconds (default 300; 0: never)\n"
+		"  --max-body B       bytes kept of a request or whole response body (default 4 MiB)\n"
 		"  -v, --verbose      libbpf diagnostics\n"
 		"  --version, -h/--help\n");
 }
@@ -103,7 +107,7 @@ static int parse_number(const char *s, double min, double max, double *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
-	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_VERSION };
+	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -116,6 +120,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
 		{ "stats-interval", required_argument, NULL, OPT_STATS },
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "max-body", required_argument, NULL, OPT_MAXBODY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -129,6 +135,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->ringbuf_bytes = 16ul << 20;
 	o->wakeup_bytes = 64ul << 10;
 	o->max_conns = 65536;
+	o->idle_timeout_s = 300;
+	o->max_body = 4ul << 20;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PID:
@@ -177,6 +185,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_number(optarg, 16, 1 << 24, &v))
 				return fail(EXIT_SETUP, "--max-conns %s: expected 16 to 16777216", optarg);
 			o->max_conns = (unsigned long)v;
+			break;
+		case OPT_IDLE:
+			if (parse_number(optarg, 0, 1e7, &o->idle_timeout_s))
+				return fail(EXIT_SETUP, "--idle-timeout %s: expected seconds >= 0", optarg);
+			break;
+		case OPT_MAXBODY:
+			if (parse_number(optarg, 1024, 1u << 30, &v))
+				return fail(EXIT_SETUP, "--max-body %s: expected 1024 bytes to 1 GiB", optarg);
+			o->max_body = (unsigned long)v;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -229,7 +246,7 @@ int main(int argc, char **argv)
 	struct attach *att = NULL;
 	struct capture *cap = NULL;
 	struct rlimit nofile = { 65536, 65536 };
-	uint64_t start, next_stats;
+	uint64_t start, next_stats, next_tick = 0;
 	int err, covered;
 
 	err = parse_options(argc, argv, &o);
@@ -272,7 +289,9 @@ int main(int argc, char **argv)
 	cap = att ? capture_new(skel, att, &(struct capture_opts){ .dump_chunks = o.dump_capture,
 								    .dump_exchanges = o.dump_exchanges,
 								    .out = stdout,
-								    .max_conns = o.max_conns })
+								    .max_conns = o.max_conns,
+								    .idle_timeout_ns = (uint64_t)(o.idle_timeout_s * 1e9),
+								    .max_body = o.max_body })
 		  : NULL;
 	if (!cap) {
 		err = fail(1, "out of memory");
@@ -305,6 +324,10 @@ int main(int argc, char **argv)
 		}
 		now = clock_mono_ns();
 		attach_tick(att, now);
+		if (now >= next_tick) {
+			capture_tick(cap, now);
+			next_tick = now + 1000000000ull;
+		}
 		if (now >= next_stats) {
 			capture_write_stats(cap);
 			next_stats = now + (uint64_t)(o.stats_interval_s * 1e9);

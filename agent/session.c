@@ -74,6 +74,11 @@ struct session {
 
 /* ---- flows ---- */
 
+static size_t max_body(const struct session *s)
+{
+	return s->env->max_body ? s->env->max_body : SESSION_MAX_BODY;
+}
+
 static void emit_done(struct session *s, struct exchange *x)
 {
 	const struct exchange_sink *sink = s->env->sink;
@@ -136,8 +141,8 @@ static struct flow *flow_request_head(struct session *s, const char *method, con
 	xstrcpy(x->host, sizeof(x->host), host);
 	x->who = s->who;
 	identity_fill(&x->who, s->now);
-	xbuf_init(&f->req_body, SESSION_MAX_BODY);
-	if (decode_init(&f->req_dec, content_encoding, SESSION_MAX_BODY))
+	xbuf_init(&f->req_body, max_body(s));
+	if (decode_init(&f->req_dec, content_encoding, max_body(s)))
 		s->env->st->decode_errors++;
 	return f;
 }
@@ -252,13 +257,14 @@ static void flow_response_head(struct flow *f, int status, const char *content_t
 				     x->stream_requested))) {
 		f->mode = BODY_NDJSON;
 		x->streamed = true;
-		xbuf_init(&f->resp_body, SESSION_MAX_BODY);
+		xbuf_init(&f->resp_body, max_body(s));
 	} else {
 		f->mode = BODY_WHOLE;
-		xbuf_init(&f->resp_body, SESSION_MAX_BODY);
+		xbuf_init(&f->resp_body, max_body(s));
 	}
-	/* The decoded size is capped too: a compression bomb costs bounded work. */
-	if (decode_init(&f->resp_dec, content_encoding, SESSION_MAX_BODY * 4)) {
+	/* The decoded size is capped too: a compression bomb costs bounded work.
+	 * A stream may legitimately decode to more than one body's cap. */
+	if (decode_init(&f->resp_dec, content_encoding, (uint64_t)max_body(s) * 16)) {
 		s->env->st->decode_errors++;
 		f->mode = BODY_SKIP;
 	}

@@ -9,7 +9,7 @@
  *
  * Owns its parsers and the exchanges in flight. Bounded: at most
  * SESSION_MAX_PENDING requests awaiting responses, request and whole
- * response bodies capped at SESSION_MAX_BODY; overflow is counted.
+ * response bodies capped at env->max_body; overflow is counted.
  */
 #ifndef SEALTAP_SESSION_H
 #define SEALTAP_SESSION_H
@@ -48,6 +48,7 @@ struct session_env {
 	const struct exchange_sink *sink;
 	struct session_stats *st;
 	uint64_t next_id;
+	size_t max_body; /* 0: SESSION_MAX_BODY */
 };
 
 struct session *session_new(struct session_env *env);

@@ -2,6 +2,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,19 +175,43 @@ uint64_t stream_on_close(struct stream_table *t, uint32_t pid, uint64_t ssl, uin
 	return tail;
 }
 
-size_t stream_forget_pid(struct stream_table *t, uint32_t pid)
+/* Removes every entry matching; re-examines a slot after each removal, since
+ * backward shift may move a later matching entry into it. */
+static size_t remove_matching(struct stream_table *t, bool (*match)(const struct stream_conn *, uint64_t),
+			      uint64_t arg)
 {
 	size_t n = 0;
 
-	/* Restart the scan after each removal: backward shift may move a later
-	 * entry of the same pid into a slot already passed. */
 	for (size_t i = 0; i < t->cap;) {
-		if (t->slots[i].used && t->slots[i].key.pid == pid) {
+		if (t->slots[i].used && match(&t->slots[i], arg)) {
 			remove_at(t, i);
 			n++;
 			continue;
 		}
 		i++;
 	}
+	return n;
+}
+
+static bool pid_is(const struct stream_conn *c, uint64_t pid)
+{
+	return c->key.pid == pid;
+}
+
+static bool idle_since(const struct stream_conn *c, uint64_t before)
+{
+	return c->last_seen_ns < before;
+}
+
+size_t stream_forget_pid(struct stream_table *t, uint32_t pid)
+{
+	return remove_matching(t, pid_is, pid);
+}
+
+size_t stream_evict_idle(struct stream_table *t, uint64_t idle_before_ns)
+{
+	size_t n = remove_matching(t, idle_since, idle_before_ns);
+
+	t->st.idle_evicted += n;
 	return n;
 }

@@ -6,7 +6,7 @@
  *
  * Owns a fixed-capacity table keyed by (pid, SSL*). When it is full, the
  * connection seen least recently is evicted (counted). Entries leave on
- * SSL_free (close), on process exit, or by eviction.
+ * SSL_free (close), on process exit, by idle timeout, or by eviction.
  */
 #ifndef SEALTAP_STREAM_H
 #define SEALTAP_STREAM_H
@@ -35,6 +35,7 @@ struct stream_stats {
 	uint64_t overlaps;    /* chunks at an offset already passed (should not happen) */
 	uint64_t restarts;    /* kernel side restarted a known connection (its LRU evicted it) */
 	uint64_t evicted;     /* connections dropped here because the table was full */
+	uint64_t idle_evicted; /* connections dropped after no data for the idle timeout */
 	uint64_t opened;
 	uint64_t closed;
 	uint64_t active;
@@ -63,6 +64,11 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
  * lost at its tail (both directions). */
 uint64_t stream_on_close(struct stream_table *t, uint32_t pid, uint64_t ssl, uint64_t write_total,
 			 uint64_t read_total);
+
+/* Drops connections that saw no data since before idle_before_ns (their
+ * user state is released, which reports what was in flight). Returns how
+ * many. O(capacity): call it about once a second. */
+size_t stream_evict_idle(struct stream_table *t, uint64_t idle_before_ns);
 
 /* Forgets every connection of pid. Returns how many. */
 size_t stream_forget_pid(struct stream_table *t, uint32_t pid);

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 {
 	struct exchange_sink sink = { on_delta, on_done, NULL };
 	struct session_stats st = { 0 };
-	struct session_env env = { &sink, &st, 0 };
+	struct session_env env = { .sink = &sink, .st = &st };
 	struct st_data_record *req, *resp;
 	double secs = argc > 3 ? atof(argv[3]) : 2.0, t0, el, el_dec, mb_dec, mb_cpy;
 	unsigned long iters = 0, bytes;

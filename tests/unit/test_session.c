@@ -123,7 +123,7 @@ static void run(const struct blob *req, const struct blob *resp, size_t rk, size
 {
 	struct session_stats st = { 0 };
 	struct exchange_sink sink = { on_delta, on_done, NULL };
-	struct session_env env = { &sink, &st, 0 };
+	struct session_env env = { .sink = &sink, .st = &st };
 	struct session *s = session_new(&env);
 	uint64_t off[2] = { 0, 0 };
 

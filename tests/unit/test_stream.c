@@ -101,6 +101,33 @@ static void test_stream_forget_pid_removes_only_that_pid(void **state)
 	stream_release(&t);
 }
 
+static int released;
+
+static void count_release(void *user)
+{
+	(void)user;
+	released++;
+}
+
+static void test_stream_idle_eviction_releases_user_state(void **state)
+{
+	struct stream_table t;
+	struct stream_conn *c = NULL;
+	static int token;
+
+	(void)state;
+	assert_int_equal(stream_init(&t, 64), 0);
+	t.release_user = count_release;
+	stream_on_data(&t, 1, 0x10, 0, 0, 1, 1, 100, &c);
+	c->user = &token;
+	stream_on_data(&t, 1, 0x20, 0, 0, 1, 1, 500, NULL);
+	assert_int_equal(stream_evict_idle(&t, 200), 1);
+	assert_int_equal(released, 1);
+	assert_int_equal(t.st.idle_evicted, 1);
+	assert_int_equal(t.st.active, 1);
+	stream_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_stream_first_seen_midstream_is_not_a_gap),
 		cmocka_unit_test(test_stream_full_table_evicts_oldest),
 		cmocka_unit_test(test_stream_forget_pid_removes_only_that_pid),
+		cmocka_unit_test(test_stream_idle_eviction_releases_user_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
