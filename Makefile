@@ -76,6 +76,7 @@ TEST_MODS_session  := http1 http2 decode sse llm exchange identity procfs
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_llm      := -ljson-c
+TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -ljson-c -lz -lbrotlidec -lnghttp2
 .SECONDEXPANSION:
 # (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
