@@ -212,6 +212,8 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 	c->env.sink = &c->sink;
 	c->env.st = &c->sst;
 	c->env.max_body = opts->max_body;
+	c->env.model_ports = opts->model_ports;
+	c->env.nmodel_ports = opts->nmodel_ports;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		stream_release(&c->streams);

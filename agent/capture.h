@@ -28,6 +28,8 @@ struct capture_opts {
 	size_t max_conns; /* connections tracked at once */
 	uint64_t idle_timeout_ns; /* drop connections quiet this long (0: never) */
 	size_t max_body;  /* bytes kept of one request or whole response body */
+	const uint16_t *model_ports; /* POSTs to these server ports are model traffic */
+	int nmodel_ports;
 };
 
 struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,

@@ -115,6 +115,7 @@ const char *llm_flavor_name(enum llm_flavor f)
 	case LLM_OLLAMA_GENERATE: return "ollama.generate";
 	case LLM_TGI_GENERATE: return "tgi.generate";
 	case LLM_TGI_GENERATE_STREAM: return "tgi.generate_stream";
+	case LLM_GUESS:
 	case LLM_NONE: break;
 	}
 	return "none";

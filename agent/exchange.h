@@ -32,6 +32,7 @@ enum llm_flavor {
 	LLM_OLLAMA_GENERATE,
 	LLM_TGI_GENERATE,
 	LLM_TGI_GENERATE_STREAM,
+	LLM_GUESS, /* transient: a model port, API decided from the request body */
 };
 
 struct xbuf {

@@ -214,6 +214,25 @@ static void add_string_or_list(struct exchange *x, const char *role, struct json
 	}
 }
 
+enum llm_flavor llm_guess_flavor(const char *body, size_t len)
+{
+	struct json_object *root = parse_json(body, len);
+	enum llm_flavor f = LLM_NONE;
+
+	if (!root)
+		return LLM_NONE;
+	if (get(root, "messages"))
+		f = get(root, "anthropic_version") ? LLM_ANTHROPIC_MESSAGES : LLM_OPENAI_CHAT;
+	else if (get(root, "prompt"))
+		f = LLM_OPENAI_COMPLETIONS;
+	else if (get(root, "inputs"))
+		f = LLM_TGI_GENERATE;
+	else if (get(root, "input"))
+		f = LLM_OPENAI_RESPONSES;
+	json_object_put(root);
+	return f;
+}
+
 int llm_parse_request(struct exchange *x, const char *body, size_t len)
 {
 	struct json_object *root = parse_json(body, len), *v;
@@ -261,6 +280,7 @@ int llm_parse_request(struct exchange *x, const char *body, size_t len)
 	case LLM_TGI_GENERATE_STREAM:
 		add_text_message(x, "prompt", get(root, "inputs"));
 		break;
+	case LLM_GUESS:
 	case LLM_NONE:
 		break;
 	}
@@ -443,6 +463,7 @@ int llm_parse_response(struct exchange *x, const char *body, size_t len,
 	case LLM_TGI_GENERATE_STREAM:
 		tgi_result(x, root, sink, now);
 		break;
+	case LLM_GUESS:
 	case LLM_NONE:
 		break;
 	}
@@ -537,6 +558,7 @@ int llm_stream_event(struct exchange *x, const char *event, const char *data, si
 		break;
 	}
 	case LLM_OPENAI_EMBEDDINGS: /* never streamed */
+	case LLM_GUESS:
 	case LLM_NONE:
 		break;
 	}

@@ -24,6 +24,12 @@
  * path prefixes (gateways, Azure deployments) are allowed. */
 enum llm_flavor llm_flavor_for(const char *method, const char *path);
 
+/* For a request to a configured model port on a path we don't know: the
+ * API guessed from the body's top-level keys ("messages": OpenAI chat, or
+ * Anthropic messages with "anthropic_version"; "prompt": completions;
+ * "inputs": TGI; "input": responses). LLM_NONE when the body says nothing. */
+enum llm_flavor llm_guess_flavor(const char *body, size_t len);
+
 /* Fills the request side from a complete request body. Returns 0, or
  * -EBADMSG when the body is not the JSON the flavour expects. */
 int llm_parse_request(struct exchange *x, const char *body, size_t len);

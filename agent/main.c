@@ -26,6 +26,7 @@
 #include "sslsniff.skel.h"
 
 #define SEALTAP_VERSION "0.1.0"
+#define MAX_MODEL_PORTS 16
 #define EXIT_SETUP 2
 
 struct options {
@@ -40,6 +41,8 @@ struct options {
 	unsigned long max_conns;
 	double idle_timeout_s;
 	unsigned long max_body;
+	uint16_t model_ports[MAX_MODEL_PORTS];
+	int nmodel_ports;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -66,6 +69,8 @@ static void usage(FILE *out)
 		"  --dump capture     print every captured chunk as a JSON line, WITH PLAINTEXT\n"
 		"  --dump exchanges   print every model API exchange as a JSON line, WITH PROMPTS\n"
 		"                     AND COMPLETIONS (both dumps may be given)\n"
+		"  --model-port PORT  POSTs to this server port are model calls whatever their path;\n"
+		"                     the API is told from the body (repeatable)\n"
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
 		"\n"
 		"Limits and tuning:\n"
@@ -107,7 +112,8 @@ static int parse_number(const char *s, double min, double max, double *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
-	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_VERSION };
+	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT,
+	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -122,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-body", required_argument, NULL, OPT_MAXBODY },
+		{ "model-port", required_argument, NULL, OPT_MODELPORT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -194,6 +201,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_number(optarg, 1024, 1u << 30, &v))
 				return fail(EXIT_SETUP, "--max-body %s: expected 1024 bytes to 1 GiB", optarg);
 			o->max_body = (unsigned long)v;
+			break;
+		case OPT_MODELPORT:
+			if (parse_number(optarg, 1, 65535, &v) || v != (double)(uint16_t)v)
+				return fail(EXIT_SETUP, "--model-port %s: expected a port number", optarg);
+			if (o->nmodel_ports == MAX_MODEL_PORTS)
+				return fail(EXIT_SETUP, "--model-port: at most %d ports", MAX_MODEL_PORTS);
+			o->model_ports[o->nmodel_ports++] = (uint16_t)v;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -291,7 +305,9 @@ int main(int argc, char **argv)
 								    .out = stdout,
 								    .max_conns = o.max_conns,
 								    .idle_timeout_ns = (uint64_t)(o.idle_timeout_s * 1e9),
-								    .max_body = o.max_body })
+								    .max_body = o.max_body,
+								    .model_ports = o.model_ports,
+								    .nmodel_ports = o.nmodel_ports })
 		  : NULL;
 	if (!cap) {
 		err = fail(1, "out of memory");

@@ -58,6 +58,7 @@ struct session {
 	size_t detect_len[2];
 	uint64_t now; /* timestamp of the chunk being decoded */
 	struct x_identity who;
+	uint16_t lport, rport; /* 0: unknown */
 
 	/* HTTP/1.1 */
 	struct h1_parser req, resp;
@@ -73,6 +74,17 @@ struct session {
 };
 
 /* ---- flows ---- */
+
+/* Is the server end of this connection a configured model port? */
+static bool on_model_port(const struct session *s)
+{
+	uint16_t port = s->who.process_is_server ? s->lport : s->rport;
+
+	for (int i = 0; port && i < s->env->nmodel_ports; i++)
+		if (s->env->model_ports[i] == port)
+			return true;
+	return false;
+}
 
 static size_t max_body(const struct session *s)
 {
@@ -120,6 +132,9 @@ static struct flow *flow_request_head(struct session *s, const char *method, con
 	struct flow *f = calloc(1, sizeof(*f));
 	enum llm_flavor fl = llm_flavor_for(method, path);
 	struct exchange *x;
+
+	if (fl == LLM_NONE && strcmp(method, "POST") == 0 && on_model_port(s))
+		fl = LLM_GUESS; /* decided from the body at the request's end */
 
 	s->env->st->http_requests++;
 	if (!f)
@@ -169,6 +184,16 @@ static void flow_request_end(struct flow *f, bool complete)
 	x->request_complete = complete;
 	if (f->req_body.truncated)
 		f->s->env->st->body_truncated++;
+	if (x->flavor == LLM_GUESS)
+		x->flavor = llm_guess_flavor(f->req_body.p ? f->req_body.p : "", f->req_body.len);
+	if (x->flavor == LLM_NONE) { /* a model port, but not a model call */
+		f->s->env->st->http_other++;
+		exchange_free(x);
+		f->x = NULL;
+		xbuf_release(&f->req_body);
+		decode_release(&f->req_dec);
+		return;
+	}
 	if (llm_parse_request(x, f->req_body.p ? f->req_body.p : "", f->req_body.len)) {
 		x->request_parse_error = true;
 		f->s->env->st->json_errors++;
@@ -582,6 +607,10 @@ static void set_identity(struct session *s, const struct st_data_record *d)
 	w->cgroup_id = d->h.cgroup_id;
 	memcpy(w->comm, d->h.comm, sizeof(w->comm));
 	w->comm[sizeof(w->comm) - 1] = '\0';
+	if (d->family != ST_AF_UNKNOWN) {
+		s->lport = d->lport;
+		s->rport = d->rport;
+	}
 	format_addr(w->local, sizeof(w->local), d->family, d->laddr, d->lport);
 	format_addr(w->peer, sizeof(w->peer), d->family, d->raddr, d->rport);
 }

@@ -49,6 +49,9 @@ struct session_env {
 	struct session_stats *st;
 	uint64_t next_id;
 	size_t max_body; /* 0: SESSION_MAX_BODY */
+	/* Server ports whose POSTs are model traffic whatever their path. */
+	const uint16_t *model_ports;
+	int nmodel_ports;
 };
 
 struct session *session_new(struct session_env *env);

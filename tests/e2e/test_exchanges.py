@@ -207,3 +207,31 @@ def test_nginx_http2_reverse_proxy():
         check_completion(x)
     st = agent.stats()["decode"]
     check(st["http2"] >= 1 and st["json_errors"] == 0 and st["parse_errors"] == 0, "decode stats %s" % st)
+
+
+def test_model_port_recognises_custom_paths():
+    server = LLMServer()
+    body = {"model": "gw", "stream": True, "messages": [{"role": "user", "content": "via a gateway path"}]}
+    try:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as plain:
+            plain.ready()
+            plain.wait_attached(server.pid)
+            _curl(server.port, "/custom/invoke", body)
+            plain.stop()
+        with Agent("--pid", str(server.pid), "--model-port", str(server.port), "--dump", "exchanges",
+                   dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            _curl(server.port, "/custom/invoke", body)
+            _curl(server.port, "/custom/invoke", {"not": "a model call"})
+            agent.stop()
+    finally:
+        server.kill()
+    check(exchanges(plain) == [] and plain.stats()["decode"]["non_model_requests"] == 1,
+          "without --model-port the custom path is not model traffic")
+    xs = exchanges(agent)
+    check(len(xs) == 1 and xs[0]["api"] == "openai.chat" and xs[0]["path"] == "/custom/invoke",
+          "with --model-port: %s" % [(x["api"], x["path"]) for x in xs])
+    check(prompt_of(xs[0]) == [("user", "via a gateway path")], "prompt %r" % prompt_of(xs[0]))
+    check_completion(xs[0])
+    check(agent.stats()["decode"]["non_model_requests"] == 1, "the non-model body is counted")

@@ -11,6 +11,7 @@ Routes (POST):
   /v1/messages          Anthropic messages: typed SSE events, or JSON
   /api/chat             Ollama chat: NDJSON stream, or JSON with "stream": false
   /generate_stream      text-generation-inference SSE
+  /custom/invoke        a non-standard path answering like chat completions
 Anything else: 404 with a JSON error body.
 
 The completion text is COMPLETION below; JSON is written with ensure_ascii
@@ -75,6 +76,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(n) or b"{}")
         path = self.path.split("?")[0]
+        if path == "/custom/invoke":  # a gateway's own path for chat completions
+            path = "/v1/chat/completions"
         stream = req.get("stream", path == "/api/chat")
         if path == "/v1/chat/completions" or path == "/v1/completions":
             chat = path.endswith("chat/completions")
