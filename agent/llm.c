@@ -434,43 +434,6 @@ static void tgi_result(struct exchange *x, struct json_object *o, const struct e
 	set_int(&x->completion_tokens, get(details, "generated_tokens"));
 }
 
-int llm_parse_response(struct exchange *x, const char *body, size_t len,
-		       const struct exchange_sink *sink, uint64_t now)
-{
-	struct json_object *root = parse_json(body, len);
-
-	if (!root)
-		return -EBADMSG;
-	switch (x->flavor) {
-	case LLM_OPENAI_CHAT:
-	case LLM_OPENAI_COMPLETIONS:
-	case LLM_OPENAI_EMBEDDINGS:
-		model_fields(x, root);
-		usage(x, get(root, "usage"));
-		openai_choices(x, root, sink, now);
-		break;
-	case LLM_OPENAI_RESPONSES:
-		responses_output(x, root, sink, now);
-		break;
-	case LLM_ANTHROPIC_MESSAGES:
-		anthropic_content(x, root, sink, now);
-		break;
-	case LLM_OLLAMA_CHAT:
-	case LLM_OLLAMA_GENERATE:
-		ollama_message(x, root, sink, now);
-		break;
-	case LLM_TGI_GENERATE:
-	case LLM_TGI_GENERATE_STREAM:
-		tgi_result(x, root, sink, now);
-		break;
-	case LLM_GUESS:
-	case LLM_NONE:
-		break;
-	}
-	json_object_put(root);
-	return 0;
-}
-
 /* Anthropic's typed events. */
 static void anthropic_event(struct exchange *x, struct json_object *root,
 			    const struct exchange_sink *sink, uint64_t now)
@@ -518,6 +481,63 @@ static void responses_event(struct exchange *x, struct json_object *root,
 	}
 }
 
+static void tgi_event(struct exchange *x, struct json_object *root, const struct exchange_sink *sink,
+		      uint64_t now)
+{
+	struct json_object *tok = get(root, "token");
+	struct json_object *special = get(tok, "special");
+
+	if (!(special && json_object_get_boolean(special)))
+		delta_json(x, sink, 0, get(tok, "text"), now);
+	finish(x, 0, get(get(root, "details"), "finish_reason"));
+	set_int(&x->completion_tokens, get(get(root, "details"), "generated_tokens"));
+}
+
+/* A parsed document into the exchange: a whole response body, or one
+ * streamed event of it. */
+static void apply(struct exchange *x, struct json_object *root, bool event,
+		  const struct exchange_sink *sink, uint64_t now)
+{
+	switch (x->flavor) {
+	case LLM_OPENAI_CHAT:
+	case LLM_OPENAI_COMPLETIONS:
+	case LLM_OPENAI_EMBEDDINGS:
+		model_fields(x, root);
+		usage(x, get(root, "usage"));
+		openai_choices(x, root, sink, now); /* "delta" when streamed, "message" when whole */
+		break;
+	case LLM_OPENAI_RESPONSES:
+		(event ? responses_event : responses_output)(x, root, sink, now);
+		break;
+	case LLM_ANTHROPIC_MESSAGES:
+		(event ? anthropic_event : anthropic_content)(x, root, sink, now);
+		break;
+	case LLM_OLLAMA_CHAT:
+	case LLM_OLLAMA_GENERATE:
+		ollama_message(x, root, sink, now);
+		break;
+	case LLM_TGI_GENERATE:
+	case LLM_TGI_GENERATE_STREAM:
+		(event ? tgi_event : tgi_result)(x, root, sink, now);
+		break;
+	case LLM_GUESS:
+	case LLM_NONE:
+		break;
+	}
+}
+
+int llm_parse_response(struct exchange *x, const char *body, size_t len,
+		       const struct exchange_sink *sink, uint64_t now)
+{
+	struct json_object *root = parse_json(body, len);
+
+	if (!root)
+		return -EBADMSG;
+	apply(x, root, false, sink, now);
+	json_object_put(root);
+	return 0;
+}
+
 int llm_stream_event(struct exchange *x, const char *event, const char *data, size_t len,
 		     const struct exchange_sink *sink, uint64_t now)
 {
@@ -529,39 +549,7 @@ int llm_stream_event(struct exchange *x, const char *event, const char *data, si
 	root = parse_json(data, len);
 	if (!root)
 		return -EBADMSG;
-	switch (x->flavor) {
-	case LLM_OPENAI_CHAT:
-	case LLM_OPENAI_COMPLETIONS:
-		model_fields(x, root);
-		usage(x, get(root, "usage"));
-		openai_choices(x, root, sink, now);
-		break;
-	case LLM_OPENAI_RESPONSES:
-		responses_event(x, root, sink, now);
-		break;
-	case LLM_ANTHROPIC_MESSAGES:
-		anthropic_event(x, root, sink, now);
-		break;
-	case LLM_OLLAMA_CHAT:
-	case LLM_OLLAMA_GENERATE:
-		ollama_message(x, root, sink, now);
-		break;
-	case LLM_TGI_GENERATE:
-	case LLM_TGI_GENERATE_STREAM: {
-		struct json_object *tok = get(root, "token");
-		struct json_object *special = get(tok, "special");
-
-		if (!(special && json_object_get_boolean(special)))
-			delta_json(x, sink, 0, get(tok, "text"), now);
-		finish(x, 0, get(get(root, "details"), "finish_reason"));
-		set_int(&x->completion_tokens, get(get(root, "details"), "generated_tokens"));
-		break;
-	}
-	case LLM_OPENAI_EMBEDDINGS: /* never streamed */
-	case LLM_GUESS:
-	case LLM_NONE:
-		break;
-	}
+	apply(x, root, true, sink, now);
 	json_object_put(root);
 	return 0;
 }
