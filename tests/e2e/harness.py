@@ -141,6 +141,10 @@ class Agent:
             raise TestFailure("agent did not stop within %.0fs of SIGTERM" % timeout)
         self._t_out.join(5)
         self._t_err.join(5)
+        # A clean stop is part of every test: a crash, or a sanitizer report in
+        # a sanitizer build, fails it.
+        check(self.proc.returncode == 0, "agent exited with %d on SIGTERM; stderr tail:\n%s"
+              % (self.proc.returncode, "\n".join(self.stderr_lines[-30:])))
         self.records = [json.loads(l) for l in self.stdout_lines if l.startswith("{")]
         return self.records
 
