@@ -214,6 +214,8 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 	c->env.max_body = opts->max_body;
 	c->env.model_ports = opts->model_ports;
 	c->env.nmodel_ports = opts->nmodel_ports;
+	c->env.model_comms = opts->model_comms;
+	c->env.nmodel_comms = opts->nmodel_comms;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, c, NULL);
 	if (!c->rb) {
 		stream_release(&c->streams);

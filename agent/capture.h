@@ -30,6 +30,8 @@ struct capture_opts {
 	size_t max_body;  /* bytes kept of one request or whole response body */
 	const uint16_t *model_ports; /* POSTs to these server ports are model traffic */
 	int nmodel_ports;
+	const char *const *model_comms; /* ... and POSTs to or from these processes */
+	int nmodel_comms;
 };
 
 struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,

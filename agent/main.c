@@ -43,6 +43,8 @@ struct options {
 	unsigned long max_body;
 	uint16_t model_ports[MAX_MODEL_PORTS];
 	int nmodel_ports;
+	const char *model_comms[MAX_MODEL_PORTS];
+	int nmodel_comms;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -71,6 +73,7 @@ static void usage(FILE *out)
 		"                     AND COMPLETIONS (both dumps may be given)\n"
 		"  --model-port PORT  POSTs to this server port are model calls whatever their path;\n"
 		"                     the API is told from the body (repeatable)\n"
+		"  --model-process NAME  the same for POSTs to or from processes of this command name\n"
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
 		"\n"
 		"Limits and tuning:\n"
@@ -112,7 +115,7 @@ static int parse_number(const char *s, double min, double max, double *out)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
-	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT,
+	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
 	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
@@ -129,6 +132,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-body", required_argument, NULL, OPT_MAXBODY },
 		{ "model-port", required_argument, NULL, OPT_MODELPORT },
+		{ "model-process", required_argument, NULL, OPT_MODELPROC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -208,6 +212,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (o->nmodel_ports == MAX_MODEL_PORTS)
 				return fail(EXIT_SETUP, "--model-port: at most %d ports", MAX_MODEL_PORTS);
 			o->model_ports[o->nmodel_ports++] = (uint16_t)v;
+			break;
+		case OPT_MODELPROC:
+			if (!*optarg || strlen(optarg) > 15)
+				return fail(EXIT_SETUP, "--model-process %s: expected a command name (1-15 bytes)",
+					    optarg);
+			if (o->nmodel_comms == MAX_MODEL_PORTS)
+				return fail(EXIT_SETUP, "--model-process: at most %d names", MAX_MODEL_PORTS);
+			o->model_comms[o->nmodel_comms++] = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -307,7 +319,9 @@ int main(int argc, char **argv)
 								    .idle_timeout_ns = (uint64_t)(o.idle_timeout_s * 1e9),
 								    .max_body = o.max_body,
 								    .model_ports = o.model_ports,
-								    .nmodel_ports = o.nmodel_ports })
+								    .nmodel_ports = o.nmodel_ports,
+								    .model_comms = o.model_comms,
+								    .nmodel_comms = o.nmodel_comms })
 		  : NULL;
 	if (!cap) {
 		err = fail(1, "out of memory");

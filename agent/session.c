@@ -75,13 +75,17 @@ struct session {
 
 /* ---- flows ---- */
 
-/* Is the server end of this connection a configured model port? */
-static bool on_model_port(const struct session *s)
+/* Is this connection model traffic whatever its paths: its server end a
+ * configured model port, or the watched process a configured model process? */
+static bool is_model_conn(const struct session *s)
 {
 	uint16_t port = s->who.process_is_server ? s->lport : s->rport;
 
 	for (int i = 0; port && i < s->env->nmodel_ports; i++)
 		if (s->env->model_ports[i] == port)
+			return true;
+	for (int i = 0; i < s->env->nmodel_comms; i++)
+		if (strcmp(s->env->model_comms[i], s->who.comm) == 0)
 			return true;
 	return false;
 }
@@ -133,7 +137,7 @@ static struct flow *flow_request_head(struct session *s, const char *method, con
 	enum llm_flavor fl = llm_flavor_for(method, path);
 	struct exchange *x;
 
-	if (fl == LLM_NONE && strcmp(method, "POST") == 0 && on_model_port(s))
+	if (fl == LLM_NONE && strcmp(method, "POST") == 0 && is_model_conn(s))
 		fl = LLM_GUESS; /* decided from the body at the request's end */
 
 	s->env->st->http_requests++;
@@ -186,7 +190,7 @@ static void flow_request_end(struct flow *f, bool complete)
 		f->s->env->st->body_truncated++;
 	if (x->flavor == LLM_GUESS)
 		x->flavor = llm_guess_flavor(f->req_body.p ? f->req_body.p : "", f->req_body.len);
-	if (x->flavor == LLM_NONE) { /* a model port, but not a model call */
+	if (x->flavor == LLM_NONE) { /* a model connection, but not a model call */
 		f->s->env->st->http_other++;
 		exchange_free(x);
 		f->x = NULL;

@@ -49,9 +49,12 @@ struct session_env {
 	struct session_stats *st;
 	uint64_t next_id;
 	size_t max_body; /* 0: SESSION_MAX_BODY */
-	/* Server ports whose POSTs are model traffic whatever their path. */
+	/* Server ports, and process command names, whose POSTs are model
+	 * traffic whatever their path. */
 	const uint16_t *model_ports;
 	int nmodel_ports;
+	const char *const *model_comms;
+	int nmodel_comms;
 };
 
 struct session *session_new(struct session_env *env);

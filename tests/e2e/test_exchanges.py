@@ -209,7 +209,7 @@ def test_nginx_http2_reverse_proxy():
     check(st["http2"] >= 1 and st["json_errors"] == 0 and st["parse_errors"] == 0, "decode stats %s" % st)
 
 
-def test_model_port_recognises_custom_paths():
+def test_model_port_and_process_recognise_custom_paths():
     server = LLMServer()
     body = {"model": "gw", "stream": True, "messages": [{"role": "user", "content": "via a gateway path"}]}
     try:
@@ -225,8 +225,16 @@ def test_model_port_recognises_custom_paths():
             _curl(server.port, "/custom/invoke", body)
             _curl(server.port, "/custom/invoke", {"not": "a model call"})
             agent.stop()
+        with Agent("--pid", str(server.pid), "--model-process", "python3", "--dump", "exchanges",
+                   dump=False) as by_process:
+            by_process.ready()
+            by_process.wait_attached(server.pid)
+            _curl(server.port, "/custom/invoke", body)
+            by_process.stop()
     finally:
         server.kill()
+    check([x["path"] for x in exchanges(by_process)] == ["/custom/invoke"],
+          "--model-process should make the custom path model traffic")
     check(exchanges(plain) == [] and plain.stats()["decode"]["non_model_requests"] == 1,
           "without --model-port the custom path is not model traffic")
     xs = exchanges(agent)
