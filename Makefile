@@ -24,13 +24,13 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -ljson-c -lbrotlidec -lnghttp2
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
 # Debian packages the build, the tests and the benchmarks need.
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
-             libjson-c-dev libbrotli-dev libnghttp2-dev \
+             libjsmn-dev libbrotli-dev libnghttp2-dev \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -70,14 +70,13 @@ $(BUILD)/sealtap-agent: $(AGENT_OBJS)
 
 # Unit tests: one binary per module, linking the module under test and the
 # few modules it stands on (TEST_MODS_x), nothing else.
-TEST_MODS_llm      := exchange
+TEST_MODS_llm      := exchange jsonview
 TEST_MODS_identity := procfs
-TEST_MODS_session  := http1 http2 decode sse llm exchange identity procfs
+TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
-TEST_LIBS_llm      := -ljson-c
 TEST_LIBS_http2    := -lnghttp2
-TEST_LIBS_session  := -ljson-c -lz -lbrotlidec -lnghttp2
+TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 .SECONDEXPANSION:
 # (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
 $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) agent/*.h | $(BUILD)/tests
@@ -93,10 +92,10 @@ $(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agen
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
 
-DECODE_MODS := session http1 http2 decode sse llm exchange identity procfs
+DECODE_MODS := session http1 http2 decode sse llm jsonview exchange identity procfs
 $(BUILD)/decode-bench: tests/bench/decode_bench.c $(patsubst %,agent/%.c,$(DECODE_MODS)) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -ljson-c -lz -lbrotlidec -lnghttp2
+	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -lz -lbrotlidec -lnghttp2
 
 # Installs what is missing, and nothing when all is present. npm is checked
 # by command: it ships inside some nodejs builds and conflicts with Debian's

@@ -6,9 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <json-c/json.h>
-
-#define JSON_MAX_DEPTH 64
+#include "jsonview.h"
 
 /* Does the path (without its query) end with suffix? */
 static int path_ends(const char *path, size_t plen, const char *suffix)
@@ -47,509 +45,435 @@ enum llm_flavor llm_flavor_for(const char *method, const char *path)
 	return LLM_NONE;
 }
 
-/* One tokener, reset per document: a streamed response parses a document
- * per event, and making a tokener each time was a measurable share of the
- * decode cost. The agent decodes on one thread. */
-static struct json_tokener *tokener;
+/* One document being read into an exchange. */
+struct doc {
+	struct exchange *x;
+	struct jdoc j;
+	const struct exchange_sink *sink;
+	uint64_t now;
+};
 
-static struct json_object *parse_json(const char *s, size_t len)
+static int get(const struct doc *c, int o, const char *key)
 {
-	struct json_object *o;
-
-	if (len > INT32_MAX)
-		return NULL;
-	if (!tokener && !(tokener = json_tokener_new_ex(JSON_MAX_DEPTH)))
-		return NULL;
-	json_tokener_reset(tokener);
-	o = json_tokener_parse_ex(tokener, s, (int)len);
-	if (json_tokener_get_error(tokener) != json_tokener_success) {
-		json_object_put(o);
-		o = NULL;
-	}
-	return o;
+	return jdoc_get(&c->j, o, key);
 }
 
-static struct json_object *get(struct json_object *o, const char *key)
+static void copy_str(const struct doc *c, char *dst, size_t dstsz, int o)
 {
-	struct json_object *v = NULL;
-
-	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v))
-		return v;
-	return NULL;
+	jdoc_copy_str(&c->j, o, dst, dstsz);
 }
 
-static const char *str(struct json_object *o, size_t *len)
+static void set_int(const struct doc *c, int64_t *dst, int o)
 {
-	if (!o || !json_object_is_type(o, json_type_string))
-		return NULL;
-	if (len)
-		*len = (size_t)json_object_get_string_len(o);
-	return json_object_get_string(o);
+	jdoc_int(&c->j, o, dst);
 }
 
-static void copy_str(char *dst, size_t dstsz, struct json_object *o)
+static int arr_len(const struct doc *c, int o)
 {
-	const char *s = str(o, NULL);
-
-	if (s)
-		xstrcpy(dst, dstsz, s);
+	return jdoc_len(&c->j, o);
 }
 
-static void set_int(int64_t *dst, struct json_object *o)
+static int at(const struct doc *c, int arr, int k)
 {
-	if (o && (json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double)))
-		*dst = json_object_get_int64(o);
+	return jdoc_at(&c->j, arr, k);
 }
 
-static size_t arr_len(struct json_object *o)
+/* for_each(c, e, arr): e runs over the elements of arr, in linear time. */
+#define for_each(c, e, arr) for (int e = jdoc_first(&(c)->j, arr); e >= 0; e = jdoc_next(&(c)->j, arr, e))
+
+static bool is_str(const struct doc *c, int o)
 {
-	return o && json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
+	return jdoc_is_string(&c->j, o);
 }
 
-static void append_json_str(struct xbuf *b, struct json_object *o)
+/* A string as decoded text; anything else (tool arguments given as an
+ * object) as its JSON text. */
+static void append_any(const struct doc *c, struct xbuf *b, int o)
 {
-	size_t n;
-	const char *s = str(o, &n);
-
-	if (s)
-		xbuf_append(b, s, n);
-}
-
-/* Serialises a non-string value (tool arguments given as an object). */
-static void append_json_any(struct xbuf *b, struct json_object *o)
-{
-	const char *s;
-
-	if (!o)
-		return;
-	if (json_object_is_type(o, json_type_string)) {
-		append_json_str(b, o);
-		return;
-	}
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	if (s)
-		xbuf_append(b, s, strlen(s));
+	if (is_str(c, o))
+		jdoc_append_str(&c->j, o, b);
+	else
+		jdoc_append_raw(&c->j, o, b);
 }
 
 /* Message content: a string, or an array of parts whose text fields count
  * ({"type":"text","text":...}, "input_text", "output_text"); tool results
  * nest their own content. */
-static void append_content(struct exchange *x, struct xbuf *b, struct json_object *content)
+static void append_content(const struct doc *c, struct xbuf *b, int content)
 {
-	size_t n = arr_len(content);
-
-	if (str(content, NULL)) {
-		append_json_str(b, content);
+	if (is_str(c, content)) {
+		jdoc_append_str(&c->j, content, b);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *part = json_object_array_get_idx(content, i);
-		struct json_object *text = get(part, "text");
+	for_each(c, part, content) {
+		int text = is_str(c, part) ? part : get(c, part, "text");
+		int inner = get(c, part, "content");
 
-		if (!part)
-			continue;
-		if (str(part, NULL))
-			text = part;
-		if (text) {
+		if (text >= 0) {
 			if (b->len)
 				xbuf_append(b, "\n", 1);
-			append_json_str(b, text);
+			jdoc_append_str(&c->j, text, b);
 		}
-		if (get(part, "input")) /* Anthropic tool_use */
-			append_json_any(&x->tool_args_in, get(part, "input"));
-		if (get(part, "content") && part != content) { /* tool_result */
-			struct json_object *inner = get(part, "content");
-
-			if (str(inner, NULL) || arr_len(inner)) {
-				if (b->len)
-					xbuf_append(b, "\n", 1);
-				if (str(inner, NULL))
-					append_json_str(b, inner);
-				else
-					for (size_t k = 0; k < arr_len(inner); k++)
-						append_json_str(b, get(json_object_array_get_idx(inner, k), "text"));
-			}
+		if (get(c, part, "input") >= 0) /* Anthropic tool_use */
+			append_any(c, &c->x->tool_args_in, get(c, part, "input"));
+		if (is_str(c, inner) || arr_len(c, inner)) { /* tool_result */
+			if (b->len)
+				xbuf_append(b, "\n", 1);
+			if (is_str(c, inner))
+				jdoc_append_str(&c->j, inner, b);
+			else
+				for_each(c, e, inner)
+					jdoc_append_str(&c->j, get(c, e, "text"), b);
 		}
 	}
 }
 
-static void add_text_message(struct exchange *x, const char *role, struct json_object *content)
+static void add_text_message(const struct doc *c, const char *role, int content)
 {
 	struct x_message *m;
 
-	if (!content)
-		return;
-	m = exchange_add_message(x, role);
+	if (!is_str(c, content) && arr_len(c, content) == 0)
+		return; /* absent, null (an assistant turn that only calls tools), or empty */
+	m = exchange_add_message(c->x, role);
 	if (m)
-		append_content(x, &m->text, content);
+		append_content(c, &m->text, content);
 }
 
 /* {"role":..., "content":..., "tool_calls":[{"function":{"arguments":...}}]} */
-static void add_messages(struct exchange *x, struct json_object *msgs)
+static void add_messages(const struct doc *c, int msgs)
 {
-	for (size_t i = 0; i < arr_len(msgs); i++) {
-		struct json_object *m = json_object_array_get_idx(msgs, i);
-		struct json_object *calls = get(m, "tool_calls");
-		const char *role = str(get(m, "role"), NULL);
+	for_each(c, m, msgs) {
+		int calls = get(c, m, "tool_calls");
+		char role[16] = "user";
 
-		add_text_message(x, role ? role : "user", get(m, "content") ? get(m, "content") : NULL);
-		for (size_t k = 0; k < arr_len(calls); k++)
-			append_json_any(&x->tool_args_in,
-					get(get(json_object_array_get_idx(calls, k), "function"), "arguments"));
+		copy_str(c, role, sizeof(role), get(c, m, "role"));
+		add_text_message(c, role, get(c, m, "content"));
+		for_each(c, call, calls)
+			append_any(c, &c->x->tool_args_in, get(c, get(c, call, "function"), "arguments"));
 	}
 }
 
 /* A string, or an array of strings (or of token ids, which carry no text). */
-static void add_string_or_list(struct exchange *x, const char *role, struct json_object *v)
+static void add_string_or_list(const struct doc *c, const char *role, int v)
 {
-	if (str(v, NULL)) {
-		add_text_message(x, role, v);
+	if (is_str(c, v)) {
+		add_text_message(c, role, v);
 		return;
 	}
-	for (size_t i = 0; i < arr_len(v); i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-
-		if (str(e, NULL))
-			add_text_message(x, role, e);
-	}
+	for_each(c, e, v)
+		if (is_str(c, e))
+			add_text_message(c, role, e);
 }
 
 enum llm_flavor llm_guess_flavor(const char *body, size_t len)
 {
-	struct json_object *root = parse_json(body, len);
+	struct doc c = { 0 };
 	enum llm_flavor f = LLM_NONE;
 
-	if (!root)
+	if (jdoc_parse(&c.j, body, len))
 		return LLM_NONE;
-	if (get(root, "messages"))
-		f = get(root, "anthropic_version") ? LLM_ANTHROPIC_MESSAGES : LLM_OPENAI_CHAT;
-	else if (get(root, "prompt"))
+	if (get(&c, 0, "messages") >= 0)
+		f = get(&c, 0, "anthropic_version") >= 0 ? LLM_ANTHROPIC_MESSAGES : LLM_OPENAI_CHAT;
+	else if (get(&c, 0, "prompt") >= 0)
 		f = LLM_OPENAI_COMPLETIONS;
-	else if (get(root, "inputs"))
+	else if (get(&c, 0, "inputs") >= 0)
 		f = LLM_TGI_GENERATE;
-	else if (get(root, "input"))
+	else if (get(&c, 0, "input") >= 0)
 		f = LLM_OPENAI_RESPONSES;
-	json_object_put(root);
+	jdoc_release(&c.j);
 	return f;
 }
 
 int llm_parse_request(struct exchange *x, const char *body, size_t len)
 {
-	struct json_object *root = parse_json(body, len), *v;
+	struct doc c = { .x = x };
+	int v;
 
-	if (!root || !json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
+	if (jdoc_parse(&c.j, body, len) || c.j.t[0].type != JSMN_OBJECT) {
+		jdoc_release(&c.j);
 		return -EBADMSG;
 	}
-	copy_str(x->model_requested, sizeof(x->model_requested), get(root, "model"));
-	v = get(root, "stream");
-	x->stream_requested = v ? json_object_get_boolean(v)
-				: (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE ||
-				   x->flavor == LLM_TGI_GENERATE_STREAM);
+	copy_str(&c, x->model_requested, sizeof(x->model_requested), get(&c, 0, "model"));
+	v = get(&c, 0, "stream");
+	x->stream_requested = v >= 0 ? jdoc_true(&c.j, v)
+				     : (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE ||
+					x->flavor == LLM_TGI_GENERATE_STREAM);
 	switch (x->flavor) {
 	case LLM_OPENAI_CHAT:
 	case LLM_OLLAMA_CHAT:
-		add_messages(x, get(root, "messages"));
+		add_messages(&c, get(&c, 0, "messages"));
 		break;
 	case LLM_ANTHROPIC_MESSAGES:
-		if (get(root, "system"))
-			add_text_message(x, "system", get(root, "system"));
-		add_messages(x, get(root, "messages"));
+		add_text_message(&c, "system", get(&c, 0, "system"));
+		add_messages(&c, get(&c, 0, "messages"));
 		break;
 	case LLM_OPENAI_COMPLETIONS:
-		add_string_or_list(x, "prompt", get(root, "prompt"));
+		add_string_or_list(&c, "prompt", get(&c, 0, "prompt"));
 		break;
 	case LLM_OPENAI_EMBEDDINGS:
-		add_string_or_list(x, "input", get(root, "input"));
+		add_string_or_list(&c, "input", get(&c, 0, "input"));
 		break;
 	case LLM_OPENAI_RESPONSES:
-		if (get(root, "instructions"))
-			add_text_message(x, "system", get(root, "instructions"));
-		v = get(root, "input");
-		if (str(v, NULL))
-			add_text_message(x, "user", v);
+		add_text_message(&c, "system", get(&c, 0, "instructions"));
+		v = get(&c, 0, "input");
+		if (is_str(&c, v))
+			add_text_message(&c, "user", v);
 		else
-			add_messages(x, v);
+			add_messages(&c, v);
 		break;
 	case LLM_OLLAMA_GENERATE:
-		if (get(root, "system"))
-			add_text_message(x, "system", get(root, "system"));
-		add_text_message(x, "prompt", get(root, "prompt"));
+		add_text_message(&c, "system", get(&c, 0, "system"));
+		add_text_message(&c, "prompt", get(&c, 0, "prompt"));
 		break;
 	case LLM_TGI_GENERATE:
 	case LLM_TGI_GENERATE_STREAM:
-		add_text_message(x, "prompt", get(root, "inputs"));
+		add_text_message(&c, "prompt", get(&c, 0, "inputs"));
 		break;
 	case LLM_GUESS:
 	case LLM_NONE:
 		break;
 	}
-	json_object_put(root);
+	jdoc_release(&c.j);
 	return 0;
 }
 
-static void delta(struct exchange *x, const struct exchange_sink *sink, int idx, const char *s,
-		  size_t n, uint64_t now)
+/* The completion text of choice idx grows by the string at o; the sink sees
+ * the piece at once. */
+static void delta(const struct doc *c, int idx, int o)
 {
-	struct x_choice *c = exchange_choice(x, idx);
+	struct exchange *x = c->x;
+	struct x_choice *ch;
+	size_t before;
 
-	if (!c || n == 0)
+	if (!is_str(c, o) || c->j.t[o].end == c->j.t[o].start || !(ch = exchange_choice(x, idx)))
 		return;
 	if (!x->t_first_token)
-		x->t_first_token = now;
-	xbuf_append(&c->text, s, n);
-	if (sink && sink->on_delta)
-		sink->on_delta(sink->ctx, x, idx, s, n);
+		x->t_first_token = c->now;
+	before = ch->text.len;
+	jdoc_append_str(&c->j, o, &ch->text);
+	if (c->sink && c->sink->on_delta && ch->text.len > before)
+		c->sink->on_delta(c->sink->ctx, x, idx, ch->text.p + before, ch->text.len - before);
 }
 
-static void delta_json(struct exchange *x, const struct exchange_sink *sink, int idx,
-		       struct json_object *o, uint64_t now)
+static void finish(const struct doc *c, int idx, int reason)
 {
-	size_t n;
-	const char *s = str(o, &n);
+	struct x_choice *ch;
 
-	if (s)
-		delta(x, sink, idx, s, n, now);
-}
-
-static void finish(struct exchange *x, int idx, struct json_object *reason)
-{
-	struct x_choice *c;
-
-	if (!str(reason, NULL))
+	if (!is_str(c, reason) || !(ch = exchange_choice(c->x, idx)))
 		return;
-	c = exchange_choice(x, idx);
-	if (c)
-		copy_str(c->finish_reason, sizeof(c->finish_reason), reason);
+	copy_str(c, ch->finish_reason, sizeof(ch->finish_reason), reason);
 }
 
-static void tool_args(struct exchange *x, int idx, struct json_object *args)
+static void tool_args(const struct doc *c, int idx, int args)
 {
-	struct x_choice *c = exchange_choice(x, idx);
+	struct x_choice *ch;
 
-	if (c && args)
-		append_json_any(&c->tool_args, args);
+	if (args >= 0 && (ch = exchange_choice(c->x, idx)))
+		append_any(c, &ch->tool_args, args);
 }
 
-static void usage(struct exchange *x, struct json_object *u)
+static void usage(const struct doc *c, int u)
 {
-	if (!u)
+	struct exchange *x = c->x;
+
+	if (u < 0)
 		return;
-	set_int(&x->prompt_tokens, get(u, "prompt_tokens"));
-	set_int(&x->completion_tokens, get(u, "completion_tokens"));
-	set_int(&x->total_tokens, get(u, "total_tokens"));
-	set_int(&x->prompt_tokens, get(u, "input_tokens")); /* Anthropic, responses */
-	set_int(&x->completion_tokens, get(u, "output_tokens"));
+	set_int(c, &x->prompt_tokens, get(c, u, "prompt_tokens"));
+	set_int(c, &x->completion_tokens, get(c, u, "completion_tokens"));
+	set_int(c, &x->total_tokens, get(c, u, "total_tokens"));
+	set_int(c, &x->prompt_tokens, get(c, u, "input_tokens")); /* Anthropic, responses */
+	set_int(c, &x->completion_tokens, get(c, u, "output_tokens"));
 }
 
-static void model_fields(struct exchange *x, struct json_object *o)
+static void model_fields(const struct doc *c, int o)
 {
-	copy_str(x->model_reported, sizeof(x->model_reported), get(o, "model"));
-	copy_str(x->system_fingerprint, sizeof(x->system_fingerprint), get(o, "system_fingerprint"));
+	copy_str(c, c->x->model_reported, sizeof(c->x->model_reported), get(c, o, "model"));
+	copy_str(c, c->x->system_fingerprint, sizeof(c->x->system_fingerprint),
+		 get(c, o, "system_fingerprint"));
 }
 
 /* OpenAI chat and completions: choices[] with delta (streamed) or message. */
-static void openai_choices(struct exchange *x, struct json_object *root,
-			   const struct exchange_sink *sink, uint64_t now)
+static void openai_choices(const struct doc *c, int root)
 {
-	struct json_object *choices = get(root, "choices");
+	int choices = get(c, root, "choices");
 
-	for (size_t i = 0; i < arr_len(choices); i++) {
-		struct json_object *c = json_object_array_get_idx(choices, i);
-		struct json_object *idxo = get(c, "index");
-		int idx = idxo ? json_object_get_int(idxo) : (int)i;
-		struct json_object *m = get(c, "delta") ? get(c, "delta") : get(c, "message");
-		struct json_object *calls = get(m, "tool_calls");
+	model_fields(c, root);
+	usage(c, get(c, root, "usage"));
+	int i = 0;
 
-		if (x->flavor == LLM_OPENAI_COMPLETIONS)
-			delta_json(x, sink, idx, get(c, "text"), now);
+	for_each(c, ch, choices) {
+		int64_t idx = i++;
+		int m = get(c, ch, "delta") >= 0 ? get(c, ch, "delta") : get(c, ch, "message");
+		int calls = get(c, m, "tool_calls");
+
+		set_int(c, &idx, get(c, ch, "index"));
+		if (idx < 0 || idx >= X_MAX_CHOICES)
+			idx = X_MAX_CHOICES; /* counted as dropped by exchange_choice */
+		if (c->x->flavor == LLM_OPENAI_COMPLETIONS)
+			delta(c, (int)idx, get(c, ch, "text"));
 		else
-			delta_json(x, sink, idx, get(m, "content"), now);
-		for (size_t k = 0; k < arr_len(calls); k++)
-			tool_args(x, idx, get(get(json_object_array_get_idx(calls, k), "function"), "arguments"));
-		finish(x, idx, get(c, "finish_reason"));
+			delta(c, (int)idx, get(c, m, "content"));
+		for_each(c, call, calls)
+			tool_args(c, (int)idx, get(c, get(c, call, "function"), "arguments"));
+		finish(c, (int)idx, get(c, ch, "finish_reason"));
 	}
 }
 
 /* OpenAI responses API, non-streamed: output[] of messages and calls. */
-static void responses_output(struct exchange *x, struct json_object *resp,
-			     const struct exchange_sink *sink, uint64_t now)
+static void responses_output(const struct doc *c, int resp)
 {
-	struct json_object *out = get(resp, "output");
+	int out = get(c, resp, "output");
 
-	model_fields(x, resp);
-	usage(x, get(resp, "usage"));
-	for (size_t i = 0; i < arr_len(out); i++) {
-		struct json_object *item = json_object_array_get_idx(out, i);
-		struct json_object *content = get(item, "content");
+	model_fields(c, resp);
+	usage(c, get(c, resp, "usage"));
+	for_each(c, item, out) {
+		int content = get(c, item, "content");
 
-		for (size_t k = 0; k < arr_len(content); k++)
-			delta_json(x, sink, 0, get(json_object_array_get_idx(content, k), "text"), now);
-		if (get(item, "arguments"))
-			tool_args(x, 0, get(item, "arguments"));
+		for_each(c, part, content)
+			delta(c, 0, get(c, part, "text"));
+		tool_args(c, 0, get(c, item, "arguments"));
 	}
-	finish(x, 0, get(resp, "status"));
+	finish(c, 0, get(c, resp, "status"));
 }
 
-static void anthropic_content(struct exchange *x, struct json_object *root,
-			      const struct exchange_sink *sink, uint64_t now)
+static void anthropic_content(const struct doc *c, int root)
 {
-	struct json_object *content = get(root, "content");
+	int content = get(c, root, "content");
 
-	model_fields(x, root);
-	usage(x, get(root, "usage"));
-	for (size_t i = 0; i < arr_len(content); i++) {
-		struct json_object *b = json_object_array_get_idx(content, i);
-
-		delta_json(x, sink, 0, get(b, "text"), now);
-		if (get(b, "input"))
-			tool_args(x, 0, get(b, "input"));
+	model_fields(c, root);
+	usage(c, get(c, root, "usage"));
+	for_each(c, b, content) {
+		delta(c, 0, get(c, b, "text"));
+		tool_args(c, 0, get(c, b, "input"));
 	}
-	finish(x, 0, get(root, "stop_reason"));
+	finish(c, 0, get(c, root, "stop_reason"));
 }
 
-static void ollama_message(struct exchange *x, struct json_object *root,
-			   const struct exchange_sink *sink, uint64_t now)
+static void ollama_message(const struct doc *c, int root)
 {
-	model_fields(x, root);
-	if (x->flavor == LLM_OLLAMA_CHAT)
-		delta_json(x, sink, 0, get(get(root, "message"), "content"), now);
+	model_fields(c, root);
+	if (c->x->flavor == LLM_OLLAMA_CHAT)
+		delta(c, 0, get(c, get(c, root, "message"), "content"));
 	else
-		delta_json(x, sink, 0, get(root, "response"), now);
-	set_int(&x->prompt_tokens, get(root, "prompt_eval_count"));
-	set_int(&x->completion_tokens, get(root, "eval_count"));
-	finish(x, 0, get(root, "done_reason"));
+		delta(c, 0, get(c, root, "response"));
+	set_int(c, &c->x->prompt_tokens, get(c, root, "prompt_eval_count"));
+	set_int(c, &c->x->completion_tokens, get(c, root, "eval_count"));
+	finish(c, 0, get(c, root, "done_reason"));
 }
 
-static void tgi_result(struct exchange *x, struct json_object *o, const struct exchange_sink *sink,
-		       uint64_t now)
+static void tgi_result(const struct doc *c, int o)
 {
-	struct json_object *details;
+	int details;
 
-	if (json_object_is_type(o, json_type_array)) /* [{"generated_text":...}] */
-		o = json_object_array_get_idx(o, 0);
-	delta_json(x, sink, 0, get(o, "generated_text"), now);
-	details = get(o, "details");
-	finish(x, 0, get(details, "finish_reason"));
-	set_int(&x->completion_tokens, get(details, "generated_tokens"));
+	if (c->j.t[o].type == JSMN_ARRAY) /* [{"generated_text":...}] */
+		o = at(c, o, 0);
+	details = get(c, o, "details");
+	delta(c, 0, get(c, o, "generated_text"));
+	finish(c, 0, get(c, details, "finish_reason"));
+	set_int(c, &c->x->completion_tokens, get(c, details, "generated_tokens"));
 }
 
 /* Anthropic's typed events. */
-static void anthropic_event(struct exchange *x, struct json_object *root,
-			    const struct exchange_sink *sink, uint64_t now)
+static void anthropic_event(const struct doc *c, int root)
 {
-	const char *type = str(get(root, "type"), NULL);
-	struct json_object *d = get(root, "delta");
+	int type = get(c, root, "type"), d = get(c, root, "delta");
 
-	if (!type)
-		return;
-	if (strcmp(type, "message_start") == 0) {
-		model_fields(x, get(root, "message"));
-		usage(x, get(get(root, "message"), "usage"));
-	} else if (strcmp(type, "content_block_delta") == 0) {
-		const char *dt = str(get(d, "type"), NULL);
-
-		if (dt && strcmp(dt, "input_json_delta") == 0)
-			tool_args(x, 0, get(d, "partial_json"));
+	if (jdoc_str_is(&c->j, type, "message_start")) {
+		model_fields(c, get(c, root, "message"));
+		usage(c, get(c, get(c, root, "message"), "usage"));
+	} else if (jdoc_str_is(&c->j, type, "content_block_delta")) {
+		if (jdoc_str_is(&c->j, get(c, d, "type"), "input_json_delta"))
+			tool_args(c, 0, get(c, d, "partial_json"));
 		else
-			delta_json(x, sink, 0, get(d, "text"), now);
-	} else if (strcmp(type, "message_delta") == 0) {
-		finish(x, 0, get(d, "stop_reason"));
-		usage(x, get(root, "usage"));
+			delta(c, 0, get(c, d, "text"));
+	} else if (jdoc_str_is(&c->j, type, "message_delta")) {
+		finish(c, 0, get(c, d, "stop_reason"));
+		usage(c, get(c, root, "usage"));
 	}
 }
 
-static void responses_event(struct exchange *x, struct json_object *root,
-			    const struct exchange_sink *sink, uint64_t now)
+static void responses_event(const struct doc *c, int root)
 {
-	const char *type = str(get(root, "type"), NULL);
+	int type = get(c, root, "type"), r = get(c, root, "response");
 
-	if (!type)
-		return;
-	if (strcmp(type, "response.output_text.delta") == 0)
-		delta_json(x, sink, 0, get(root, "delta"), now);
-	else if (strcmp(type, "response.function_call_arguments.delta") == 0)
-		tool_args(x, 0, get(root, "delta"));
-	else if (strcmp(type, "response.created") == 0 || strcmp(type, "response.completed") == 0 ||
-		 strcmp(type, "response.incomplete") == 0 || strcmp(type, "response.failed") == 0) {
-		struct json_object *r = get(root, "response");
-
-		model_fields(x, r);
-		usage(x, get(r, "usage"));
-		if (strcmp(type, "response.created") != 0)
-			finish(x, 0, get(r, "status"));
+	if (jdoc_str_is(&c->j, type, "response.output_text.delta")) {
+		delta(c, 0, get(c, root, "delta"));
+	} else if (jdoc_str_is(&c->j, type, "response.function_call_arguments.delta")) {
+		tool_args(c, 0, get(c, root, "delta"));
+	} else if (jdoc_str_is(&c->j, type, "response.created")) {
+		model_fields(c, r);
+	} else if (jdoc_str_is(&c->j, type, "response.completed") ||
+		   jdoc_str_is(&c->j, type, "response.incomplete") ||
+		   jdoc_str_is(&c->j, type, "response.failed")) {
+		model_fields(c, r);
+		usage(c, get(c, r, "usage"));
+		finish(c, 0, get(c, r, "status"));
 	}
 }
 
-static void tgi_event(struct exchange *x, struct json_object *root, const struct exchange_sink *sink,
-		      uint64_t now)
+static void tgi_event(const struct doc *c, int root)
 {
-	struct json_object *tok = get(root, "token");
-	struct json_object *special = get(tok, "special");
+	int tok = get(c, root, "token"), details = get(c, root, "details");
 
-	if (!(special && json_object_get_boolean(special)))
-		delta_json(x, sink, 0, get(tok, "text"), now);
-	finish(x, 0, get(get(root, "details"), "finish_reason"));
-	set_int(&x->completion_tokens, get(get(root, "details"), "generated_tokens"));
+	if (!jdoc_true(&c->j, get(c, tok, "special")))
+		delta(c, 0, get(c, tok, "text"));
+	finish(c, 0, get(c, details, "finish_reason"));
+	set_int(c, &c->x->completion_tokens, get(c, details, "generated_tokens"));
 }
 
 /* A parsed document into the exchange: a whole response body, or one
  * streamed event of it. */
-static void apply(struct exchange *x, struct json_object *root, bool event,
-		  const struct exchange_sink *sink, uint64_t now)
+static void apply(const struct doc *c, bool event)
 {
-	switch (x->flavor) {
+	switch (c->x->flavor) {
 	case LLM_OPENAI_CHAT:
 	case LLM_OPENAI_COMPLETIONS:
 	case LLM_OPENAI_EMBEDDINGS:
-		model_fields(x, root);
-		usage(x, get(root, "usage"));
-		openai_choices(x, root, sink, now); /* "delta" when streamed, "message" when whole */
+		openai_choices(c, 0); /* "delta" when streamed, "message" when whole */
 		break;
 	case LLM_OPENAI_RESPONSES:
-		(event ? responses_event : responses_output)(x, root, sink, now);
+		(event ? responses_event : responses_output)(c, 0);
 		break;
 	case LLM_ANTHROPIC_MESSAGES:
-		(event ? anthropic_event : anthropic_content)(x, root, sink, now);
+		(event ? anthropic_event : anthropic_content)(c, 0);
 		break;
 	case LLM_OLLAMA_CHAT:
 	case LLM_OLLAMA_GENERATE:
-		ollama_message(x, root, sink, now);
+		ollama_message(c, 0);
 		break;
 	case LLM_TGI_GENERATE:
 	case LLM_TGI_GENERATE_STREAM:
-		(event ? tgi_event : tgi_result)(x, root, sink, now);
+		(event ? tgi_event : tgi_result)(c, 0);
 		break;
 	case LLM_GUESS:
 	case LLM_NONE:
 		break;
 	}
+}
+
+static int parse_apply(struct exchange *x, const char *data, size_t len, bool event,
+		       const struct exchange_sink *sink, uint64_t now)
+{
+	struct doc c = { .x = x, .sink = sink, .now = now };
+
+	if (jdoc_parse(&c.j, data, len))
+		return -EBADMSG;
+	apply(&c, event);
+	jdoc_release(&c.j);
+	return 0;
 }
 
 int llm_parse_response(struct exchange *x, const char *body, size_t len,
 		       const struct exchange_sink *sink, uint64_t now)
 {
-	struct json_object *root = parse_json(body, len);
-
-	if (!root)
-		return -EBADMSG;
-	apply(x, root, false, sink, now);
-	json_object_put(root);
-	return 0;
+	return parse_apply(x, body, len, false, sink, now);
 }
 
 int llm_stream_event(struct exchange *x, const char *event, const char *data, size_t len,
 		     const struct exchange_sink *sink, uint64_t now)
 {
-	struct json_object *root;
-
 	(void)event; /* every flavour repeats the event type inside the JSON */
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0)
 		return 0;
-	root = parse_json(data, len);
-	if (!root)
-		return -EBADMSG;
-	apply(x, root, true, sink, now);
-	json_object_put(root);
-	return 0;
+	return parse_apply(x, data, len, true, sink, now);
 }

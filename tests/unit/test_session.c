@@ -16,9 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <json-c/json.h>
-
 #include "exchange.h"
+#include "jsonview.h"
 #include "session.h"
 #include "sslsniff.h"
 
@@ -155,28 +154,27 @@ struct expect {
 static void load_expect(const char *name, struct expect *e)
 {
 	struct blob b = load(name, "expect");
-	struct json_object *o = json_tokener_parse((const char *)b.p), *v, *p;
+	struct jdoc d;
+	struct xbuf prompt;
+	int p;
 
-	assert_non_null(o);
+	assert_int_equal(jdoc_parse(&d, (const char *)b.p, b.n), 0);
 	memset(e, 0, sizeof(*e));
-	json_object_object_get_ex(o, "api", &v);
-	snprintf(e->api, sizeof(e->api), "%s", json_object_get_string(v));
-	json_object_object_get_ex(o, "completion", &v);
-	snprintf(e->completion, sizeof(e->completion), "%s", json_object_get_string(v));
-	json_object_object_get_ex(o, "finish_reason", &v);
-	snprintf(e->finish, sizeof(e->finish), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(o, "model_reported", &v) && v)
-		snprintf(e->model, sizeof(e->model), "%s", json_object_get_string(v));
-	json_object_object_get_ex(o, "prompt", &p);
-	for (size_t i = 0; i < json_object_array_length(p); i++) {
-		struct json_object *m = json_object_array_get_idx(p, i);
-
-		strcat(e->prompt, json_object_get_string(json_object_array_get_idx(m, 0)));
-		strcat(e->prompt, "\t");
-		strcat(e->prompt, json_object_get_string(json_object_array_get_idx(m, 1)));
-		strcat(e->prompt, "\n");
+	jdoc_copy_str(&d, jdoc_get(&d, 0, "api"), e->api, sizeof(e->api));
+	jdoc_copy_str(&d, jdoc_get(&d, 0, "completion"), e->completion, sizeof(e->completion));
+	jdoc_copy_str(&d, jdoc_get(&d, 0, "finish_reason"), e->finish, sizeof(e->finish));
+	jdoc_copy_str(&d, jdoc_get(&d, 0, "model_reported"), e->model, sizeof(e->model));
+	xbuf_init(&prompt, sizeof(e->prompt) - 1);
+	p = jdoc_get(&d, 0, "prompt");
+	for (int m = jdoc_first(&d, p); m >= 0; m = jdoc_next(&d, p, m)) {
+		jdoc_append_str(&d, jdoc_at(&d, m, 0), &prompt);
+		xbuf_append(&prompt, "\t", 1);
+		jdoc_append_str(&d, jdoc_at(&d, m, 1), &prompt);
+		xbuf_append(&prompt, "\n", 1);
 	}
-	json_object_put(o);
+	xstrcpy(e->prompt, sizeof(e->prompt), prompt.p ? prompt.p : "");
+	xbuf_release(&prompt);
+	jdoc_release(&d);
 	free(b.p);
 }
 

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+/* jsmn's implementation, compiled once, here. */
+#undef JSMN_HEADER
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS /* closing a bracket is O(1), not a scan back: deep nesting stays linear */
+#include <jsmn.h>
+
+#include "jsonview.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* jsmn closes a bracket by walking up from the last token past every
+ * already-closed one, so a hostile document nested N deep costs N^2 (a
+ * million levels: minutes). A linear pre-pass refuses deep documents; with
+ * the depth bounded, each close walks at most JDOC_MAX_DEPTH tokens. */
+static bool too_deep(const char *js, size_t len)
+{
+	int depth = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = js[i];
+
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = false;
+		} else if (ch == '"') {
+			in_string = true;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > JDOC_MAX_DEPTH)
+				return true;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+	}
+	return false;
+}
+
+int jdoc_parse(struct jdoc *d, const char *js, size_t len)
+{
+	jsmn_parser p;
+	int n;
+
+	memset(d, 0, offsetof(struct jdoc, stack));
+	d->js = js;
+	if (len > (size_t)INT32_MAX || too_deep(js, len))
+		return -EBADMSG;
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, d->stack, JDOC_STACK_TOKENS);
+	if (n == JSMN_ERROR_NOMEM) {
+		/* Count first, then parse into a heap array of that size. */
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, NULL, 0);
+		if (n <= 0 || n > JDOC_MAX_TOKENS)
+			return -EBADMSG;
+		d->heap = malloc((size_t)n * sizeof(*d->heap));
+		if (!d->heap)
+			return -EBADMSG;
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, d->heap, (unsigned)n);
+		d->t = d->heap;
+	} else {
+		d->t = d->stack;
+	}
+	if (n <= 0 || (d->t[0].type != JSMN_OBJECT && d->t[0].type != JSMN_ARRAY)) {
+		jdoc_release(d);
+		return -EBADMSG;
+	}
+	/* Only white space may follow the document. */
+	for (size_t i = (size_t)d->t[0].end; i < len; i++)
+		if (js[i] != ' ' && js[i] != '\n' && js[i] != '\r' && js[i] != '\t') {
+			jdoc_release(d);
+			return -EBADMSG;
+		}
+	d->n = n;
+	return 0;
+}
+
+void jdoc_release(struct jdoc *d)
+{
+	free(d->heap);
+	d->heap = NULL;
+	d->t = NULL;
+	d->n = 0;
+}
+
+/* The index just past the subtree rooted at i: every token inside it starts
+ * before it ends. */
+static int skip(const struct jdoc *d, int i)
+{
+	int end = d->t[i].end, j = i + 1;
+
+	while (j < d->n && d->t[j].start < end)
+		j++;
+	return j;
+}
+
+static bool valid(const struct jdoc *d, int i)
+{
+	return i >= 0 && i < d->n;
+}
+
+int jdoc_get(const struct jdoc *d, int obj, const char *key)
+{
+	size_t klen = strlen(key);
+	int j;
+
+	if (!valid(d, obj) || d->t[obj].type != JSMN_OBJECT)
+		return -1;
+	j = obj + 1;
+	for (int k = 0; k < d->t[obj].size && j + 1 < d->n; k++) {
+		const jsmntok_t *kt = &d->t[j];
+
+		if (kt->type == JSMN_STRING && (size_t)(kt->end - kt->start) == klen &&
+		    memcmp(d->js + kt->start, key, klen) == 0)
+			return j + 1;
+		j = skip(d, j + 1);
+	}
+	return -1;
+}
+
+int jdoc_len(const struct jdoc *d, int arr)
+{
+	return valid(d, arr) && d->t[arr].type == JSMN_ARRAY ? d->t[arr].size : 0;
+}
+
+int jdoc_at(const struct jdoc *d, int arr, int k)
+{
+	int j;
+
+	if (k < 0 || k >= jdoc_len(d, arr))
+		return -1;
+	j = arr + 1;
+	while (k-- > 0 && j < d->n)
+		j = skip(d, j);
+	return j < d->n ? j : -1;
+}
+
+int jdoc_first(const struct jdoc *d, int arr)
+{
+	return jdoc_len(d, arr) > 0 ? arr + 1 : -1;
+}
+
+int jdoc_next(const struct jdoc *d, int arr, int elem)
+{
+	int j;
+
+	if (!valid(d, arr) || !valid(d, elem))
+		return -1;
+	j = skip(d, elem);
+	return j < d->n && d->t[j].start < d->t[arr].end ? j : -1;
+}
+
+bool jdoc_is_string(const struct jdoc *d, int i)
+{
+	return valid(d, i) && d->t[i].type == JSMN_STRING;
+}
+
+void jdoc_append_str(const struct jdoc *d, int i, struct xbuf *out)
+{
+	if (jdoc_is_string(d, i))
+		json_unescape(d->js + d->t[i].start, (size_t)(d->t[i].end - d->t[i].start), out);
+}
+
+bool jdoc_copy_str(const struct jdoc *d, int i, char *dst, size_t dstsz)
+{
+	struct xbuf b;
+
+	if (!jdoc_is_string(d, i))
+		return false;
+	xbuf_init(&b, dstsz - 1);
+	jdoc_append_str(d, i, &b);
+	xstrcpy(dst, dstsz, b.p ? b.p : "");
+	xbuf_release(&b);
+	return true;
+}
+
+bool jdoc_str_is(const struct jdoc *d, int i, const char *s)
+{
+	size_t n = strlen(s);
+
+	return jdoc_is_string(d, i) && (size_t)(d->t[i].end - d->t[i].start) == n &&
+	       memcmp(d->js + d->t[i].start, s, n) == 0;
+}
+
+bool jdoc_int(const struct jdoc *d, int i, int64_t *out)
+{
+	const char *p;
+	int64_t v = 0;
+	bool neg;
+	int k, end;
+
+	if (!valid(d, i) || d->t[i].type != JSMN_PRIMITIVE)
+		return false;
+	p = d->js + d->t[i].start;
+	end = d->t[i].end - d->t[i].start;
+	neg = end > 0 && p[0] == '-';
+	k = neg;
+	if (k >= end || p[k] < '0' || p[k] > '9')
+		return false; /* true, false, null */
+	for (; k < end && p[k] >= '0' && p[k] <= '9'; k++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (p[k] - '0');
+	}
+	*out = neg ? -v : v; /* a fraction or exponent is cut off: counts are integers */
+	return true;
+}
+
+bool jdoc_true(const struct jdoc *d, int i)
+{
+	return valid(d, i) && d->t[i].type == JSMN_PRIMITIVE && d->js[d->t[i].start] == 't';
+}
+
+void jdoc_append_raw(const struct jdoc *d, int i, struct xbuf *out)
+{
+	if (!valid(d, i))
+		return;
+	if (d->t[i].type == JSMN_STRING) /* jsmn's span excludes the quotes */
+		xbuf_append(out, d->js + d->t[i].start - 1, (size_t)(d->t[i].end - d->t[i].start) + 2);
+	else
+		xbuf_append(out, d->js + d->t[i].start, (size_t)(d->t[i].end - d->t[i].start));
+}
+
+static int hex4(const char *s, size_t n)
+{
+	int v = 0;
+
+	if (n < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		char c = s[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static void put_utf8(struct xbuf *out, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+	}
+	xbuf_append(out, b, n);
+}
+
+void json_unescape(const char *s, size_t n, struct xbuf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *bs = memchr(s + i, '\\', n - i);
+		size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
+		int cp;
+
+		xbuf_append(out, s + i, run); /* the common case: no escapes at all */
+		i += run;
+		if (i >= n)
+			break;
+		i++; /* the backslash */
+		if (i >= n) {
+			put_utf8(out, 0xfffd);
+			break;
+		}
+		switch (s[i++]) {
+		case '"': xbuf_append(out, "\"", 1); break;
+		case '\\': xbuf_append(out, "\\", 1); break;
+		case '/': xbuf_append(out, "/", 1); break;
+		case 'b': xbuf_append(out, "\b", 1); break;
+		case 'f': xbuf_append(out, "\f", 1); break;
+		case 'n': xbuf_append(out, "\n", 1); break;
+		case 'r': xbuf_append(out, "\r", 1); break;
+		case 't': xbuf_append(out, "\t", 1); break;
+		case 'u':
+			cp = hex4(s + i, n - i);
+			if (cp < 0) {
+				put_utf8(out, 0xfffd);
+				break;
+			}
+			i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				/* A high surrogate must be followed by \u and a low one. */
+				int lo = (i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') ? hex4(s + i + 2, n - i - 2) : -1;
+
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					i += 6;
+					put_utf8(out, 0x10000 + (((uint32_t)cp - 0xd800) << 10) + ((uint32_t)lo - 0xdc00));
+				} else {
+					put_utf8(out, 0xfffd);
+				}
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				put_utf8(out, 0xfffd); /* a lone low surrogate */
+			} else {
+				put_utf8(out, (uint32_t)cp);
+			}
+			break;
+		default:
+			put_utf8(out, 0xfffd);
+			break;
+		}
+	}
+}

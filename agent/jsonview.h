@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * jsonview - read-only access to a JSON document without building a tree:
+ * jsmn (Debian's libjsmn-dev, strict mode, iterative) tokenises it into a
+ * flat array of spans, and these helpers navigate that array and decode the
+ * few strings the caller asks for. A streamed model response is one small
+ * document per token; building a DOM for each (json-c) was ~85% of the
+ * decode time, this allocates nothing for documents up to JDOC_STACK_TOKENS.
+ *
+ * Tokens are addressed by index; -1 means absent and every helper accepts
+ * it. Object keys are compared byte for byte as they appear on the wire
+ * (a key spelled with escapes is not matched). Strings are decoded from
+ * JSON escapes (\n, \uXXXX, surrogate pairs) into UTF-8; malformed escapes
+ * and lone surrogates become U+FFFD.
+ */
+#ifndef SEALTAP_JSONVIEW_H
+#define SEALTAP_JSONVIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSMN_HEADER
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS /* closing a bracket is O(1), not a scan back: deep nesting stays linear */
+#include <jsmn.h>
+
+#include "exchange.h"
+
+#define JDOC_STACK_TOKENS 256
+#define JDOC_MAX_TOKENS (1 << 20) /* a larger document is refused */
+#define JDOC_MAX_DEPTH 64         /* so is a deeper one (see jdoc_parse) */
+
+struct jdoc {
+	const char *js;
+	jsmntok_t *t;
+	int n;
+	jsmntok_t *heap;
+	jsmntok_t stack[JDOC_STACK_TOKENS];
+};
+
+/* Parses an object or array document. Returns 0, or -EBADMSG (not JSON,
+ * trailing bytes, a scalar at the root, too many tokens, or nested deeper
+ * than JDOC_MAX_DEPTH). */
+int jdoc_parse(struct jdoc *d, const char *js, size_t len);
+void jdoc_release(struct jdoc *d);
+
+int jdoc_get(const struct jdoc *d, int obj, const char *key);
+int jdoc_len(const struct jdoc *d, int arr);
+int jdoc_at(const struct jdoc *d, int arr, int k);
+/* Array iteration in linear time: for (e = jdoc_first(d, a); e >= 0;
+ * e = jdoc_next(d, a, e)). jdoc_at is O(k): use it for the first element. */
+int jdoc_first(const struct jdoc *d, int arr);
+int jdoc_next(const struct jdoc *d, int arr, int elem);
+
+bool jdoc_is_string(const struct jdoc *d, int i);
+/* Appends the decoded string at i (nothing unless it is a string). */
+void jdoc_append_str(const struct jdoc *d, int i, struct xbuf *out);
+/* Decodes the string at i into dst (cut to fit). Returns false if absent. */
+bool jdoc_copy_str(const struct jdoc *d, int i, char *dst, size_t dstsz);
+/* Whether i is the string literal s (compared undecoded). */
+bool jdoc_str_is(const struct jdoc *d, int i, const char *s);
+/* Integer value of a number token; false if i is not a number. */
+bool jdoc_int(const struct jdoc *d, int i, int64_t *out);
+bool jdoc_true(const struct jdoc *d, int i);
+/* The value's JSON text exactly as on the wire. */
+void jdoc_append_raw(const struct jdoc *d, int i, struct xbuf *out);
+
+/* Decodes a JSON string body (without quotes) into UTF-8, appending. */
+void json_unescape(const char *s, size_t n, struct xbuf *out);
+
+#endif
