@@ -167,8 +167,10 @@ static void add_string_or_list(const struct doc *c, const char *role, int v)
 
 enum llm_flavor llm_guess_flavor(const char *body, size_t len)
 {
-	struct doc c = { 0 };
+	struct doc c;
 	enum llm_flavor f = LLM_NONE;
+
+	c.x = NULL;
 
 	if (jdoc_parse(&c.j, body, len))
 		return LLM_NONE;
@@ -186,8 +188,12 @@ enum llm_flavor llm_guess_flavor(const char *body, size_t len)
 
 int llm_parse_request(struct exchange *x, const char *body, size_t len)
 {
-	struct doc c = { .x = x };
+	struct doc c;
 	int v;
+
+	c.x = x;
+	c.sink = NULL;
+	c.now = 0;
 
 	if (jdoc_parse(&c.j, body, len) || c.j.t[0].type != JSMN_OBJECT) {
 		jdoc_release(&c.j);
@@ -454,8 +460,11 @@ static void apply(const struct doc *c, bool event)
 static int parse_apply(struct exchange *x, const char *data, size_t len, bool event,
 		       const struct exchange_sink *sink, uint64_t now)
 {
-	struct doc c = { .x = x, .sink = sink, .now = now };
+	struct doc c; /* not zeroed whole: jdoc_parse sets what it uses */
 
+	c.x = x;
+	c.sink = sink;
+	c.now = now;
 	if (jdoc_parse(&c.j, data, len))
 		return -EBADMSG;
 	apply(&c, event);

@@ -114,6 +114,16 @@ static void end_of_line(struct sse_parser *p)
 	p->line_len = 0;
 }
 
+/* Index of the first CR or LF at or after i, or len. */
+static size_t line_end(const uint8_t *buf, size_t i, size_t len)
+{
+	const uint8_t *nl = memchr(buf + i, '\n', len - i);
+	size_t j = nl ? (size_t)(nl - buf) : len;
+	const uint8_t *cr = memchr(buf + i, '\r', j - i);
+
+	return cr ? (size_t)(cr - buf) : j;
+}
+
 void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -146,15 +156,14 @@ void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 			break;
 		case SSE_IN_DATA: {
 			/* Fast path: copy the run up to the end of the line at once. */
-			size_t j = i;
+			size_t j;
 
 			if (!p->value_started) {
 				p->value_started = true;
 				if (ch == ' ')
 					break;
 			}
-			while (j < len && buf[j] != '\n' && buf[j] != '\r')
-				j++;
+			j = line_end(buf, i, len);
 			append_data(p, buf + i, j - i);
 			i = j - 1;
 			break;
