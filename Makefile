@@ -72,6 +72,7 @@ $(BUILD)/sealtap-agent: $(AGENT_OBJS)
 # few modules it stands on (TEST_MODS_x), nothing else.
 TEST_MODS_llm      := exchange jsonview
 TEST_MODS_jsonview := exchange
+TEST_MODS_sse      := exchange
 TEST_MODS_identity := procfs
 TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs
 TEST_LIBS_elfsym   := -lelf

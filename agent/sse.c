@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sse.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 void sse_init(struct sse_parser *p, sse_event_fn fn, void *ctx)
@@ -9,20 +8,23 @@ void sse_init(struct sse_parser *p, sse_event_fn fn, void *ctx)
 	memset(p, 0, sizeof(*p));
 	p->on_event = fn;
 	p->ctx = ctx;
+	xbuf_init(&p->data, SSE_MAX_EVENT);
 }
 
 void sse_release(struct sse_parser *p)
 {
-	free(p->data);
-	p->data = NULL;
+	xbuf_release(&p->data);
 }
 
 static void clear_event(struct sse_parser *p)
 {
 	p->event[0] = '\0';
-	p->data_len = 0;
+	/* The buffer stays: the next event is usually as large. */
+	p->data.len = 0;
+	p->data.truncated = false;
+	if (p->data.p)
+		p->data.p[0] = '\0';
 	p->has_data = false;
-	p->truncated = false;
 }
 
 void sse_reset(struct sse_parser *p)
@@ -33,46 +35,11 @@ void sse_reset(struct sse_parser *p)
 	p->after_cr = false;
 }
 
-static void append_data(struct sse_parser *p, const uint8_t *b, size_t n)
-{
-	size_t room = SSE_MAX_EVENT - p->data_len;
-
-	if (n > room) {
-		n = room;
-		p->truncated = true;
-	}
-	if (p->data_len + n + 1 > p->data_cap) {
-		size_t cap = p->data_cap ? p->data_cap : 1024;
-		char *nd;
-
-		while (cap < p->data_len + n + 1)
-			cap *= 2;
-		if (cap > SSE_MAX_EVENT + 1)
-			cap = SSE_MAX_EVENT + 1;
-		nd = realloc(p->data, cap);
-		if (!nd) {
-			p->truncated = true;
-			return;
-		}
-		p->data = nd;
-		p->data_cap = cap;
-	}
-	memcpy(p->data + p->data_len, b, n);
-	p->data_len += n;
-}
-
 static void dispatch(struct sse_parser *p)
 {
 	if (p->has_data) {
-		if (!p->data) /* "data:" with nothing after it */
-			append_data(p, (const uint8_t *)"", 0);
-		if (!p->data) {
-			clear_event(p);
-			return;
-		}
-		p->data[p->data_len] = '\0';
 		p->events++;
-		p->on_event(p->ctx, p->event, p->data, p->data_len, p->truncated);
+		p->on_event(p->ctx, p->event, p->data.p ? p->data.p : "", p->data.len, p->data.truncated);
 	}
 	clear_event(p);
 }
@@ -85,7 +52,7 @@ static void field_named(struct sse_parser *p, bool line_ended)
 	p->line_len = 0;
 	if (strcmp(p->line, "data") == 0) {
 		if (p->has_data)
-			append_data(p, (const uint8_t *)"\n", 1);
+			xbuf_append(&p->data, "\n", 1);
 		p->has_data = true;
 		p->state = SSE_IN_DATA;
 	} else if (strcmp(p->line, "event") == 0) {
@@ -164,7 +131,7 @@ void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 					break;
 			}
 			j = line_end(buf, i, len);
-			append_data(p, buf + i, j - i);
+			xbuf_append(&p->data, (const char *)buf + i, j - i);
 			i = j - 1;
 			break;
 		}

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exchange.h" /* struct xbuf */
+
 #define SSE_MAX_EVENT (256u << 10)
 #define SSE_MAX_NAME 64
 
@@ -27,10 +29,8 @@ struct sse_parser {
 	sse_event_fn on_event;
 	void *ctx;
 	char event[SSE_MAX_NAME];
-	char *data; /* grows by doubling up to SSE_MAX_EVENT + 1 */
-	size_t data_len, data_cap;
+	struct xbuf data; /* grows with the largest event, up to SSE_MAX_EVENT */
 	bool has_data;
-	bool truncated;
 	char line[SSE_MAX_NAME + 8]; /* a field name and the start of its value */
 	size_t line_len;
 	enum { SSE_LINE_START, SSE_IN_FIELD, SSE_IN_DATA, SSE_IN_EVENT, SSE_SKIP } state;
