@@ -74,7 +74,7 @@ TEST_MODS_llm      := exchange jsonview
 TEST_MODS_jsonview := exchange
 TEST_MODS_sse      := exchange
 TEST_MODS_identity := procfs
-TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs
+TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs record
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_http2    := -lnghttp2
@@ -94,7 +94,8 @@ $(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agen
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
 
-DECODE_MODS := session http1 http2 decode sse llm jsonview exchange identity procfs
+# The decoding stack: the session module and what its unit test links.
+DECODE_MODS := session $(TEST_MODS_session)
 $(BUILD)/decode-bench: tests/bench/decode_bench.c $(patsubst %,agent/%.c,$(DECODE_MODS)) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -lz -lbrotlidec -lnghttp2

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -51,13 +50,12 @@ static const char *const fn_names[] = {
 static void put_addr(FILE *out, const char *name, uint8_t family, const uint8_t *addr,
 		     uint16_t port)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[64];
 
+	record_format_addr(text, sizeof(text), family, addr, port);
 	fprintf(out, ",\"%s\":", name);
-	if (family == ST_AF_INET && inet_ntop(AF_INET, addr, text, sizeof(text)))
-		fprintf(out, "\"%s:%u\"", text, port);
-	else if (family == ST_AF_INET6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
-		fprintf(out, "\"[%s]:%u\"", text, port);
+	if (text[0])
+		fprintf(out, "\"%s\"", text);
 	else
 		fputs("null", out);
 }

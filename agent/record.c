@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "record.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sslsniff.h"
@@ -34,4 +36,15 @@ int record_check(const void *data, size_t size)
 		return size == sizeof(h) ? (int)h.kind : -EBADMSG;
 	}
 	return -EBADMSG;
+}
+
+void record_format_addr(char *out, size_t outsz, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (family == ST_AF_INET && inet_ntop(AF_INET, addr, text, sizeof(text)))
+		snprintf(out, outsz, "%s:%u", text, port);
+	else if (family == ST_AF_INET6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
+		snprintf(out, outsz, "[%s]:%u", text, port);
 }

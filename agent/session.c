@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +10,7 @@
 #include "http2.h"
 #include "identity.h"
 #include "llm.h"
+#include "record.h"
 #include "sse.h"
 #include "sslsniff.h"
 
@@ -590,17 +590,6 @@ struct session *session_new(struct session_env *env)
 	return s;
 }
 
-static void format_addr(char *out, size_t outsz, uint8_t family, const uint8_t *addr, uint16_t port)
-{
-	char text[INET6_ADDRSTRLEN];
-
-	out[0] = '\0';
-	if (family == ST_AF_INET && inet_ntop(AF_INET, addr, text, sizeof(text)))
-		snprintf(out, outsz, "%s:%u", text, port);
-	else if (family == ST_AF_INET6 && inet_ntop(AF_INET6, addr, text, sizeof(text)))
-		snprintf(out, outsz, "[%s]:%u", text, port);
-}
-
 static void set_identity(struct session *s, const struct st_data_record *d)
 {
 	struct x_identity *w = &s->who;
@@ -615,8 +604,8 @@ static void set_identity(struct session *s, const struct st_data_record *d)
 		s->lport = d->lport;
 		s->rport = d->rport;
 	}
-	format_addr(w->local, sizeof(w->local), d->family, d->laddr, d->lport);
-	format_addr(w->peer, sizeof(w->peer), d->family, d->raddr, d->rport);
+	record_format_addr(w->local, sizeof(w->local), d->family, d->laddr, d->lport);
+	record_format_addr(w->peer, sizeof(w->peer), d->family, d->raddr, d->rport);
 }
 
 static void start(struct session *s, enum proto proto, int req_dir)
