@@ -316,12 +316,13 @@ void capture_write_stats(struct capture *c)
 		",\"parse_errors\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"json_errors\":%" PRIu64
 		",\"truncated\":%" PRIu64 ",\"decode_errors\":%" PRIu64 ",\"pending_dropped\":%" PRIu64
 		",\"unpaired_responses\":%" PRIu64 ",\"grpc\":%" PRIu64 ",\"h2_streams_dropped\":%" PRIu64
-		"}",
+		",\"h2_table_clamped\":%" PRIu64 "}",
 		c->sst.sessions, c->sst.proto_http1, c->sst.proto_http2, c->sst.proto_other,
 		c->sst.http_requests, c->sst.http_responses, c->sst.http_other, c->sst.exchanges,
 		c->sst.incomplete, c->sst.parse_errors, c->sst.gaps, c->sst.json_errors,
 		c->sst.body_truncated, c->sst.decode_errors, c->sst.pending_dropped,
-		c->sst.unpaired_responses, c->sst.grpc, c->sst.h2_streams_dropped);
+		c->sst.unpaired_responses, c->sst.grpc, c->sst.h2_streams_dropped,
+		c->sst.h2_table_clamped);
 	fprintf(out,
 		",\"attach\":{\"probes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssl_libraries\":%" PRIu64
 		",\"lib_table_full\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"proc_table_full\":%" PRIu64

@@ -60,6 +60,10 @@ void h2_gap(struct h2_parser *p)
 
 void h2_set_table_size(struct h2_parser *p, uint32_t size)
 {
+	if (size > H2_MAX_TABLE) {
+		size = H2_MAX_TABLE;
+		p->st.table_clamped++;
+	}
 	if (p->inflater)
 		nghttp2_hd_inflate_change_table_size(p->inflater, size);
 }

@@ -21,6 +21,11 @@
 #include <stdint.h>
 
 #define H2_MAX_HEADER_BLOCK (256u << 10)
+/* The largest HPACK dynamic table we keep per direction. The size comes off
+ * the wire (SETTINGS_HEADER_TABLE_SIZE); unclamped, a peer could make us hold
+ * up to 4 GiB per connection. An encoder that really uses more than this
+ * makes the direction undecodable, counted in hpack_errors and table_clamped. */
+#define H2_MAX_TABLE (64u << 10)
 
 struct h2_callbacks {
 	void (*on_header)(void *ctx, uint32_t sid, const uint8_t *name, size_t nlen,
@@ -38,6 +43,7 @@ struct h2_callbacks {
 
 struct h2_stats {
 	uint64_t frames, data_frames, header_blocks, resets, hpack_errors, frame_errors, gaps;
+	uint64_t table_clamped; /* announced table sizes cut to H2_MAX_TABLE */
 };
 
 struct h2_parser {
@@ -68,7 +74,8 @@ struct h2_parser {
 int h2_init(struct h2_parser *p, bool client_side, const struct h2_callbacks *cb, void *ctx);
 void h2_feed(struct h2_parser *p, const uint8_t *data, size_t len);
 void h2_gap(struct h2_parser *p);
-/* Applies a header table size announced by the other direction. */
+/* Applies a header table size announced by the other direction, at most
+ * H2_MAX_TABLE. */
 void h2_set_table_size(struct h2_parser *p, uint32_t size);
 void h2_release(struct h2_parser *p);
 

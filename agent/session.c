@@ -748,6 +748,7 @@ void session_close(struct session *s)
 	} else if (s->proto == PROTO_HTTP2) {
 		for (int i = 0; i < 2; i++) {
 			s->env->st->parse_errors += s->h2[i].st.frame_errors + s->h2[i].st.hpack_errors;
+			s->env->st->h2_table_clamped += s->h2[i].st.table_clamped;
 			h2_release(&s->h2[i]);
 		}
 		for (int i = 0; s->streams && i < H2_MAX_STREAMS; i++)

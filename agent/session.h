@@ -42,6 +42,7 @@ struct session_stats {
 	uint64_t unpaired_responses;
 	uint64_t grpc;              /* HTTP/2 gRPC requests: recognised, not decoded */
 	uint64_t h2_streams_dropped; /* HTTP/2 streams beyond the per-connection table */
+	uint64_t h2_table_clamped;  /* HPACK table sizes announced above H2_MAX_TABLE */
 };
 
 struct session_env {

@@ -180,6 +180,20 @@ static void test_http2_push_promise_is_inflated_not_reported(void **state)
 	nghttp2_hd_deflate_del(def);
 }
 
+/* A table size off the wire is clamped: a peer can't make us keep 4 GiB. */
+static void test_http2_table_size_is_clamped(void **state)
+{
+	struct h2_parser p;
+
+	(void)state;
+	assert_int_equal(h2_init(&p, false, &cb, NULL), 0);
+	h2_set_table_size(&p, 4096);
+	assert_int_equal(p.st.table_clamped, 0);
+	h2_set_table_size(&p, 0xffffffffu);
+	assert_int_equal(p.st.table_clamped, 1);
+	h2_release(&p);
+}
+
 static void test_http2_gap_and_garbage_stop_the_direction(void **state)
 {
 	struct h2_parser p;
@@ -204,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http2_continuation_padding_priority),
 		cmocka_unit_test(test_http2_push_promise_is_inflated_not_reported),
+		cmocka_unit_test(test_http2_table_size_is_clamped),
 		cmocka_unit_test(test_http2_gap_and_garbage_stop_the_direction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
