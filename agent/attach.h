@@ -37,8 +37,9 @@ struct attach_stats {
 	uint64_t procs_table_full; /* selected processes not probed: table full */
 };
 
-/* Log lines about attach progress go to stderr when verbose is set; the
- * "attached pid N" line is printed always, tests and operators wait on it. */
+/* Attach progress goes to stderr: each OpenSSL file found, and one
+ * "attached pid N" line per covered process, which tests and operators
+ * wait on. */
 struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel);
 void attach_free(struct attach *a);
 

@@ -22,11 +22,10 @@ typedef void (*decode_out_fn)(void *ctx, const uint8_t *data, size_t len);
 
 struct decoder {
 	enum decode_kind kind;
-	bool started, failed, raw_tried;
+	bool started, failed;
 	uint64_t out_total, out_limit;
 	void *z;  /* z_stream */
 	void *br; /* BrotliDecoderState */
-	uint8_t first[2]; /* for deflate: zlib header or raw */
 };
 
 /* Picks the decoder for a Content-Encoding value ("" or NULL: identity).

@@ -27,14 +27,6 @@ static void clear_event(struct sse_parser *p)
 	p->has_data = false;
 }
 
-void sse_reset(struct sse_parser *p)
-{
-	clear_event(p);
-	p->state = SSE_LINE_START;
-	p->line_len = 0;
-	p->after_cr = false;
-}
-
 static void dispatch(struct sse_parser *p)
 {
 	if (p->has_data) {

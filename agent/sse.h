@@ -43,8 +43,5 @@ void sse_init(struct sse_parser *p, sse_event_fn fn, void *ctx);
 void sse_release(struct sse_parser *p);
 /* Out of memory shows as a truncated event. */
 void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len);
-/* The stream ended: an event without its final blank line is not dispatched
- * (as the standard says). */
-void sse_reset(struct sse_parser *p);
 
 #endif
