@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 from harness import (AGENT, Agent, Peer, certs, check, free_port, python_peer, start_nginx,
-                     stream_of, streams, PYTHON, PEERS)
+                     stream_of, streams, wait_listening, PYTHON, PEERS)
 import sys
 sys.path.insert(0, PEERS)
 from pattern import pattern  # noqa: E402
@@ -254,16 +254,7 @@ def test_openssl_s_client_and_s_server():
     srv = Peer(["openssl", "s_server", "-accept", str(port), "-cert", crt, "-key", key, "-quiet"])
     cli = None
     try:
-        import time
-        import socket
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                check(time.monotonic() < deadline, "s_server did not listen")
-                time.sleep(0.05)
+        wait_listening(port, srv.proc)
         # s_server counts that probe connection as a client and goes on accepting.
         cli = Peer(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-quiet"])
         with Agent("--pid", str(srv.pid), "--pid", str(cli.pid)) as agent:
