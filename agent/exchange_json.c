@@ -23,20 +23,18 @@ static void key_buf(FILE *out, const char *key, const struct xbuf *b)
 		fprintf(out, ",\"%s_truncated\":true", key);
 }
 
-static void key_int(FILE *out, const char *key, int64_t v)
+/* A count or a timestamp; negative means "not known" and prints null. */
+static void key_num(FILE *out, const char *sep, const char *key, int64_t v)
 {
 	if (v >= 0)
-		fprintf(out, ",\"%s\":%" PRId64, key, v);
+		fprintf(out, "%s\"%s\":%" PRId64, sep, key, v);
 	else
-		fprintf(out, ",\"%s\":null", key);
+		fprintf(out, "%s\"%s\":null", sep, key);
 }
 
-static void key_time(FILE *out, const char *key, uint64_t t)
+static int64_t time_or_unknown(uint64_t t)
 {
-	if (t)
-		fprintf(out, ",\"%s\":%" PRIu64, key, t);
-	else
-		fprintf(out, ",\"%s\":null", key);
+	return t ? (int64_t)t : -1;
 }
 
 void exchange_write_json(FILE *out, const struct exchange *x)
@@ -81,19 +79,19 @@ void exchange_write_json(FILE *out, const struct exchange *x)
 		sep = ",";
 	}
 	fputc(']', out);
-	fputs(",\"usage\":{\"prompt_tokens\":", out);
-	fprintf(out, x->prompt_tokens >= 0 ? "%" PRId64 : "null", x->prompt_tokens);
-	key_int(out, "completion_tokens", x->completion_tokens);
-	key_int(out, "total_tokens", x->total_tokens);
+	fputs(",\"usage\":{", out);
+	key_num(out, "", "prompt_tokens", x->prompt_tokens);
+	key_num(out, ",", "completion_tokens", x->completion_tokens);
+	key_num(out, ",", "total_tokens", x->total_tokens);
 	fputc('}', out);
 	fprintf(out, ",\"status\":%d", x->status);
 	if (x->error_body.len)
 		key_buf(out, "error", &x->error_body);
-	fputs(",\"timing\":{\"request_ns\":", out);
-	fprintf(out, x->t_request ? "%" PRIu64 : "null", x->t_request);
-	key_time(out, "first_byte_ns", x->t_first_byte);
-	key_time(out, "first_token_ns", x->t_first_token);
-	key_time(out, "end_ns", x->t_end);
+	fputs(",\"timing\":{", out);
+	key_num(out, "", "request_ns", time_or_unknown(x->t_request));
+	key_num(out, ",", "first_byte_ns", time_or_unknown(x->t_first_byte));
+	key_num(out, ",", "first_token_ns", time_or_unknown(x->t_first_token));
+	key_num(out, ",", "end_ns", time_or_unknown(x->t_end));
 	fputc('}', out);
 	fprintf(out, ",\"complete\":{\"request\":%s,\"response\":%s}",
 		x->request_complete ? "true" : "false", x->response_complete ? "true" : "false");
