@@ -109,10 +109,13 @@ static bool valid(const struct jdoc *d, int i)
 	return i >= 0 && i < d->n;
 }
 
+/* A key given twice resolves to its last occurrence, as in JSON.parse and
+ * Python's json: the client and we must read the same text, or a hostile
+ * server could show it one completion and us another. */
 int jdoc_get(const struct jdoc *d, int obj, const char *key)
 {
 	size_t klen = strlen(key);
-	int j;
+	int j, found = -1;
 
 	if (!valid(d, obj) || d->t[obj].type != JSMN_OBJECT)
 		return -1;
@@ -121,11 +124,11 @@ int jdoc_get(const struct jdoc *d, int obj, const char *key)
 		const jsmntok_t *kt = &d->t[j];
 
 		if (kt->type == JSMN_STRING && (size_t)(kt->end - kt->start) == klen &&
-		    memcmp(d->js + kt->start, key, klen) == 0)
-			return j + 1;
+		    (klen == 0 || d->js[kt->start] == key[0]) && memcmp(d->js + kt->start, key, klen) == 0)
+			found = j + 1;
 		j = skip(d, j + 1);
 	}
-	return -1;
+	return found;
 }
 
 int jdoc_len(const struct jdoc *d, int arr)
@@ -173,14 +176,25 @@ void jdoc_append_str(const struct jdoc *d, int i, struct xbuf *out)
 
 bool jdoc_copy_str(const struct jdoc *d, int i, char *dst, size_t dstsz)
 {
-	struct xbuf b;
+	const char *s;
+	size_t n;
 
 	if (!jdoc_is_string(d, i))
 		return false;
-	xbuf_init(&b, dstsz - 1);
-	jdoc_append_str(d, i, &b);
-	xstrcpy(dst, dstsz, b.p ? b.p : "");
-	xbuf_release(&b);
+	s = d->js + d->t[i].start;
+	n = (size_t)(d->t[i].end - d->t[i].start);
+	if (n < dstsz && !memchr(s, '\\', n)) {
+		/* The common case (model names, finish reasons): no escapes, fits. */
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+	} else {
+		struct xbuf b;
+
+		xbuf_init(&b, dstsz - 1);
+		json_unescape(s, n, &b);
+		xstrcpy(dst, dstsz, b.p ? b.p : "");
+		xbuf_release(&b);
+	}
 	return true;
 }
 

@@ -45,6 +45,7 @@ struct jdoc {
 int jdoc_parse(struct jdoc *d, const char *js, size_t len);
 void jdoc_release(struct jdoc *d);
 
+/* The value of key in obj; a repeated key gives its last value (as JSON.parse). */
 int jdoc_get(const struct jdoc *d, int obj, const char *key);
 int jdoc_len(const struct jdoc *d, int arr);
 int jdoc_at(const struct jdoc *d, int arr, int k);

@@ -68,6 +68,28 @@ static void test_jsonview_navigation(void **state)
 	jdoc_release(&d);
 }
 
+/* A repeated key reads as its last value, as JSON.parse and Python's json
+ * read it: a server repeating "content" must not show us other text than
+ * the client displays. Copies into fixed fields cut, with or without
+ * escapes. */
+static void test_jsonview_duplicate_keys_and_copies(void **state)
+{
+	const char *js = "{\"content\":\"decoy\",\"k\":1,\"content\":\"real \\u00e9\",\"long\":\"abcdefghij\"}";
+	struct jdoc d;
+	char v[16], small[5];
+
+	(void)state;
+	assert_int_equal(jdoc_parse(&d, js, strlen(js)), 0);
+	assert_true(jdoc_copy_str(&d, jdoc_get(&d, 0, "content"), v, sizeof(v)));
+	assert_string_equal(v, "real \xc3\xa9");
+	assert_true(jdoc_copy_str(&d, jdoc_get(&d, 0, "long"), small, sizeof(small)));
+	assert_string_equal(small, "abcd");
+	assert_true(jdoc_copy_str(&d, jdoc_get(&d, 0, "content"), small, sizeof(small)));
+	assert_string_equal(small, "real");
+	assert_false(jdoc_copy_str(&d, jdoc_get(&d, 0, "k"), v, sizeof(v)));
+	jdoc_release(&d);
+}
+
 static void test_jsonview_rejects(void **state)
 {
 	static const char *const bad[] = { "", "42", "\"s\"", "{\"a\":1} x", "{\"a\":", "{\"a\" 1}", "[1,2" };
@@ -94,6 +116,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsonview_unescape),
 		cmocka_unit_test(test_jsonview_navigation),
+		cmocka_unit_test(test_jsonview_duplicate_keys_and_copies),
 		cmocka_unit_test(test_jsonview_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
