@@ -24,13 +24,15 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
-# Debian packages the build, the tests and the benchmarks need.
+# Debian packages the build, the tests and the benchmarks need. Hyperscan is
+# x86-only; vectorscan is its API-compatible port for arm64.
+HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
-             libjsmn-dev libbrotli-dev libnghttp2-dev \
+             libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -75,6 +77,10 @@ TEST_MODS_jsonview := exchange
 TEST_MODS_sse      := exchange
 TEST_MODS_identity := procfs
 TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs record
+TEST_MODS_validate := jsonview exchange
+TEST_MODS_classify := detectors validate jsonview exchange
+TEST_LIBS_validate := -lcrypto -lm
+TEST_LIBS_classify := -lhs -lcrypto -lm
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_http2    := -lnghttp2

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * classify - finds sensitive values in text as it streams.
+ *
+ * All detectors' patterns are one Hyperscan database scanned in streaming
+ * mode, so a value split across deltas, frames or reads is still one match.
+ * A match only says where a value may end; the confirm stage, over the
+ * stream's own history ring, finds where it starts and judges it
+ * (validator, placeholder and entropy filters, context words), then hands
+ * out a finding: detector, offsets, a masked preview and a keyed
+ * fingerprint. The value itself never leaves this module.
+ *
+ * A finding is raised as soon as the byte that ends its value arrives, or,
+ * for detectors that need context words which did not come before the
+ * value, once the context window after it has arrived (or the text ended).
+ * The result does not depend on how the text was cut into pieces.
+ */
+#ifndef SEALTAP_CLASSIFY_H
+#define SEALTAP_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detectors.h"
+
+#define CL_FINGERPRINT_LEN 32 /* HMAC-SHA-256 */
+#define CL_KEY_MAX 64
+#define CL_CONTEXT_BEFORE 48  /* characters searched for context words */
+#define CL_CONTEXT_AFTER 32
+
+struct cl_finding {
+	const struct detector *det;
+	uint64_t start, end; /* byte offsets in the stream's text */
+	char masked[48];
+	uint8_t fingerprint[CL_FINGERPRINT_LEN]; /* HMAC(key, kind NUL normalised value) */
+};
+
+typedef void (*cl_finding_fn)(void *ctx, const struct cl_finding *f);
+
+struct cl_stats {
+	uint64_t bytes;      /* text scanned */
+	uint64_t matches;    /* pattern matches (candidates) */
+	uint64_t findings;
+	uint64_t rejected_shape;     /* no value of the right length and boundaries there */
+	uint64_t rejected_validator; /* checksum or structure */
+	uint64_t rejected_filter;    /* placeholder, documentation example, entropy, anti-context */
+	uint64_t rejected_context;   /* context words required and absent */
+	uint64_t overlaps;           /* inside a finding already raised */
+	uint64_t queue_full;         /* candidates dropped: too many awaiting a decision */
+};
+
+struct classifier;
+struct cl_stream;
+
+/* Compiles the detectors (NULL: the built-ins) into one streaming database.
+ * The fingerprint key is copied. NULL with a message in err on failure. */
+struct classifier *classifier_new(const struct detector *dets, size_t ndets, const uint8_t *key,
+				  size_t keylen, char *err, size_t errsz);
+void classifier_free(struct classifier *c);
+const struct cl_stats *classifier_stats(const struct classifier *c);
+size_t classifier_detectors(const struct classifier *c, const struct detector **dets);
+
+/* One text (a prompt message, a completion): findings come through fn,
+ * during cl_feed and cl_close. NULL when out of memory (counted by the
+ * caller). */
+struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx);
+void cl_feed(struct cl_stream *s, const char *text, size_t n);
+/* The text ended: judges what is pending and frees the stream. */
+void cl_close(struct cl_stream *s);
+
+/* Fingerprint of a value as detector d would normalise it (tests, and
+ * matching a known value against findings without storing it). */
+void cl_fingerprint(const struct classifier *c, const struct detector *d, const char *v, size_t n,
+		    uint8_t out[CL_FINGERPRINT_LEN]);
+
+#endif
