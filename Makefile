@@ -44,7 +44,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all deps run test unit e2e bench clean
 
-all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench
+all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
+     $(BUILD)/classify-bench
 
 $(BUILD) $(BUILD)/agent $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -105,6 +106,12 @@ DECODE_MODS := session $(TEST_MODS_session)
 $(BUILD)/decode-bench: tests/bench/decode_bench.c $(patsubst %,agent/%.c,$(DECODE_MODS)) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -lz -lbrotlidec -lnghttp2
+
+# The classifier and what it stands on.
+CLASSIFY_MODS := classify $(TEST_MODS_classify)
+$(BUILD)/classify-bench: tests/bench/classify_bench.c $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) agent/*.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) -o $@ $(TEST_LIBS_classify)
 
 # Installs what is missing, and nothing when all is present. npm is checked
 # by command: it ships inside some nodejs builds and conflicts with Debian's

@@ -6,17 +6,21 @@
 #include <string.h>
 
 #include <hs/hs.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "validate.h"
 
-#define CL_RING 8192  /* history per stream: the longest value plus its context */
-#define CL_PIECE 512  /* scanned at a time; bounds the candidates one scan call queues */
-#define CL_QUEUE 128  /* candidates awaiting a decision */
+#define CL_RING 16384  /* history per stream: a scan piece, plus the longest value and its context */
+#define CL_PIECE 4096  /* scanned at a time: fewer calls, and a bound on one call's candidates */
+#define CL_BATCH 2048  /* candidates of one piece (a piece of 4096 bytes cannot hold more values) */
+#define CL_PENDING 32  /* candidates a stream carries to a later piece (PEM bodies, context after) */
 #define CL_RECENT 16  /* findings remembered for overlap */
+#define MAX_DELIM 2   /* bytes a pattern consumes past its value */
 #define RUN_SLACK 64  /* a run may be this much longer than a value when a refine picks the start */
 #define ANTI_WINDOW 24
+#define CTX_AFTER_GAP 24   /* bytes between a value and a context word after it */
+#define CTX_AFTER_REACH 64 /* from a value's end to the end of such a word, at most */
 #define PEM_FOLLOW 320  /* bytes after a BEGIN line within which its body is judged */
 #define PEM_BODY_MIN 64 /* base64 characters that make it a key rather than a mention */
 #define PEM_BODY_MAX 160
@@ -29,23 +33,23 @@ static const char *const doc_examples[] = {
 	"ghp_16C7e42F292c6912E7710c838347Ae178B4a",    /* GitHub docs */
 };
 
+struct cand {
+	uint32_t det;
+	uint64_t start, end; /* the value */
+	uint64_t decide;     /* judged when the stream has reached this offset */
+	bool pem;
+};
+
 struct classifier {
 	const struct detector *dets;
 	size_t n;
 	uint8_t (*charset)[32]; /* per detector, a bit per byte value */
 	hs_database_t *db;
 	hs_scratch_t *scratch;
-	uint8_t key[CL_KEY_MAX];
-	size_t keylen;
+	EVP_MAC_CTX *hmac; /* keyed once; each fingerprint starts from a copy */
 	struct cl_stats st;
-};
-
-struct cand {
-	uint32_t det;
-	uint64_t start, end; /* the value */
-	uint64_t decide;     /* judged when the stream has reached this offset */
-	bool need_after;     /* its context words have to follow it */
-	bool pem;
+	size_t nbatch; /* candidates of the piece being scanned (one scan at a time) */
+	struct cand batch[CL_BATCH];
 };
 
 struct recent {
@@ -59,9 +63,9 @@ struct cl_stream {
 	cl_finding_fn fn;
 	void *ctx;
 	uint64_t off; /* bytes fed */
-	size_t nq;
+	size_t npending;
 	unsigned nrecent;
-	struct cand q[CL_QUEUE];
+	struct cand pending[CL_PENDING];
 	struct recent recent[CL_RECENT];
 	char ring[CL_RING];
 };
@@ -98,12 +102,66 @@ static bool in_set(const uint8_t bits[32], char ch)
 	return bits[u >> 3] & (1u << (u & 7));
 }
 
+/* The detector's context words as a case-insensitive alternation, before
+ * the value (within CL_CONTEXT_BEFORE bytes on its line) or after it. */
+static char *context_pattern(const struct detector *d, bool after)
+{
+	size_t cap = strlen(d->pattern) + 64, len = 0;
+	char *alt, *out;
+
+	for (const char *const *w = d->context; *w; w++)
+		cap += 2 * strlen(*w) + 1;
+	alt = malloc(cap);
+	out = malloc(2 * cap);
+	if (!alt || !out) {
+		free(alt), free(out);
+		return NULL;
+	}
+	for (const char *const *w = d->context; *w; w++) {
+		if (w != d->context)
+			alt[len++] = '|';
+		for (const char *p = *w; *p; p++) {
+			if (strchr(".^$|()[]{}*+?\\#", *p))
+				alt[len++] = '\\';
+			alt[len++] = *p;
+		}
+	}
+	alt[len] = '\0';
+	if (after)
+		snprintf(out, 2 * cap, "(?:%s)[^\\n]{0,%d}(?i:%s)", d->pattern, CTX_AFTER_GAP, alt);
+	else
+		snprintf(out, 2 * cap, "(?i:%s)[^\\n]{0,%d}(?:%s)", alt, CL_CONTEXT_BEFORE, d->pattern);
+	free(alt);
+	return out;
+}
+
+static void free_patterns(char **pats, unsigned n)
+{
+	if (pats)
+		for (unsigned i = 0; i < n; i++)
+			free(pats[i]);
+	free(pats);
+}
+
+static bool hmac_new(struct classifier *c, const uint8_t *key, size_t keylen)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	c->hmac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac); /* the context holds its own reference */
+	return c->hmac && EVP_MAC_init(c->hmac, key, keylen, params);
+}
+
 struct classifier *classifier_new(const struct detector *dets, size_t ndets, const uint8_t *key,
 				  size_t keylen, char *err, size_t errsz)
 {
 	struct classifier *c;
-	const char **pats;
-	unsigned *ids, *flags;
+	char **pats;
+	unsigned *ids, *flags, np = 0;
 	hs_compile_error_t *cerr = NULL;
 
 	if (!dets)
@@ -112,10 +170,14 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 		snprintf(err, errsz, "fingerprint key must be 1 to %d bytes", CL_KEY_MAX);
 		return NULL;
 	}
+	if (ndets > (1u << 20)) {
+		snprintf(err, errsz, "too many detectors");
+		return NULL;
+	}
 	c = calloc(1, sizeof(*c));
-	pats = calloc(ndets, sizeof(*pats));
-	ids = calloc(ndets, sizeof(*ids));
-	flags = calloc(ndets, sizeof(*flags));
+	pats = calloc(2 * ndets, sizeof(*pats));
+	ids = calloc(2 * ndets, sizeof(*ids));
+	flags = calloc(2 * ndets, sizeof(*flags));
 	if (c)
 		c->charset = calloc(ndets, sizeof(*c->charset));
 	if (!c || !pats || !ids || !flags || !c->charset) {
@@ -124,16 +186,32 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 	}
 	c->dets = dets;
 	c->n = ndets;
-	memcpy(c->key, key, keylen);
-	c->keylen = keylen;
-	for (size_t i = 0; i < ndets; i++) {
-		pats[i] = dets[i].pattern;
-		ids[i] = (unsigned)i;
-		charset_compile(dets[i].charset, c->charset[i]);
+	if (!hmac_new(c, key, keylen)) {
+		snprintf(err, errsz, "libcrypto: HMAC-SHA-256 unavailable");
+		goto fail;
 	}
-	if (hs_compile_multi(pats, flags, ids, (unsigned)ndets, HS_MODE_STREAM, NULL, &c->db, &cerr) != HS_SUCCESS) {
+	for (size_t i = 0; i < ndets; i++) {
+		charset_compile(dets[i].charset, c->charset[i]);
+		if (!dets[i].context_required) {
+			pats[np] = strdup(dets[i].pattern);
+			ids[np++] = (unsigned)(2 * i);
+			continue;
+		}
+		/* Context words in the pattern: Hyperscan finds them as literals,
+		 * far cheaper than running every number-shaped pattern alone. */
+		pats[np] = context_pattern(&dets[i], false);
+		ids[np++] = (unsigned)(2 * i);
+		pats[np] = context_pattern(&dets[i], true);
+		ids[np++] = (unsigned)(2 * i + 1);
+	}
+	for (unsigned i = 0; i < np; i++)
+		if (!pats[i]) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+	if (hs_compile_multi((const char *const *)pats, flags, ids, np, HS_MODE_STREAM, NULL, &c->db, &cerr) != HS_SUCCESS) {
 		snprintf(err, errsz, "detector %s: pattern does not compile: %s",
-			 cerr && cerr->expression >= 0 ? dets[cerr->expression].id : "?",
+			 cerr && cerr->expression >= 0 ? dets[ids[cerr->expression] / 2].id : "?",
 			 cerr ? cerr->message : "unknown error");
 		hs_free_compile_error(cerr);
 		goto fail;
@@ -142,10 +220,10 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 		snprintf(err, errsz, "hyperscan: cannot allocate scratch space");
 		goto fail;
 	}
-	free(pats), free(ids), free(flags);
+	free_patterns(pats, np), free(ids), free(flags);
 	return c;
 fail:
-	free(pats), free(ids), free(flags);
+	free_patterns(pats, np), free(ids), free(flags);
 	classifier_free(c);
 	return NULL;
 }
@@ -157,7 +235,7 @@ void classifier_free(struct classifier *c)
 	hs_free_scratch(c->scratch);
 	hs_free_database(c->db);
 	free(c->charset);
-	OPENSSL_cleanse(c->key, sizeof(c->key));
+	EVP_MAC_CTX_free(c->hmac);
 	free(c);
 }
 
@@ -192,7 +270,7 @@ static uint64_t ring_floor(const struct cl_stream *s)
 /* Whether one of words occurs in w as a whole word or phrase, any case. */
 static bool has_word(const char *w, size_t n, const char *const *words)
 {
-	char low[CL_CONTEXT_BEFORE + CL_CONTEXT_AFTER];
+	char low[CL_CONTEXT_BEFORE + CTX_AFTER_REACH + 16];
 
 	if (!words || n == 0)
 		return false;
@@ -221,43 +299,44 @@ static bool doc_example(const char *v, size_t n)
 
 static void enqueue(struct cl_stream *s, const struct cand *k)
 {
-	if (s->nq == CL_QUEUE) {
-		s->c->st.queue_full++;
+	struct classifier *c = s->c;
+
+	if (c->nbatch == CL_BATCH) {
+		c->st.queue_full++;
 		return;
 	}
-	s->q[s->nq++] = *k;
+	c->batch[c->nbatch++] = *k;
 }
 
-/* A match of detector id ending at E: find the value, judge what can be
- * judged from the bytes up to E, and queue it for the decision. */
-static void candidate(struct cl_stream *s, unsigned id, uint64_t E)
-{
-	struct classifier *c = s->c;
-	const struct detector *d = &c->dets[id];
-	const uint8_t *cs = c->charset[id];
-	size_t lim = d->max_len + RUN_SLACK, span = lim + CL_CONTEXT_BEFORE + 4, n, v, r, k = 0;
-	uint64_t lo = E > span ? E - span : 0;
-	struct cand cand = { .det = id };
-	char w[CL_RING];
+enum reject { R_NONE, R_SHAPE, R_VALIDATOR, R_FILTER, R_CONTEXT };
 
-	c->st.matches++;
-	if (lo < ring_floor(s))
-		lo = ring_floor(s);
-	n = (size_t)(E - lo);
-	ring_copy(s, lo, E, w);
-	/* The pattern consumed a delimiter or two after the value. */
-	v = n;
-	while (k < 3 && v > 0 && !in_set(cs, w[v - 1]))
-		v--, k++;
-	r = v;
+static void count_reject(struct classifier *c, enum reject why)
+{
+	switch (why) {
+	case R_SHAPE: c->st.rejected_shape++; break;
+	case R_VALIDATOR: c->st.rejected_validator++; break;
+	case R_FILTER: c->st.rejected_filter++; break;
+	case R_CONTEXT: c->st.rejected_context++; break;
+	case R_NONE: break;
+	}
+}
+
+/* The value of d ending at w[v] (w holds the stream from offset lo): walk
+ * back over its characters, check its boundaries, let refine pick the
+ * start, then judge it. Sets [*r, v') on success. */
+static enum reject extract(const struct detector *d, const uint8_t *cs, const char *w, size_t *rp, size_t *vp,
+			   uint64_t lo)
+{
+	size_t lim = d->max_len + RUN_SLACK, v = *vp, r = v;
+
 	while (r > 0 && in_set(cs, w[r - 1]) && v - r <= lim)
 		r--;
 	if (v - r > lim) {
 		if (!d->refine)
-			goto shape; /* part of something longer */
+			return R_SHAPE; /* part of something longer */
 		r = v - lim;
-	} else if ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0)) {
-		goto shape; /* glued to a word, or its start is out of sight */
+	} else if ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0)) {
+		return R_SHAPE; /* glued to a word ("ORD-123..."), or its start is out of sight */
 	}
 	while (d->trim && r < v && strchr(d->trim, w[r]))
 		r++;
@@ -267,41 +346,89 @@ static void candidate(struct cl_stream *s, unsigned id, uint64_t E)
 		size_t off = 0;
 
 		if (!d->refine(w + r, v - r, &off))
-			goto shape;
+			return R_SHAPE;
 		r += off;
 	}
 	if (v - r < d->min_len || v - r > d->max_len)
-		goto shape;
-	if (d->valid && !d->valid(w + r, v - r)) {
-		c->st.rejected_validator++;
-		return;
-	}
+		return R_SHAPE;
+	if (d->valid && !d->valid(w + r, v - r))
+		return R_VALIDATOR;
 	if ((d->placeholder_filter && looks_placeholder(w + r, v - r)) || doc_example(w + r, v - r) ||
 	    (d->min_entropy > 0 && entropy_bits(w + r, v - r) < d->min_entropy) ||
 	    (d->anti_context && has_word(w + (r > ANTI_WINDOW ? r - ANTI_WINDOW : 0), r > ANTI_WINDOW ? ANTI_WINDOW : r,
-					 d->anti_context))) {
-		c->st.rejected_filter++;
+					 d->anti_context)))
+		return R_FILTER;
+	*rp = r;
+	*vp = v;
+	return R_NONE;
+}
+
+/* A match of pattern id ending at E. Pattern 2i is detector i's value,
+ * preceded by its context words when it needs them; 2i+1 is the value
+ * followed by them. Finds the value, judges what the bytes up to E allow,
+ * and queues it for the decision. */
+static void candidate(struct cl_stream *s, unsigned id, uint64_t E)
+{
+	struct classifier *c = s->c;
+	unsigned di = id / 2;
+	bool ctx_after = id & 1;
+	const struct detector *d = &c->dets[di];
+	const uint8_t *cs = c->charset[di];
+	size_t span = d->max_len + RUN_SLACK + CL_CONTEXT_BEFORE + (ctx_after ? CTX_AFTER_REACH : 0) + 4;
+	size_t n, v, r = 0, k = 0;
+	uint64_t lo = E > span ? E - span : 0;
+	struct cand cand = { .det = di };
+	enum reject why = R_SHAPE;
+	char w[CL_RING];
+
+	c->st.matches++;
+	if (lo < ring_floor(s))
+		lo = ring_floor(s);
+	n = (size_t)(E - lo);
+	ring_copy(s, lo, E, w);
+	if (!ctx_after) {
+		/* The pattern consumed a delimiter or two after the value: bytes
+		 * that are not the value's, or separators it cannot end with. */
+		v = n;
+		while (k < MAX_DELIM && v > 0 && (!in_set(cs, w[v - 1]) || (d->trim && strchr(d->trim, w[v - 1]))))
+			v--, k++;
+		why = extract(d, cs, w, &r, &v, lo);
+		if (why == R_NONE && d->context_required) {
+			size_t b = r > CL_CONTEXT_BEFORE ? CL_CONTEXT_BEFORE : r;
+
+			if (!has_word(w + r - b, b, d->context))
+				why = R_CONTEXT; /* the pattern's context was part of a longer word */
+		}
+	} else {
+		/* value, delimiter, up to CTX_AFTER_GAP bytes, context word: the
+		 * value is the nearest run before the word that passes. */
+		for (size_t end = n; end-- > 0 && n - end <= CTX_AFTER_REACH;) {
+			if (end == 0 || !in_set(cs, w[end - 1]) || in_set(cs, w[end]))
+				continue;
+			v = end;
+			why = extract(d, cs, w, &r, &v, lo);
+			if (why != R_NONE)
+				continue;
+			if (!has_word(w + v, n - v, d->context))
+				why = R_CONTEXT;
+			break;
+		}
+	}
+	if (why != R_NONE) {
+		count_reject(c, why);
 		return;
 	}
 	cand.start = lo + r;
 	cand.end = lo + v;
-	cand.decide = E;
-	if (d->context_required) {
-		size_t b = r > CL_CONTEXT_BEFORE ? CL_CONTEXT_BEFORE : r;
-
-		if (!has_word(w + r - b, b, d->context)) {
-			cand.need_after = true;
-			cand.decide = cand.end + CL_CONTEXT_AFTER;
-		}
-	}
+	/* Decided once every pattern that can report this value has: its own
+	 * delimiter, or the context word after it (found later, so it loses
+	 * an overlap with a detector that knew at the value's end). */
+	cand.decide = cand.end + (ctx_after ? CTX_AFTER_REACH : 0);
 	if (d->pem_body) {
 		cand.pem = true;
 		cand.decide = cand.end + PEM_FOLLOW;
 	}
 	enqueue(s, &cand);
-	return;
-shape:
-	c->st.rejected_shape++;
 }
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
@@ -427,15 +554,15 @@ static size_t normalise(enum det_norm norm, const char *v, size_t n, char *out)
 static void fingerprint(const struct classifier *c, const char *kind, const char *norm, size_t n,
 			uint8_t out[CL_FINGERPRINT_LEN])
 {
-	uint8_t msg[64 + CL_RING];
-	size_t kl = strlen(kind) + 1; /* the NUL separates domain and value */
-	unsigned len = CL_FINGERPRINT_LEN;
+	EVP_MAC_CTX *h = EVP_MAC_CTX_dup(c->hmac);
+	size_t len = 0;
 
-	if (kl > 64 || n > CL_RING ||
-	    !HMAC(EVP_sha256(), c->key, (int)c->keylen, (memcpy(msg, kind, kl), memcpy(msg + kl, norm, n), msg),
-		  kl + n, out, &len))
-		memset(out, 0, CL_FINGERPRINT_LEN);
-	OPENSSL_cleanse(msg, kl + n);
+	/* The NUL after the kind separates the domain from the value. */
+	if (!h || !EVP_MAC_update(h, (const uint8_t *)kind, strlen(kind) + 1) ||
+	    !EVP_MAC_update(h, (const uint8_t *)norm, n) || !EVP_MAC_final(h, out, &len, CL_FINGERPRINT_LEN) ||
+	    len != CL_FINGERPRINT_LEN)
+		memset(out, 0, CL_FINGERPRINT_LEN); /* out of memory only */
+	EVP_MAC_CTX_free(h);
 }
 
 void cl_fingerprint(const struct classifier *c, const struct detector *d, const char *v, size_t n,
@@ -465,7 +592,7 @@ static bool overlaps_recent(const struct cl_stream *s, const struct cand *k)
 	return false;
 }
 
-/* Decides a queued candidate: the context after it, a PEM body, overlap;
+/* Decides a queued candidate: a PEM body, overlap;
  * then masks, fingerprints and raises it. */
 static void decide(struct cl_stream *s, struct cand *k)
 {
@@ -480,34 +607,28 @@ static void decide(struct cl_stream *s, struct cand *k)
 		c->st.rejected_shape++; /* cannot happen with the bounds above; counted if it does */
 		return;
 	}
-	if (k->need_after || k->pem) {
-		uint64_t to = k->end + (k->pem ? PEM_FOLLOW : CL_CONTEXT_AFTER);
+	if (k->pem) {
+		uint64_t to = k->end + PEM_FOLLOW;
+		size_t nb;
 
 		if (to > stop)
 			to = stop;
 		an = (size_t)(to - k->end);
 		ring_copy(s, k->end, to, after);
-		if (k->need_after && !has_word(after, an, d->context)) {
-			c->st.rejected_context++;
+		nb = pem_body(after, an, k->end, norm, &k->end);
+		if (nb < PEM_BODY_MIN || looks_placeholder(norm, nb)) {
+			c->st.rejected_filter++;
 			return;
 		}
-		if (k->pem) {
-			size_t nb = pem_body(after, an, k->end, norm, &k->end);
-
-			if (nb < PEM_BODY_MIN || looks_placeholder(norm, nb)) {
-				c->st.rejected_filter++;
-				return;
-			}
-			if (overlaps_recent(s, k)) {
-				c->st.overlaps++;
-				return;
-			}
-			n = (size_t)(k->end - k->start);
-			ring_copy(s, k->start, k->end, val);
-			put_masked(d, val, n, f.masked, sizeof(f.masked));
-			fingerprint(c, d->kind, norm, nb, f.fingerprint);
-			goto raise;
+		if (overlaps_recent(s, k)) {
+			c->st.overlaps++;
+			return;
 		}
+		n = (size_t)(k->end - k->start);
+		ring_copy(s, k->start, k->end, val);
+		put_masked(d, val, n, f.masked, sizeof(f.masked));
+		fingerprint(c, d->kind, norm, nb, f.fingerprint);
+		goto raise;
 	}
 	if (overlaps_recent(s, k)) {
 		c->st.overlaps++;
@@ -519,7 +640,7 @@ static void decide(struct cl_stream *s, struct cand *k)
 	fingerprint(c, d->kind, norm, normalise(d->norm, val, n, norm), f.fingerprint);
 raise:
 	OPENSSL_cleanse(val, n);
-	OPENSSL_cleanse(norm, sizeof(norm));
+	OPENSSL_cleanse(norm, n);
 	s->recent[s->nrecent++ % CL_RECENT] = (struct recent){ k->start, k->end, k->det };
 	f.start = k->start;
 	f.end = k->end;
@@ -538,22 +659,35 @@ static int cand_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Decides every queued candidate due by `upto`, in (due offset, detector,
- * start) order whatever the piece sizes were. */
+/* Decides every candidate due by `upto` - the piece's and those carried
+ * from earlier pieces - in (due offset, detector, start) order whatever the
+ * piece sizes were; carries the rest. */
 static void flush(struct cl_stream *s, uint64_t upto)
 {
-	size_t keep = 0;
+	struct classifier *c = s->c;
+	size_t n;
 
-	if (s->nq == 0)
-		return;
-	qsort(s->q, s->nq, sizeof(s->q[0]), cand_cmp);
-	for (size_t i = 0; i < s->nq; i++) {
-		if (s->q[i].decide <= upto)
-			decide(s, &s->q[i]);
-		else
-			s->q[keep++] = s->q[i];
+	for (size_t i = 0; i < s->npending; i++) {
+		if (c->nbatch == CL_BATCH) {
+			c->st.queue_full += s->npending - i;
+			break;
+		}
+		c->batch[c->nbatch++] = s->pending[i];
 	}
-	s->nq = keep;
+	s->npending = 0;
+	n = c->nbatch;
+	c->nbatch = 0;
+	if (n == 0)
+		return;
+	qsort(c->batch, n, sizeof(c->batch[0]), cand_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (c->batch[i].decide <= upto)
+			decide(s, &c->batch[i]);
+		else if (s->npending < CL_PENDING)
+			s->pending[s->npending++] = c->batch[i];
+		else
+			c->st.queue_full++;
+	}
 }
 
 struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
@@ -566,7 +700,7 @@ struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
 	s->fn = fn;
 	s->ctx = ctx;
 	s->off = 0;
-	s->nq = 0;
+	s->npending = 0;
 	s->nrecent = 0;
 	if (hs_open_stream(c->db, 0, &s->hs) != HS_SUCCESS) {
 		free(s);
@@ -594,7 +728,10 @@ void cl_feed(struct cl_stream *s, const char *text, size_t n)
 		size_t k = n < CL_PIECE ? n : CL_PIECE;
 
 		scan_piece(s, text, k);
-		flush(s, s->off);
+		/* Every match for a value ending at X has been reported once the
+		 * scan is MAX_DELIM bytes past X: decide up to there, so overlaps
+		 * resolve the same way however the text was cut. */
+		flush(s, s->off > MAX_DELIM ? s->off - MAX_DELIM : 0);
 		text += k;
 		n -= k;
 	}
@@ -609,4 +746,25 @@ void cl_close(struct cl_stream *s)
 	flush(s, UINT64_MAX);
 	OPENSSL_cleanse(s->ring, sizeof(s->ring));
 	free(s);
+}
+
+static int count_raw(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
+{
+	(void)id, (void)from, (void)to, (void)flags;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+size_t cl_scan_raw(struct classifier *c, const char *text, size_t n, size_t write)
+{
+	hs_stream_t *hs;
+	size_t matches = 0;
+
+	if (hs_open_stream(c->db, 0, &hs) != HS_SUCCESS)
+		return 0;
+	for (size_t off = 0; off < n; off += write)
+		hs_scan_stream(hs, text + off, (unsigned)(n - off < write ? n - off : write), 0, c->scratch, count_raw,
+			       &matches);
+	hs_close_stream(hs, c->scratch, count_raw, &matches);
+	return matches;
 }

@@ -26,8 +26,7 @@
 
 #define CL_FINGERPRINT_LEN 32 /* HMAC-SHA-256 */
 #define CL_KEY_MAX 64
-#define CL_CONTEXT_BEFORE 48  /* characters searched for context words */
-#define CL_CONTEXT_AFTER 32
+#define CL_CONTEXT_BEFORE 48  /* bytes before a value searched for its context words */
 
 struct cl_finding {
 	const struct detector *det;
@@ -73,5 +72,9 @@ void cl_close(struct cl_stream *s);
  * matching a known value against findings without storing it). */
 void cl_fingerprint(const struct classifier *c, const struct detector *d, const char *v, size_t n,
 		    uint8_t out[CL_FINGERPRINT_LEN]);
+
+/* The pattern database alone over text, in writes of the given size, with
+ * no confirm stage: the benchmark's reference. Returns the match count. */
+size_t cl_scan_raw(struct classifier *c, const char *text, size_t n, size_t write);
 
 #endif

@@ -43,6 +43,15 @@ static bool refine_card(const char *run, size_t n, size_t *start)
 	return first_valid_start(run, n, start, card_ok);
 }
 
+/* A card number that is not one of the published test numbers. */
+static bool card_not_test(const char *s, size_t n)
+{
+	char d[32];
+	size_t nd = digits_of(s, n, d, sizeof(d));
+
+	return card_ok(s, n) && !card_is_test_number(d, nd);
+}
+
 static bool refine_iban(const char *run, size_t n, size_t *start)
 {
 	return first_valid_start(run, n, start, iban_ok);
@@ -259,18 +268,27 @@ static bool openai_ok(const char *s, size_t n)
 	       (has_prefix(s, n, "sk-") && memmem(s, n, "T3BlbkFJ", 8));
 }
 
-/* A generic secret value must mix character classes: identifiers and words
- * ("my-tls-secret", "required") do not. */
+/* A generic secret value mixes character classes (lower, upper, digit,
+ * symbol), at least two of them; lower case with only - _ . is an
+ * identifier ("my-tls-secret", "snake_case"), not a secret. */
 static bool generic_secret_ok(const char *s, size_t n)
 {
-	bool lowc = false, up = false, dig = false;
+	bool lowc = false, up = false, dig = false, sym = false, ident_sym = true;
 
 	for (size_t i = 0; i < n; i++) {
-		lowc |= s[i] >= 'a' && s[i] <= 'z';
-		up |= s[i] >= 'A' && s[i] <= 'Z';
-		dig |= is_digit(s[i]);
+		char ch = s[i];
+
+		lowc |= ch >= 'a' && ch <= 'z';
+		up |= ch >= 'A' && ch <= 'Z';
+		dig |= is_digit(ch);
+		if (!is_alnum(ch)) {
+			sym = true;
+			ident_sym &= ch == '-' || ch == '_' || ch == '.';
+		}
 	}
-	return (dig && (lowc || up)) || (lowc && up && n >= 16);
+	if (lowc + up + dig + sym < 2)
+		return false;
+	return !(lowc && !up && !dig && ident_sym);
 }
 
 static bool connstr_ok(const char *s, size_t n)
@@ -321,97 +339,114 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
 
 static const struct detector builtin[] = {
 	/* Secrets first: the most specific patterns win overlaps. */
+
 	{ .id = "secret.private_key", .kind = "private_key", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----", .charset = "A-Z0-9 -",
 	  .min_len = 20, .max_len = 80, .refine = refine_pem, .pem_body = true, .mask = MASK_PREFIX, .mask_prefix = 10,
 	  .norm = NORM_EXACT },
+
 	{ .id = "secret.aws_access_key_id", .kind = "aws_access_key_id", .category = CAT_SECRET,
 	  .severity = SEV_HIGH,
 	  .pattern = "(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}" END_WORD,
 	  .charset = "A-Z0-9", .min_len = 20, .max_len = 20, .placeholder_filter = true,
 	  .mask = MASK_PREFIX, .mask_prefix = 4, .norm = NORM_EXACT },
+
 	{ .id = "secret.aws_secret_access_key", .kind = "aws_secret_access_key", .category = CAT_SECRET,
 	  .severity = SEV_CRITICAL,
 	  .pattern = "(?:(?i:aws)[A-Za-z0-9_ .\\-]{0,24}(?i:secret)|(?i:secret_?access_?key))[A-Za-z0-9_ .\\-]{0,24}"
 		     "[\"']?\\s{0,3}[:=>]{1,2}\\s{0,3}[\"']?[A-Za-z0-9/+]{40}" END_B64,
 	  .charset = "A-Za-z0-9/+", .min_len = 40, .max_len = 40, .min_entropy = 4.0,
 	  .placeholder_filter = true, .mask = MASK_NONE, .norm = NORM_EXACT },
+
 	{ .id = "secret.gcp_api_key", .kind = "gcp_api_key", .category = CAT_SECRET, .severity = SEV_HIGH,
 	  .pattern = "AIza[0-9A-Za-z_\\-]{35}" END_TOK, .charset = "0-9A-Za-z_-", .min_len = 39, .max_len = 39,
 	  .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 4, .norm = NORM_EXACT },
+
 	{ .id = "secret.gcp_service_account", .kind = "gcp_service_account", .category = CAT_SECRET,
 	  .severity = SEV_CRITICAL, .pattern = "\"private_key_id\"\\s{0,3}:\\s{0,3}\"[0-9a-f]{40}\"",
 	  .charset = "0-9a-f", .min_len = 40, .max_len = 40, .placeholder_filter = true, .mask = MASK_NONE,
 	  .norm = NORM_EXACT },
+
 	{ .id = "secret.azure_client_secret", .kind = "azure_client_secret", .category = CAT_SECRET,
 	  .severity = SEV_CRITICAL, .pattern = "[A-Za-z0-9_~.\\-]{3}[0-9]Q~[A-Za-z0-9_~.\\-]{31,34}[^A-Za-z0-9_~.\\-]",
 	  .charset = "A-Za-z0-9_~.-", .min_len = 37, .max_len = 40, .min_entropy = 3.5,
 	  .placeholder_filter = true, .mask = MASK_NONE, .norm = NORM_EXACT },
+
 	{ .id = "secret.github_token", .kind = "github_token", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})" END_WORD,
 	  .charset = "A-Za-z0-9_", .min_len = 40, .max_len = 93, .placeholder_filter = true,
 	  .mask = MASK_PREFIX, .mask_prefix = 4, .norm = NORM_EXACT },
+
 	{ .id = "secret.gitlab_token", .kind = "gitlab_token", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "(?:glpat|gldt|glrt|glptt|gloas|glsoat|glcbt|glft|glimt|glagent)-[A-Za-z0-9_\\-]{20,64}" END_TOK,
 	  .charset = "A-Za-z0-9_-", .min_len = 25, .max_len = 72, .placeholder_filter = true,
 	  .mask = MASK_PREFIX, .mask_prefix = 5, .norm = NORM_EXACT },
+
 	{ .id = "secret.slack_webhook", .kind = "slack_webhook", .category = CAT_SECRET, .severity = SEV_HIGH,
 	  .pattern = "https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,120}[^A-Za-z0-9_/]",
 	  .charset = "A-Za-z0-9_/:.", .min_len = 44, .max_len = 160, .refine = refine_slack_webhook,
 	  .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 24, .norm = NORM_EXACT },
+
 	{ .id = "secret.slack_token", .kind = "slack_token", .category = CAT_SECRET, .severity = SEV_HIGH,
 	  .pattern = "xox[baprse]-[0-9A-Za-z\\-]{10,250}" END_TOK, .charset = "0-9A-Za-z-", .min_len = 15,
 	  .max_len = 255, .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 5,
 	  .norm = NORM_EXACT },
+
 	{ .id = "secret.stripe_live_key", .kind = "stripe_key", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "(?:sk|rk)_live_[0-9A-Za-z]{20,247}" END_WORD, .charset = "0-9A-Za-z_", .min_len = 28,
 	  .max_len = 255, .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 8,
 	  .norm = NORM_EXACT },
+
 	{ .id = "secret.stripe_test_key", .kind = "stripe_key", .category = CAT_SECRET, .severity = SEV_MEDIUM,
 	  .pattern = "(?:sk|rk)_test_[0-9A-Za-z]{20,247}" END_WORD, .charset = "0-9A-Za-z_", .min_len = 28,
 	  .max_len = 255, .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 8,
 	  .norm = NORM_EXACT },
+
 	{ .id = "secret.anthropic_api_key", .kind = "anthropic_api_key", .category = CAT_SECRET,
 	  .severity = SEV_CRITICAL, .pattern = "sk-ant-(?:api|admin|sid)[0-9]{2}-[A-Za-z0-9_\\-]{80,120}" END_TOK,
 	  .charset = "A-Za-z0-9_-", .min_len = 93, .max_len = 135, .placeholder_filter = true,
 	  .mask = MASK_PREFIX, .mask_prefix = 7, .norm = NORM_EXACT },
+
 	{ .id = "secret.openai_api_key", .kind = "openai_api_key", .category = CAT_SECRET,
 	  .severity = SEV_CRITICAL,
 	  .pattern = "sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\\-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})" END_TOK,
 	  .charset = "A-Za-z0-9_-", .min_len = 48, .max_len = 270, .valid = openai_ok,
 	  .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 3, .norm = NORM_EXACT },
+
 	{ .id = "secret.huggingface_token", .kind = "huggingface_token", .category = CAT_SECRET,
 	  .severity = SEV_HIGH, .pattern = "hf_[A-Za-z]{34}" END_WORD, .charset = "A-Za-z_", .min_len = 37,
 	  .max_len = 37, .min_entropy = 3.5, .placeholder_filter = true, .mask = MASK_PREFIX,
 	  .mask_prefix = 3, .norm = NORM_EXACT },
+
 	{ .id = "secret.jwt", .kind = "jwt", .category = CAT_SECRET, .severity = SEV_HIGH,
 	  .pattern = "eyJ[A-Za-z0-9_\\-]{8,1024}\\.eyJ[A-Za-z0-9_\\-]{8,2048}\\.[A-Za-z0-9_\\-]{8,1024}[^A-Za-z0-9_.\\-]",
 	  .charset = "A-Za-z0-9_.-", .min_len = 30, .max_len = 4110, .valid = jwt_value_ok,
 	  .placeholder_filter = false, .mask = MASK_PREFIX, .mask_prefix = 3, .norm = NORM_EXACT },
+
 	{ .id = "secret.connection_string", .kind = "connection_string", .category = CAT_SECRET,
 	  .severity = SEV_HIGH,
 	  .pattern = "(?i:postgres(?:ql)?|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|amqps?|mssql|sqlserver|"
 		     "jdbc:[a-z]{2,12}|s?ftp|smtps?|ldaps?)://[^\\s:/@\"'<>]{1,64}:[^\\s@/\"'<>]{1,128}@",
 	  .charset = "!#-&(-;=?-~", .min_len = 12, .max_len = 220, .refine = refine_connstr,
 	  .valid = connstr_ok, .mask = MASK_PREFIX, .mask_prefix = 0, .norm = NORM_EXACT },
+
 	{ .id = "secret.generic", .kind = "generic_secret", .category = CAT_SECRET, .severity = SEV_MEDIUM,
 	  .pattern = "(?i:password|passwd|passphrase|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-		     "auth[_\\-]?key|client[_\\-]?secret|private[_\\-]?key|credentials?)[A-Za-z0-9_.\\-]{0,24}"
+		     "auth[_\\-]?key|client[_\\-]?secret|private[_\\-]?key|credentials?)(?:[_.\\-][A-Za-z0-9_.\\-]{0,20})?"
 		     "[\"']?\\s{0,3}(?::|=|:=|=>)\\s{0,3}[\"']?[A-Za-z0-9_\\-+/.!@#$%^&*~]{8,128}={0,2}"
 		     "[^A-Za-z0-9_\\-+/.!@#$%^&*~=]",
 	  .charset = "A-Za-z0-9_+/.!@#$%^&*~-", .min_len = 8, .max_len = 128, .trim = ".",
 	  .valid = generic_secret_ok, .min_entropy = 3.0, .placeholder_filter = true, .mask = MASK_NONE,
 	  .norm = NORM_EXACT },
 
-	/* Financial. */
-	{ .id = "financial.payment_card", .kind = "payment_card", .category = CAT_FINANCIAL,
-	  .severity = SEV_HIGH, .pattern = "[0-9](?:[ \\-]?[0-9]){12,18}" END_NUM, .charset = DIGITS " -",
-	  .min_len = 13, .max_len = 23, .trim = " -", .refine = refine_card, .valid = card_ok,
-	  .anti_context = anti_ids, .mask = MASK_LAST4, .norm = NORM_DIGITS },
-	{ .id = "financial.iban", .kind = "iban", .category = CAT_FINANCIAL, .severity = SEV_HIGH,
-	  .pattern = "[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}" END_WORD, .charset = "A-Z0-9 ", .min_len = 15,
-	  .max_len = 42, .trim = " ", .refine = refine_iban, .valid = iban_ok, .mask = MASK_FIRST2,
-	  .norm = NORM_UPPER },
+	/* A number written with its country code: stronger than any context word. */
+	{ .id = "pii.phone_intl", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
+	  .pattern = "\\+[1-9][0-9]{0,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,2}(?:[ .\\-]?[0-9]{2,5}){1,4}" END_NUM,
+	  .charset = DIGITS "+ .()-", .min_len = 9, .max_len = 24, .trim = " .-(", .refine = refine_phone_intl,
+	  .valid = phone_digits_ok, .mask = MASK_LAST2, .norm = NORM_DIGITS },
+
+	/* Confirmed by context words: where the text says what a value is, that wins
+	 * an overlap with a detector that only knows its shape. */
 	{ .id = "financial.aba_routing", .kind = "aba_routing", .category = CAT_FINANCIAL, .severity = SEV_MEDIUM,
 	  .pattern = "[0-9]{9}" END_NUM, .charset = DIGITS, .min_len = 9, .max_len = 9, .valid = aba_ok,
 	  .context = ctx_aba, .context_required = true, .mask = MASK_LAST4, .norm = NORM_DIGITS },
@@ -419,23 +454,13 @@ static const struct detector builtin[] = {
 	  .pattern = "[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?" END_WORD, .charset = "A-Z0-9", .min_len = 8,
 	  .max_len = 11, .valid = bic_ok, .context = ctx_bic, .context_required = true,
 	  .mask = MASK_FIRST2, .norm = NORM_UPPER },
-	{ .id = "financial.crypto_wallet", .kind = "crypto_wallet", .category = CAT_FINANCIAL,
-	  .severity = SEV_MEDIUM,
-	  .pattern = "(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?i:bc1)[02-9ac-hj-np-zAC-HJ-NP-Z]{39,59})" END_WORD,
-	  .charset = "A-Za-z0-9", .min_len = 26, .max_len = 62, .valid = btc_address_ok, .mask = MASK_LAST4,
-	  .norm = NORM_EXACT },
 	{ .id = "financial.eth_address", .kind = "crypto_wallet", .category = CAT_FINANCIAL,
 	  .severity = SEV_MEDIUM, .pattern = "0x[0-9a-fA-F]{40}" END_WORD, .charset = "0-9a-fA-Fx",
 	  .min_len = 42, .max_len = 42, .valid = eth_ok, .context = ctx_eth, .context_required = true,
 	  .placeholder_filter = true, .mask = MASK_LAST4, .norm = NORM_LOWER },
-
-	/* Health. */
 	{ .id = "health.npi", .kind = "npi", .category = CAT_HEALTH, .severity = SEV_MEDIUM,
 	  .pattern = "[12][0-9]{9}" END_NUM, .charset = DIGITS, .min_len = 10, .max_len = 10, .valid = npi_ok,
 	  .context = ctx_npi, .context_required = true, .mask = MASK_LAST4, .norm = NORM_DIGITS },
-	{ .id = "health.dea_number", .kind = "dea_number", .category = CAT_HEALTH, .severity = SEV_HIGH,
-	  .pattern = "[A-Z][A-Z9][0-9]{7}" END_WORD, .charset = "A-Z0-9", .min_len = 9, .max_len = 9,
-	  .valid = dea_ok, .anti_context = anti_ids, .mask = MASK_LAST2, .norm = NORM_UPPER },
 	{ .id = "health.mrn", .kind = "mrn", .category = CAT_HEALTH, .severity = SEV_HIGH,
 	  .pattern = "(?:[A-Z]{1,3}-?)?[0-9]{6,10}" END_NUM, .charset = "A-Z0-9-", .min_len = 6, .max_len = 14,
 	  .trim = "-", .valid = id_number_ok, .context = ctx_mrn, .context_required = true,
@@ -444,12 +469,6 @@ static const struct detector builtin[] = {
 	  .pattern = "[A-TV-Z][0-9][0-9AB](?:\\.[0-9A-KXZ]{1,4})?" END_HOST, .charset = "A-Z0-9.",
 	  .min_len = 3, .max_len = 8, .trim = ".", .valid = icd10_ok, .context = ctx_icd,
 	  .context_required = true, .mask = MASK_NONE, .norm = NORM_UPPER },
-
-	/* PII. */
-	{ .id = "pii.ssn", .kind = "ssn", .category = CAT_PII, .severity = SEV_HIGH,
-	  .pattern = "[0-9]{3}-[0-9]{2}-[0-9]{4}" END_NUM, .charset = DIGITS "-", .min_len = 11, .max_len = 11,
-	  .trim = "-", .valid = ssn_dashed_ok, .anti_context = anti_ids, .mask = MASK_LAST4,
-	  .norm = NORM_DIGITS },
 	{ .id = "pii.ssn_context", .kind = "ssn", .category = CAT_PII, .severity = SEV_HIGH,
 	  .pattern = "(?:[0-9]{9}|[0-9]{3} [0-9]{2} [0-9]{4})" END_NUM, .charset = DIGITS " ", .min_len = 9,
 	  .max_len = 11, .trim = " ", .refine = refine_ssn_spaced, .valid = ssn_spaced_ok, .context = ctx_ssn,
@@ -462,14 +481,6 @@ static const struct detector builtin[] = {
 	  .pattern = "[A-Z]{0,2}[0-9]{5,13}" END_NUM, .charset = "A-Z0-9", .min_len = 6, .max_len = 15,
 	  .valid = id_number_ok, .context = ctx_licence, .context_required = true,
 	  .placeholder_filter = true, .mask = MASK_LAST2, .norm = NORM_UPPER },
-	{ .id = "pii.email", .kind = "email", .category = CAT_PII, .severity = SEV_MEDIUM,
-	  .pattern = "@[A-Za-z0-9\\-]{1,63}(?:\\.[A-Za-z0-9\\-]{1,63}){0,8}\\.[A-Za-z]{2,24}" END_HOST,
-	  .charset = "A-Za-z0-9._%+@-", .min_len = 6, .max_len = 254, .trim = ".-_%+", .valid = email_ok,
-	  .mask = MASK_EMAIL, .norm = NORM_LOWER },
-	{ .id = "pii.phone_intl", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
-	  .pattern = "\\+[1-9][0-9]{0,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,2}(?:[ .\\-]?[0-9]{2,5}){1,4}" END_NUM,
-	  .charset = DIGITS "+ .()-", .min_len = 9, .max_len = 24, .trim = " .-(", .refine = refine_phone_intl,
-	  .valid = phone_digits_ok, .mask = MASK_LAST2, .norm = NORM_DIGITS },
 	{ .id = "pii.phone_national", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
 	  .pattern = "(?:\\(?[2-9][0-9]{2}\\)?[ .\\-]?[2-9][0-9]{2}[ .\\-][0-9]{4}|"
 		     "0[1-9][0-9]{1,3}[ \\-]?[0-9]{3,4}[ \\-]?[0-9]{3,4})" END_NUM,
@@ -489,6 +500,32 @@ static const struct detector builtin[] = {
 	  .charset = "A-Za-z0-9 .", .min_len = 8, .max_len = 80, .trim = " .", .refine = refine_address,
 	  .valid = address_ok, .context = ctx_address, .context_required = true, .mask = MASK_NONE,
 	  .norm = NORM_LOWER },
+
+	/* Self-validating formats. */
+	{ .id = "financial.payment_card", .kind = "payment_card", .category = CAT_FINANCIAL,
+	  .severity = SEV_HIGH, .pattern = "[0-9](?:[ \\-]?[0-9]){12,18}" END_NUM, .charset = DIGITS " -",
+	  .min_len = 13, .max_len = 23, .trim = " -", .refine = refine_card, .valid = card_not_test,
+	  .anti_context = anti_ids, .mask = MASK_LAST4, .norm = NORM_DIGITS },
+	{ .id = "financial.iban", .kind = "iban", .category = CAT_FINANCIAL, .severity = SEV_HIGH,
+	  .pattern = "[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}" END_WORD, .charset = "A-Z0-9 ", .min_len = 15,
+	  .max_len = 42, .trim = " ", .refine = refine_iban, .valid = iban_ok, .mask = MASK_FIRST2,
+	  .norm = NORM_UPPER },
+	{ .id = "financial.crypto_wallet", .kind = "crypto_wallet", .category = CAT_FINANCIAL,
+	  .severity = SEV_MEDIUM,
+	  .pattern = "(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?i:bc1)[02-9ac-hj-np-zAC-HJ-NP-Z]{39,59})" END_WORD,
+	  .charset = "A-Za-z0-9", .min_len = 26, .max_len = 62, .valid = btc_address_ok, .mask = MASK_LAST4,
+	  .norm = NORM_EXACT },
+	{ .id = "health.dea_number", .kind = "dea_number", .category = CAT_HEALTH, .severity = SEV_HIGH,
+	  .pattern = "[A-Z][A-Z9][0-9]{7}" END_WORD, .charset = "A-Z0-9", .min_len = 9, .max_len = 9,
+	  .valid = dea_ok, .anti_context = anti_ids, .mask = MASK_LAST2, .norm = NORM_UPPER },
+	{ .id = "pii.ssn", .kind = "ssn", .category = CAT_PII, .severity = SEV_HIGH,
+	  .pattern = "[0-9]{3}-[0-9]{2}-[0-9]{4}" END_NUM, .charset = DIGITS "-", .min_len = 11, .max_len = 11,
+	  .trim = "-", .valid = ssn_dashed_ok, .anti_context = anti_ids, .mask = MASK_LAST4,
+	  .norm = NORM_DIGITS },
+	{ .id = "pii.email", .kind = "email", .category = CAT_PII, .severity = SEV_MEDIUM,
+	  .pattern = "@[A-Za-z0-9\\-]{1,63}(?:\\.[A-Za-z0-9\\-]{1,63}){0,8}\\.[A-Za-z]{2,24}" END_HOST,
+	  .charset = "A-Za-z0-9._%+@-", .min_len = 6, .max_len = 254, .trim = ".-_%+", .valid = email_ok,
+	  .mask = MASK_EMAIL, .norm = NORM_LOWER },
 	{ .id = "pii.ip_address", .kind = "ip_address", .category = CAT_PII, .severity = SEV_LOW,
 	  .pattern = "(?:[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|"
 		     "(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})" END_HOST,

@@ -552,16 +552,6 @@ double entropy_bits(const char *s, size_t n)
 	return h;
 }
 
-static bool contains_ci(const char *s, size_t n, const char *word)
-{
-	size_t w = strlen(word);
-
-	for (size_t i = 0; i + w <= n; i++)
-		if (strncasecmp(s + i, word, w) == 0)
-			return true;
-	return false;
-}
-
 bool looks_placeholder(const char *s, size_t n)
 {
 	static const char *const markers[] = {
@@ -569,10 +559,15 @@ bool looks_placeholder(const char *s, size_t n)
 		"placeholder", "your_", "your-", "yourkey", "yoursecret", "changeme", "redacted",
 		"insert", "replace", "fake", "abcdefgh", "12345678", "qwerty", "process.env", "os.environ",
 	};
+	char low[256];
 	size_t run = 1;
 
+	if (n > sizeof(low))
+		n = sizeof(low); /* the markers would show in the first 256 bytes */
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)lower((uint8_t)s[i]);
 	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-		if (contains_ci(s, n, markers[i]))
+		if (memmem(low, n, markers[i], strlen(markers[i])))
 			return true;
 	for (size_t i = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;

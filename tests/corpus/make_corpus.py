@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Builds the classifier's labelled corpus (tests/corpus/corpus.jsonl).
+
+Every record is a piece of text as it would cross a model API - a user
+prompt, a model answer, a tool result, a snippet of code or configuration -
+with the exact byte spans of the sensitive values in it and the detector
+that must report each. Positives are generated so that they pass their
+format's checks (Luhn, mod 97, Base58Check, bech32, ...) with fresh random
+digits; hard negatives are things that look alike and must not be reported:
+order numbers, UUIDs, hashes, timestamps, numbers that fail their checksum,
+documentation example keys, versions.
+
+The output is committed; rerunning with the same seed rewrites it byte for
+byte. usage: make_corpus.py [OUT]
+"""
+import base64
+import hashlib
+import json
+import random
+import string
+import sys
+
+R = random.Random(20261128)
+
+
+# ---- values that pass their format's checks ---------------------------------
+
+def luhn_digit(body):
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        v = int(ch)
+        if i % 2 == 0:
+            v *= 2
+            if v > 9:
+                v -= 9
+        total += v
+    return str((10 - total % 10) % 10)
+
+
+def digits(n):
+    return "".join(R.choice(string.digits) for _ in range(n))
+
+
+def card():
+    prefix, length, groups = R.choice([
+        ("4", 16, (4, 4, 4, 4)), ("51", 16, (4, 4, 4, 4)), ("55", 16, (4, 4, 4, 4)),
+        ("2221", 16, (4, 4, 4, 4)), ("37", 15, (4, 6, 5)), ("34", 15, (4, 6, 5)),
+        ("6011", 16, (4, 4, 4, 4)), ("3530", 16, (4, 4, 4, 4)), ("36", 14, (4, 6, 4)),
+    ])
+    body = prefix + digits(length - len(prefix) - 1)
+    num = body + luhn_digit(body)
+    sep = R.choice(["", " ", "-"])
+    if not sep:
+        return num
+    out, i = [], 0
+    for g in groups:
+        out.append(num[i:i + g])
+        i += g
+    return sep.join(out)
+
+
+def bad_card():
+    """16 digits with a Visa prefix and a wrong check digit."""
+    body = "4" + digits(14)
+    good = luhn_digit(body)
+    wrong = str((int(good) + R.randint(1, 9)) % 10)
+    return body + wrong
+
+
+IBAN_BBAN = {"DE": 18, "GB": None, "FR": 23, "NL": None, "ES": 20, "IT": None, "CH": 17, "BE": 12}
+
+
+def iban():
+    cc = R.choice(["DE", "FR", "ES", "CH", "BE", "GB", "NL"])
+    if cc == "GB":
+        bban = "".join(R.choice(string.ascii_uppercase) for _ in range(4)) + digits(14)
+    elif cc == "NL":
+        bban = "".join(R.choice(string.ascii_uppercase) for _ in range(4)) + digits(10)
+    else:
+        bban = digits(IBAN_BBAN[cc])
+    rearranged = bban + cc + "00"
+    num = int("".join(str(int(c, 36)) for c in rearranged))
+    check = 98 - num % 97
+    value = f"{cc}{check:02d}{bban}"
+    if R.random() < 0.5:
+        value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+    return value
+
+
+def bad_iban():
+    """A German IBAN whose check digits are off by one."""
+    while True:
+        v = iban().replace(" ", "")
+        if v.startswith("DE"):
+            check = (int(v[2:4]) + 1) % 100
+            return f"DE{check:02d}{v[4:]}"
+
+
+def aba():
+    while True:
+        p = R.choice(["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "21", "26", "31",
+                      "61", "63", "67", "71"])
+        d = p + digits(6)
+        s = 3 * (int(d[0]) + int(d[3]) + int(d[6])) + 7 * (int(d[1]) + int(d[4]) + int(d[7])) + int(d[2]) + int(d[5])
+        return d + str((10 - s % 10) % 10)
+
+
+def npi():
+    body = R.choice("12") + digits(8)
+    return body + luhn_digit("80840" + body)
+
+
+def dea():
+    first = R.choice("ABFGMP")
+    second = R.choice(string.ascii_uppercase)
+    d = digits(6)
+    s = int(d[0]) + int(d[2]) + int(d[4]) + 2 * (int(d[1]) + int(d[3]) + int(d[5]))
+    return first + second + d + str(s % 10)
+
+
+def ssn():
+    while True:
+        area = R.randint(1, 899)
+        if area != 666:
+            break
+    return f"{area:03d}-{R.randint(1, 99):02d}-{R.randint(1, 9999):04d}"
+
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58encode(b):
+    n = int.from_bytes(b, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    pad = len(b) - len(b.lstrip(b"\0"))
+    return "1" * pad + out
+
+
+def btc_legacy():
+    payload = bytes([R.choice([0, 5])]) + bytes(R.getrandbits(8) for _ in range(20))
+    chk = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    return b58encode(payload + chk)
+
+
+BECH = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def bech32_polymod(values):
+    gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1ffffff) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if ((top >> i) & 1) else 0
+    return chk
+
+
+def btc_segwit():
+    prog = [R.getrandbits(8) for _ in range(20)]
+    acc, bits, data = 0, 0, [0]
+    for b in prog:
+        acc = acc << 8 | b
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            data.append((acc >> bits) & 31)
+    if bits:
+        data.append((acc << (5 - bits)) & 31)
+    hrp = [ord(c) >> 5 for c in "bc"] + [0] + [ord(c) & 31 for c in "bc"]
+    pm = bech32_polymod(hrp + data + [0] * 6) ^ 1
+    data += [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
+    return "bc1" + "".join(BECH[d] for d in data)
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def jwt():
+    header = b64url(json.dumps({"alg": R.choice(["HS256", "RS256"]), "typ": "JWT"}).encode())
+    payload = b64url(json.dumps({"sub": digits(8), "iat": 1700000000 + R.randint(0, 10**7)}).encode())
+    sig = b64url(bytes(R.getrandbits(8) for _ in range(32)))
+    return f"{header}.{payload}.{sig}"
+
+
+def rand_str(alphabet, n):
+    return "".join(R.choice(alphabet) for _ in range(n))
+
+
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + "234567"
+
+
+def pem_key():
+    body = base64.b64encode(bytes(R.getrandbits(8) for _ in range(180))).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    kind = R.choice(["", "RSA ", "EC ", "OPENSSH "])
+    return f"-----BEGIN {kind}PRIVATE KEY-----\n" + "\n".join(lines) + f"\n-----END {kind}PRIVATE KEY-----"
+
+
+FIRST = ["James", "Maria", "Wei", "Aisha", "Olga", "Carlos", "Priya", "Liam", "Fatima", "Kenji", "Sofia", "Noah"]
+LAST = ["Smith", "Garcia", "Chen", "Khan", "Ivanova", "Silva", "Patel", "Murphy", "Haddad", "Tanaka", "Rossi"]
+DOMAINS = ["gmail.com", "outlook.com", "acme-corp.io", "fastmail.fm", "uni-heidelberg.de", "proton.me",
+           "mail.contoso-health.org", "yahoo.co.uk"]
+STREETS = ["Maple", "Oak", "Pennsylvania", "Elm Grove", "Sunset", "Harbor View", "Lincoln", "Cedar Hill"]
+SUFFIXES = ["Street", "St", "Avenue", "Ave", "Road", "Lane", "Drive", "Boulevard", "Court", "Way"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def email():
+    f, l = R.choice(FIRST).lower(), R.choice(LAST).lower()
+    local = R.choice([f"{f}.{l}", f"{f[0]}{l}", f"{f}{R.randint(1, 99)}", f"{l}.{f}+billing"])
+    return f"{local}@{R.choice(DOMAINS)}"
+
+
+def phone_intl():
+    return R.choice([
+        f"+1 {R.randint(201, 989)} {R.randint(200, 999)} {digits(4)}",
+        f"+44 20 {digits(4)} {digits(4)}",
+        f"+49 30 {digits(8)}",
+        f"+33 6 {digits(2)} {digits(2)} {digits(2)} {digits(2)}",
+        f"+91{R.randint(70000, 99999)}{digits(5)}",
+    ])
+
+
+def phone_national():
+    return R.choice([
+        f"({R.randint(201, 989)}) {R.randint(200, 999)}-{digits(4)}",
+        f"{R.randint(201, 989)}-{R.randint(200, 999)}-{digits(4)}",
+        f"{R.randint(201, 989)}.{R.randint(200, 999)}.{digits(4)}",
+        f"07700 {digits(6)}",
+    ])
+
+
+def dob():
+    y, m, d = R.randint(1940, 2005), R.randint(1, 12), R.randint(1, 28)
+    return R.choice([f"{y}-{m:02d}-{d:02d}", f"{m:02d}/{d:02d}/{y}", f"{MONTHS[m - 1]} {d}, {y}",
+                     f"{d} {MONTHS[m - 1]} {y}"])
+
+
+def address():
+    return f"{R.randint(1, 9999)} {R.choice(STREETS)} {R.choice(SUFFIXES)}"
+
+
+def ipv4():
+    while True:
+        a = [R.choice([10, 172, 192, R.randint(11, 223)]), R.randint(0, 255), R.randint(0, 255), R.randint(1, 254)]
+        if a[0] not in (127, 192) or a[1] == 168:
+            return ".".join(map(str, a))
+
+
+def ipv6():
+    return "2a02:" + ":".join(f"{R.getrandbits(16):x}" for _ in range(7))
+
+
+def bic():
+    bank = rand_str(string.ascii_uppercase, 4)
+    return bank + R.choice(["DE", "FR", "GB", "US", "CH", "NL"]) + rand_str(string.ascii_uppercase + string.digits, 2) + \
+        R.choice(["", "XXX", "500"])
+
+
+def eth():
+    return "0x" + rand_str("0123456789abcdef", 40)
+
+
+def icd10():
+    return R.choice(["E11.9", "I10", "J45.909", "F32.A", "M54.5", "K21.0", "C50.911", "G43.909", "N18.3"])
+
+
+def mrn():
+    return R.choice(["", "MRN-", "HSP"]) + digits(R.choice([7, 8]))
+
+
+def passport():
+    return R.choice([digits(9), R.choice(string.ascii_uppercase) + digits(8)])
+
+
+def licence():
+    return R.choice(string.ascii_uppercase) + digits(R.choice([7, 8, 12]))
+
+
+def secrets():
+    return {
+        "secret.aws_access_key_id": lambda: "AKIA" + rand_str(UPPER_DIGITS, 16),
+        "secret.aws_secret_access_key": lambda: rand_str(ALNUM + "/+", 40),
+        "secret.gcp_api_key": lambda: "AIza" + rand_str(ALNUM + "_-", 35),
+        "secret.github_token": lambda: R.choice(["ghp_", "gho_", "ghs_"]) + rand_str(ALNUM, 36),
+        "secret.gitlab_token": lambda: "glpat-" + rand_str(ALNUM + "_-", 20),
+        "secret.slack_token": lambda: "xoxb-" + digits(11) + "-" + digits(12) + "-" + rand_str(ALNUM, 24),
+        "secret.slack_webhook": lambda: "https://hooks.slack.com/services/T" + rand_str(UPPER_DIGITS, 8) + "/B" +
+        rand_str(UPPER_DIGITS, 8) + "/" + rand_str(ALNUM, 24),
+        "secret.stripe_live_key": lambda: "sk_live_" + rand_str(ALNUM, 24),
+        "secret.stripe_test_key": lambda: R.choice(["sk_test_", "rk_test_"]) + rand_str(ALNUM, 24),
+        "secret.openai_api_key": lambda: "sk-proj-" + rand_str(ALNUM + "_-", 56),
+        "secret.anthropic_api_key": lambda: "sk-ant-api03-" + rand_str(ALNUM + "_-", 93) + "AA",
+        "secret.huggingface_token": lambda: "hf_" + rand_str(string.ascii_letters, 34),
+        "secret.azure_client_secret": lambda: rand_str(ALNUM, 3) + str(R.randint(0, 9)) + "Q~" +
+        rand_str(ALNUM + "_~.-", 32) + rand_str(ALNUM, 2),
+        "secret.jwt": jwt,
+        "secret.private_key": pem_key,
+        "secret.gcp_service_account": lambda: rand_str("0123456789abcdef", 40),
+    }
+
+
+# ---- how values appear in transcripts ---------------------------------------
+
+# Each: detector -> (generator, templates). {v} is the value; the templates are
+# what users paste and models answer.
+def positives():
+    s = secrets()
+    return {
+        "pii.email": (email, [
+            "Please draft a reply to {v} thanking them for the quick turnaround.",
+            "Sure! You can reach the account owner at {v}.",
+            "From: {v}\nSubject: Re: contract renewal",
+            "The customer record shows email={v} and status=active.",
+        ]),
+        "pii.phone_intl": (phone_intl, [
+            "Call the front desk on {v} before 6pm.",
+            "Her number is {v}, she prefers WhatsApp.",
+            "contact: {{\"name\": \"Ops\", \"phone\": \"{v}\"}}",
+        ]),
+        "pii.phone_national": (phone_national, [
+            "You can call him at {v} after lunch.",
+            "Mobile: {v}",
+            "Phone number on file: {v}.",
+        ]),
+        "pii.ssn": (ssn, [
+            "The applicant's SSN is {v} according to the form.",
+            "Here is the employee record: name Jordan Lee, ssn {v}, hired 2019.",
+            "I found this in the document: {v} next to the signature line.",
+        ]),
+        "pii.ssn_context": (lambda: ssn().replace("-", R.choice(["", " "])), [
+            "Social security number: {v}",
+            "SSN {v} was flagged for verification.",
+        ]),
+        "pii.passport": (passport, [
+            "Passport number {v}, issued in Lisbon.",
+            "Traveller details - passport: {v}, nationality: PT.",
+        ]),
+        "pii.drivers_license": (licence, [
+            "Driver's license {v} expires next March.",
+            "Please verify the DL number {v} for the rental.",
+        ]),
+        "pii.date_of_birth": (dob, [
+            "Patient was born on {v} in Ohio.",
+            "Date of birth: {v}",
+            "DOB {v}; allergies: none.",
+        ]),
+        "pii.postal_address": (address, [
+            "Ship to {v}, Springfield, IL 62704.",
+            "She lives at {v} with her two kids.",
+            "Billing address: {v}, Apt 4B",
+        ]),
+        "pii.ip_address": (lambda: R.choice([ipv4, ipv4, ipv6])(), [
+            "The login came from {v} at 03:12 UTC.",
+            "ssh admin@{v} failed three times",
+            "Blocked client {v} after repeated 401s.",
+        ]),
+        "financial.payment_card": (card, [
+            "Charge it to my card {v}, expiry 09/28.",
+            "Sure, the card on file ends in those digits: {v}.",
+            "payment_method: {v}",
+            "I have extracted the following card number: {v}",
+        ]),
+        "financial.iban": (iban, [
+            "Wire the deposit to IBAN {v} by Friday.",
+            "Beneficiary account: {v} (Deutsche Bank).",
+        ]),
+        "financial.aba_routing": (aba, [
+            "Routing number {v}, account 000123456789.",
+            "ABA: {v}",
+        ]),
+        "financial.swift_bic": (bic, [
+            "SWIFT code {v} for the international transfer.",
+            "Use BIC {v} when paying from abroad.",
+        ]),
+        "financial.crypto_wallet": (lambda: R.choice([btc_legacy, btc_segwit])(), [
+            "Send the BTC to {v} and reply with the tx id.",
+            "My bitcoin address is {v}.",
+        ]),
+        "financial.eth_address": (eth, [
+            "Transfer 0.5 ETH to wallet {v} please.",
+            "Ethereum address: {v}",
+        ]),
+        "health.npi": (npi, [
+            "Prescriber NPI {v} is listed on the claim.",
+            "The provider's NPI: {v}",
+        ]),
+        "health.dea_number": (dea, [
+            "Dr. Patel's DEA registration {v} was checked against the list.",
+            "Prescription signed, DEA {v}.",
+        ]),
+        "health.icd10": (icd10, [
+            "Diagnosis code {v} was recorded at discharge.",
+            "The patient was diagnosed with {v} last year.",
+        ]),
+        "health.mrn": (mrn, [
+            "MRN {v} - follow-up scheduled for Tuesday.",
+            "Medical record number: {v}",
+        ]),
+        "secret.aws_access_key_id": (s["secret.aws_access_key_id"], [
+            "export AWS_ACCESS_KEY_ID={v}",
+            "The key id in the leaked config was {v}.",
+        ]),
+        "secret.aws_secret_access_key": (s["secret.aws_secret_access_key"], [
+            "aws_secret_access_key = {v}",
+            "AWS_SECRET_ACCESS_KEY=\"{v}\"",
+            "{{\"SecretAccessKey\": \"{v}\"}}",
+        ]),
+        "secret.gcp_api_key": (s["secret.gcp_api_key"], [
+            "const mapsKey = \"{v}\";",
+            "Use the API key {v} for the geocoding call.",
+        ]),
+        "secret.gcp_service_account": (s["secret.gcp_service_account"], [
+            "{{\"type\": \"service_account\", \"project_id\": \"demo\", \"private_key_id\": \"{v}\"}}",
+        ]),
+        "secret.azure_client_secret": (s["secret.azure_client_secret"], [
+            "AZURE_CLIENT_SECRET={v}",
+            "client secret: {v}",
+        ]),
+        "secret.github_token": (s["secret.github_token"], [
+            "git clone https://{v}@github.com/acme/infra.git",
+            "GITHUB_TOKEN={v}",
+        ]),
+        "secret.gitlab_token": (s["secret.gitlab_token"], [
+            "curl --header \"PRIVATE-TOKEN: {v}\" https://gitlab.example.com/api/v4/projects",
+        ]),
+        "secret.slack_token": (s["secret.slack_token"], [
+            "SLACK_BOT_TOKEN={v}",
+            "the bot authenticates with {v}",
+        ]),
+        "secret.slack_webhook": (s["secret.slack_webhook"], [
+            "Post alerts to {v} from the cron job.",
+        ]),
+        "secret.stripe_live_key": (s["secret.stripe_live_key"], [
+            "stripe.api_key = \"{v}\"",
+        ]),
+        "secret.stripe_test_key": (s["secret.stripe_test_key"], [
+            "STRIPE_SECRET_KEY={v} # staging",
+            "For the sandbox use {v} in the request header.",
+        ]),
+        "secret.openai_api_key": (s["secret.openai_api_key"], [
+            "OPENAI_API_KEY={v}",
+            "client = OpenAI(api_key=\"{v}\")",
+        ]),
+        "secret.anthropic_api_key": (s["secret.anthropic_api_key"], [
+            "ANTHROPIC_API_KEY={v}",
+        ]),
+        "secret.huggingface_token": (s["secret.huggingface_token"], [
+            "huggingface-cli login --token {v}",
+        ]),
+        "secret.jwt": (s["secret.jwt"], [
+            "Authorization: Bearer {v}",
+            "The session cookie was {v}; it expires in an hour.",
+        ]),
+        "secret.private_key": (s["secret.private_key"], [
+            "Here is the deploy key, keep it safe:\n{v}\n",
+            "cat id_rsa\n{v}",
+        ]),
+        "secret.connection_string": (lambda: R.choice(["postgresql", "mysql", "mongodb+srv", "redis"]) + "://" +
+                                     R.choice(["app", "svc_orders", "admin2"]) + ":" + rand_str(ALNUM + "!~", 14) +
+                                     "@", [
+            "DATABASE_URL={v}db.internal:5432/orders",
+            "connect with {v}db-primary.internal/prod",
+        ]),
+        "secret.generic": (lambda: rand_str(ALNUM, R.randint(6, 10)) + R.choice("!#$") + rand_str(ALNUM, 6), [
+            "password: {v}",
+            "db_password=\"{v}\"",
+            "{{\"api_token\": \"{v}\"}}",
+        ]),
+    }
+
+
+# Text that looks like sensitive data and is not, or is a documentation
+# example. Each generator returns a whole record's text.
+def negatives():
+    uuid = lambda: "-".join(rand_str("0123456789abcdef", n) for n in (8, 4, 4, 4, 12))
+    return [
+        lambda: f"Your order #{digits(16)} has shipped and will arrive Thursday.",
+        lambda: f"Order number ORD-{digits(3)}-{digits(2)}-{digits(4)} is being processed.",
+        lambda: f"request id {uuid()} failed with status 503",
+        lambda: f"The commit {rand_str('0123456789abcdef', 40)} fixed the race.",
+        lambda: f"sha256: {rand_str('0123456789abcdef', 64)}",
+        lambda: f"Tracking number {digits(12)} - estimated delivery 2026-12-03.",
+        lambda: f"The event happened at 2026-11-{R.randint(10, 28)}T{R.randint(10, 23)}:{R.randint(10, 59)}:00Z.",
+        lambda: f"Unix time {R.randint(1600000000, 1800000000)} corresponds to last spring.",
+        lambda: f"Card number {bad_card()} was rejected by the checksum.",
+        lambda: f"Invalid IBAN {bad_iban()} - please check the digits.",
+        lambda: "Use the example key AKIAIOSFODNN7EXAMPLE from the AWS docs.",
+        lambda: "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        lambda: "Try the test card 4242 4242 4242 4242 with any future date.",
+        lambda: "Stripe's docs use sk_test_4eC39HqLyjWDarjtT1zdp7dc as the sample key.",
+        lambda: "The jwt.io sample is eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6"
+                "IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        lambda: "Email us at support@example.com or jane.doe@example.org.",
+        lambda: f"Upgrade to version {R.randint(1, 9)}.{R.randint(0, 20)}.{R.randint(0, 9)}.{R.randint(0, 99)} for the fix.",
+        lambda: "The OID 1.3.6.1.4.1.311.21.8 identifies the template.",
+        lambda: "Documentation addresses like 192.0.2.15 and 2001:db8::1 are reserved.",
+        lambda: "In C++ you write std::vector<int> v; and std::map for lookups.",
+        lambda: f"The meeting is at 10:{R.randint(10, 59)}:{R.randint(10, 59)} in room 4{digits(2)}.",
+        lambda: f"MAC address 00:1A:2B:{rand_str('0123456789ABCDEF', 2)}:{rand_str('0123456789ABCDEF', 2)}:5E was seen.",
+        lambda: f"The invoice total is ${R.randint(100, 9999)}.{digits(2)} for {R.randint(2, 40)} seats.",
+        lambda: f"We sold {R.randint(100, 999)} {R.randint(10, 99)} {R.randint(1000, 9999)} units across regions.",
+        lambda: f"ISBN 978-{digits(1)}-{digits(3)}-{digits(5)}-{digits(1)} is the second edition.",
+        lambda: "password: ********",
+        lambda: "password: <your-password-here>",
+        lambda: "Set API_KEY=${OPENAI_API_KEY} in the environment, never inline.",
+        lambda: "token = process.env.GITHUB_TOKEN",
+        lambda: "secretName: my-tls-secret",
+        lambda: "The tokenizer: cl100k_base handles this.",
+        lambda: f"Ticket {R.choice('ABCDEFGHJKLMPRSTUX')}{R.choice(string.ascii_uppercase)}{digits(7)} was closed.",
+        lambda: "Example: postgres://user:password@localhost:5432/db",
+        lambda: f"The ZIP code {digits(5)} covers the north side.",
+        lambda: f"Flight UA{digits(3)} departs at 7:45.",
+        lambda: "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx is a placeholder token.",
+        lambda: "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+        lambda: f"GUID {uuid().upper()} registered.",
+        lambda: f"Build {digits(9)} passed all checks.",
+        lambda: f"The DEADBEEF{digits(4)} constant is a marker.",
+        lambda: f"Bitcoin's genesis block hash starts with 000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f.",
+    ]
+
+
+FILLER = [
+    "Here's a summary of the discussion so far.",
+    "Let me know if you need anything else!",
+    "I can't share personal information about other customers.",
+    "The function below retries with exponential backoff.",
+    "Step 1: open the settings page. Step 2: select Security.",
+    "Based on the logs, the failure started after the deploy.",
+    "Thanks, that worked. Can you also update the docs?",
+    "Sure - here is the corrected JSON:",
+    "",
+]
+
+
+def record(text, labels):
+    return {"text": text, "labels": labels}
+
+
+def positive_record(det, gen, templates):
+    value = gen()
+    tpl = R.choice(templates)
+    pre, post = tpl.split("{v}")
+    pre, post = pre.replace("{{", "{").replace("}}", "}"), post.replace("{{", "{").replace("}}", "}")
+    lead = R.choice(FILLER)
+    lead = lead + " " if lead else ""
+    text = lead + pre + value + post
+    start = len((lead + pre).encode())
+    return record(text, [{"detector": det, "start": start, "end": start + len(value.encode())}])
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/corpus/corpus.jsonl"
+    pos = positives()
+    negs = negatives()
+    records = []
+    for det, (gen, templates) in pos.items():
+        for _ in range(60):
+            records.append(positive_record(det, gen, templates))
+    for _ in range(25):
+        for g in negs:
+            records.append(record(g(), []))
+    R.shuffle(records)
+    with open(out, "w") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"{out}: {len(records)} records, {sum(len(r['labels']) for r in records)} labelled values")
+
+
+if __name__ == "__main__":
+    main()
