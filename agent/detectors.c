@@ -11,6 +11,9 @@
  * digits ("4.5", "123-45"): "SSN 123-45-6789." ends at the full stop.
  */
 #define END_NUM "(?:[^0-9A-Za-z_.,\\-]|[.,\\-][^0-9A-Za-z_])"
+/* A number printed in space-separated groups goes on while a digit follows
+ * the space ("+44 20 7946 0958"). */
+#define END_GROUPS "(?:[^0-9A-Za-z_.,\\- ]|[.,\\-][^0-9A-Za-z_]| [^0-9])"
 #define END_WORD "[^0-9A-Za-z_]"
 #define END_TOK "[^0-9A-Za-z_\\-]"
 #define END_B64 "[^0-9A-Za-z+/=]"
@@ -441,7 +444,7 @@ static const struct detector builtin[] = {
 
 	/* A number written with its country code: stronger than any context word. */
 	{ .id = "pii.phone_intl", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
-	  .pattern = "\\+[1-9][0-9]{0,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,2}(?:[ .\\-]?[0-9]{2,5}){1,4}" END_NUM,
+	  .pattern = "\\+[1-9][0-9]{0,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,2}(?:[ .\\-]?[0-9]{2,5}){1,4}" END_GROUPS,
 	  .charset = DIGITS "+ .()-", .min_len = 9, .max_len = 24, .trim = " .-(", .refine = refine_phone_intl,
 	  .valid = phone_digits_ok, .mask = MASK_LAST2, .norm = NORM_DIGITS },
 
@@ -470,7 +473,7 @@ static const struct detector builtin[] = {
 	  .min_len = 3, .max_len = 8, .trim = ".", .valid = icd10_ok, .context = ctx_icd,
 	  .context_required = true, .mask = MASK_NONE, .norm = NORM_UPPER },
 	{ .id = "pii.ssn_context", .kind = "ssn", .category = CAT_PII, .severity = SEV_HIGH,
-	  .pattern = "(?:[0-9]{9}|[0-9]{3} [0-9]{2} [0-9]{4})" END_NUM, .charset = DIGITS " ", .min_len = 9,
+	  .pattern = "(?:[0-9]{9}|[0-9]{3} [0-9]{2} [0-9]{4})" END_GROUPS, .charset = DIGITS " ", .min_len = 9,
 	  .max_len = 11, .trim = " ", .refine = refine_ssn_spaced, .valid = ssn_spaced_ok, .context = ctx_ssn,
 	  .context_required = true, .mask = MASK_LAST4, .norm = NORM_DIGITS },
 	{ .id = "pii.passport", .kind = "passport", .category = CAT_PII, .severity = SEV_HIGH,
@@ -483,7 +486,7 @@ static const struct detector builtin[] = {
 	  .placeholder_filter = true, .mask = MASK_LAST2, .norm = NORM_UPPER },
 	{ .id = "pii.phone_national", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
 	  .pattern = "(?:\\(?[2-9][0-9]{2}\\)?[ .\\-]?[2-9][0-9]{2}[ .\\-][0-9]{4}|"
-		     "0[1-9][0-9]{1,3}[ \\-]?[0-9]{3,4}[ \\-]?[0-9]{3,4})" END_NUM,
+		     "0[1-9][0-9]{1,3}[ \\-]?[0-9]{3,4}[ \\-]?[0-9]{3,4})" END_GROUPS,
 	  .charset = DIGITS " .()-", .min_len = 10, .max_len = 16, .trim = " .-", .refine = refine_phone_national,
 	  .valid = phone_national_ok, .context = ctx_phone, .context_required = true, .mask = MASK_LAST2,
 	  .norm = NORM_DIGITS },
@@ -503,7 +506,7 @@ static const struct detector builtin[] = {
 
 	/* Self-validating formats. */
 	{ .id = "financial.payment_card", .kind = "payment_card", .category = CAT_FINANCIAL,
-	  .severity = SEV_HIGH, .pattern = "[0-9](?:[ \\-]?[0-9]){12,18}" END_NUM, .charset = DIGITS " -",
+	  .severity = SEV_HIGH, .pattern = "[0-9](?:[ \\-]?[0-9]){12,18}" END_GROUPS, .charset = DIGITS " -",
 	  .min_len = 13, .max_len = 23, .trim = " -", .refine = refine_card, .valid = card_not_test,
 	  .anti_context = anti_ids, .mask = MASK_LAST4, .norm = NORM_DIGITS },
 	{ .id = "financial.iban", .kind = "iban", .category = CAT_FINANCIAL, .severity = SEV_HIGH,

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "classify.h"
+
+static const uint8_t key[32] = "unit-test-fingerprint-key-32byte";
+
+#define MAX_FOUND 16
+
+struct found {
+	int n;
+	struct cl_finding f[MAX_FOUND];
+	int raised_at_feed; /* findings raised by the cl_feed being watched */
+	bool in_feed;
+};
+
+static void on_finding(void *ctx, const struct cl_finding *f)
+{
+	struct found *fd = ctx;
+
+	if (fd->n < MAX_FOUND)
+		fd->f[fd->n++] = *f;
+	if (fd->in_feed)
+		fd->raised_at_feed++;
+}
+
+static struct classifier *builtin(void)
+{
+	char err[256];
+	struct classifier *c = classifier_new(NULL, 0, key, sizeof(key), err, sizeof(err));
+
+	if (!c)
+		fail_msg("classifier_new: %s", err);
+	return c;
+}
+
+/* Feeds text in pieces of `step` bytes (0: whole). */
+static void scan(struct classifier *c, const char *text, size_t step, struct found *out)
+{
+	struct cl_stream *s = cl_open(c, on_finding, out);
+	size_t n = strlen(text);
+
+	memset(out, 0, sizeof(*out));
+	assert_non_null(s);
+	for (size_t off = 0; off < n;) {
+		size_t k = step && n - off > step ? step : n - off;
+
+		cl_feed(s, text + off, k);
+		off += k;
+	}
+	cl_close(s);
+}
+
+static const struct detector *det(struct classifier *c, const char *id)
+{
+	const struct detector *d;
+	size_t n = classifier_detectors(c, &d);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d[i].id, id) == 0)
+			return &d[i];
+	fail_msg("no detector %s", id);
+	return NULL;
+}
+
+struct positive {
+	const char *id, *value, *text; /* text has the value exactly once */
+};
+
+/* One per detector: the value, in text the way transcripts carry it. */
+static const struct positive positives[] = {
+	{ "secret.aws_access_key_id", "AKIAYOJFLJOOA7LQSAJ2", "export AWS_ACCESS_KEY_ID=AKIAYOJFLJOOA7LQSAJ2\n" },
+	{ "secret.aws_secret_access_key", "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",
+	  "aws_secret_access_key = Q83uy881pbm0dP/emLqs/ilmkTedbyOyoxPtVVh8" },
+	{ "secret.github_token", "ghp_IxNKu8iS2G8NPRVdD53X83RZJzzzgEOzdme4",
+	  "git clone https://ghp_IxNKu8iS2G8NPRVdD53X83RZJzzzgEOzdme4@github.com/acme/infra.git" },
+	{ "secret.openai_api_key", "sk-proj-dtkXknzV6K8KkjnPCtGYcVMRPPzdJnYtuUU2RNhqxdFYiq8WAOWgJ1oe",
+	  "client = OpenAI(api_key=\"sk-proj-dtkXknzV6K8KkjnPCtGYcVMRPPzdJnYtuUU2RNhqxdFYiq8WAOWgJ1oe\")" },
+	{ "secret.jwt",
+	  "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAiNDY1MDc1MjkiLCAiaWF0IjogMTcwMTk2NDU0MX0."
+	  "fg83xEkhvT9lZOrffxQqcmaMR-Ij0W7djEe0avxbruI",
+	  "Authorization: Bearer eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAiNDY1MDc1MjkiLCAiaWF0IjogMTcw"
+	  "MTk2NDU0MX0.fg83xEkhvT9lZOrffxQqcmaMR-Ij0W7djEe0avxbruI" },
+	{ "secret.connection_string", "postgresql://app:Xk8!vQ2mZr7Lp@",
+	  "DATABASE_URL=postgresql://app:Xk8!vQ2mZr7Lp@db.internal:5432/orders" },
+	{ "secret.generic", "Tr0ub4dor&3xq", "db_password=\"Tr0ub4dor&3xq\"" },
+	{ "financial.payment_card", "4532 0151 1283 0366", "Charge it to my card 4532 0151 1283 0366, expiry 09/28." },
+	{ "financial.iban", "DE89 3704 0044 0532 0130 00", "Wire the deposit to IBAN DE89 3704 0044 0532 0130 00 by Friday." },
+	{ "financial.aba_routing", "011000015", "Routing number 011000015, account 000123456789." },
+	{ "financial.swift_bic", "DEUTDEFF500", "Use BIC DEUTDEFF500 when paying from abroad." },
+	{ "financial.crypto_wallet", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+	  "My bitcoin address is bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4." },
+	{ "health.npi", "1234567893", "Prescriber NPI 1234567893 is listed on the claim." },
+	{ "health.dea_number", "AB1234563", "Prescription signed, DEA AB1234563." },
+	{ "health.icd10", "E11.9", "Diagnosis code E11.9 was recorded at discharge." },
+	{ "health.mrn", "MRN-4417023", "MRN MRN-4417023 - follow-up scheduled for Tuesday." },
+	{ "pii.email", "maria.garcia@acme-corp.io", "Sure! You can reach the account owner at maria.garcia@acme-corp.io." },
+	{ "pii.phone_intl", "+44 20 7946 0958", "Call the front desk on +44 20 7946 0958 before 6pm." },
+	{ "pii.phone_national", "(415) 555-0132", "You can call him at (415) 555-0132 after lunch." },
+	{ "pii.ssn", "536-22-1234", "The applicant's SSN is 536-22-1234 according to the form." },
+	{ "pii.ssn_context", "536221234", "I think 536221234 is his social security number." },
+	{ "pii.passport", "X73920461", "Passport number X73920461, issued in Lisbon." },
+	{ "pii.drivers_license", "D1234567", "Driver's license D1234567 expires next March." },
+	{ "pii.date_of_birth", "March 5, 1984", "Patient was born on March 5, 1984 in Ohio." },
+	{ "pii.postal_address", "1600 Pennsylvania Avenue", "She lives at 1600 Pennsylvania Avenue with her dog." },
+	{ "pii.ip_address", "10.20.30.40", "The login came from 10.20.30.40 at 03:12 UTC." },
+};
+
+static void check_positive(struct classifier *c, const struct positive *p, const struct found *fd)
+{
+	const char *at = strstr(p->text, p->value);
+	uint8_t fp[CL_FINGERPRINT_LEN];
+
+	assert_non_null(at);
+	if (fd->n != 1)
+		fail_msg("%s: %d findings in \"%s\"", p->id, fd->n, p->text);
+	assert_string_equal(fd->f[0].det->id, p->id);
+	if (fd->f[0].start != (uint64_t)(at - p->text) || fd->f[0].end != (uint64_t)(at - p->text) + strlen(p->value))
+		fail_msg("%s: found %llu-%llu, value at %zu-%zu", p->id, (unsigned long long)fd->f[0].start,
+			 (unsigned long long)fd->f[0].end, (size_t)(at - p->text), (size_t)(at - p->text) + strlen(p->value));
+	/* The preview shows at most four characters of the value. */
+	assert_null(strstr(fd->f[0].masked, p->value));
+	cl_fingerprint(c, fd->f[0].det, p->value, strlen(p->value), fp);
+	assert_memory_equal(fp, fd->f[0].fingerprint, sizeof(fp));
+}
+
+static void test_classify_each_detector(void **state)
+{
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(positives) / sizeof(positives[0]); i++) {
+		scan(c, positives[i].text, 0, &fd);
+		check_positive(c, &positives[i], &fd);
+	}
+	classifier_free(c);
+}
+
+/* A value split anywhere - two pieces at every position, and one byte at a
+ * time - gives the same finding, at the same offsets. */
+static void test_classify_every_split(void **state)
+{
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(positives) / sizeof(positives[0]); i++) {
+		const struct positive *p = &positives[i];
+		size_t n = strlen(p->text);
+
+		scan(c, p->text, 1, &fd);
+		check_positive(c, p, &fd);
+		for (size_t cut = 1; cut < n; cut++) {
+			struct cl_stream *s = cl_open(c, on_finding, &fd);
+
+			memset(&fd, 0, sizeof(fd));
+			cl_feed(s, p->text, cut);
+			cl_feed(s, p->text + cut, n - cut);
+			cl_close(s);
+			check_positive(c, p, &fd);
+		}
+	}
+	classifier_free(c);
+}
+
+static void test_classify_hard_negatives(void **state)
+{
+	static const char *const negatives[] = {
+		"Your order #4024007198966155 has shipped and will arrive Thursday.",
+		"Order number ORD-536-22-1234 is being processed.",
+		"request id 123e4567-e89b-12d3-a456-426614174000 failed with status 503",
+		"The commit 9fceb02d0ae598e95dc970b74767f19372d61af8 fixed the race.",
+		"Card number 4532015112830367 was rejected by the checksum.",
+		"Invalid IBAN DE88 3704 0044 0532 0130 00 - please check the digits.",
+		"Use the example key AKIAIOSFODNN7EXAMPLE from the AWS docs.",
+		"Try the test card 4242 4242 4242 4242 with any future date.",
+		"Stripe's docs use sk_test_4eC39HqLyjWDarjtT1zdp7dc as the sample key.",
+		"Email us at support@example.com or jane.doe@example.org.",
+		"Upgrade to version 4.12.3.1 for the fix.",
+		"Documentation addresses like 192.0.2.15 and 2001:db8::1 are reserved.",
+		"In C++ you write std::vector<int> v; and std::map for lookups.",
+		"The meeting is at 10:45:33 in room 401.",
+		"password: ********",
+		"token = process.env.GITHUB_TOKEN",
+		"secretName: my-tls-secret",
+		"The tokenizer: cl100k_base handles this.",
+		"Example: postgres://user:password@localhost:5432/db",
+		"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+		"Build 123456789 passed all checks.",
+		"The hotel 415 555 0132 rooms were booked.", /* "tel" inside "hotel" is no context */
+	};
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(negatives) / sizeof(negatives[0]); i++) {
+		scan(c, negatives[i], 0, &fd);
+		if (fd.n)
+			fail_msg("\"%s\": %s reported", negatives[i], fd.f[0].det->id);
+	}
+	assert_true(classifier_stats(c)->rejected_validator > 0);
+	assert_true(classifier_stats(c)->rejected_filter > 0);
+	classifier_free(c);
+}
+
+/* Streamed like a completion: the finding comes with the delta that ends
+ * the value, not when the response ends. */
+static void test_classify_real_time(void **state)
+{
+	static const char *const deltas[] = { "Sure, the card", " on file is 4532 01", "51 1283 03", "66.", " Anything else?" };
+	struct classifier *c = builtin();
+	struct found fd = { 0 };
+	struct cl_stream *s = cl_open(c, on_finding, &fd);
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		cl_feed(s, deltas[i], strlen(deltas[i]));
+	assert_int_equal(fd.n, 0);
+	fd.in_feed = true;
+	cl_feed(s, deltas[3], strlen(deltas[3])); /* "66." - the value and its delimiter, not yet what follows */
+	cl_feed(s, deltas[4], strlen(deltas[4]));
+	fd.in_feed = false;
+	assert_int_equal(fd.raised_at_feed, 1);
+	assert_string_equal(fd.f[0].det->id, "financial.payment_card");
+	assert_string_equal(fd.f[0].masked, "****0366");
+	cl_close(s);
+	assert_int_equal(fd.n, 1);
+	classifier_free(c);
+}
+
+/* The same card with spaces, dashes or none is one fingerprint; another
+ * kind of value with the same digits is not. */
+static void test_classify_fingerprints(void **state)
+{
+	struct classifier *c = builtin(), *other;
+	uint8_t a[CL_FINGERPRINT_LEN], b[CL_FINGERPRINT_LEN], d[CL_FINGERPRINT_LEN];
+	const struct detector *card;
+	char err[128];
+	static const uint8_t key2[32] = "another-deployment-key-32-bytes!";
+
+	(void)state;
+	card = det(c, "financial.payment_card");
+	cl_fingerprint(c, card, "4532 0151 1283 0366", 19, a);
+	cl_fingerprint(c, card, "4532-0151-1283-0366", 19, b);
+	assert_memory_equal(a, b, sizeof(a));
+	cl_fingerprint(c, det(c, "pii.phone_intl"), "4532015112830366", 16, d);
+	assert_memory_not_equal(a, d, sizeof(a));
+	/* A different deployment key: unlinkable fingerprints. */
+	other = classifier_new(NULL, 0, key2, sizeof(key2), err, sizeof(err));
+	assert_non_null(other);
+	cl_fingerprint(other, det(other, "financial.payment_card"), "4532015112830366", 16, d);
+	assert_memory_not_equal(a, d, sizeof(a));
+	classifier_free(other);
+	classifier_free(c);
+}
+
+/* A private key streamed in small deltas is raised once, with only the
+ * BEGIN line's first ten characters in the preview. */
+static void test_classify_private_key(void **state)
+{
+	static const char key_text[] =
+		"Here is the deploy key:\n-----BEGIN RSA PRIVATE KEY-----\n"
+		"MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\n"
+		"aNn5wUqWmf3pWkVjCc6EJK0MdaUh2NRM1W7GCtGkR2hl8G0SyJbR1t9nXpQW2bYz\n"
+		"-----END RSA PRIVATE KEY-----\n";
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t step = 1; step <= 64; step *= 4) {
+		scan(c, key_text, step, &fd);
+		assert_int_equal(fd.n, 1);
+		assert_string_equal(fd.f[0].det->id, "secret.private_key");
+		assert_string_equal(fd.f[0].masked, "-----BEGIN***");
+		assert_int_equal(fd.f[0].start, strstr(key_text, "-----BEGIN") - key_text);
+	}
+	classifier_free(c);
+}
+
+/* The engine takes detectors from configuration as well as its own. */
+static void test_classify_custom_detector(void **state)
+{
+	static const char *const ctx[] = { "employee", NULL };
+	static const struct detector custom[] = { {
+		.id = "custom.employee_id", .kind = "employee_id", .category = CAT_PII, .severity = SEV_LOW,
+		.pattern = "EMP-[0-9]{6}[^0-9]", .charset = "A-Z0-9-", .min_len = 10, .max_len = 10,
+		.context = ctx, .context_required = true, .mask = MASK_LAST2, .norm = NORM_UPPER,
+	} };
+	char err[128];
+	struct classifier *c = classifier_new(custom, 1, key, sizeof(key), err, sizeof(err));
+	struct found fd;
+
+	(void)state;
+	assert_non_null(c);
+	scan(c, "Employee EMP-004211 joined.", 0, &fd);
+	assert_int_equal(fd.n, 1);
+	assert_string_equal(fd.f[0].masked, "****11");
+	scan(c, "Ticket EMP-004211 closed.", 0, &fd);
+	assert_int_equal(fd.n, 0);
+	classifier_free(c);
+	/* A bad pattern is refused with the detector named. */
+	{
+		struct detector bad = custom[0];
+
+		bad.pattern = "EMP-[0-9";
+		assert_null(classifier_new(&bad, 1, key, sizeof(key), err, sizeof(err)));
+		assert_non_null(strstr(err, "custom.employee_id"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_each_detector),
+		cmocka_unit_test(test_classify_every_split),
+		cmocka_unit_test(test_classify_hard_negatives),
+		cmocka_unit_test(test_classify_real_time),
+		cmocka_unit_test(test_classify_fingerprints),
+		cmocka_unit_test(test_classify_private_key),
+		cmocka_unit_test(test_classify_custom_detector),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
