@@ -22,6 +22,7 @@
 #include "attach.h"
 #include "clock.h"
 #include "capture.h"
+#include "scan.h"
 #include "selector.h"
 #include "sslsniff.skel.h"
 
@@ -59,6 +60,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sealtap-agent [selection] [options]\n"
+		"       sealtap-agent scan [--key FILE] [--format json|text] [FILE...]  (see scan --help)\n"
 		"\n"
 		"Selection (any match selects a process; probes are attached per process):\n"
 		"  --pid PID          a process id (repeatable)\n"
@@ -275,6 +277,8 @@ int main(int argc, char **argv)
 	uint64_t start, next_stats, next_tick = 0;
 	int err, covered;
 
+	if (argc > 1 && strcmp(argv[1], "scan") == 0)
+		return scan_main(argc - 1, argv + 1);
 	err = parse_options(argc, argv, &o);
 	if (err)
 		return err;
