@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "exchange_json.h"
 #include "json.h"
+#include "judge.h"
 #include "record.h"
 #include "session.h"
 #include "sslsniff.h"
@@ -110,10 +111,28 @@ static void release_session(void *user)
 	session_close(user);
 }
 
-static void on_exchange_done(void *ctx, const struct exchange *x)
+static void on_exchange_request(void *ctx, struct exchange *x)
 {
 	struct capture *c = ctx;
 
+	if (c->opts.judge)
+		judge_request(c->opts.judge, x);
+}
+
+static void on_exchange_delta(void *ctx, struct exchange *x, int choice, const char *text, size_t len)
+{
+	struct capture *c = ctx;
+
+	if (c->opts.judge)
+		judge_delta(c->opts.judge, x, choice, text, len);
+}
+
+static void on_exchange_done(void *ctx, struct exchange *x)
+{
+	struct capture *c = ctx;
+
+	if (c->opts.judge)
+		judge_done(c->opts.judge, x);
 	if (c->opts.dump_exchanges)
 		exchange_write_json(c->opts.out, x);
 }
@@ -205,6 +224,8 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 		return NULL;
 	}
 	c->streams.release_user = release_session;
+	c->sink.on_request = on_exchange_request;
+	c->sink.on_delta = on_exchange_delta;
 	c->sink.on_done = on_exchange_done;
 	c->sink.ctx = c;
 	c->env.sink = &c->sink;
@@ -326,8 +347,11 @@ void capture_write_stats(struct capture *c)
 	fprintf(out,
 		",\"attach\":{\"probes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssl_libraries\":%" PRIu64
 		",\"lib_table_full\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"proc_table_full\":%" PRIu64
-		"}}\n",
+		"}",
 		as.probes_attached, as.attach_errors, as.libs_ssl, as.libs_table_full,
 		as.procs_watched, as.procs_table_full);
+	if (c->opts.judge)
+		judge_write_stats(c->opts.judge, out);
+	fputs("}\n", out);
 	fflush(out);
 }

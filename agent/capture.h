@@ -20,6 +20,7 @@
 struct sslsniff_bpf;
 struct attach;
 struct capture;
+struct judge;
 
 struct capture_opts {
 	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
@@ -32,6 +33,7 @@ struct capture_opts {
 	int nmodel_ports;
 	const char *const *model_comms; /* ... and POSTs to or from these processes */
 	int nmodel_comms;
+	struct judge *judge; /* classifies exchanges (NULL: not at all) */
 };
 
 struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,

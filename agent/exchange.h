@@ -89,14 +89,18 @@ struct exchange {
 	bool request_complete, response_complete;
 	bool request_parse_error, response_parse_error;
 	struct x_identity who;
+	void *judged; /* the classifier's state for this exchange (judge.c), released by on_done */
 };
 
-/* Receives exchanges as they are produced. on_delta gets each piece of a
+/* Receives exchanges as they are produced. on_request gets the exchange
+ * once its request (the prompt) is decoded; on_delta each piece of a
  * choice's completion text in order, as it arrives; on_done the finished
- * exchange (valid only during the call). */
+ * exchange (valid only during the call). Every exchange that reached
+ * on_request or on_delta reaches on_done before it is freed. */
 struct exchange_sink {
-	void (*on_delta)(void *ctx, const struct exchange *x, int choice, const char *text, size_t len);
-	void (*on_done)(void *ctx, const struct exchange *x);
+	void (*on_request)(void *ctx, struct exchange *x);
+	void (*on_delta)(void *ctx, struct exchange *x, int choice, const char *text, size_t len);
+	void (*on_done)(void *ctx, struct exchange *x);
 	void *ctx;
 };
 

@@ -99,6 +99,12 @@ void exchange_write_json(FILE *out, const struct exchange *x)
 		fprintf(out, ",\"parse_error\":{\"request\":%s,\"response\":%s}",
 			x->request_parse_error ? "true" : "false",
 			x->response_parse_error ? "true" : "false");
+	exchange_write_identity(out, w);
+	fputs("}\n", out);
+}
+
+void exchange_write_identity(FILE *out, const struct x_identity *w)
+{
 	fprintf(out, ",\"identity\":{\"pid\":%u,\"tid\":%u,\"uid\":%u,\"cgroup_id\":%" PRIu64, w->pid,
 		w->tid, w->uid, w->cgroup_id);
 	key_str(out, "comm", w->comm);
@@ -107,5 +113,5 @@ void exchange_write_json(FILE *out, const struct exchange *x)
 	key_str(out, "pod_uid", w->pod_uid);
 	key_str(out, "local", w->local);
 	key_str(out, "peer", w->peer);
-	fprintf(out, ",\"role\":\"%s\"}}\n", w->process_is_server ? "server" : "client");
+	fprintf(out, ",\"role\":\"%s\"}", w->process_is_server ? "server" : "client");
 }

@@ -11,5 +11,8 @@
 #include "exchange.h"
 
 void exchange_write_json(FILE *out, const struct exchange *x);
+/* ,"identity":{pid, uid, cgroup, comm, exe, container, pod, addresses, role}
+ * (with its leading comma): who an exchange or a finding belongs to. */
+void exchange_write_identity(FILE *out, const struct x_identity *w);
 
 #endif

@@ -18,10 +18,14 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <openssl/crypto.h>
 
 #include "attach.h"
 #include "clock.h"
 #include "capture.h"
+#include "classify.h"
+#include "judge.h"
+#include "keyfile.h"
 #include "scan.h"
 #include "selector.h"
 #include "sslsniff.skel.h"
@@ -46,6 +50,9 @@ struct options {
 	int nmodel_ports;
 	const char *model_comms[MAX_MODEL_PORTS];
 	int nmodel_comms;
+	const char *fingerprint_key;
+	double leak_window_s;
+	unsigned long leak_slots;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -77,6 +84,12 @@ static void usage(FILE *out)
 		"                     the API is told from the body (repeatable)\n"
 		"  --model-process NAME  the same for POSTs to or from processes of this command name\n"
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
+		"\n"
+		"Classification (findings are JSON lines: masked values and fingerprints, never values):\n"
+		"  --fingerprint-key FILE  HMAC key for fingerprints, created (mode 0600) if missing\n"
+		"                     (default " KEYFILE_DEFAULT_FINGERPRINT ")\n"
+		"  --leak-window S    a prompt value counts for cross_identity this long (default 3600)\n"
+		"  --leak-slots N     prompt values remembered across exchanges (default 16384)\n"
 		"\n"
 		"Limits and tuning:\n"
 		"  --duration S       stop after S seconds\n"
@@ -118,7 +131,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
-	       OPT_VERSION };
+	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -135,6 +148,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-body", required_argument, NULL, OPT_MAXBODY },
 		{ "model-port", required_argument, NULL, OPT_MODELPORT },
 		{ "model-process", required_argument, NULL, OPT_MODELPROC },
+		{ "fingerprint-key", required_argument, NULL, OPT_FPKEY },
+		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
+		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -150,6 +166,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->max_conns = 65536;
 	o->idle_timeout_s = 300;
 	o->max_body = 4ul << 20;
+	o->fingerprint_key = KEYFILE_DEFAULT_FINGERPRINT;
+	o->leak_window_s = 3600;
+	o->leak_slots = 16384;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PID:
@@ -223,6 +242,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return fail(EXIT_SETUP, "--model-process: at most %d names", MAX_MODEL_PORTS);
 			o->model_comms[o->nmodel_comms++] = optarg;
 			break;
+		case OPT_FPKEY:
+			o->fingerprint_key = optarg;
+			break;
+		case OPT_LEAKWINDOW:
+			if (parse_number(optarg, 1, 1e8, &o->leak_window_s))
+				return fail(EXIT_SETUP, "--leak-window %s: expected seconds >= 1", optarg);
+			break;
+		case OPT_LEAKSLOTS:
+			if (parse_number(optarg, 16, 1 << 24, &v))
+				return fail(EXIT_SETUP, "--leak-slots %s: expected 16 to 16777216", optarg);
+			o->leak_slots = (unsigned long)v;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -267,12 +298,35 @@ static int preflight(void)
 	return 0;
 }
 
+/* The fingerprint key (made on first start) and the detectors, compiled. */
+static int classifier_setup(const struct options *o, struct classifier **cls, struct judge **judge)
+{
+	uint8_t key[CL_KEY_MAX];
+	char err[512];
+	int keylen = keyfile_load(o->fingerprint_key, true, key, sizeof(key), err, sizeof(err));
+
+	if (keylen < 0)
+		return fail(EXIT_SETUP, "fingerprint key: %s", err);
+	*cls = classifier_new(NULL, 0, key, (size_t)keylen, err, sizeof(err));
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!*cls)
+		return fail(EXIT_SETUP, "classifier: %s", err);
+	*judge = judge_new(*cls, &(struct judge_opts){ .out = stdout,
+						       .leak_slots = o->leak_slots,
+						       .leak_window_ns = (uint64_t)(o->leak_window_s * 1e9) });
+	if (!*judge)
+		return fail(1, "out of memory");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct sslsniff_bpf *skel = NULL;
 	struct attach *att = NULL;
 	struct capture *cap = NULL;
+	struct classifier *cls = NULL;
+	struct judge *judge = NULL;
 	struct rlimit nofile = { 65536, 65536 };
 	uint64_t start, next_stats, next_tick = 0;
 	int err, covered;
@@ -295,6 +349,10 @@ int main(int argc, char **argv)
 			"sealtap-agent: WARNING: --dump %s prints captured PLAINTEXT, including any "
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
 			o.dump_capture ? "capture" : "exchanges");
+
+	err = classifier_setup(&o, &cls, &judge);
+	if (err)
+		goto cleanup;
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -325,7 +383,8 @@ int main(int argc, char **argv)
 								    .model_ports = o.model_ports,
 								    .nmodel_ports = o.nmodel_ports,
 								    .model_comms = o.model_comms,
-								    .nmodel_comms = o.nmodel_comms })
+								    .nmodel_comms = o.nmodel_comms,
+								    .judge = judge })
 		  : NULL;
 	if (!cap) {
 		err = fail(1, "out of memory");
@@ -375,7 +434,9 @@ int main(int argc, char **argv)
 	err = 0;
 
 cleanup:
-	capture_free(cap);
+	capture_free(cap); /* finishes open exchanges: before the judge goes */
+	judge_free(judge);
+	classifier_free(cls);
 	attach_free(att);
 	sslsniff_bpf__destroy(skel);
 	return err;

@@ -204,6 +204,8 @@ static void flow_request_end(struct flow *f, bool complete)
 	}
 	xbuf_release(&f->req_body);
 	decode_release(&f->req_dec);
+	if (f->s->env->sink && f->s->env->sink->on_request)
+		f->s->env->sink->on_request(f->s->env->sink->ctx, x);
 }
 
 static void on_sse_event(void *ctx, const char *event, const char *data, size_t len, bool truncated)

@@ -105,13 +105,13 @@ static double tokenise_only(const struct span *docs, size_t ndocs, unsigned long
 
 static unsigned long deltas, done;
 
-static void on_delta(void *ctx, const struct exchange *x, int c, const char *t, size_t n)
+static void on_delta(void *ctx, struct exchange *x, int c, const char *t, size_t n)
 {
 	(void)ctx, (void)x, (void)c, (void)t, (void)n;
 	deltas++;
 }
 
-static void on_done(void *ctx, const struct exchange *x)
+static void on_done(void *ctx, struct exchange *x)
 {
 	(void)ctx, (void)x;
 	done++;
@@ -119,7 +119,7 @@ static void on_done(void *ctx, const struct exchange *x)
 
 int main(int argc, char **argv)
 {
-	struct exchange_sink sink = { on_delta, on_done, NULL };
+	struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
 	struct session_stats st = { 0 };
 	struct session_env env = { .sink = &sink, .st = &st };
 	struct st_data_record *req, *resp;

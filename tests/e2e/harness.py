@@ -64,6 +64,10 @@ class Agent:
 
     def __init__(self, *args, dump=True):
         cmd = [AGENT] + list(args)
+        if "--fingerprint-key" not in args:
+            # The agent makes its key on first start; tests keep theirs out of /var/lib.
+            self.keydir = tempfile.mkdtemp(prefix="sealtap-key-")
+            cmd += ["--fingerprint-key", os.path.join(self.keydir, "fingerprint.key")]
         if dump:
             cmd += ["--dump", "capture"]
         cmd += ["--stats-interval", "0"]

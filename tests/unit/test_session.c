@@ -66,7 +66,7 @@ static struct blob load(const char *name, const char *ext)
 	return b;
 }
 
-static void on_delta(void *ctx, const struct exchange *x, int choice, const char *text, size_t len)
+static void on_delta(void *ctx, struct exchange *x, int choice, const char *text, size_t len)
 {
 	(void)ctx;
 	(void)x;
@@ -76,7 +76,7 @@ static void on_delta(void *ctx, const struct exchange *x, int choice, const char
 	strncat(res.deltas, text, len < sizeof(res.deltas) - strlen(res.deltas) - 1 ? len : 0);
 }
 
-static void on_done(void *ctx, const struct exchange *x)
+static void on_done(void *ctx, struct exchange *x)
 {
 	(void)ctx;
 	res.done++;
@@ -121,7 +121,7 @@ static void feed(struct session *s, int dir, const uint8_t *d, size_t n, uint64_
 static void run(const struct blob *req, const struct blob *resp, size_t rk, size_t mk, size_t step)
 {
 	struct session_stats st = { 0 };
-	struct exchange_sink sink = { on_delta, on_done, NULL };
+	struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
 	struct session_env env = { .sink = &sink, .st = &st };
 	struct session *s = session_new(&env);
 	uint64_t off[2] = { 0, 0 };

@@ -14,6 +14,10 @@ Routes (POST):
   /custom/invoke        a non-standard path answering like chat completions
 Anything else: 404 with a JSON error body.
 
+Chat completions take two test-only request fields: "sealtap_test_reply"
+(the completion to stream instead of COMPLETION) and "sealtap_test_pause_at"
+(after streaming that many characters, wait a second before the rest).
+
 The completion text is COMPLETION below; JSON is written with ensure_ascii
 (the default), so non-ASCII travels as \\uXXXX escapes and the emoji as a
 surrogate pair: the agent must decode them.
@@ -24,6 +28,7 @@ import json
 import socketserver
 import ssl
 import sys
+import time
 
 COMPLETION = 'Hello! Here is \u00fcn\u00efc\u00f8d\u00e9, a "quote", a tab\tand an emoji \U0001F600.\nLine two.'
 MODEL = "sealtap-test-model"
@@ -81,17 +86,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         stream = req.get("stream", path == "/api/chat")
         if path == "/v1/chat/completions" or path == "/v1/completions":
             chat = path.endswith("chat/completions")
+            text = req.get("sealtap_test_reply", COMPLETION)
+            pause_at = req.get("sealtap_test_pause_at")
             if not stream:
                 choice = {"index": 0, "finish_reason": "stop"}
                 if chat:
-                    choice["message"] = {"role": "assistant", "content": COMPLETION}
+                    choice["message"] = {"role": "assistant", "content": text}
                 else:
-                    choice["text"] = COMPLETION
+                    choice["text"] = text
                 return self._json({"id": "cmpl-1", "object": "chat.completion", "model": MODEL,
                                    "system_fingerprint": FINGERPRINT, "choices": [choice],
                                    "usage": {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33}})
             self._start_stream("text/event-stream")
-            for p in pieces(COMPLETION):
+            sent = 0
+            for p in pieces(text):
+                if pause_at is not None and sent >= pause_at:
+                    time.sleep(1.0)
+                    pause_at = None
+                sent += len(p)
                 c = {"index": 0, "finish_reason": None}
                 if chat:
                     c["delta"] = {"content": p}
