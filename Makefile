@@ -136,6 +136,10 @@ bench: deps all
 	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
 	$(Q)echo "decode throughput, one core, one connection per exchange (fixtures from tests/fixtures):"
 	$(Q)for f in $(BENCH_FIXTURES); do ./$(BUILD)/decode-bench tests/fixtures $$f 2 || exit 1; done
+	$(Q)echo "classifier quality on the labelled corpus (tests/corpus):"
+	$(Q)./$(BUILD)/classify-bench quality tests/corpus/corpus.jsonl | tail -1
+	$(Q)echo "classifier speed, one core:"
+	$(Q)./$(BUILD)/classify-bench speed tests/corpus/corpus.jsonl 100
 
 clean:
 	rm -rf $(BUILD)

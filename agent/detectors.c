@@ -202,12 +202,21 @@ static bool email_ok(const char *s, size_t n)
 	return true;
 }
 
+/* +CC and 8 to 15 digits in all, separated by single spaces, dots or
+ * dashes, with at most one parenthesised group. */
 static bool phone_digits_ok(const char *s, size_t n)
 {
 	char d[24];
 	size_t k = digits_of(s, n, d, sizeof(d));
+	int parens = 0;
 
-	return k >= 8 && k <= 15;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == '(' || s[i] == ')')
+			parens++;
+		else if (!is_digit(s[i]) && !is_digit(s[i - 1]) && s[i - 1] != ')')
+			return false; /* two separators in a row */
+	}
+	return s[0] == '+' && k >= 8 && k <= 15 && (parens == 0 || parens == 2);
 }
 
 static bool phone_national_ok(const char *s, size_t n)
@@ -444,7 +453,7 @@ static const struct detector builtin[] = {
 
 	/* A number written with its country code: stronger than any context word. */
 	{ .id = "pii.phone_intl", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
-	  .pattern = "\\+[1-9][0-9]{0,3}(?:[ .\\-]?\\(?[0-9]{1,4}\\)?){1,2}(?:[ .\\-]?[0-9]{2,5}){1,4}" END_GROUPS,
+	  .pattern = "\\+[1-9][0-9 .()\\-]{6,20}[0-9]" END_GROUPS,
 	  .charset = DIGITS "+ .()-", .min_len = 9, .max_len = 24, .trim = " .-(", .refine = refine_phone_intl,
 	  .valid = phone_digits_ok, .mask = MASK_LAST2, .norm = NORM_DIGITS },
 
@@ -530,8 +539,7 @@ static const struct detector builtin[] = {
 	  .charset = "A-Za-z0-9._%+@-", .min_len = 6, .max_len = 254, .trim = ".-_%+", .valid = email_ok,
 	  .mask = MASK_EMAIL, .norm = NORM_LOWER },
 	{ .id = "pii.ip_address", .kind = "ip_address", .category = CAT_PII, .severity = SEV_LOW,
-	  .pattern = "(?:[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|"
-		     "(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})" END_HOST,
+	  .pattern = "(?:[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,35})" END_HOST,
 	  .charset = "0-9A-Fa-f.:", .min_len = 3, .max_len = 45, .trim = ".", .valid = ip_ok,
 	  .anti_context = anti_ip, .mask = MASK_FIRST2, .norm = NORM_LOWER },
 };
