@@ -601,7 +601,7 @@ static void decide(struct cl_stream *s, struct cand *k)
 	struct cl_finding f = { .det = d };
 	char val[CL_RING], norm[CL_RING], after[PEM_FOLLOW];
 	uint64_t stop = s->off;
-	size_t n, an;
+	size_t n, nnorm = 0;
 
 	if (k->start < ring_floor(s)) {
 		c->st.rejected_shape++; /* cannot happen with the bounds above; counted if it does */
@@ -609,26 +609,18 @@ static void decide(struct cl_stream *s, struct cand *k)
 	}
 	if (k->pem) {
 		uint64_t to = k->end + PEM_FOLLOW;
-		size_t nb;
+		size_t an;
 
 		if (to > stop)
 			to = stop;
 		an = (size_t)(to - k->end);
 		ring_copy(s, k->end, to, after);
-		nb = pem_body(after, an, k->end, norm, &k->end);
-		if (nb < PEM_BODY_MIN || looks_placeholder(norm, nb)) {
+		nnorm = pem_body(after, an, k->end, norm, &k->end); /* the body is what identifies a key */
+		OPENSSL_cleanse(after, an);
+		if (nnorm < PEM_BODY_MIN || looks_placeholder(norm, nnorm)) {
 			c->st.rejected_filter++;
 			return;
 		}
-		if (overlaps_recent(s, k)) {
-			c->st.overlaps++;
-			return;
-		}
-		n = (size_t)(k->end - k->start);
-		ring_copy(s, k->start, k->end, val);
-		put_masked(d, val, n, f.masked, sizeof(f.masked));
-		fingerprint(c, d->kind, norm, nb, f.fingerprint);
-		goto raise;
 	}
 	if (overlaps_recent(s, k)) {
 		c->st.overlaps++;
@@ -636,11 +628,12 @@ static void decide(struct cl_stream *s, struct cand *k)
 	}
 	n = (size_t)(k->end - k->start);
 	ring_copy(s, k->start, k->end, val);
+	if (!k->pem)
+		nnorm = normalise(d->norm, val, n, norm);
 	put_masked(d, val, n, f.masked, sizeof(f.masked));
-	fingerprint(c, d->kind, norm, normalise(d->norm, val, n, norm), f.fingerprint);
-raise:
+	fingerprint(c, d->kind, norm, nnorm, f.fingerprint);
 	OPENSSL_cleanse(val, n);
-	OPENSSL_cleanse(norm, n);
+	OPENSSL_cleanse(norm, nnorm);
 	s->recent[s->nrecent++ % CL_RECENT] = (struct recent){ k->start, k->end, k->det };
 	f.start = k->start;
 	f.end = k->end;

@@ -191,12 +191,21 @@ static const char iban_lengths[] =
 	"LI21LT20LU20LV21LY25MC27MD24ME22MK19MN20MR27MT31MU30NI28NL18NO15OM23PK24PL28PS29PT25QA29RO24"
 	"RS22RU33SA24SC31SD18SE24SI19SK24SM27SO23ST25SV28TL23TN24TR26UA29VA22VG24XK20YE30";
 
+/* The entry of a table of fixed-width records that starts with the
+ * two-letter code cc, or NULL. */
+static const char *find_code(const char *table, size_t width, const char *cc)
+{
+	for (const char *p = table; *p; p += width)
+		if (p[0] == cc[0] && p[1] == cc[1])
+			return p;
+	return NULL;
+}
+
 static int iban_length(const char *cc)
 {
-	for (const char *p = iban_lengths; *p; p += 4)
-		if (p[0] == cc[0] && p[1] == cc[1])
-			return (p[2] - '0') * 10 + (p[3] - '0');
-	return -1;
+	const char *p = find_code(iban_lengths, 4, cc);
+
+	return p ? (p[2] - '0') * 10 + (p[3] - '0') : -1;
 }
 
 bool iban_ok(const char *s, size_t n)
@@ -281,10 +290,7 @@ static const char countries[] =
 
 static bool country_ok(const char *cc)
 {
-	for (const char *p = countries; *p; p += 2)
-		if (p[0] == cc[0] && p[1] == cc[1])
-			return true;
-	return false;
+	return find_code(countries, 2, cc) != NULL;
 }
 
 bool bic_ok(const char *s, size_t n)
