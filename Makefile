@@ -24,7 +24,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
@@ -32,7 +32,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-par
 # x86-only; vectorscan is its API-compatible port for arm64.
 HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
-             libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) \
+             libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -82,6 +82,8 @@ TEST_MODS_validate := jsonview exchange
 TEST_MODS_classify := detectors validate jsonview exchange
 TEST_LIBS_validate := -lcrypto -lm
 TEST_LIBS_classify := -lhs -lcrypto -lm
+TEST_MODS_detector_config := classify detectors validate jsonview exchange
+TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_http2    := -lnghttp2

@@ -80,21 +80,6 @@ static bool is_alnum(char c)
 	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
 }
 
-static void charset_compile(const char *spec, uint8_t bits[32])
-{
-	memset(bits, 0, 32);
-	for (size_t i = 0; spec[i]; i++) {
-		unsigned lo = (uint8_t)spec[i], hi = lo;
-
-		if (spec[i + 1] == '-' && spec[i + 2]) {
-			hi = (uint8_t)spec[i + 2];
-			i += 2;
-		}
-		for (unsigned ch = lo; ch <= hi; ch++)
-			bits[ch >> 3] |= (uint8_t)(1u << (ch & 7));
-	}
-}
-
 static bool in_set(const uint8_t bits[32], char ch)
 {
 	uint8_t u = (uint8_t)ch;
@@ -191,7 +176,7 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 		goto fail;
 	}
 	for (size_t i = 0; i < ndets; i++) {
-		charset_compile(dets[i].charset, c->charset[i]);
+		det_charset_bits(dets[i].charset, c->charset[i]);
 		if (!dets[i].context_required) {
 			pats[np] = strdup(dets[i].pattern);
 			ids[np++] = (unsigned)(2 * i);

@@ -544,6 +544,21 @@ static const struct detector builtin[] = {
 	  .anti_context = anti_ip, .mask = MASK_FIRST2, .norm = NORM_LOWER },
 };
 
+void det_charset_bits(const char *spec, uint8_t bits[32])
+{
+	memset(bits, 0, 32);
+	for (size_t i = 0; spec[i]; i++) {
+		unsigned lo = (uint8_t)spec[i], hi = lo;
+
+		if (spec[i + 1] == '-' && spec[i + 2]) {
+			hi = (uint8_t)spec[i + 2];
+			i += 2;
+		}
+		for (unsigned ch = lo; ch <= hi; ch++)
+			bits[ch >> 3] |= (uint8_t)(1u << (ch & 7));
+	}
+}
+
 const struct detector *detectors_builtin(size_t *n)
 {
 	*n = sizeof(builtin) / sizeof(builtin[0]);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum det_category { CAT_PII, CAT_FINANCIAL, CAT_HEALTH, CAT_SECRET };
 enum det_severity { SEV_LOW = 1, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
@@ -68,6 +69,10 @@ struct detector {
 
 /* The built-in detectors, in priority order (earlier wins an overlap). */
 const struct detector *detectors_builtin(size_t *n);
+
+/* A charset spec ("A-Z0-9-": ranges, a '-' at either end is itself) as a
+ * bit per byte value. */
+void det_charset_bits(const char *spec, uint8_t bits[32]);
 
 const char *det_category_name(enum det_category c);
 const char *det_severity_name(enum det_severity s);

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "capture.h"
 #include "classify.h"
+#include "detector_config.h"
 #include "judge.h"
 #include "keyfile.h"
 #include "scan.h"
@@ -51,6 +52,7 @@ struct options {
 	const char *model_comms[MAX_MODEL_PORTS];
 	int nmodel_comms;
 	const char *fingerprint_key;
+	const char *detectors_file;
 	double leak_window_s;
 	unsigned long leak_slots;
 };
@@ -86,6 +88,7 @@ static void usage(FILE *out)
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
 		"\n"
 		"Classification (findings are JSON lines: masked values and fingerprints, never values):\n"
+		"  --detectors FILE   YAML: built-ins to disable, severities, custom detectors\n"
 		"  --fingerprint-key FILE  HMAC key for fingerprints, created (mode 0600) if missing\n"
 		"                     (default " KEYFILE_DEFAULT_FINGERPRINT ")\n"
 		"  --leak-window S    a prompt value counts for cross_identity this long (default 3600)\n"
@@ -131,7 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
-	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_VERSION };
+	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -149,6 +152,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "model-port", required_argument, NULL, OPT_MODELPORT },
 		{ "model-process", required_argument, NULL, OPT_MODELPROC },
 		{ "fingerprint-key", required_argument, NULL, OPT_FPKEY },
+		{ "detectors", required_argument, NULL, OPT_DETECTORS },
 		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
 		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -245,6 +249,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_FPKEY:
 			o->fingerprint_key = optarg;
 			break;
+		case OPT_DETECTORS:
+			o->detectors_file = optarg;
+			break;
 		case OPT_LEAKWINDOW:
 			if (parse_number(optarg, 1, 1e8, &o->leak_window_s))
 				return fail(EXIT_SETUP, "--leak-window %s: expected seconds >= 1", optarg);
@@ -298,16 +305,21 @@ static int preflight(void)
 	return 0;
 }
 
-/* The fingerprint key (made on first start) and the detectors, compiled. */
-static int classifier_setup(const struct options *o, struct classifier **cls, struct judge **judge)
+/* The detectors (built-in, and from --detectors), the fingerprint key
+ * (made on first start), compiled into the classifier. */
+static int classifier_setup(const struct options *o, struct detector_set *set, struct classifier **cls,
+			    struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
 	char err[512];
-	int keylen = keyfile_load(o->fingerprint_key, true, key, sizeof(key), err, sizeof(err));
+	int keylen;
 
+	if (detector_set_load(set, o->detectors_file, err, sizeof(err)))
+		return fail(EXIT_SETUP, "detectors: %s", err);
+	keylen = keyfile_load(o->fingerprint_key, true, key, sizeof(key), err, sizeof(err));
 	if (keylen < 0)
 		return fail(EXIT_SETUP, "fingerprint key: %s", err);
-	*cls = classifier_new(NULL, 0, key, (size_t)keylen, err, sizeof(err));
+	*cls = classifier_new(set->dets, set->n, key, (size_t)keylen, err, sizeof(err));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!*cls)
 		return fail(EXIT_SETUP, "classifier: %s", err);
@@ -325,6 +337,7 @@ int main(int argc, char **argv)
 	struct sslsniff_bpf *skel = NULL;
 	struct attach *att = NULL;
 	struct capture *cap = NULL;
+	struct detector_set detectors = { 0 };
 	struct classifier *cls = NULL;
 	struct judge *judge = NULL;
 	struct rlimit nofile = { 65536, 65536 };
@@ -350,7 +363,7 @@ int main(int argc, char **argv)
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
 			o.dump_capture ? "capture" : "exchanges");
 
-	err = classifier_setup(&o, &cls, &judge);
+	err = classifier_setup(&o, &detectors, &cls, &judge);
 	if (err)
 		goto cleanup;
 
@@ -437,6 +450,7 @@ cleanup:
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
 	judge_free(judge);
 	classifier_free(cls);
+	detector_set_release(&detectors);
 	attach_free(att);
 	sslsniff_bpf__destroy(skel);
 	return err;

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "classify.h"
+#include "detector_config.h"
 #include "finding_json.h"
 #include "json.h"
 #include "keyfile.h"
@@ -125,7 +126,7 @@ static long scan_one(struct classifier *c, const char *path, bool text_format, c
 static void scan_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sealtap-agent scan [--key FILE] [--format json|text] [FILE...]\n"
+		"usage: sealtap-agent scan [--key FILE] [--detectors FILE] [--format json|text] [FILE...]\n"
 		"\n"
 		"Finds sensitive data in text files (standard input when none, or -), with\n"
 		"the agent's detectors. One JSON line per finding, never the value itself:\n"
@@ -134,6 +135,7 @@ static void scan_usage(FILE *out)
 		"\n"
 		"  --key FILE      fingerprint key (default %s when readable;\n"
 		"                  otherwise a key for this run only, fingerprints unlinkable)\n"
+		"  --detectors FILE  YAML: built-ins to disable, severities, custom detectors\n"
 		"  --format text   file:line:column: severity category detector masked\n"
 		"\n"
 		"Exit status: 0 nothing found, 1 something found, 2 an error.\n",
@@ -144,11 +146,13 @@ int scan_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "detectors", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *key_path = NULL;
+	const char *key_path = NULL, *detectors_path = NULL;
+	struct detector_set set;
 	bool text_format = false, failed = false;
 	uint8_t key[CL_KEY_MAX];
 	unsigned long total = 0;
@@ -161,6 +165,9 @@ int scan_main(int argc, char **argv)
 		switch (opt) {
 		case 'k':
 			key_path = optarg;
+			break;
+		case 'd':
+			detectors_path = optarg;
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
@@ -177,28 +184,35 @@ int scan_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (detector_set_load(&set, detectors_path, err, sizeof(err))) {
+		fprintf(stderr, "sealtap-agent scan: detectors: %s\n", err);
+		return 2;
+	}
 	if (!key_path && access(KEYFILE_DEFAULT_FINGERPRINT, R_OK) == 0)
 		key_path = KEYFILE_DEFAULT_FINGERPRINT;
 	if (key_path) {
 		keylen = keyfile_load(key_path, false, key, sizeof(key), err, sizeof(err));
 		if (keylen < 0) {
 			fprintf(stderr, "sealtap-agent scan: fingerprint key: %s\n", err);
+			detector_set_release(&set);
 			return 2;
 		}
 	} else {
 		keylen = KEYFILE_LEN;
 		if (RAND_priv_bytes(key, (int)keylen) != 1) {
 			fprintf(stderr, "sealtap-agent scan: no randomness for a key\n");
+			detector_set_release(&set);
 			return 2;
 		}
 		fprintf(stderr, "sealtap-agent scan: no fingerprint key (--key): fingerprints are valid for this run only\n");
 	}
-	c = classifier_new(NULL, 0, key, (size_t)keylen, err, sizeof(err));
+	c = classifier_new(set.dets, set.n, key, (size_t)keylen, err, sizeof(err));
 	OPENSSL_cleanse(key, sizeof(key));
 	buf = malloc(READ_SIZE);
 	if (!c || !buf) {
 		fprintf(stderr, "sealtap-agent scan: %s\n", c ? "out of memory" : err);
 		classifier_free(c);
+		detector_set_release(&set);
 		free(buf);
 		return 2;
 	}
@@ -216,6 +230,7 @@ int scan_main(int argc, char **argv)
 	}
 	fflush(stdout);
 	classifier_free(c);
+	detector_set_release(&set);
 	free(buf);
 	return failed ? 2 : total ? 1 : 0;
 }

@@ -159,6 +159,14 @@ bool card_is_test_number(const char *d, size_t n)
 	return false;
 }
 
+bool luhn_value_ok(const char *s, size_t n)
+{
+	char d[64];
+	size_t nd = digits_of(s, n, d, sizeof(d));
+
+	return nd <= sizeof(d) && luhn_ok(d, nd);
+}
+
 bool card_ok(const char *s, size_t n)
 {
 	char d[32];

@@ -17,6 +17,8 @@
 size_t digits_of(const char *s, size_t n, char *out, size_t max);
 
 bool luhn_ok(const char *digits, size_t n);
+/* Luhn over the digits of a value written with separators (at most 64). */
+bool luhn_value_ok(const char *s, size_t n);
 /* A payment card: 13-19 digits, Luhn, and a length the issuer whose prefix
  * it carries uses. Separators (one kind, spaces or dashes) must group the
  * digits as issuers print them (4-4-4-4, 4-6-5, 4-4-4-4-3, ...). */

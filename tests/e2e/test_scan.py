@@ -98,3 +98,29 @@ def test_classifier_meets_its_targets_on_the_corpus():
     out = p.stdout.decode()
     check(p.returncode == 0, "precision >= 0.99 and recall >= 0.98 per detector:\n%s%s" % (out, p.stderr.decode()))
     check(out.count("\n") > 30, "a row per detector expected:\n%s" % out)
+
+
+def test_scan_with_a_detectors_file():
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "detectors.yaml")
+        with open(conf, "w") as f:
+            f.write("disable: [pii.email]\n"
+                    "custom:\n"
+                    "  - id: custom.project_code\n"
+                    "    category: secret\n"
+                    "    severity: high\n"
+                    "    pattern: 'PRJ-[A-Z]{4}-[0-9]{4}'\n"
+                    "    characters: 'A-Z0-9-'\n"
+                    "    length: [13, 13]\n"
+                    "    mask: prefix:4\n")
+        os.chmod(conf, 0o600)
+        text = "Codename PRJ-ORCA-2291 ships with %s on the list.\n" % EMAIL
+        rc, out, err = run_scan("--key", key_file(tmp), "--detectors", conf, stdin=text.encode())
+        found = [json.loads(line) for line in out.splitlines()]
+        check(rc == 1 and [(x["detector"], x["severity"], x["start"], x["masked"]) for x in found] ==
+              [("custom.project_code", "high", text.index("PRJ-"), "PRJ-***")],
+              "custom detector, e-mail disabled: exit %d, %s %s" % (rc, out, err))
+        with open(conf, "a") as f:
+            f.write("    colour: red\n")
+        rc, _, err = run_scan("--key", key_file(tmp), "--detectors", conf, stdin=b"x")
+        check(rc == 2 and "detectors.yaml:10: unknown key 'colour'" in err, "bad config: exit %d, %s" % (rc, err))
