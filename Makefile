@@ -23,8 +23,8 @@ endif
 
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
-override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -Ibpf -Iagent -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml
+override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -D_GNU_SOURCE
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
@@ -33,10 +33,16 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-par
 HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
+             protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
+# The evidence format and what agent and collector share: the protobuf-c
+# code generated from proto/evidence.proto, Merkle trees, signed notes.
+PROTO_GEN  := $(BUILD)/proto/evidence.pb-c.c $(BUILD)/proto/evidence.pb-c.h
+PROTO_SRCS := $(wildcard proto/*.c)
+PROTO_OBJS := $(patsubst proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRCS)) $(BUILD)/proto/evidence.pb-c.o
 BPF_PROGS  := sslsniff bench_empty
 SKELS      := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -45,9 +51,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 .PHONY: all deps run test unit e2e bench clean
 
 all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
-     $(BUILD)/classify-bench
+     $(BUILD)/classify-bench $(BUILD)/note-example
 
-$(BUILD) $(BUILD)/agent $(BUILD)/tests:
+$(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -63,11 +69,23 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/agent/%.o: agent/%.c agent/*.h bpf/sslsniff.h $(SKELS) | $(BUILD)/agent
+$(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROTO_GEN) | $(BUILD)/agent
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/sealtap-agent: $(AGENT_OBJS)
+$(PROTO_GEN) &: proto/evidence.proto | $(BUILD)/proto
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/%.o: proto/%.c proto/*.h $(PROTO_GEN) | $(BUILD)/proto
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/proto/evidence.pb-c.o: $(BUILD)/proto/evidence.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(BUILD)/sealtap-agent: $(AGENT_OBJS) $(PROTO_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_AGENT)
 
@@ -94,6 +112,19 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(adds
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< agent/$*.c \
 		$(addprefix agent/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka $(TEST_LIBS_$*)
+
+# Unit tests of the shared evidence code (proto/): the module and the few it
+# stands on.
+PROTO_UNIT_TESTS := $(patsubst proto/%.c,$(BUILD)/tests/test_%,$(filter $(patsubst tests/unit/test_%.c,proto/%.c,$(wildcard tests/unit/test_*.c)),$(PROTO_SRCS)))
+TEST_MODS_note := tlog
+$(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(addprefix proto/,$$(addsuffix .c,$$(TEST_MODS_$$*))) proto/*.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
+
+# Test helpers.
+$(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/*.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< proto/note.c proto/tlog.c -o $@ -lcrypto
 
 # Benchmark helpers.
 $(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)
