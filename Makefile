@@ -104,6 +104,7 @@ TEST_MODS_detector_config := classify detectors validate jsonview exchange
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
+TEST_LIBS_spool    := -lz
 TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 .SECONDEXPANSION:
