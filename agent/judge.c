@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "clock.h"
+#include "evidence.h"
 #include "exchange_json.h"
 #include "finding_json.h"
 #include "json.h"
 #include "leak.h"
+#include "spool.h"
 
 #define PROMPT_VALUES 128 /* fingerprints of one exchange's prompt kept for echo */
 
@@ -112,23 +114,21 @@ static struct judged *judged_of(struct judge *j, struct exchange *x)
 	return jx;
 }
 
-static const char *leak_label(struct judge *j, const struct judged *jx, const struct cl_finding *f,
-			      uint64_t now, int *rank)
+enum { LEAK_ECHO = 1, LEAK_NOVEL = 2, LEAK_CROSS = 3 };
+
+static int leak_label(struct judge *j, const struct judged *jx, const struct cl_finding *f, uint64_t now)
 {
 	for (int i = 0; i < jx->nprompt; i++)
 		if (memcmp(jx->prompt[i], f->fingerprint, LEAK_FP_LEN) == 0) {
 			j->st.echo++;
-			*rank = 2;
-			return "echo";
+			return LEAK_ECHO;
 		}
 	if (leak_seen_elsewhere(j->leaks, f->fingerprint, jx->client, now)) {
 		j->st.cross_identity++;
-		*rank = 4;
-		return "cross_identity";
+		return LEAK_CROSS;
 	}
 	j->st.novel++;
-	*rank = 3;
-	return "novel";
+	return LEAK_NOVEL;
 }
 
 static void put_str(FILE *out, const char *key, const char *s)
@@ -143,14 +143,16 @@ static void put_str(FILE *out, const char *key, const char *s)
 static void on_finding(void *ctx, const struct cl_finding *f)
 {
 	static const char *const parts[] = { "message", "tool_arguments", "completion", "tool_arguments" };
+	static const char *const labels[] = { NULL, "echo", "novel", "cross_identity" };
+	static const int ranks[] = { 1, 2, 3, 4 }; /* input, echo, novel, cross_identity */
 	const struct origin *o = ctx;
 	struct judge *j = o->j;
 	struct exchange *x = o->x;
 	struct judged *jx = x->judged;
 	bool input = o->part == PART_MESSAGE || o->part == PART_PROMPT_TOOLS;
 	uint64_t now = clock_mono_ns();
-	const char *label = NULL;
-	int rank = 1;
+	int leak = 0;
+	int64_t seq = -1;
 	FILE *out = j->o.out;
 
 	if (input) {
@@ -162,8 +164,16 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 		leak_remember(j->leaks, f->fingerprint, jx->client, now);
 	} else {
 		j->st.findings_output++;
-		label = leak_label(j, jx, f, now, &rank);
+		leak = leak_label(j, jx, f, now);
 	}
+	if (j->o.ev)
+		seq = evidence_finding(j->o.ev, x, f,
+				       &(struct evidence_place){ .input = input,
+								 .leak = leak,
+								 .part = parts[o->part],
+								 .index = o->index,
+								 .role = o->part == PART_MESSAGE ? x->messages[o->index].role
+												 : NULL });
 	fprintf(out, "{\"type\":\"finding\",\"time_ns\":%" PRIu64 ",\"exchange_id\":%" PRIu64 ",\"api\":\"%s\"",
 		now, x->id, llm_flavor_name(x->flavor));
 	put_str(out, "path", x->path);
@@ -176,11 +186,25 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 	} else if (!input) {
 		fprintf(out, ",\"choice\":%d", o->index);
 	}
-	if (label)
-		fprintf(out, ",\"leak\":\"%s\"", label);
-	fprintf(out, ",\"rank\":%d,", rank);
+	if (labels[leak])
+		fprintf(out, ",\"leak\":\"%s\"", labels[leak]);
+	fprintf(out, ",\"rank\":%d,", ranks[leak]);
 	finding_put_fields(out, f);
 	exchange_write_identity(out, &x->who);
+	if (j->o.ev) { /* where the signed copy is: stream and sequence number */
+		uint8_t id[EVIDENCE_STREAM_ID];
+
+		evidence_stream_id(j->o.ev, id);
+		fputs(",\"evidence\":", out);
+		if (seq >= 0) {
+			fputs("{\"stream\":\"", out);
+			for (int i = 0; i < EVIDENCE_STREAM_ID; i++)
+				fprintf(out, "%02x", id[i]);
+			fprintf(out, "\",\"seq\":%" PRId64 "}", seq);
+		} else {
+			fputs("null", out); /* dropped (spool full, counted) or not written */
+		}
+	}
 	fputs("}\n", out);
 	fflush(out);
 }
@@ -260,4 +284,15 @@ void judge_write_stats(const struct judge *j, FILE *out)
 		j->st.novel, j->st.cross_identity, c->rejected_shape, c->rejected_validator, c->rejected_filter,
 		c->rejected_context, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
 		l->remembered, l->evicted);
+	if (j->o.ev) {
+		const struct evidence_stats *e = evidence_stats(j->o.ev);
+		const struct spool_stats *sp = spool_stats(evidence_spool(j->o.ev));
+
+		fprintf(out,
+			",\"evidence\":{\"events\":%" PRIu64 ",\"checkpoints\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"gap_events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"resumed\":%s,\"new_stream\":%s"
+			",\"spool_bytes\":%" PRIu64 ",\"spool_segments\":%" PRIu64 ",\"spool_torn_bytes\":%" PRIu64 "}",
+			e->events, e->checkpoints, e->dropped, e->gap_events, e->errors, e->resumed ? "true" : "false",
+			e->new_stream ? "true" : "false", sp->bytes, sp->segments, sp->torn_tail_bytes);
+	}
 }

@@ -24,8 +24,11 @@
 #include "classify.h"
 #include "exchange.h"
 
+struct evidence;
+
 struct judge_opts {
 	FILE *out;               /* finding events */
+	struct evidence *ev;     /* the signed record each finding goes into (NULL: none) */
 	size_t leak_slots;       /* fingerprints remembered across exchanges */
 	uint64_t leak_window_ns; /* how long a prompt value counts for cross_identity */
 };

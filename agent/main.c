@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -25,6 +26,7 @@
 #include "capture.h"
 #include "classify.h"
 #include "detector_config.h"
+#include "evidence.h"
 #include "judge.h"
 #include "keyfile.h"
 #include "scan.h"
@@ -53,6 +55,9 @@ struct options {
 	int nmodel_comms;
 	const char *fingerprint_key;
 	const char *detectors_file;
+	const char *state_dir;
+	const char *node;
+	unsigned long spool_max;
 	double leak_window_s;
 	unsigned long leak_slots;
 };
@@ -90,9 +95,14 @@ static void usage(FILE *out)
 		"Classification (findings are JSON lines: masked values and fingerprints, never values):\n"
 		"  --detectors FILE   YAML: built-ins to disable, severities, custom detectors\n"
 		"  --fingerprint-key FILE  HMAC key for fingerprints, created (mode 0600) if missing\n"
-		"                     (default " KEYFILE_DEFAULT_FINGERPRINT ")\n"
+		"                     (default STATE_DIR/fingerprint.key)\n"
 		"  --leak-window S    a prompt value counts for cross_identity this long (default 3600)\n"
 		"  --leak-slots N     prompt values remembered across exchanges (default 16384)\n"
+		"\n"
+		"Evidence (findings signed and chained; see README):\n"
+		"  --state-dir DIR    keys and the evidence spool (default /var/lib/sealtap)\n"
+		"  --spool-max B      spool size; past it events are dropped and counted (default 256 MiB)\n"
+		"  --node NAME        this host's name in events (default: the hostname)\n"
 		"\n"
 		"Limits and tuning:\n"
 		"  --duration S       stop after S seconds\n"
@@ -134,7 +144,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
-	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_VERSION };
+	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
+	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -153,6 +164,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "model-process", required_argument, NULL, OPT_MODELPROC },
 		{ "fingerprint-key", required_argument, NULL, OPT_FPKEY },
 		{ "detectors", required_argument, NULL, OPT_DETECTORS },
+		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
+		{ "node", required_argument, NULL, OPT_NODE },
+		{ "spool-max", required_argument, NULL, OPT_SPOOLMAX },
 		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
 		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -170,7 +184,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->max_conns = 65536;
 	o->idle_timeout_s = 300;
 	o->max_body = 4ul << 20;
-	o->fingerprint_key = KEYFILE_DEFAULT_FINGERPRINT;
+	o->state_dir = "/var/lib/sealtap";
+	o->spool_max = 256ul << 20;
 	o->leak_window_s = 3600;
 	o->leak_slots = 16384;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -252,6 +267,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DETECTORS:
 			o->detectors_file = optarg;
 			break;
+		case OPT_STATEDIR:
+			o->state_dir = optarg;
+			break;
+		case OPT_NODE:
+			o->node = optarg;
+			break;
+		case OPT_SPOOLMAX:
+			if (parse_number(optarg, 1 << 20, 1e13, &v))
+				return fail(EXIT_SETUP, "--spool-max %s: expected bytes, at least 1 MiB", optarg);
+			o->spool_max = (unsigned long)v;
+			break;
 		case OPT_LEAKWINDOW:
 			if (parse_number(optarg, 1, 1e8, &o->leak_window_s))
 				return fail(EXIT_SETUP, "--leak-window %s: expected seconds >= 1", optarg);
@@ -306,24 +332,37 @@ static int preflight(void)
 }
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
- * (made on first start), compiled into the classifier. */
+ * (made on first start), the classifier, the evidence log. */
 static int classifier_setup(const struct options *o, struct detector_set *set, struct classifier **cls,
-			    struct judge **judge)
+			    struct evidence **ev, struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
-	char err[512];
+	char err[512], keypath[4200], host[256] = "";
 	int keylen;
 
 	if (detector_set_load(set, o->detectors_file, err, sizeof(err)))
 		return fail(EXIT_SETUP, "detectors: %s", err);
-	keylen = keyfile_load(o->fingerprint_key, true, key, sizeof(key), err, sizeof(err));
+	if (mkdir(o->state_dir, 0700) && errno != EEXIST)
+		return fail(EXIT_SETUP, "--state-dir %s: %s", o->state_dir, strerror(errno));
+	snprintf(keypath, sizeof(keypath), "%s/fingerprint.key", o->state_dir);
+	keylen = keyfile_load(o->fingerprint_key ? o->fingerprint_key : keypath, true, key, sizeof(key), err,
+			      sizeof(err));
 	if (keylen < 0)
 		return fail(EXIT_SETUP, "fingerprint key: %s", err);
 	*cls = classifier_new(set->dets, set->n, key, (size_t)keylen, err, sizeof(err));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!*cls)
 		return fail(EXIT_SETUP, "classifier: %s", err);
+	gethostname(host, sizeof(host) - 1);
+	*ev = evidence_open(&(struct evidence_opts){ .state_dir = o->state_dir,
+						     .node = o->node ? o->node : host,
+						     .version = SEALTAP_VERSION,
+						     .spool_max_bytes = o->spool_max },
+			    err, sizeof(err));
+	if (!*ev)
+		return fail(EXIT_SETUP, "evidence: %s", err);
 	*judge = judge_new(*cls, &(struct judge_opts){ .out = stdout,
+						       .ev = *ev,
 						       .leak_slots = o->leak_slots,
 						       .leak_window_ns = (uint64_t)(o->leak_window_s * 1e9) });
 	if (!*judge)
@@ -339,6 +378,7 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct detector_set detectors = { 0 };
 	struct classifier *cls = NULL;
+	struct evidence *ev = NULL;
 	struct judge *judge = NULL;
 	struct rlimit nofile = { 65536, 65536 };
 	uint64_t start, next_stats, next_tick = 0;
@@ -363,7 +403,7 @@ int main(int argc, char **argv)
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
 			o.dump_capture ? "capture" : "exchanges");
 
-	err = classifier_setup(&o, &detectors, &cls, &judge);
+	err = classifier_setup(&o, &detectors, &cls, &ev, &judge);
 	if (err)
 		goto cleanup;
 
@@ -430,6 +470,7 @@ int main(int argc, char **argv)
 		}
 		now = clock_mono_ns();
 		attach_tick(att, now);
+		evidence_tick(ev, now);
 		if (now >= next_tick) {
 			capture_tick(cap, now);
 			next_tick = now + 1000000000ull;
@@ -449,6 +490,7 @@ int main(int argc, char **argv)
 cleanup:
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
 	judge_free(judge);
+	evidence_close(ev); /* the stop event and a last checkpoint */
 	classifier_free(cls);
 	detector_set_release(&detectors);
 	attach_free(att);

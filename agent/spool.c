@@ -15,7 +15,7 @@
 
 #include <zlib.h>
 
-#define SEG_MAX (4u << 20) /* a segment is closed past this */
+#define SEG_MAX (4u << 20) /* a segment is closed at the first checkpoint past this */
 #define REC_MAX (1u << 20) /* one record's payload */
 #define HDR 17             /* length, CRC, type, seq */
 
@@ -315,12 +315,15 @@ int spool_append(struct spool *s, enum spool_type type, uint64_t seq, const void
 		s->last_cp_len = len;
 		s->last_cp_seq = seq;
 	}
-	if (s->segs[s->nsegs - 1].bytes >= SEG_MAX && (r = rotate(s)))
-		return r;
 	r = write_record(s, type, seq, data, len);
-	if (!r)
-		s->st.appended++;
-	return r;
+	if (r)
+		return r;
+	s->st.appended++;
+	/* Segments end after a checkpoint, so the next one opens with the
+	 * state as of its first event. */
+	if (type == SPOOL_CHECKPOINT && s->segs[s->nsegs - 1].bytes >= SEG_MAX)
+		return rotate(s);
+	return 0;
 }
 
 int spool_sync(struct spool *s)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spool - the agent's evidence on disk until the collector acknowledges it:
- * append-only segment files (DIR/NNNNNNNNNNNNNNNN.seg, 4 MiB each) of
+ * append-only segment files (DIR/NNNNNNNNNNNNNNNN.seg, closed at the first
+ * checkpoint past 4 MiB, the next one opening with that checkpoint) of
  * records
  *
  *     u32 length | u32 CRC-32 (of the rest) | u8 type | u64 seq | payload

@@ -64,10 +64,10 @@ class Agent:
 
     def __init__(self, *args, dump=True):
         cmd = [AGENT] + list(args)
-        if "--fingerprint-key" not in args:
-            # The agent makes its key on first start; tests keep theirs out of /var/lib.
-            self.keydir = tempfile.mkdtemp(prefix="sealtap-key-")
-            cmd += ["--fingerprint-key", os.path.join(self.keydir, "fingerprint.key")]
+        if "--state-dir" not in args:
+            # The agent makes its keys and spool on first start; tests keep theirs out of /var/lib.
+            self.state_dir = tempfile.mkdtemp(prefix="sealtap-state-")
+            cmd += ["--state-dir", self.state_dir]
         if dump:
             cmd += ["--dump", "capture"]
         cmd += ["--stats-interval", "0"]
@@ -105,6 +105,16 @@ class Agent:
                 if left <= 0:
                     raise TestFailure("agent did not print %r within %.0fs; stderr:\n%s"
                                       % (needle, timeout, "\n".join(self.stderr_lines)))
+                self._cond.wait(min(left, 0.2))
+
+    def wait_stdout(self, needle, count=1, timeout=15.0):
+        """Waits until count stdout lines contain needle."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while sum(needle in l for l in self.stdout_lines) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("agent printed %r %d times within %.0fs" % (needle, count, timeout))
                 self._cond.wait(min(left, 0.2))
 
     def ready(self):

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "evidence.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "evidence.pb-c.h"
+#include "keyfile.h"
+#include "spool.h"
+#include "tlog.h"
+
+#define STATE_MAGIC "SEALTAP1"
+#define EVENT_MAX (64u << 10) /* one serialised event, at most */
+
+typedef Sealtap__Evidence__V1__Event Event;
+
+/* Where the stream stands: enough to append the next event and sign. */
+struct stream_state {
+	uint8_t id[EVIDENCE_STREAM_ID];
+	uint64_t next; /* the next sequence number = the tree size */
+	uint8_t prev_leaf[TLOG_HASH];
+	struct tlog_frontier tree;
+};
+
+struct evidence {
+	struct evidence_opts o;
+	struct spool *spool;
+	struct note_signer *signer;
+	uint8_t pub[NOTE_PUBKEY];
+	char key_name[64];
+	char origin[96];
+	struct stream_state s;
+	unsigned since_checkpoint;
+	uint64_t checkpoint_time;
+	uint64_t dropped; /* not yet told in a gap event */
+	struct evidence_stats st;
+	/* Replay on open. */
+	struct stream_state replayed;
+	bool have_replayed, replay_broken;
+};
+
+static uint64_t now_unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* ---- the state a checkpoint record carries ------------------------------
+ * magic(8) | stream(16) | size(8) | prev leaf(32) | n(1) | n hashes | note */
+
+static size_t state_pack(const struct stream_state *s, const char *note, size_t note_len, uint8_t *out, size_t cap)
+{
+	size_t need = 8 + EVIDENCE_STREAM_ID + 8 + TLOG_HASH + 1 + (size_t)s->tree.n * TLOG_HASH + note_len, k = 0;
+
+	if (need > cap)
+		return 0;
+	memcpy(out, STATE_MAGIC, 8), k += 8;
+	memcpy(out + k, s->id, EVIDENCE_STREAM_ID), k += EVIDENCE_STREAM_ID;
+	for (int i = 0; i < 8; i++)
+		out[k++] = (uint8_t)(s->next >> (8 * i));
+	memcpy(out + k, s->prev_leaf, TLOG_HASH), k += TLOG_HASH;
+	out[k++] = (uint8_t)s->tree.n;
+	memcpy(out + k, s->tree.h, (size_t)s->tree.n * TLOG_HASH), k += (size_t)s->tree.n * TLOG_HASH;
+	memcpy(out + k, note, note_len);
+	return need;
+}
+
+static bool state_unpack(const uint8_t *p, size_t len, struct stream_state *s)
+{
+	size_t k = 8 + EVIDENCE_STREAM_ID;
+	uint64_t size = 0;
+	int n;
+
+	if (len < k + 8 + TLOG_HASH + 1 || memcmp(p, STATE_MAGIC, 8) != 0)
+		return false;
+	memset(s, 0, sizeof(*s));
+	memcpy(s->id, p + 8, EVIDENCE_STREAM_ID);
+	for (int i = 0; i < 8; i++)
+		size |= (uint64_t)p[k++] << (8 * i);
+	memcpy(s->prev_leaf, p + k, TLOG_HASH), k += TLOG_HASH;
+	n = p[k++];
+	if (n > 64 || len < k + (size_t)n * TLOG_HASH || n != __builtin_popcountll(size))
+		return false;
+	s->next = size;
+	s->tree.size = size;
+	s->tree.n = n;
+	memcpy(s->tree.h, p + k, (size_t)n * TLOG_HASH);
+	return true;
+}
+
+/* ---- replay ---- */
+
+static int on_replay(void *ctx, enum spool_type type, uint64_t seq, const uint8_t *data, size_t len)
+{
+	struct evidence *ev = ctx;
+	struct stream_state *r = &ev->replayed;
+	Event *e;
+	uint8_t leaf[TLOG_HASH];
+	bool ok;
+
+	if (ev->replay_broken)
+		return 0;
+	if (type == SPOOL_CHECKPOINT) {
+		struct stream_state s;
+
+		if (!state_unpack(data, len, &s) || s.next != seq ||
+		    (ev->have_replayed && memcmp(s.id, r->id, EVIDENCE_STREAM_ID))) {
+			ev->replay_broken = true;
+			return 0;
+		}
+		/* A checkpoint states the chain as of its size; an older one
+		 * (repeated at a segment's head) adds nothing. */
+		if (!ev->have_replayed || s.next >= r->next)
+			*r = s;
+		ev->have_replayed = true;
+		return 0;
+	}
+	e = sealtap__evidence__v1__event__unpack(NULL, len, data);
+	if (!e) {
+		ev->replay_broken = true;
+		return 0;
+	}
+	if (!ev->have_replayed && e->seq == 0 && e->stream_id.len == EVIDENCE_STREAM_ID) {
+		memset(r, 0, sizeof(*r)); /* a stream replayed from its first event */
+		memcpy(r->id, e->stream_id.data, EVIDENCE_STREAM_ID);
+		ev->have_replayed = true;
+	}
+	ok = ev->have_replayed && e->seq == seq && e->stream_id.len == EVIDENCE_STREAM_ID &&
+	     memcmp(e->stream_id.data, r->id, EVIDENCE_STREAM_ID) == 0;
+	if (ok && seq < r->next) {
+		/* Already inside the state a later-read checkpoint gave: nothing to add. */
+	} else if (ok && seq == r->next &&
+		   (seq == 0 ? e->prev_leaf_hash.len == 0
+			     : e->prev_leaf_hash.len == TLOG_HASH &&
+				       memcmp(e->prev_leaf_hash.data, r->prev_leaf, TLOG_HASH) == 0)) {
+		tlog_leaf_hash(data, len, leaf);
+		tlog_frontier_append(&r->tree, leaf);
+		memcpy(r->prev_leaf, leaf, TLOG_HASH);
+		r->next++;
+	} else {
+		ev->replay_broken = true;
+	}
+	sealtap__evidence__v1__event__free_unpacked(e, NULL);
+	return 0;
+}
+
+/* ---- appending ---- */
+
+static int checkpoint(struct evidence *ev);
+
+/* Gives e the next place in the stream and writes it. */
+static int64_t append(struct evidence *ev, Event *e)
+{
+	static uint8_t buf[EVENT_MAX];
+	uint8_t leaf[TLOG_HASH];
+	size_t n;
+	int r;
+
+	e->schema_version = SEALTAP__EVIDENCE__V1__SCHEMA_VERSION__SCHEMA_VERSION_1;
+	e->stream_id = (ProtobufCBinaryData){ EVIDENCE_STREAM_ID, ev->s.id };
+	e->seq = ev->s.next;
+	e->prev_leaf_hash = (ProtobufCBinaryData){ ev->s.next ? TLOG_HASH : 0, ev->s.prev_leaf };
+	e->time_unix_nano = now_unix_ns();
+	e->node = (char *)(ev->o.node ? ev->o.node : "");
+	n = sealtap__evidence__v1__event__get_packed_size(e);
+	if (n > sizeof(buf)) {
+		ev->st.errors++;
+		return -1;
+	}
+	sealtap__evidence__v1__event__pack(e, buf);
+	r = spool_append(ev->spool, SPOOL_EVENT, ev->s.next, buf, n);
+	if (r == -ENOSPC) {
+		if (e->kind_case != SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) { /* a gap event retries, uncounted */
+			ev->dropped++;
+			ev->st.dropped++;
+		}
+		return -1;
+	}
+	if (r) {
+		ev->st.errors++;
+		return -1;
+	}
+	tlog_leaf_hash(buf, n, leaf);
+	tlog_frontier_append(&ev->s.tree, leaf);
+	memcpy(ev->s.prev_leaf, leaf, TLOG_HASH);
+	ev->st.events++;
+	ev->since_checkpoint++;
+	if (ev->since_checkpoint >= ev->o.checkpoint_every)
+		checkpoint(ev);
+	return (int64_t)ev->s.next++;
+}
+
+/* Reports drops as soon as the spool takes an event again. */
+static void report_drops(struct evidence *ev)
+{
+	Sealtap__Evidence__V1__Gap gap = SEALTAP__EVIDENCE__V1__GAP__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	uint64_t n = ev->dropped;
+
+	if (!n)
+		return;
+	gap.dropped = n;
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP;
+	e.gap = &gap;
+	ev->dropped = 0;
+	if (append(ev, &e) >= 0)
+		ev->st.gap_events++;
+	else
+		ev->dropped = n; /* still no room: told later */
+}
+
+static int checkpoint(struct evidence *ev)
+{
+	static uint8_t blob[NOTE_MAX + 8 + EVIDENCE_STREAM_ID + 8 + TLOG_HASH + 1 + 64 * TLOG_HASH];
+	char note[NOTE_MAX];
+	uint8_t root[TLOG_HASH];
+	size_t len;
+	int n;
+
+	/* Durable first: a signed checkpoint may be shipped, and must never
+	 * cover an event a crash could take back. */
+	if (spool_sync(ev->spool)) {
+		ev->st.errors++;
+		return -1;
+	}
+	tlog_frontier_root(&ev->s.tree, root);
+	n = checkpoint_body(note, sizeof(note), ev->origin, ev->s.tree.size, root);
+	if (n < 0 || (n = note_sign(ev->signer, note, (size_t)n, sizeof(note))) < 0 ||
+	    !(len = state_pack(&ev->s, note, (size_t)n, blob, sizeof(blob))) ||
+	    spool_append(ev->spool, SPOOL_CHECKPOINT, ev->s.tree.size, blob, len)) {
+		ev->st.errors++;
+		return -1;
+	}
+	ev->since_checkpoint = 0;
+	ev->checkpoint_time = now_mono_ns();
+	ev->st.checkpoints++;
+	return 0;
+}
+
+static void lifecycle(struct evidence *ev, bool start, const uint8_t *previous)
+{
+	Sealtap__Evidence__V1__AgentLifecycle lc = SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	struct utsname u;
+
+	lc.phase = start ? SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_START
+			 : SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_STOP;
+	lc.version = (char *)(ev->o.version ? ev->o.version : "");
+	lc.kernel = (char *)(uname(&u) == 0 ? u.release : "");
+	if (ev->o.config_digest)
+		lc.config_digest = (ProtobufCBinaryData){ 32, (uint8_t *)ev->o.config_digest };
+	if (previous)
+		lc.previous_stream_id = (ProtobufCBinaryData){ EVIDENCE_STREAM_ID, (uint8_t *)previous };
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE;
+	e.lifecycle = &lc;
+	append(ev, &e);
+}
+
+struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t errsz)
+{
+	struct evidence *ev = calloc(1, sizeof(*ev));
+	char path[4200], id[33];
+	uint8_t seed[CL_KEY_MAX], previous[EVIDENCE_STREAM_ID];
+	bool had_previous = false;
+	int n;
+
+	if (!ev) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	ev->o = *o;
+	if (!ev->o.checkpoint_every)
+		ev->o.checkpoint_every = 256;
+	if (!ev->o.checkpoint_interval_ns)
+		ev->o.checkpoint_interval_ns = 1000000000ull;
+	if (mkdir(o->state_dir, 0700) && errno != EEXIST) {
+		snprintf(err, errsz, "%s: cannot create: %s", o->state_dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/agent.key", o->state_dir);
+	n = keyfile_load(path, true, seed, sizeof(seed), err, errsz);
+	if (n < 0)
+		goto fail;
+	{
+		struct note_signer *probe = note_signer_new("k", seed); /* the public key names the signer */
+		char pubhex[17];
+
+		if (!probe) {
+			snprintf(err, errsz, "%s: not usable as an Ed25519 key", path);
+			OPENSSL_cleanse(seed, sizeof(seed));
+			goto fail;
+		}
+		note_signer_public(probe, ev->pub);
+		note_signer_free(probe);
+		hex(ev->pub, 8, pubhex);
+		snprintf(ev->key_name, sizeof(ev->key_name), "sealtap-agent-%s", pubhex);
+		ev->signer = note_signer_new(ev->key_name, seed);
+		OPENSSL_cleanse(seed, sizeof(seed));
+		if (!ev->signer) {
+			snprintf(err, errsz, "%s: not usable as an Ed25519 key", path);
+			goto fail;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/spool", o->state_dir);
+	ev->spool = spool_open(path, o->spool_max_bytes, on_replay, ev, err, errsz);
+	if (!ev->spool) {
+		/* Damaged: keep it for inspection, start a fresh spool and stream. */
+		char aside[4300];
+
+		snprintf(aside, sizeof(aside), "%s.damaged-%llu", path, (unsigned long long)time(NULL));
+		fprintf(stderr, "sealtap-agent: evidence spool: %s; moved to %s, a new stream begins\n", err, aside);
+		if (rename(path, aside)) {
+			snprintf(err, errsz, "%s: cannot move the damaged spool aside: %s", path, strerror(errno));
+			goto fail;
+		}
+		ev->replay_broken = true;
+		ev->spool = spool_open(path, o->spool_max_bytes, NULL, NULL, err, errsz);
+		if (!ev->spool)
+			goto fail;
+	}
+	if (ev->have_replayed && !ev->replay_broken) {
+		ev->s = ev->replayed;
+		ev->st.resumed = true;
+	} else {
+		if (ev->have_replayed) {
+			memcpy(previous, ev->replayed.id, EVIDENCE_STREAM_ID);
+			had_previous = true;
+		}
+		ev->st.new_stream = ev->have_replayed || ev->replay_broken;
+		if (RAND_bytes(ev->s.id, EVIDENCE_STREAM_ID) != 1) {
+			snprintf(err, errsz, "no randomness for a stream id");
+			goto fail;
+		}
+		tlog_frontier_init(&ev->s.tree);
+	}
+	hex(ev->s.id, EVIDENCE_STREAM_ID, id);
+	snprintf(ev->origin, sizeof(ev->origin), "sealtap/stream/%s", id);
+	lifecycle(ev, true, had_previous ? previous : NULL);
+	if (checkpoint(ev)) {
+		snprintf(err, errsz, "%s: cannot write the first checkpoint", path);
+		goto fail;
+	}
+	return ev;
+fail:
+	evidence_close(ev);
+	return NULL;
+}
+
+void evidence_close(struct evidence *ev)
+{
+	if (!ev)
+		return;
+	if (ev->spool && ev->signer) {
+		report_drops(ev);
+		lifecycle(ev, false, NULL);
+		checkpoint(ev);
+	}
+	spool_close(ev->spool);
+	note_signer_free(ev->signer);
+	free(ev);
+}
+
+static Sealtap__Evidence__V1__Leak leak_of(int leak)
+{
+	switch (leak) {
+	case 1: return SEALTAP__EVIDENCE__V1__LEAK__LEAK_ECHO;
+	case 2: return SEALTAP__EVIDENCE__V1__LEAK__LEAK_NOVEL;
+	case 3: return SEALTAP__EVIDENCE__V1__LEAK__LEAK_CROSS_IDENTITY;
+	}
+	return SEALTAP__EVIDENCE__V1__LEAK__LEAK_UNSPECIFIED;
+}
+
+int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
+			 const struct evidence_place *where)
+{
+	Sealtap__Evidence__V1__Finding fd = SEALTAP__EVIDENCE__V1__FINDING__INIT;
+	Sealtap__Evidence__V1__Identity id = SEALTAP__EVIDENCE__V1__IDENTITY__INIT;
+	Sealtap__Evidence__V1__Model m = SEALTAP__EVIDENCE__V1__MODEL__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	const struct x_identity *w = &x->who;
+
+	report_drops(ev);
+	fd.detector = (char *)f->det->id;
+	fd.category = (char *)det_category_name(f->det->category);
+	fd.severity = (char *)det_severity_name(f->det->severity);
+	fd.direction = where->input ? SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT
+				    : SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_OUTPUT;
+	fd.leak = leak_of(where->leak);
+	fd.part = (char *)where->part;
+	fd.index = where->index;
+	fd.role = (char *)(where->role ? where->role : "");
+	fd.start = f->start;
+	fd.end = f->end;
+	fd.masked = (char *)f->masked;
+	fd.fingerprint = (ProtobufCBinaryData){ CL_FINGERPRINT_LEN, (uint8_t *)f->fingerprint };
+	id.pid = w->pid;
+	id.uid = w->uid;
+	id.executable = (char *)w->exe;
+	id.comm = (char *)w->comm;
+	id.container_id = (char *)w->container_id;
+	id.pod_uid = (char *)w->pod_uid;
+	id.cgroup_id = w->cgroup_id;
+	id.peer = (char *)w->peer;
+	id.process_is_server = w->process_is_server;
+	m.api = (char *)llm_flavor_name(x->flavor);
+	m.requested = (char *)x->model_requested;
+	m.reported = (char *)x->model_reported;
+	m.endpoint = (char *)x->path;
+	m.system_fingerprint = (char *)x->system_fingerprint;
+	m.exchange_id = x->id;
+	e.identity = &id;
+	e.model = &m;
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING;
+	e.finding = &fd;
+	return append(ev, &e);
+}
+
+void evidence_tick(struct evidence *ev, uint64_t now_ns)
+{
+	report_drops(ev);
+	if (ev->since_checkpoint && now_ns - ev->checkpoint_time >= ev->o.checkpoint_interval_ns)
+		checkpoint(ev);
+}
+
+void evidence_stream_id(const struct evidence *ev, uint8_t id[EVIDENCE_STREAM_ID])
+{
+	memcpy(id, ev->s.id, EVIDENCE_STREAM_ID);
+}
+
+void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY])
+{
+	memcpy(pub, ev->pub, NOTE_PUBKEY);
+}
+
+const char *evidence_key_name(const struct evidence *ev)
+{
+	return ev->key_name;
+}
+
+const struct evidence_stats *evidence_stats(const struct evidence *ev)
+{
+	return &ev->st;
+}
+
+struct spool *evidence_spool(struct evidence *ev)
+{
+	return ev->spool;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * evidence - the agent's signed record: every finding (and lifecycle, gap)
+ * becomes an Event (proto/evidence.proto) with the next sequence number of
+ * this agent's stream and the leaf hash of the event before it; its exact
+ * serialised bytes go to the spool and into an RFC 6962 tree whose frontier
+ * is kept here. Every second, or every 256 events, the spool is synced and
+ * a C2SP checkpoint of the tree is signed with the agent's Ed25519 key
+ * (STATE_DIR/agent.key: 32 random bytes made on first start, mode 0600;
+ * the public key is the agent's identity).
+ *
+ * Restarts: the spool is replayed; if it holds an unbroken chain the stream
+ * goes on where it stopped (events the crash tore off were never signed,
+ * so never shipped), else a new stream begins. Either way a lifecycle start
+ * event opens the run. A spool too full for an event drops it before it
+ * has a sequence number, counts it, and a gap event with the count is the
+ * next thing recorded once there is room: never a silent hole.
+ */
+#ifndef SEALTAP_EVIDENCE_H
+#define SEALTAP_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "exchange.h"
+#include "note.h"
+
+#define EVIDENCE_STREAM_ID 16
+
+struct evidence_opts {
+	const char *state_dir;   /* agent.key and spool/ live here */
+	const char *node;        /* this host's name */
+	const char *version;
+	uint64_t spool_max_bytes;
+	unsigned checkpoint_every;       /* events */
+	uint64_t checkpoint_interval_ns; /* or this much time, whichever first */
+	const uint8_t *config_digest;    /* SHA-256 of the configuration, or NULL */
+};
+
+struct evidence_stats {
+	uint64_t events, checkpoints;
+	uint64_t dropped;     /* refused by a full spool, before sequencing */
+	uint64_t gap_events;  /* events that reported drops */
+	uint64_t errors;      /* spool writes or syncs that failed */
+	bool resumed;         /* this run continues the previous stream */
+	bool new_stream;      /* a previous stream could not be continued */
+};
+
+/* Where a finding is, as the judge saw it. */
+struct evidence_place {
+	bool input;
+	int leak;      /* 0 none (input), 1 echo, 2 novel, 3 cross_identity */
+	const char *part;
+	int index;
+	const char *role;
+};
+
+struct evidence;
+
+struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t errsz);
+/* Records the stop, signs a last checkpoint, closes the spool. */
+void evidence_close(struct evidence *ev);
+
+/* Records a finding; returns its sequence number, or -1 if it was dropped
+ * (counted) or could not be written. */
+int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
+			 const struct evidence_place *where);
+/* Signs a checkpoint when one is due. */
+void evidence_tick(struct evidence *ev, uint64_t now_ns);
+
+void evidence_stream_id(const struct evidence *ev, uint8_t id[EVIDENCE_STREAM_ID]);
+void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY]);
+/* The key name in its checkpoint signatures ("sealtap-agent-<16 hex>"). */
+const char *evidence_key_name(const struct evidence *ev);
+const struct evidence_stats *evidence_stats(const struct evidence *ev);
+struct spool *evidence_spool(struct evidence *ev);
+
+#endif

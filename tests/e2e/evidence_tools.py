@@ -1,0 +1,131 @@
+"""Reading an agent's evidence spool independently of its C code: the
+segment records, the events' chain fields (a minimal protobuf reader), the
+RFC 6962 roots and the C2SP signatures (Python's hashlib and cryptography).
+Used by the evidence tests to check the agent's record the way an auditor
+with other tools would."""
+import base64
+import glob
+import hashlib
+import os
+import struct
+import zlib
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+EVENT, CHECKPOINT = 1, 2
+
+
+def records(spool_dir):
+    """Every intact record, in order: (type, seq, payload)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(spool_dir, "*.seg"))):
+        data = open(path, "rb").read()
+        off = 0
+        while off + 17 <= len(data):
+            n, crc, typ, seq = struct.unpack_from("<IIBQ", data, off)
+            body = data[off + 17:off + 17 + n]
+            if len(body) != n or zlib.crc32(data[off + 8:off + 17] + body) != crc:
+                break
+            out.append((typ, seq, body))
+            off += 17 + n
+    return out
+
+
+def varint(b, i):
+    v, shift = 0, 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def fields(b):
+    """Top-level protobuf fields: {number: [values]} (bytes or int)."""
+    out, i = {}, 0
+    while i < len(b):
+        key, i = varint(b, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = varint(b, i)
+        elif wt == 1:
+            v, i = struct.unpack_from("<Q", b, i)[0], i + 8
+        elif wt == 2:
+            n, i = varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif wt == 5:
+            v, i = struct.unpack_from("<I", b, i)[0], i + 4
+        else:
+            raise ValueError("wire type %d" % wt)
+        out.setdefault(num, []).append(v)
+    return out
+
+
+def leaf(b):
+    return hashlib.sha256(b"\x00" + b).digest()
+
+
+def mth(leaves):
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+def agent_public_key(state_dir):
+    seed = open(os.path.join(state_dir, "agent.key"), "rb").read()[:32]
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key()
+
+
+def verify_note(note, pub):
+    """Checks the agent's signature on a checkpoint note; returns (origin, size, root)."""
+    body, _, sigs = note.rpartition(b"\n\n")
+    body += b"\n"
+    raw = pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    name = "sealtap-agent-" + raw[:8].hex()
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + raw).digest()[:4]
+    for line in sigs.decode().splitlines():
+        if line.startswith("\u2014 %s " % name):
+            blob = base64.b64decode(line.rsplit(" ", 1)[1])
+            assert blob[:4] == key_id, "key id"
+            pub.verify(blob[4:], body)
+            origin, size, root = body.decode().split("\n")[:3]
+            return origin, int(size), base64.b64decode(root)
+    raise AssertionError("no signature by %s" % name)
+
+
+def verify_spool(state_dir):
+    """Verifies the whole spool: one contiguous chain per stream, every
+    checkpoint signed and matching the RFC 6962 root of the events it covers.
+    Returns {stream_id: [event fields, ...]} in order."""
+    pub = agent_public_key(state_dir)
+    streams, leaves, last = {}, {}, {}
+    for typ, seq, body in records(os.path.join(state_dir, "spool")):
+        if typ == EVENT:
+            f = fields(body)
+            sid = f[2][0]
+            evs = streams.setdefault(sid, [])
+            lv = leaves.setdefault(sid, [])
+            assert f.get(3, [0])[0] == seq == len(lv), "seq %d after %d events" % (seq, len(lv))
+            prev = f.get(4, [b""])[0]
+            assert prev == (lv[-1] if lv else b""), "event %d does not chain to the one before" % seq
+            lv.append(leaf(body))
+            evs.append(f)
+        else:
+            note = body[8 + 16 + 8 + 32 + 1 + 32 * body[8 + 16 + 8 + 32]:]
+            sid = body[8:24]
+            origin, size, root = verify_note(note, pub)
+            assert origin == "sealtap/stream/" + sid.hex(), origin
+            assert size == seq, "checkpoint record %d states size %d" % (seq, size)
+            lv = leaves.get(sid, [])
+            if size <= len(lv):
+                assert mth(lv[:size]) == root, "checkpoint %d root differs from the events" % size
+            last[sid] = size
+    return streams, last
