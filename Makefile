@@ -102,6 +102,9 @@ TEST_LIBS_validate := -lcrypto -lm
 TEST_LIBS_classify := -lhs -lcrypto -lm
 TEST_MODS_detector_config := classify detectors validate jsonview exchange
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
+TEST_MODS_evidence := spool keyfile detectors validate jsonview exchange
+TEST_SRCS_evidence := proto/tlog.c proto/note.c $(BUILD)/proto/evidence.pb-c.c
+TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_spool    := -lz
@@ -109,10 +112,10 @@ TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 .SECONDEXPANSION:
 # (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
-$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) agent/*.h | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) $$(TEST_SRCS_$$*) agent/*.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< agent/$*.c \
-		$(addprefix agent/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka $(TEST_LIBS_$*)
+		$(addprefix agent/,$(addsuffix .c,$(TEST_MODS_$*))) $(TEST_SRCS_$*) -o $@ -lcmocka $(TEST_LIBS_$*)
 
 # Unit tests of the shared evidence code (proto/): the module and the few it
 # stands on.

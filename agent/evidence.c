@@ -19,6 +19,7 @@
 
 #define STATE_MAGIC "SEALTAP1"
 #define EVENT_MAX (64u << 10) /* one serialised event, at most */
+#define STATE_FIXED (8 + EVIDENCE_STREAM_ID + 8 + 8 + TLOG_HASH + 1)
 
 typedef Sealtap__Evidence__V1__Event Event;
 
@@ -26,6 +27,7 @@ typedef Sealtap__Evidence__V1__Event Event;
 struct stream_state {
 	uint8_t id[EVIDENCE_STREAM_ID];
 	uint64_t next; /* the next sequence number = the tree size */
+	uint64_t untold; /* events dropped before sequencing, no gap event yet */
 	uint8_t prev_leaf[TLOG_HASH];
 	struct tlog_frontier tree;
 };
@@ -37,10 +39,10 @@ struct evidence {
 	uint8_t pub[NOTE_PUBKEY];
 	char key_name[64];
 	char origin[96];
+	char node[256]; /* copied: the caller's string may not outlive the call */
 	struct stream_state s;
 	unsigned since_checkpoint;
 	uint64_t checkpoint_time;
-	uint64_t dropped; /* not yet told in a gap event */
 	struct evidence_stats st;
 	/* Replay on open. */
 	struct stream_state replayed;
@@ -70,11 +72,13 @@ static void hex(const uint8_t *b, size_t n, char *out)
 }
 
 /* ---- the state a checkpoint record carries ------------------------------
- * magic(8) | stream(16) | size(8) | prev leaf(32) | n(1) | n hashes | note */
+ * magic(8) | stream(16) | size(8) | drops not yet told(8) | prev leaf(32) |
+ * n(1) | n hashes | note. The drops ride along so that a restart still tells
+ * them in a gap event. */
 
 static size_t state_pack(const struct stream_state *s, const char *note, size_t note_len, uint8_t *out, size_t cap)
 {
-	size_t need = 8 + EVIDENCE_STREAM_ID + 8 + TLOG_HASH + 1 + (size_t)s->tree.n * TLOG_HASH + note_len, k = 0;
+	size_t need = STATE_FIXED + (size_t)s->tree.n * TLOG_HASH + note_len, k = 0;
 
 	if (need > cap)
 		return 0;
@@ -82,6 +86,8 @@ static size_t state_pack(const struct stream_state *s, const char *note, size_t 
 	memcpy(out + k, s->id, EVIDENCE_STREAM_ID), k += EVIDENCE_STREAM_ID;
 	for (int i = 0; i < 8; i++)
 		out[k++] = (uint8_t)(s->next >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		out[k++] = (uint8_t)(s->untold >> (8 * i));
 	memcpy(out + k, s->prev_leaf, TLOG_HASH), k += TLOG_HASH;
 	out[k++] = (uint8_t)s->tree.n;
 	memcpy(out + k, s->tree.h, (size_t)s->tree.n * TLOG_HASH), k += (size_t)s->tree.n * TLOG_HASH;
@@ -95,12 +101,14 @@ static bool state_unpack(const uint8_t *p, size_t len, struct stream_state *s)
 	uint64_t size = 0;
 	int n;
 
-	if (len < k + 8 + TLOG_HASH + 1 || memcmp(p, STATE_MAGIC, 8) != 0)
+	if (len < STATE_FIXED || memcmp(p, STATE_MAGIC, 8) != 0)
 		return false;
 	memset(s, 0, sizeof(*s));
 	memcpy(s->id, p + 8, EVIDENCE_STREAM_ID);
 	for (int i = 0; i < 8; i++)
 		size |= (uint64_t)p[k++] << (8 * i);
+	for (int i = 0; i < 8; i++)
+		s->untold |= (uint64_t)p[k++] << (8 * i);
 	memcpy(s->prev_leaf, p + k, TLOG_HASH), k += TLOG_HASH;
 	n = p[k++];
 	if (n > 64 || len < k + (size_t)n * TLOG_HASH || n != __builtin_popcountll(size))
@@ -185,7 +193,7 @@ static int64_t append(struct evidence *ev, Event *e)
 	e->seq = ev->s.next;
 	e->prev_leaf_hash = (ProtobufCBinaryData){ ev->s.next ? TLOG_HASH : 0, ev->s.prev_leaf };
 	e->time_unix_nano = now_unix_ns();
-	e->node = (char *)(ev->o.node ? ev->o.node : "");
+	e->node = ev->node;
 	n = sealtap__evidence__v1__event__get_packed_size(e);
 	if (n > sizeof(buf)) {
 		ev->st.errors++;
@@ -195,8 +203,9 @@ static int64_t append(struct evidence *ev, Event *e)
 	r = spool_append(ev->spool, SPOOL_EVENT, ev->s.next, buf, n);
 	if (r == -ENOSPC) {
 		if (e->kind_case != SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) { /* a gap event retries, uncounted */
-			ev->dropped++;
+			ev->s.untold++;
 			ev->st.dropped++;
+			ev->since_checkpoint++; /* the next checkpoint (within a second) keeps the count */
 		}
 		return -1;
 	}
@@ -219,23 +228,23 @@ static void report_drops(struct evidence *ev)
 {
 	Sealtap__Evidence__V1__Gap gap = SEALTAP__EVIDENCE__V1__GAP__INIT;
 	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
-	uint64_t n = ev->dropped;
+	uint64_t n = ev->s.untold;
 
 	if (!n)
 		return;
 	gap.dropped = n;
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP;
 	e.gap = &gap;
-	ev->dropped = 0;
+	ev->s.untold = 0;
 	if (append(ev, &e) >= 0)
 		ev->st.gap_events++;
 	else
-		ev->dropped = n; /* still no room: told later */
+		ev->s.untold = n; /* still no room: told later, by this run or the next */
 }
 
 static int checkpoint(struct evidence *ev)
 {
-	static uint8_t blob[NOTE_MAX + 8 + EVIDENCE_STREAM_ID + 8 + TLOG_HASH + 1 + 64 * TLOG_HASH];
+	static uint8_t blob[NOTE_MAX + STATE_FIXED + 64 * TLOG_HASH];
 	char note[NOTE_MAX];
 	uint8_t root[TLOG_HASH];
 	size_t len;
@@ -293,6 +302,8 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 		return NULL;
 	}
 	ev->o = *o;
+	snprintf(ev->node, sizeof(ev->node), "%s", o->node ? o->node : "");
+	ev->o.node = ev->node;
 	if (!ev->o.checkpoint_every)
 		ev->o.checkpoint_every = 256;
 	if (!ev->o.checkpoint_interval_ns)

@@ -31,8 +31,8 @@
 
 struct evidence_opts {
 	const char *state_dir;   /* agent.key and spool/ live here */
-	const char *node;        /* this host's name */
-	const char *version;
+	const char *node;        /* this host's name (copied) */
+	const char *version;             /* with config_digest: must outlive the log */
 	uint64_t spool_max_bytes;
 	unsigned checkpoint_every;       /* events */
 	uint64_t checkpoint_interval_ns; /* or this much time, whichever first */

@@ -119,7 +119,8 @@ def verify_spool(state_dir):
             lv.append(leaf(body))
             evs.append(f)
         else:
-            note = body[8 + 16 + 8 + 32 + 1 + 32 * body[8 + 16 + 8 + 32]:]
+            fixed = 8 + 16 + 8 + 8 + 32  # magic, stream, size, untold drops, previous leaf
+            note = body[fixed + 1 + 32 * body[fixed]:]
             sid = body[8:24]
             origin, size, root = verify_note(note, pub)
             assert origin == "sealtap/stream/" + sid.hex(), origin
