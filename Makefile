@@ -24,7 +24,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c -lcurl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
@@ -34,6 +34,7 @@ HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
+             libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -50,10 +51,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 .PHONY: all deps run test unit e2e bench clean
 
-all: $(BUILD)/sealtap-agent $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
+all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example
 
-$(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto:
+$(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto $(BUILD)/collector:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -72,6 +73,17 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROTO_GEN) | $(BUILD)/agent
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The collector: its own modules and the shared proto/ code.
+COLLECTOR_OBJS := $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(wildcard collector/*.c))
+LDLIBS_COLLECTOR := -lmicrohttpd -lsqlite3 -lprotobuf-c -lcrypto
+$(BUILD)/collector/%.o: collector/%.c collector/*.h proto/*.h $(PROTO_GEN) | $(BUILD)/collector
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Icollector -c $< -o $@
+
+$(BUILD)/sealtap-collector: $(COLLECTOR_OBJS) $(PROTO_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COLLECTOR)
 
 $(PROTO_GEN) &: proto/evidence.proto | $(BUILD)/proto
 	$(call msg,PROTOC,$@)
@@ -102,8 +114,8 @@ TEST_LIBS_validate := -lcrypto -lm
 TEST_LIBS_classify := -lhs -lcrypto -lm
 TEST_MODS_detector_config := classify detectors validate jsonview exchange
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
-TEST_MODS_evidence := spool keyfile detectors validate jsonview exchange
-TEST_SRCS_evidence := proto/tlog.c proto/note.c $(BUILD)/proto/evidence.pb-c.c
+TEST_MODS_evidence := spool detectors validate jsonview exchange
+TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
 TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc

@@ -350,8 +350,8 @@ void capture_write_stats(struct capture *c)
 		"}",
 		as.probes_attached, as.attach_errors, as.libs_ssl, as.libs_table_full,
 		as.procs_watched, as.procs_table_full);
-	if (c->opts.judge)
-		judge_write_stats(c->opts.judge, out);
+	if (c->opts.extra_stats)
+		c->opts.extra_stats(c->opts.extra_ctx, out);
 	fputs("}\n", out);
 	fflush(out);
 }

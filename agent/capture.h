@@ -34,6 +34,9 @@ struct capture_opts {
 	const char *const *model_comms; /* ... and POSTs to or from these processes */
 	int nmodel_comms;
 	struct judge *judge; /* classifies exchanges (NULL: not at all) */
+	/* Appends later stages' groups to the stats line (",\"name\":{...}"). */
+	void (*extra_stats)(void *ctx, FILE *out);
+	void *extra_ctx;
 };
 
 struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,

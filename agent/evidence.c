@@ -44,6 +44,7 @@ struct evidence {
 	unsigned since_checkpoint;
 	uint64_t checkpoint_time;
 	struct evidence_stats st;
+	bool finished; /* the stop is recorded */
 	/* Replay on open. */
 	struct stream_state replayed;
 	bool have_replayed, replay_broken;
@@ -381,15 +382,21 @@ fail:
 	return NULL;
 }
 
+void evidence_finish(struct evidence *ev)
+{
+	if (!ev || ev->finished || !ev->spool || !ev->signer)
+		return;
+	report_drops(ev);
+	lifecycle(ev, false, NULL);
+	checkpoint(ev);
+	ev->finished = true;
+}
+
 void evidence_close(struct evidence *ev)
 {
 	if (!ev)
 		return;
-	if (ev->spool && ev->signer) {
-		report_drops(ev);
-		lifecycle(ev, false, NULL);
-		checkpoint(ev);
-	}
+	evidence_finish(ev);
 	spool_close(ev->spool);
 	note_signer_free(ev->signer);
 	free(ev);

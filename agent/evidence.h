@@ -60,7 +60,9 @@ struct evidence_place {
 struct evidence;
 
 struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t errsz);
-/* Records the stop, signs a last checkpoint, closes the spool. */
+/* Records the stop and signs a last checkpoint (the spool stays open for
+ * shipping); evidence_close does it too if it was not done. */
+void evidence_finish(struct evidence *ev);
 void evidence_close(struct evidence *ev);
 
 /* Records a finding; returns its sequence number, or -1 if it was dropped

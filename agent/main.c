@@ -30,6 +30,7 @@
 #include "judge.h"
 #include "keyfile.h"
 #include "scan.h"
+#include "ship.h"
 #include "selector.h"
 #include "sslsniff.skel.h"
 
@@ -58,6 +59,7 @@ struct options {
 	const char *state_dir;
 	const char *node;
 	unsigned long spool_max;
+	struct ship_opts ship;
 	double leak_window_s;
 	unsigned long leak_slots;
 };
@@ -103,6 +105,9 @@ static void usage(FILE *out)
 		"  --state-dir DIR    keys and the evidence spool (default /var/lib/sealtap)\n"
 		"  --spool-max B      spool size; past it events are dropped and counted (default 256 MiB)\n"
 		"  --node NAME        this host's name in events (default: the hostname)\n"
+		"  --collector URL    ship evidence to https://HOST:PORT/v1/batches\n"
+		"  --collector-ca F   the collector's CA certificate (default: the system's)\n"
+		"  --collector-cert F, --collector-key F   client certificate for mutual TLS\n"
 		"\n"
 		"Limits and tuning:\n"
 		"  --duration S       stop after S seconds\n"
@@ -145,7 +150,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
-	       OPT_VERSION };
+	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -167,6 +172,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "node", required_argument, NULL, OPT_NODE },
 		{ "spool-max", required_argument, NULL, OPT_SPOOLMAX },
+		{ "collector", required_argument, NULL, OPT_COLLECTOR },
+		{ "collector-ca", required_argument, NULL, OPT_COLLECTOR_CA },
+		{ "collector-cert", required_argument, NULL, OPT_COLLECTOR_CERT },
+		{ "collector-key", required_argument, NULL, OPT_COLLECTOR_KEY },
 		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
 		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -270,6 +279,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_STATEDIR:
 			o->state_dir = optarg;
 			break;
+		case OPT_COLLECTOR:
+			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://127.", 11))
+				return fail(EXIT_SETUP, "--collector %s: expected https://HOST:PORT/v1/batches "
+							"(plain http only on loopback)", optarg);
+			o->ship.url = optarg;
+			break;
+		case OPT_COLLECTOR_CA:
+			o->ship.ca_file = optarg;
+			break;
+		case OPT_COLLECTOR_CERT:
+			o->ship.cert_file = optarg;
+			break;
+		case OPT_COLLECTOR_KEY:
+			o->ship.key_file = optarg;
+			break;
 		case OPT_NODE:
 			o->node = optarg;
 			break;
@@ -331,6 +355,22 @@ static int preflight(void)
 	return 0;
 }
 
+/* The stages after decoding, for the stats line. */
+struct stages {
+	struct judge *judge;
+	struct ship *ship;
+};
+
+static void write_stage_stats(void *ctx, FILE *out)
+{
+	const struct stages *st = ctx;
+
+	if (st->judge)
+		judge_write_stats(st->judge, out);
+	if (st->ship)
+		ship_write_stats(st->ship, out);
+}
+
 /* The detectors (built-in, and from --detectors), the fingerprint key
  * (made on first start), the classifier, the evidence log. */
 static int classifier_setup(const struct options *o, struct detector_set *set, struct classifier **cls,
@@ -380,6 +420,8 @@ int main(int argc, char **argv)
 	struct classifier *cls = NULL;
 	struct evidence *ev = NULL;
 	struct judge *judge = NULL;
+	struct ship *ship = NULL;
+	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
 	uint64_t start, next_stats, next_tick = 0;
 	int err, covered;
@@ -406,6 +448,20 @@ int main(int argc, char **argv)
 	err = classifier_setup(&o, &detectors, &cls, &ev, &judge);
 	if (err)
 		goto cleanup;
+	if (o.ship.url) {
+		char msg[256];
+
+		if ((o.ship.cert_file != NULL) != (o.ship.key_file != NULL)) {
+			err = fail(EXIT_SETUP, "--collector-cert and --collector-key go together");
+			goto cleanup;
+		}
+		ship = ship_new(ev, &o.ship, msg, sizeof(msg));
+		if (!ship) {
+			err = fail(EXIT_SETUP, "shipping: %s", msg);
+			goto cleanup;
+		}
+	}
+	stages = (struct stages){ judge, ship };
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -437,7 +493,9 @@ int main(int argc, char **argv)
 								    .nmodel_ports = o.nmodel_ports,
 								    .model_comms = o.model_comms,
 								    .nmodel_comms = o.nmodel_comms,
-								    .judge = judge })
+								    .judge = judge,
+								    .extra_stats = write_stage_stats,
+								    .extra_ctx = &stages })
 		  : NULL;
 	if (!cap) {
 		err = fail(1, "out of memory");
@@ -471,6 +529,8 @@ int main(int argc, char **argv)
 		now = clock_mono_ns();
 		attach_tick(att, now);
 		evidence_tick(ev, now);
+		if (ship)
+			ship_tick(ship, now);
 		if (now >= next_tick) {
 			capture_tick(cap, now);
 			next_tick = now + 1000000000ull;
@@ -490,7 +550,11 @@ int main(int argc, char **argv)
 cleanup:
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
 	judge_free(judge);
-	evidence_close(ev); /* the stop event and a last checkpoint */
+	evidence_finish(ev); /* the stop event and a last checkpoint */
+	if (ship)
+		ship_flush(ship, 5000000000ull); /* give the collector a few seconds to take it all */
+	ship_free(ship);
+	evidence_close(ev);
 	classifier_free(cls);
 	detector_set_release(&detectors);
 	attach_free(att);

@@ -389,6 +389,14 @@ int spool_read(struct spool *s, uint64_t first, uint64_t end, spool_fn fn, void 
 	return 0;
 }
 
+uint64_t spool_first_seq(const struct spool *s)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (s->segs[i].has_events)
+			return s->segs[i].min_seq;
+	return UINT64_MAX;
+}
+
 const struct spool_stats *spool_stats(const struct spool *s)
 {
 	return &s->st;

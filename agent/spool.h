@@ -48,6 +48,8 @@ int spool_sync(struct spool *s);
 void spool_release(struct spool *s, uint64_t acked);
 /* Walks the events with first <= seq < end, and the checkpoints among them. */
 int spool_read(struct spool *s, uint64_t first, uint64_t end, spool_fn fn, void *ctx);
+/* The oldest event still held (UINT64_MAX: none). */
+uint64_t spool_first_seq(const struct spool *s);
 const struct spool_stats *spool_stats(const struct spool *s);
 
 #endif

@@ -130,3 +130,40 @@ def verify_spool(state_dir):
                 assert mth(lv[:size]) == root, "checkpoint %d root differs from the events" % size
             last[sid] = size
     return streams, last
+
+
+# ---- writing batches, for the collector tests --------------------------------
+
+def enc_varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def enc_field(num, value):
+    if isinstance(value, int):
+        return enc_varint(num << 3) + enc_varint(value)
+    return enc_varint(num << 3 | 2) + enc_varint(len(value)) + value
+
+
+def batch(stream_id, first_seq, events, checkpoint, agent_pub):
+    """A Batch (proto/evidence.proto) encoded by hand."""
+    out = enc_field(1, stream_id) + enc_field(2, first_seq)
+    for e in events:
+        out += enc_field(3, e)
+    return out + enc_field(4, checkpoint) + enc_field(5, agent_pub)
+
+
+def sign_checkpoint(seed, origin, size, root):
+    """A C2SP checkpoint note signed as the agent would, with its seed."""
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    name = "sealtap-agent-" + raw[:8].hex()
+    body = ("%s\n%d\n%s\n" % (origin, size, base64.b64encode(root).decode())).encode()
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + raw).digest()[:4]
+    sig = base64.b64encode(key_id + key.sign(body)).decode()
+    return body + ("\n\u2014 %s %s\n" % (name, sig)).encode(), raw

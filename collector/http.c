@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#define BODY_MAX (16u << 20) /* one batch */
+
+struct http {
+	struct MHD_Daemon *d;
+	struct collector *c;
+	struct http_stats st;
+};
+
+/* One request's body, gathered as it arrives. */
+struct upload {
+	uint8_t *data;
+	size_t len;
+	bool too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const void *body,
+			     size_t len, const char *reason)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	if (reason)
+		MHD_add_response_header(r, "X-Sealtap-Reason", reason);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result text(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	char line[320];
+
+	snprintf(line, sizeof(line), "%s\n", msg);
+	return reply(conn, status, "text/plain", line, strlen(line), msg);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_size, void **state)
+{
+	struct http *h = cls;
+	struct upload *u = *state;
+	struct ingest_result r;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
+		return text(conn, 200, "ok");
+	if (strcmp(url, "/v1/batches") != 0)
+		return text(conn, 404, "no such endpoint (POST /v1/batches)");
+	if (strcmp(method, "POST") != 0)
+		return text(conn, 405, "POST a Batch (application/x-protobuf)");
+	if (!u) { /* the first call: headers only */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+
+		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) { /* refused before reading any of it */
+			h->st.requests++;
+			h->st.rejected++;
+			return text(conn, 413, "a batch is at most 16 MiB");
+		}
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return MHD_NO;
+		*state = u;
+		return MHD_YES;
+	}
+	if (*upload_size) { /* a piece of the body */
+		if (!u->too_big && u->len + *upload_size <= BODY_MAX) {
+			uint8_t *g = realloc(u->data, u->len + *upload_size);
+
+			if (!g)
+				return MHD_NO;
+			u->data = g;
+			memcpy(u->data + u->len, upload_data, *upload_size);
+			u->len += *upload_size;
+		} else {
+			u->too_big = true; /* read and discard the rest: nothing kept past the cap */
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	h->st.requests++;
+	if (u->too_big) {
+		h->st.rejected++;
+		return text(conn, 413, "a batch is at most 16 MiB");
+	}
+	ingest_batch(h->c, u->data, u->len, &r);
+	if (r.status == 200)
+		h->st.accepted++, h->st.events += r.stored;
+	else
+		h->st.rejected++;
+	if (r.body)
+		ret = reply(conn, (unsigned)r.status, "application/x-protobuf", r.body, r.body_len, r.message);
+	else
+		ret = text(conn, (unsigned)r.status, r.message);
+	ingest_result_release(&r);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
+{
+	struct upload *u = *state;
+
+	(void)cls, (void)conn, (void)why;
+	if (u)
+		free(u->data);
+	free(u);
+	*state = NULL;
+}
+
+struct http *http_start(struct collector *c, const char *addr, uint16_t port, const char *cert_pem,
+			const char *key_pem, char *err, size_t errsz)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	if (!h) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		snprintf(err, errsz, "%s: not an IPv4 address", addr);
+		free(h);
+		return NULL;
+	}
+	h->c = c;
+	if (cert_pem)
+		flags |= MHD_USE_TLS;
+	/* One polling thread: requests are handled one at a time, so the
+	 * store needs no locking. Slow clients time out; connections are capped. */
+	h->d = cert_pem ? MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+					   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+					   (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+					   MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+					   MHD_OPTION_END)
+			: MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+					   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+					   (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errsz, "cannot listen on %s:%u (%s)", addr, port, strerror(errno));
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+const struct http_stats *http_stats(const struct http *h)
+{
+	return &h->st;
+}

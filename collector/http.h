@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http - the collector's HTTP server (libmicrohttpd, TLS with GnuTLS):
+ * POST /v1/batches takes one protobuf Batch (at most 16 MiB; larger is
+ * refused with 413 and not kept) and answers as ingest.h says, with the
+ * reason in an X-Sealtap-Reason header; GET /healthz says ok.
+ */
+#ifndef SEALTAP_HTTP_H
+#define SEALTAP_HTTP_H
+
+#include <stdint.h>
+
+#include "ingest.h"
+
+struct http_stats {
+	uint64_t requests, accepted, rejected, events;
+};
+
+struct http;
+
+/* cert_pem/key_pem NULL: plain HTTP (tests and loopback only). */
+struct http *http_start(struct collector *c, const char *addr, uint16_t port, const char *cert_pem,
+			const char *key_pem, char *err, size_t errsz);
+void http_stop(struct http *h);
+const struct http_stats *http_stats(const struct http *h);
+
+#endif

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.pb-c.h"
+
+typedef Sealtap__Evidence__V1__Batch Batch;
+typedef Sealtap__Evidence__V1__Event Event;
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void set(struct ingest_result *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+}
+
+static void ack(struct ingest_result *r, const uint8_t *stream, uint64_t size, const char *note, size_t note_len)
+{
+	Sealtap__Evidence__V1__Ack a = SEALTAP__EVIDENCE__V1__ACK__INIT;
+
+	a.stream_id = (ProtobufCBinaryData){ STREAM_ID, (uint8_t *)stream };
+	a.tree_size = size;
+	if (note)
+		a.cosigned_checkpoint = (ProtobufCBinaryData){ note_len, (uint8_t *)note };
+	r->body_len = sealtap__evidence__v1__ack__get_packed_size(&a);
+	r->body = malloc(r->body_len);
+	if (r->body)
+		sealtap__evidence__v1__ack__pack(&a, r->body);
+	else
+		r->body_len = 0;
+}
+
+static bool enrolled(const struct allowlist *a, const uint8_t *key)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->keys[i], key, AGENT_KEY) == 0)
+			return true;
+	return false;
+}
+
+static const char *kind_name(const Event *e)
+{
+	switch (e->kind_case) {
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING: return "finding";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT: return "drift";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE: return "model_change";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_CHANGE: return "policy_change";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE: return "lifecycle";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS: return "capture_loss";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP: return "gap";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
+	default: return "unknown";
+	}
+}
+
+/* The new events of a batch, checked and hashed, before anything is stored. */
+struct pending {
+	size_t from;      /* index in the batch of the first new event */
+	struct stream_row next; /* the stream once they are added */
+};
+
+/* Checks events[from..] continue the stream; extends p->next. */
+static bool check_events(const Batch *b, struct pending *p, struct ingest_result *r)
+{
+	for (size_t i = p->from; i < b->n_events; i++) {
+		uint64_t seq = b->first_seq + i;
+		const ProtobufCBinaryData *raw = &b->events[i];
+		Event *e = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
+		uint8_t leaf[TLOG_HASH];
+		bool ok;
+
+		if (!e) {
+			set(r, 400, "event %llu is not an Event", (unsigned long long)seq);
+			return false;
+		}
+		ok = e->stream_id.len == STREAM_ID && memcmp(e->stream_id.data, b->stream_id.data, STREAM_ID) == 0 &&
+		     e->seq == seq &&
+		     (seq == 0 ? e->prev_leaf_hash.len == 0
+			       : e->prev_leaf_hash.len == TLOG_HASH &&
+					 memcmp(e->prev_leaf_hash.data, p->next.prev_leaf, TLOG_HASH) == 0);
+		sealtap__evidence__v1__event__free_unpacked(e, NULL);
+		if (!ok) {
+			set(r, 400, "event %llu does not continue the stream (stream id, sequence number or previous "
+				    "leaf hash)", (unsigned long long)seq);
+			return false;
+		}
+		tlog_leaf_hash(raw->data, raw->len, leaf);
+		tlog_frontier_append(&p->next.tree, leaf);
+		memcpy(p->next.prev_leaf, leaf, TLOG_HASH);
+		p->next.size++;
+	}
+	return true;
+}
+
+static int store_new(struct collector *c, const Batch *b, const struct pending *p, const char *note, size_t note_len)
+{
+	struct store *s = c->store;
+
+	if (store_begin(s))
+		return -1;
+	for (size_t i = p->from; i < b->n_events; i++) {
+		const ProtobufCBinaryData *raw = &b->events[i];
+		Event *e = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
+		struct event_meta m = { 0 };
+		int rc;
+
+		if (!e)
+			goto fail;
+		m.time_unix_nano = e->time_unix_nano;
+		m.kind = kind_name(e);
+		if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
+			m.detector = e->finding->detector;
+			m.severity = e->finding->severity;
+		}
+		if (e->identity)
+			m.pod_uid = e->identity->pod_uid;
+		if (e->model)
+			m.model = *e->model->reported ? e->model->reported : e->model->requested;
+		rc = store_put_event(s, b->stream_id.data, b->first_seq + i, raw->data, raw->len, &m);
+		sealtap__evidence__v1__event__free_unpacked(e, NULL);
+		if (rc)
+			goto fail;
+	}
+	if (store_put_checkpoint(s, b->stream_id.data, p->next.size, note, note_len) || store_put_stream(s, &p->next) ||
+	    store_commit(s))
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
+{
+	char name[64], keyhex[17], idhex[33], want_origin[64], origin[128];
+	char note[NOTE_MAX + 512];
+	uint8_t root[TLOG_HASH], ours[TLOG_HASH];
+	struct stream_row have;
+	struct pending p = { 0 };
+	uint64_t size;
+	size_t body_len;
+	int found, n;
+
+	if (b->agent_public_key.len != AGENT_KEY || b->stream_id.len != STREAM_ID || !b->checkpoint.len ||
+	    b->checkpoint.len > NOTE_MAX) {
+		set(r, 400, "a batch needs a 32-byte agent key, a 16-byte stream id and a checkpoint");
+		return;
+	}
+	if (!enrolled(&c->allow, b->agent_public_key.data)) {
+		set(r, 403, "agent key not enrolled");
+		return;
+	}
+	hex(b->agent_public_key.data, 8, keyhex);
+	snprintf(name, sizeof(name), "sealtap-agent-%s", keyhex);
+	memcpy(note, b->checkpoint.data, b->checkpoint.len);
+	if (!note_verify(note, b->checkpoint.len, name, b->agent_public_key.data, &body_len)) {
+		set(r, 403, "checkpoint not signed by this agent's key");
+		return;
+	}
+	hex(b->stream_id.data, STREAM_ID, idhex);
+	snprintf(want_origin, sizeof(want_origin), "sealtap/stream/%s", idhex);
+	if (!checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) || strcmp(origin, want_origin) ||
+	    size != b->first_seq + b->n_events || b->first_seq > size) {
+		set(r, 400, "the checkpoint is not of this stream or does not end with the batch");
+		return;
+	}
+	found = store_get_stream(c->store, b->stream_id.data, &have);
+	if (found < 0) {
+		set(r, 503, "store: %s", store_error(c->store));
+		return;
+	}
+	if (!found) {
+		memset(&have, 0, sizeof(have));
+		memcpy(have.id, b->stream_id.data, STREAM_ID);
+		memcpy(have.agent_key, b->agent_public_key.data, AGENT_KEY);
+		tlog_frontier_init(&have.tree);
+	} else if (memcmp(have.agent_key, b->agent_public_key.data, AGENT_KEY) != 0) {
+		set(r, 403, "stream %s belongs to another agent key", idhex);
+		return;
+	}
+	if (b->first_seq > have.size) {
+		set(r, 409, "gap: the collector has %llu events of this stream, the batch starts at %llu",
+		    (unsigned long long)have.size, (unsigned long long)b->first_seq);
+		ack(r, b->stream_id.data, have.size, NULL, 0);
+		return;
+	}
+	/* Events the collector has already: they must be the same bytes. */
+	for (uint64_t seq = b->first_seq; seq < have.size && seq < size; seq++) {
+		const ProtobufCBinaryData *raw = &b->events[seq - b->first_seq];
+		uint8_t *stored;
+		size_t len;
+
+		n = store_get_event(c->store, b->stream_id.data, seq, &stored, &len);
+		if (n != 1) {
+			set(r, 503, "store: event %llu of a known stream is missing", (unsigned long long)seq);
+			return;
+		}
+		n = len == raw->len && memcmp(stored, raw->data, len) == 0;
+		free(stored);
+		if (!n) {
+			set(r, 409, "equivocation: event %llu differs from the one stored", (unsigned long long)seq);
+			return;
+		}
+	}
+	p.from = have.size > b->first_seq ? (size_t)(have.size - b->first_seq) : 0;
+	p.next = have;
+	if (size > have.size && !check_events(b, &p, r))
+		return;
+	tlog_frontier_root(&p.next.tree, ours);
+	if (size < have.size) {
+		/* An old checkpoint, for events all stored: acknowledge what we hold. */
+		set(r, 200, "already stored");
+		ack(r, b->stream_id.data, have.size, NULL, 0);
+		return;
+	}
+	if (memcmp(ours, root, TLOG_HASH) != 0) {
+		set(r, 400, "the checkpoint's root is not the root of the stream's events");
+		return;
+	}
+	n = note_sign(c->signer, note, b->checkpoint.len, sizeof(note));
+	if (n < 0) {
+		set(r, 500, "cannot cosign");
+		return;
+	}
+	if (size > have.size && store_new(c, b, &p, note, (size_t)n)) {
+		set(r, 503, "store: %s", store_error(c->store));
+		return;
+	}
+	r->stored = size - have.size;
+	set(r, 200, r->stored ? "stored %llu events" : "already stored", (unsigned long long)r->stored);
+	ack(r, b->stream_id.data, size, note, (size_t)n);
+}
+
+void ingest_batch(struct collector *c, const uint8_t *data, size_t len, struct ingest_result *r)
+{
+	Batch *b = sealtap__evidence__v1__batch__unpack(NULL, len, data);
+
+	memset(r, 0, sizeof(*r));
+	if (!b)
+		set(r, 400, "not a Batch (protobuf)");
+	else
+		judge(c, b, r);
+	if (r->status != 200)
+		store_put_rejection(c->store, b && b->agent_public_key.len == AGENT_KEY ? b->agent_public_key.data : NULL,
+				    r->status, r->message);
+	if (b)
+		sealtap__evidence__v1__batch__free_unpacked(b, NULL);
+}
+
+void ingest_result_release(struct ingest_result *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+int allowlist_load(struct allowlist *a, const char *path, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	int lineno = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (!f) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
+		size_t n = strcspn(p, " \t\r\n#");
+		uint8_t key[AGENT_KEY], (*grown)[AGENT_KEY];
+
+		lineno++;
+		if (n == 0)
+			continue;
+		if (n != 2 * AGENT_KEY) {
+			snprintf(err, errsz, "%s:%d: expected a 64-hex-digit Ed25519 public key", path, lineno);
+			goto fail;
+		}
+		for (int i = 0; i < AGENT_KEY; i++)
+			if (sscanf(p + 2 * i, "%2hhx", &key[i]) != 1) {
+				snprintf(err, errsz, "%s:%d: not hexadecimal", path, lineno);
+				goto fail;
+			}
+		grown = realloc(a->keys, (a->n + 1) * sizeof(*grown));
+		if (!grown) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+		a->keys = grown;
+		memcpy(a->keys[a->n++], key, AGENT_KEY);
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	allowlist_release(a);
+	return -1;
+}
+
+void allowlist_release(struct allowlist *a)
+{
+	free(a->keys);
+	memset(a, 0, sizeof(*a));
+}

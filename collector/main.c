@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sealtap-collector: receives agents' evidence, verifies it, keeps it.
+ *
+ *   sealtap-collector serve --store FILE --allow FILE [--listen ADDR:PORT]
+ *                           [--tls-cert PEM --tls-key PEM | --plain] [--state-dir DIR]
+ *   sealtap-collector verify --store FILE [--stream HEX]
+ *
+ * Exit codes: 0 ok (verify: everything verified), 1 verify found problems
+ * or a runtime failure, 2 unusable setup.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "http.h"
+#include "ingest.h"
+#include "keyfile.h"
+#include "note.h"
+#include "store.h"
+#include "verify.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int usage(FILE *out, int code)
+{
+	fprintf(out, "usage: sealtap-collector serve --store FILE --allow FILE [--listen ADDR:PORT]\n"
+		     "                               [--tls-cert PEM --tls-key PEM | --plain] [--state-dir DIR]\n"
+		     "       sealtap-collector verify --store FILE [--stream HEX]\n"
+		     "\n"
+		     "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
+		     "         roots, keeps them (SQLite) and answers with a cosigned checkpoint. Only agent keys\n"
+		     "         listed in --allow (hex Ed25519 public keys, one per line) are accepted.\n"
+		     "verify   checks the whole store offline; names the first bad record of each stream.\n");
+	return code;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n)
+		buf[n] = '\0';
+	else
+		free(buf), buf = NULL;
+	fclose(f);
+	return buf;
+}
+
+static int serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },     { "allow", required_argument, NULL, 'a' },
+		{ "listen", required_argument, NULL, 'l' },    { "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },   { "plain", no_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
+	const char *state_dir = "/var/lib/sealtap-collector";
+	char addr[64], err[512], keypath[4200], name[64], *cert_pem = NULL, *key_pem = NULL, *colon;
+	uint8_t seed[64], pub[NOTE_PUBKEY];
+	struct collector c = { 0 };
+	struct http *h = NULL;
+	bool plain = false;
+	int opt, rc = 2;
+	unsigned long port;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': store_path = optarg; break;
+		case 'a': allow_path = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'p': plain = true; break;
+		case 'd': state_dir = optarg; break;
+		case 'h': return usage(stdout, 0);
+		default: return usage(stderr, 2);
+		}
+	}
+	if (!store_path || !allow_path || (!plain && (!cert || !key)))
+		return fprintf(stderr, "sealtap-collector serve: --store, --allow, and --tls-cert with --tls-key "
+				       "(or --plain) are required\n"), 2;
+	snprintf(addr, sizeof(addr), "%s", listen);
+	colon = strrchr(addr, ':');
+	if (!colon || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535)
+		return fprintf(stderr, "sealtap-collector: --listen %s: expected ADDR:PORT\n", listen), 2;
+	*colon = '\0';
+	if (!plain && (!(cert_pem = slurp(cert)) || !(key_pem = slurp(key)))) {
+		fprintf(stderr, "sealtap-collector: cannot read %s\n", cert_pem ? key : cert);
+		goto out;
+	}
+	if (allowlist_load(&c.allow, allow_path, err, sizeof(err))) {
+		fprintf(stderr, "sealtap-collector: --allow: %s\n", err);
+		goto out;
+	}
+	if (mkdir(state_dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "sealtap-collector: %s: %s\n", state_dir, strerror(errno));
+		goto out;
+	}
+	snprintf(keypath, sizeof(keypath), "%s/collector.key", state_dir);
+	if (keyfile_load(keypath, true, seed, sizeof(seed), err, sizeof(err)) < 0) {
+		fprintf(stderr, "sealtap-collector: key: %s\n", err);
+		goto out;
+	}
+	c.signer = note_signer_new("k", seed);
+	if (c.signer) { /* the key name carries the public key's first bytes */
+		note_signer_public(c.signer, pub);
+		note_signer_free(c.signer);
+		snprintf(name, sizeof(name), "sealtap-collector-%02x%02x%02x%02x%02x%02x%02x%02x", pub[0], pub[1], pub[2],
+			 pub[3], pub[4], pub[5], pub[6], pub[7]);
+		c.signer = note_signer_new(name, seed);
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	c.store = c.signer ? store_open(store_path, err, sizeof(err)) : NULL;
+	if (!c.store) {
+		fprintf(stderr, "sealtap-collector: %s\n", c.signer ? err : "collector key unusable");
+		goto out;
+	}
+	h = http_start(&c, addr, (uint16_t)port, cert_pem, key_pem, err, sizeof(err));
+	if (!h) {
+		fprintf(stderr, "sealtap-collector: %s\n", err);
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(stderr, "sealtap-collector: listening on %s:%lu (%s), store %s, %zu agent key(s) enrolled, key %s\n",
+		addr, port, plain ? "plain HTTP" : "TLS", store_path, c.allow.n, name);
+	while (!stop)
+		pause();
+	{
+		const struct http_stats *st = http_stats(h);
+
+		fprintf(stderr, "sealtap-collector: stopping: %llu requests, %llu accepted (%llu events), %llu refused\n",
+			(unsigned long long)st->requests, (unsigned long long)st->accepted,
+			(unsigned long long)st->events, (unsigned long long)st->rejected);
+	}
+	rc = 0;
+out:
+	http_stop(h);
+	store_close(c.store);
+	note_signer_free(c.signer);
+	allowlist_release(&c.allow);
+	free(cert_pem);
+	if (key_pem)
+		OPENSSL_cleanse(key_pem, strlen(key_pem));
+	free(key_pem);
+	return rc;
+}
+
+static int verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "stream", required_argument, NULL, 't' },
+		{ 0 },
+	};
+	const char *store_path = NULL, *stream = NULL;
+	uint8_t id[STREAM_ID];
+	uint64_t streams = 0, events = 0;
+	char err[512];
+	struct store *s;
+	int opt, problems;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 's')
+			store_path = optarg;
+		else if (opt == 't')
+			stream = optarg;
+		else
+			return usage(stderr, 2);
+	}
+	if (!store_path || access(store_path, R_OK))
+		return fprintf(stderr, "sealtap-collector verify: --store FILE (readable) is required\n"), 2;
+	if (stream) {
+		if (strlen(stream) != 2 * STREAM_ID)
+			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), 2;
+		for (int i = 0; i < STREAM_ID; i++)
+			if (sscanf(stream + 2 * i, "%2hhx", &id[i]) != 1)
+				return fprintf(stderr, "sealtap-collector verify: --stream: not hexadecimal\n"), 2;
+	}
+	s = store_open(store_path, err, sizeof(err));
+	if (!s)
+		return fprintf(stderr, "sealtap-collector verify: %s\n", err), 2;
+	problems = verify_store(s, stream ? id : NULL, stdout, &streams, &events);
+	store_close(s);
+	if (problems < 0)
+		return 1;
+	printf("%s: %llu stream(s), %llu event(s), %d problem(s)\n", problems ? "FAILED" : "verified",
+	       (unsigned long long)streams, (unsigned long long)events, problems);
+	return problems ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr, 2);
+	if (strcmp(argv[1], "serve") == 0)
+		return serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0)
+		return verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return usage(stdout, 0);
+	return usage(stderr, 2);
+}

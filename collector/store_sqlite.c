@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+struct store {
+	sqlite3 *db;
+	char err[256];
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;" /* an acknowledged batch survives a power cut */
+	"CREATE TABLE IF NOT EXISTS streams ("
+	"  stream_id BLOB PRIMARY KEY, agent_key BLOB NOT NULL, size INTEGER NOT NULL,"
+	"  prev_leaf BLOB NOT NULL, frontier BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS events ("
+	"  stream_id BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
+	"  time_unix_nano INTEGER, kind TEXT, detector TEXT, severity TEXT, pod_uid TEXT, model TEXT,"
+	"  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS events_time ON events (time_unix_nano);"
+	"CREATE TABLE IF NOT EXISTS checkpoints ("
+	"  stream_id BLOB NOT NULL, size INTEGER NOT NULL, note BLOB NOT NULL, received_unix INTEGER NOT NULL,"
+	"  PRIMARY KEY (stream_id, size)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS rejections ("
+	"  received_unix INTEGER NOT NULL, agent_key BLOB, status INTEGER NOT NULL, reason TEXT NOT NULL);";
+
+static int fail(struct store *s)
+{
+	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+struct store *store_open(const char *path, char *err, size_t errsz)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char *msg = NULL;
+
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		store_close(s);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+const char *store_error(struct store *s)
+{
+	return s->err;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s);
+}
+
+int store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *s)
+{
+	return exec(s, "COMMIT");
+}
+
+void store_rollback(struct store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static sqlite3_stmt *prep(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail(s);
+	return st;
+}
+
+/* Runs a statement that returns nothing. */
+static int done(struct store *s, sqlite3_stmt *st)
+{
+	int r = st && sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
+
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
+{
+	sqlite3_stmt *st = prep(s, "SELECT agent_key, size, prev_leaf, frontier FROM streams WHERE stream_id = ?");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		int fl = sqlite3_column_bytes(st, 3);
+
+		memset(out, 0, sizeof(*out));
+		memcpy(out->id, id, STREAM_ID);
+		if (sqlite3_column_bytes(st, 0) != AGENT_KEY || sqlite3_column_bytes(st, 2) != TLOG_HASH ||
+		    fl % TLOG_HASH || fl / TLOG_HASH > 64) {
+			snprintf(s->err, sizeof(s->err), "stream row damaged");
+			sqlite3_finalize(st);
+			return -1;
+		}
+		memcpy(out->agent_key, sqlite3_column_blob(st, 0), AGENT_KEY);
+		out->size = (uint64_t)sqlite3_column_int64(st, 1);
+		memcpy(out->prev_leaf, sqlite3_column_blob(st, 2), TLOG_HASH);
+		out->tree.size = out->size;
+		out->tree.n = fl / TLOG_HASH;
+		if (fl)
+			memcpy(out->tree.h, sqlite3_column_blob(st, 3), (size_t)fl);
+		r = 1;
+	} else {
+		r = r == SQLITE_DONE ? 0 : fail(s);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_put_stream(struct store *s, const struct stream_row *r)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO streams (stream_id, agent_key, size, prev_leaf, frontier) "
+				   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
+				   "size = excluded.size, prev_leaf = excluded.prev_leaf, frontier = excluded.frontier");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, r->id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->agent_key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->size);
+	sqlite3_bind_blob(st, 4, r->prev_leaf, TLOG_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, r->tree.h, r->tree.n * TLOG_HASH, SQLITE_STATIC);
+	return done(s, st);
+}
+
+int store_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+{
+	sqlite3_stmt *st = prep(s, "SELECT bytes FROM events WHERE stream_id = ? AND seq = ?");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*bytes = malloc(*len + 1);
+		if (*bytes)
+			memcpy(*bytes, sqlite3_column_blob(st, 0), *len);
+		r = *bytes ? 1 : -1;
+	} else {
+		r = r == SQLITE_DONE ? 0 : fail(s);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v && *v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
+		    const struct event_meta *m)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
+				   "severity, pod_uid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->time_unix_nano);
+	bind_text(st, 5, m->kind);
+	bind_text(st, 6, m->detector);
+	bind_text(st, 7, m->severity);
+	bind_text(st, 8, m->pod_uid);
+	bind_text(st, 9, m->model);
+	return done(s, st);
+}
+
+int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO checkpoints (stream_id, size, note, received_unix) "
+				   "VALUES (?, ?, ?, strftime('%s','now')) ON CONFLICT DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	sqlite3_bind_blob(st, 3, note, (int)len, SQLITE_STATIC);
+	return done(s, st);
+}
+
+int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO rejections (received_unix, agent_key, status, reason) "
+				   "VALUES (strftime('%s','now'), ?, ?, ?)");
+
+	if (!st)
+		return -1;
+	if (agent_key)
+		sqlite3_bind_blob(st, 1, agent_key, AGENT_KEY, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_int(st, 2, status);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	return done(s, st);
+}
+
+int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(s, "SELECT stream_id FROM streams ORDER BY stream_id");
+	int r = 0, step;
+
+	if (!st)
+		return -1;
+	while (!r && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stream_row row;
+		uint8_t id[STREAM_ID];
+
+		if (sqlite3_column_bytes(st, 0) != STREAM_ID)
+			continue;
+		memcpy(id, sqlite3_column_blob(st, 0), STREAM_ID);
+		r = store_get_stream(s, id, &row) == 1 ? fn(ctx, &row) : -1;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_event_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE stream_id = ? ORDER BY seq");
+	int r = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	while (!r && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_checkpoint_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(s, "SELECT size, note FROM checkpoints WHERE stream_id = ? ORDER BY size");
+	int r = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	while (!r && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * verify - the whole store checked offline, as an auditor would: per
+ * stream, every sequence number present once and in order, each event
+ * holding its own stream and number and chained to the one before by leaf
+ * hash, every checkpoint signed by the stream's agent key and equal to the
+ * RFC 6962 root of the events it covers, and the stream's state matching
+ * its events. The first problem of each stream is named (stream, record,
+ * why); nothing after it in that stream is judged.
+ */
+#ifndef SEALTAP_VERIFY_H
+#define SEALTAP_VERIFY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/* Returns the number of problems written to out (0: all verified), or -1
+ * when the store cannot be read. only_stream NULL: every stream. */
+int verify_store(struct store *s, const uint8_t *only_stream, FILE *out, uint64_t *streams, uint64_t *events);
+
+#endif

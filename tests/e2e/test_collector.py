@@ -1,0 +1,162 @@
+"""The collector end to end: the real agent ships its evidence over TLS to
+the real collector, which verifies and stores it; `verify` checks the store
+offline and names the record when the store is tampered with (a byte
+flipped, an event deleted, two swapped, the end cut off). Hostile batches
+are refused with the right status and kept in the rejections table: an
+unenrolled key, equivocation (same stream and number, other bytes), a gap,
+garbage, an oversized body; an identical duplicate is acknowledged."""
+import http.client
+import json
+import os
+import shutil
+import sqlite3
+import ssl
+import subprocess
+import tempfile
+import time
+
+from evidence_tools import batch, fields, sign_checkpoint
+from harness import BUILD, Agent, certs, check, free_port, python_peer, wait_listening
+
+COLLECTOR = os.path.join(BUILD, "sealtap-collector")
+CARD = "4532 0151 1283 0366"
+
+
+def chat(port, n):
+    for _ in range(n):
+        body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "card %s" % CARD}],
+                "sealtap_test_reply": "Noted %s." % CARD}
+        r = subprocess.run(["curl", "-sk", "--max-time", "20", "https://127.0.0.1:%d/v1/chat/completions" % port,
+                            "-H", "Content-Type: application/json", "-d", json.dumps(body)],
+                           capture_output=True, timeout=30)
+        check(r.returncode == 0, "curl: %s" % r.stderr)
+
+
+def post(port, body, headers=None):
+    ctx = ssl.create_default_context(cafile=certs()[0])
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    conn.request("POST", "/v1/batches", body=body, headers=headers or {"Content-Type": "application/x-protobuf"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, r.getheader("X-Sealtap-Reason") or "", data
+
+
+def verify(store):
+    p = subprocess.run([COLLECTOR, "verify", "--store", store], capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+
+def tampered(store, tmp, name, sql):
+    """A copy of the store with one change made behind the collector's back."""
+    copy = os.path.join(tmp, name + ".db")
+    src = sqlite3.connect(store)
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    for stmt in sql:
+        dst.execute(*stmt) if isinstance(stmt, tuple) else dst.execute(stmt)
+    dst.commit()
+    dst.close()
+    return copy
+
+
+def test_agent_to_collector_verified_stored_and_tamper_evident():
+    crt, key = certs()
+    tmp = tempfile.mkdtemp(prefix="sealtap-collector-")
+    state = os.path.join(tmp, "agent")
+    os.mkdir(state, 0o700)
+    seed = os.urandom(32)
+    with open(os.path.join(state, "agent.key"), "wb") as f:
+        f.write(seed)
+    os.chmod(os.path.join(state, "agent.key"), 0o600)
+    _, pub = sign_checkpoint(seed, "x", 0, b"\0" * 32)
+    with open(os.path.join(tmp, "allow"), "w") as f:
+        f.write("# enrolled agents\n%s\n" % pub.hex())
+    store = os.path.join(tmp, "store.db")
+    cport = free_port()
+    collector = subprocess.Popen([COLLECTOR, "serve", "--store", store, "--allow", os.path.join(tmp, "allow"),
+                                  "--listen", "127.0.0.1:%d" % cport, "--tls-cert", crt, "--tls-key", key,
+                                  "--state-dir", os.path.join(tmp, "cstate")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lport = free_port()
+    server = python_peer("llm_server.py", lport, crt, key)
+    server.expect("ready")
+    try:
+        wait_listening(cport, collector)
+        with Agent("--pid", str(server.pid), "--state-dir", state, "--collector",
+                   "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            chat(lport, 3)
+            agent.wait_stdout('"direction":"output"', 3)
+            agent.stop()
+        ship = agent.stats()["ship"]
+        db = sqlite3.connect(store)
+        (n,), = db.execute("SELECT count(*) FROM events")
+        kinds = [k for (k,) in db.execute("SELECT kind FROM events ORDER BY seq")]
+        (sid,), = db.execute("SELECT stream_id FROM streams")
+        events = [b for (b,) in db.execute("SELECT bytes FROM events ORDER BY seq")]
+        db.close()
+        # lifecycle, 3 x (input card, output card), lifecycle: all shipped at stop.
+        check(kinds == ["lifecycle"] + ["finding"] * 6 + ["lifecycle"], "stored kinds: %s" % kinds)
+        # (The stats line is written before the final flush, which shipped the rest: see the store.)
+        check(ship["acked_batches"] >= 1 and ship["refused"] == 0 and ship["failures"] == 0, "ship stats: %s" % ship)
+        rc, out = verify(store)
+        check(rc == 0 and "verified: 1 stream(s), 8 event(s), 0 problem(s)" in out, "verify: %d %s" % (rc, out))
+
+        # Tampering, each on its own copy, each named.
+        flip = bytearray(events[3])
+        flip[len(flip) // 2] ^= 0x01
+        cases = {
+            "flip": ([("UPDATE events SET bytes = ? WHERE seq = 3", (bytes(flip),))], "event 4: does not chain"),
+            "delete": (["DELETE FROM events WHERE seq = 2"], "event 2 missing"),
+            "swap": ([("UPDATE events SET bytes = ? WHERE seq = 2", (events[5],)),
+                      ("UPDATE events SET bytes = ? WHERE seq = 5", (events[2],))], "event 2: holds sequence number 5 of this stream"),
+            "truncate": (["DELETE FROM events WHERE seq >= 6"], "6 events stored, the stream says 8"),
+        }
+        for name, (sql, want) in cases.items():
+            rc, out = verify(tampered(store, tmp, name, sql))
+            check(rc == 1 and want in out, "%s: verify said (%d) %s" % (name, rc, out))
+        # The last event flipped has no successor: the checkpoint root catches it.
+        last = bytearray(events[7])
+        last[-1] ^= 0x01
+        rc, out = verify(tampered(store, tmp, "flip_last", [("UPDATE events SET bytes = ? WHERE seq = 7", (bytes(last),))]))
+        check(rc == 1 and "checkpoint at size 8: its root is not the root" in out, "flip last: %s" % out)
+
+        # Hostile batches, straight to the collector.
+        origin = "sealtap/stream/" + sid.hex()
+        note, _ = sign_checkpoint(seed, origin, 8, b"\1" * 32)
+        forged_seed = os.urandom(32)
+        forged_note, forged_pub = sign_checkpoint(forged_seed, origin, 8, b"\1" * 32)
+        altered = bytearray(events[1])
+        altered[-1] ^= 0x02
+        st, why, _ = post(cport, batch(sid, 0, events, forged_note, forged_pub))
+        check(st == 403 and "not enrolled" in why, "unenrolled key: %d %s" % (st, why))
+        st, why, _ = post(cport, batch(sid, 0, [events[0], bytes(altered)] + events[2:], note, pub))
+        check(st == 409 and "equivocation: event 1" in why, "equivocation: %d %s" % (st, why))
+        gap_note, _ = sign_checkpoint(seed, origin, 14, b"\1" * 32)
+        st, why, body = post(cport, batch(sid, 12, events[:2], gap_note, pub))
+        check(st == 409 and "gap: the collector has 8 events" in why and fields(body)[2] == [8], "gap: %d %s" % (st, why))
+        st, why, _ = post(cport, b"\x0a\xff\xff garbage")
+        check(st == 400, "garbage: %d %s" % (st, why))
+        st, why, _ = post(cport, b"x" * 100, {"Content-Type": "application/x-protobuf", "Content-Length": str(17 << 20)})
+        check(st == 413, "oversized: %d %s" % (st, why))
+        # An identical duplicate, with the agent's real last checkpoint: acknowledged, nothing new.
+        db = sqlite3.connect(store)
+        (real_note,), = db.execute("SELECT note FROM checkpoints WHERE size = 8")
+        (rejections,), = db.execute("SELECT count(*) FROM rejections")
+        db.close()
+        agent_part = real_note.split("\n\u2014 sealtap-collector".encode())[0]
+        if not agent_part.endswith(b"\n"):
+            agent_part += b"\n"
+        st, why, body = post(cport, batch(sid, 0, events, agent_part, pub))
+        check(st == 200 and "already stored" in why and fields(body)[2] == [8], "duplicate: %d %s" % (st, why))
+        check(rejections == 4, "refused batches recorded (the 413 is not parsed): %d" % rejections)
+        rc, out = verify(store)
+        check(rc == 0, "the store still verifies after the attempts: %s" % out)
+    finally:
+        server.kill()
+        collector.terminate()
+        collector.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
