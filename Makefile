@@ -174,8 +174,10 @@ deps:
 	fi; \
 	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 
+# The agent on every process, shipping to a collector on loopback (keys,
+# certificate and store made on first run under /var/lib/sealtap-local).
 run: deps all
-	./$(BUILD)/sealtap-agent --all
+	sh deploy/local/run.sh $(BUILD)
 
 test: deps all
 	$(Q)$(PYTHON) tests/run.py --build $(BUILD)

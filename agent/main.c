@@ -28,6 +28,7 @@
 #include "detector_config.h"
 #include "evidence.h"
 #include "judge.h"
+#include "note.h"
 #include "keyfile.h"
 #include "scan.h"
 #include "ship.h"
@@ -77,6 +78,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: sealtap-agent [selection] [options]\n"
 		"       sealtap-agent scan [--key FILE] [--format json|text] [FILE...]  (see scan --help)\n"
+		"       sealtap-agent keys [--state-dir DIR]   print the agent's public key (made if missing)\n"
 		"\n"
 		"Selection (any match selects a process; probes are attached per process):\n"
 		"  --pid PID          a process id (repeatable)\n"
@@ -355,6 +357,35 @@ static int preflight(void)
 	return 0;
 }
 
+/* sealtap-agent keys [--state-dir DIR]: makes the agent key if it is
+ * missing and prints its public key, the line a collector's allow list
+ * needs to enrol this agent. */
+static int keys_main(int argc, char **argv)
+{
+	const char *dir = argc == 3 && strcmp(argv[1], "--state-dir") == 0 ? argv[2] : "/var/lib/sealtap";
+	uint8_t seed[64], pub[NOTE_PUBKEY];
+	struct note_signer *s;
+	char path[4200], err[512];
+
+	if (argc != 1 && argc != 3)
+		return fprintf(stderr, "usage: sealtap-agent keys [--state-dir DIR]\n"), EXIT_SETUP;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return fail(EXIT_SETUP, "%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/agent.key", dir);
+	if (keyfile_load(path, true, seed, sizeof(seed), err, sizeof(err)) < 0)
+		return fail(EXIT_SETUP, "%s", err);
+	s = note_signer_new("k", seed);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (!s)
+		return fail(EXIT_SETUP, "%s: not usable as an Ed25519 key", path);
+	note_signer_public(s, pub);
+	note_signer_free(s);
+	for (int i = 0; i < NOTE_PUBKEY; i++)
+		printf("%02x", pub[i]);
+	printf("\n");
+	return 0;
+}
+
 /* The stages after decoding, for the stats line. */
 struct stages {
 	struct judge *judge;
@@ -428,6 +459,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "scan") == 0)
 		return scan_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "keys") == 0)
+		return keys_main(argc - 1, argv + 1);
 	err = parse_options(argc, argv, &o);
 	if (err)
 		return err;

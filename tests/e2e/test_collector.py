@@ -155,8 +155,13 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         check(rejections == 4, "refused batches recorded (the 413 is not parsed): %d" % rejections)
         rc, out = verify(store)
         check(rc == 0, "the store still verifies after the attempts: %s" % out)
+        collector.terminate()
+        _, err = collector.communicate(timeout=20)
+        check(collector.returncode == 0 and b"Sanitizer" not in err,
+              "the collector stops cleanly on SIGTERM: %d %s" % (collector.returncode, err.decode()[-2000:]))
     finally:
         server.kill()
-        collector.terminate()
-        collector.wait(10)
+        if collector.poll() is None:
+            collector.kill()
+            collector.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# make run: the agent on every process of this host, shipping its evidence
+# to a collector on loopback. Keys, a self-signed certificate and the store
+# live under STATE (default /var/lib/sealtap-local); made on first run.
+set -eu
+BUILD=${1:-build}
+[ $# -gt 0 ] && shift
+STATE=${STATE:-/var/lib/sealtap-local}
+PORT=${PORT:-8443}
+umask 077
+mkdir -p "$STATE/agent" "$STATE/collector"
+if [ ! -s "$STATE/collector/cert.pem" ]; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$STATE/collector/key.pem" -out "$STATE/collector/cert.pem" 2>/dev/null
+fi
+# Enrol this agent: its public key goes on the collector's allow list.
+"$BUILD/sealtap-agent" keys --state-dir "$STATE/agent" > "$STATE/collector/allow"
+"$BUILD/sealtap-collector" serve --store "$STATE/collector/store.db" --allow "$STATE/collector/allow" \
+	--listen "127.0.0.1:$PORT" --tls-cert "$STATE/collector/cert.pem" --tls-key "$STATE/collector/key.pem" \
+	--state-dir "$STATE/collector" &
+COLLECTOR=$!
+trap 'kill $COLLECTOR 2>/dev/null; wait $COLLECTOR 2>/dev/null' EXIT INT TERM
+echo "sealtap: evidence goes to $STATE/collector/store.db (collector on 127.0.0.1:$PORT);" >&2
+echo "sealtap: check it any time with: $BUILD/sealtap-collector verify --store $STATE/collector/store.db" >&2
+status=0
+"$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" \
+	--collector "https://127.0.0.1:$PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" "$@" || status=$?
+exit $status
