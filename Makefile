@@ -52,7 +52,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 .PHONY: all deps run test unit e2e bench clean
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
-     $(BUILD)/classify-bench $(BUILD)/note-example
+     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench
 
 $(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto $(BUILD)/collector:
 	$(Q)mkdir -p $@
@@ -137,6 +137,13 @@ $(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(add
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
 
+# The evidence path, agent side, for make bench.
+EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate jsonview
+$(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
+		-lprotobuf-c -lcrypto -lcurl -lz -lm
+
 # Test helpers.
 $(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/*.h | $(BUILD)
 	$(call msg,CC,$@)
@@ -191,6 +198,8 @@ bench: deps all
 	$(Q)./$(BUILD)/classify-bench quality tests/corpus/corpus.jsonl | tail -1
 	$(Q)echo "classifier speed, one core:"
 	$(Q)./$(BUILD)/classify-bench speed tests/corpus/corpus.jsonl 100
+	$(Q)echo "evidence, end to end (agent -> collector over TLS, verified and stored in SQLite):"
+	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

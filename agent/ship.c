@@ -14,7 +14,7 @@
 #include "evidence.pb-c.h"
 #include "spool.h"
 
-#define BATCH_EVENTS 4096
+#define BATCH_EVENTS 16384
 #define BATCH_BYTES (8u << 20)
 #define REPLY_MAX (64u << 10)
 #define BACKOFF_MIN_NS 500000000ull

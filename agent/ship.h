@@ -2,7 +2,7 @@
 /*
  * ship - sends the spool to the collector (libcurl, driven from the main
  * loop without blocking it): a Batch is the events from the first one not
- * yet acknowledged up to a checkpoint the spool holds (at most 4096 events
+ * yet acknowledged up to a checkpoint the spool holds (at most 16384 events
  * or 8 MiB), their exact bytes, that signed checkpoint and the agent's
  * public key, POSTed over TLS (the collector's CA; a client certificate for
  * mutual TLS when given). An Ack releases the spool segments it covers; a

@@ -72,15 +72,31 @@ static const char *kind_name(const Event *e)
 struct pending {
 	size_t from;      /* index in the batch of the first new event */
 	struct stream_row next; /* the stream once they are added */
+	Event **decoded;  /* events[from..], unpacked once for checking and storing */
 };
+
+static void pending_release(struct pending *p, size_t n)
+{
+	if (!p->decoded)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (p->decoded[i])
+			sealtap__evidence__v1__event__free_unpacked(p->decoded[i], NULL);
+	free(p->decoded);
+}
 
 /* Checks events[from..] continue the stream; extends p->next. */
 static bool check_events(const Batch *b, struct pending *p, struct ingest_result *r)
 {
+	p->decoded = calloc(b->n_events - p->from, sizeof(*p->decoded));
+	if (!p->decoded) {
+		set(r, 503, "out of memory");
+		return false;
+	}
 	for (size_t i = p->from; i < b->n_events; i++) {
 		uint64_t seq = b->first_seq + i;
 		const ProtobufCBinaryData *raw = &b->events[i];
-		Event *e = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
+		Event *e = p->decoded[i - p->from] = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
 		uint8_t leaf[TLOG_HASH];
 		bool ok;
 
@@ -93,7 +109,6 @@ static bool check_events(const Batch *b, struct pending *p, struct ingest_result
 		     (seq == 0 ? e->prev_leaf_hash.len == 0
 			       : e->prev_leaf_hash.len == TLOG_HASH &&
 					 memcmp(e->prev_leaf_hash.data, p->next.prev_leaf, TLOG_HASH) == 0);
-		sealtap__evidence__v1__event__free_unpacked(e, NULL);
 		if (!ok) {
 			set(r, 400, "event %llu does not continue the stream (stream id, sequence number or previous "
 				    "leaf hash)", (unsigned long long)seq);
@@ -115,12 +130,9 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		return -1;
 	for (size_t i = p->from; i < b->n_events; i++) {
 		const ProtobufCBinaryData *raw = &b->events[i];
-		Event *e = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
+		const Event *e = p->decoded[i - p->from];
 		struct event_meta m = { 0 };
-		int rc;
 
-		if (!e)
-			goto fail;
 		m.time_unix_nano = e->time_unix_nano;
 		m.kind = kind_name(e);
 		if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
@@ -131,9 +143,7 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 			m.pod_uid = e->identity->pod_uid;
 		if (e->model)
 			m.model = *e->model->reported ? e->model->reported : e->model->requested;
-		rc = store_put_event(s, b->stream_id.data, b->first_seq + i, raw->data, raw->len, &m);
-		sealtap__evidence__v1__event__free_unpacked(e, NULL);
-		if (rc)
+		if (store_put_event(s, b->stream_id.data, b->first_seq + i, raw->data, raw->len, &m))
 			goto fail;
 	}
 	if (store_put_checkpoint(s, b->stream_id.data, p->next.size, note, note_len) || store_put_stream(s, &p->next) ||
@@ -145,11 +155,14 @@ fail:
 	return -1;
 }
 
+static void judge_new_events(struct collector *c, const Batch *b, struct pending *p, uint64_t size, uint64_t had,
+			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r);
+
 static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 {
 	char name[64], keyhex[17], idhex[33], want_origin[64], origin[128];
 	char note[NOTE_MAX + 512];
-	uint8_t root[TLOG_HASH], ours[TLOG_HASH];
+	uint8_t root[TLOG_HASH];
 	struct stream_row have;
 	struct pending p = { 0 };
 	uint64_t size;
@@ -219,29 +232,43 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 	}
 	p.from = have.size > b->first_seq ? (size_t)(have.size - b->first_seq) : 0;
 	p.next = have;
-	if (size > have.size && !check_events(b, &p, r))
+	if (size > have.size && !check_events(b, &p, r)) {
+		pending_release(&p, b->n_events - p.from);
 		return;
-	tlog_frontier_root(&p.next.tree, ours);
-	if (size < have.size) {
+	}
+	judge_new_events(c, b, &p, size, have.size, root, note, r);
+	pending_release(&p, b->n_events - p.from);
+}
+
+/* The batch's new events check out: compare the roots, cosign, store, and
+ * acknowledge. */
+static void judge_new_events(struct collector *c, const Batch *b, struct pending *p, uint64_t size, uint64_t had,
+			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r)
+{
+	uint8_t ours[TLOG_HASH];
+	int n;
+
+	tlog_frontier_root(&p->next.tree, ours);
+	if (size < had) {
 		/* An old checkpoint, for events all stored: acknowledge what we hold. */
 		set(r, 200, "already stored");
-		ack(r, b->stream_id.data, have.size, NULL, 0);
+		ack(r, b->stream_id.data, had, NULL, 0);
 		return;
 	}
 	if (memcmp(ours, root, TLOG_HASH) != 0) {
 		set(r, 400, "the checkpoint's root is not the root of the stream's events");
 		return;
 	}
-	n = note_sign(c->signer, note, b->checkpoint.len, sizeof(note));
+	n = note_sign(c->signer, note, b->checkpoint.len, NOTE_MAX + 512);
 	if (n < 0) {
 		set(r, 500, "cannot cosign");
 		return;
 	}
-	if (size > have.size && store_new(c, b, &p, note, (size_t)n)) {
+	if (size > had && store_new(c, b, p, note, (size_t)n)) {
 		set(r, 503, "store: %s", store_error(c->store));
 		return;
 	}
-	r->stored = size - have.size;
+	r->stored = size - had;
 	set(r, 200, r->stored ? "stored %llu events" : "already stored", (unsigned long long)r->stored);
 	ack(r, b->stream_id.data, size, note, (size_t)n);
 }

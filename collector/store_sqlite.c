@@ -9,6 +9,7 @@
 
 struct store {
 	sqlite3 *db;
+	sqlite3_stmt *put_event; /* prepared once: a batch inserts thousands */
 	char err[256];
 };
 
@@ -60,6 +61,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	sqlite3_finalize(s->put_event);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -192,11 +194,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 		    const struct event_meta *m)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
-				   "severity, pod_uid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_stmt *st = s->put_event;
+	int r;
 
-	if (!st)
-		return -1;
+	if (!st) {
+		st = s->put_event = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
+					    "severity, pod_uid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		if (!st)
+			return -1;
+	}
 	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC);
@@ -206,7 +212,10 @@ int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, 
 	bind_text(st, 7, m->severity);
 	bind_text(st, 8, m->pod_uid);
 	bind_text(st, 9, m->model);
-	return done(s, st);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
 }
 
 int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
