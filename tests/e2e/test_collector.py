@@ -165,3 +165,56 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
             collector.kill()
             collector.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_collector_killed_mid_stream_stores_every_event_once():
+    """SIGKILL the collector while an agent is shipping 60,000 events, start
+    it again on the same store: the agent retries, and in the end every event
+    is stored exactly once and the chain verifies."""
+    crt, key = certs()
+    tmp = tempfile.mkdtemp(prefix="sealtap-kill-")
+    try:
+        state = os.path.join(tmp, "agent")
+        pub = subprocess.run([os.path.join(BUILD, "sealtap-agent"), "keys", "--state-dir", state],
+                             capture_output=True, check=True).stdout
+        with open(os.path.join(tmp, "allow"), "wb") as f:
+            f.write(pub)
+        store, port = os.path.join(tmp, "store.db"), free_port()
+        cmd = [COLLECTOR, "serve", "--store", store, "--allow", os.path.join(tmp, "allow"), "--listen",
+               "127.0.0.1:%d" % port, "--tls-cert", crt, "--tls-key", key, "--state-dir", os.path.join(tmp, "c")]
+        collector = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        wait_listening(port, collector)
+        n = 60000
+        shipper = subprocess.Popen([os.path.join(BUILD, "evidence-bench"), state, str(n),
+                                    "https://127.0.0.1:%d/v1/batches" % port, crt],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Kill once some batches are in: the store has rows, the agent has more to send.
+        deadline = time.monotonic() + 60
+        stored = 0
+        while time.monotonic() < deadline and stored == 0:
+            time.sleep(0.05)
+            try:
+                db = sqlite3.connect(store, timeout=1)
+                stored = db.execute("SELECT count(*) FROM events").fetchone()[0]
+                db.close()
+            except sqlite3.Error:
+                pass
+        check(0 < stored < n + 2, "kill point: %d events stored" % stored)
+        collector.kill()
+        collector.wait()
+        time.sleep(1.0)  # the agent meets a dead collector and backs off
+        collector = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        out, err = shipper.communicate(timeout=300)
+        check(shipper.returncode == 0 and b"ship 60000 events" in out, "shipper: %s %s" % (out, err))
+        collector.terminate()
+        collector.wait(20)
+        db = sqlite3.connect(store)
+        total, distinct = db.execute("SELECT count(*), count(DISTINCT seq) FROM events").fetchone()
+        (rejections,), = db.execute("SELECT count(*) FROM rejections")
+        db.close()
+        check(total == distinct == n + 2, "events stored %d (distinct %d), want %d" % (total, distinct, n + 2))
+        rc, out = verify(store)
+        check(rc == 0 and "%d event(s), 0 problem(s)" % (n + 2) in out, "verify after the kill: %s" % out)
+        check(rejections == 0, "a resent batch is a duplicate, not a refusal: %d rejections" % rejections)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
