@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "export.h"
 #include "http.h"
 #include "ingest.h"
 #include "keyfile.h"
@@ -40,11 +41,16 @@ static int usage(FILE *out, int code)
 	fprintf(out, "usage: sealtap-collector serve --store FILE --allow FILE [--listen ADDR:PORT]\n"
 		     "                               [--tls-cert PEM --tls-key PEM | --plain] [--state-dir DIR]\n"
 		     "       sealtap-collector verify --store FILE [--stream HEX]\n"
+		     "       sealtap-collector verify --proof FILE --key HEX\n"
+		     "       sealtap-collector export --store FILE [--since UNIX] [--until UNIX]\n"
+		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
 		     "\n"
 		     "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
 		     "         roots, keeps them (SQLite) and answers with a cosigned checkpoint. Only agent keys\n"
 		     "         listed in --allow (hex Ed25519 public keys, one per line) are accepted.\n"
-		     "verify   checks the whole store offline; names the first bad record of each stream.\n");
+		     "verify   checks the whole store offline; names the first bad record of each stream.\n"
+		     "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
+		     "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n");
 	return code;
 }
 
@@ -168,14 +174,100 @@ out:
 	return rc;
 }
 
+static int parse_hex(const char *h, uint8_t *out, size_t n)
+{
+	if (strlen(h) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (sscanf(h + 2 * i, "%2hhx", &out[i]) != 1)
+			return -1;
+	return 0;
+}
+
+static int verify_bundle(const char *path, const char *keyhex)
+{
+	uint8_t key[AGENT_KEY], *data;
+	FILE *f;
+	long n;
+	int bad;
+
+	if (!keyhex || parse_hex(keyhex, key, AGENT_KEY))
+		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), 2;
+	f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (256 << 20) || fseek(f, 0, SEEK_SET) ||
+	    !(data = malloc((size_t)n + 1)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "sealtap-collector verify --proof: %s: cannot read\n", path);
+		if (f)
+			fclose(f);
+		return 2;
+	}
+	fclose(f);
+	bad = verify_proof(data, (size_t)n, key, stdout);
+	free(data);
+	printf("%s\n", bad == 0 ? "proof verified" : "PROOF FAILED");
+	return bad == 0 ? 0 : 1;
+}
+
+static int export_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' }, { "stream", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
+		{ "proof", required_argument, NULL, 'p' }, { "since", required_argument, NULL, 'a' },
+		{ "until", required_argument, NULL, 'u' }, { 0 },
+	};
+	const char *store_path = NULL, *stream = NULL, *proof = NULL;
+	uint64_t from = 0, to = 0, since = 0, until = UINT64_MAX;
+	uint8_t id[STREAM_ID];
+	char err[512];
+	struct store *s;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': store_path = optarg; break;
+		case 't': stream = optarg; break;
+		case 'f': from = strtoull(optarg, NULL, 10); break;
+		case 'o': to = strtoull(optarg, NULL, 10); break;
+		case 'p': proof = optarg; break;
+		case 'a': since = strtoull(optarg, NULL, 10) * 1000000000ull; break;
+		case 'u': until = strtoull(optarg, NULL, 10) * 1000000000ull; break;
+		default: return usage(stderr, 2);
+		}
+	}
+	if (!store_path || access(store_path, R_OK))
+		return fprintf(stderr, "sealtap-collector export: --store FILE (readable) is required\n"), 2;
+	if (proof && (!stream || parse_hex(stream, id, STREAM_ID)))
+		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), 2;
+	s = store_open(store_path, err, sizeof(err));
+	if (!s)
+		return fprintf(stderr, "sealtap-collector export: %s\n", err), 2;
+	if (proof) {
+		FILE *out = fopen(proof, "wb");
+
+		rc = out ? export_proof(s, id, from, to, out, err, sizeof(err)) : -1;
+		if (out)
+			fclose(out);
+		if (rc)
+			fprintf(stderr, "sealtap-collector export: %s\n", out ? err : strerror(errno));
+	} else {
+		rc = export_json(s, since, until, stdout);
+	}
+	store_close(s);
+	return rc ? 1 : 0;
+}
+
 static int verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "stream", required_argument, NULL, 't' },
+		{ "proof", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
 		{ 0 },
 	};
-	const char *store_path = NULL, *stream = NULL;
+	const char *store_path = NULL, *stream = NULL, *proof = NULL, *key = NULL;
 	uint8_t id[STREAM_ID];
 	uint64_t streams = 0, events = 0;
 	char err[512];
@@ -188,9 +280,15 @@ static int verify(int argc, char **argv)
 			store_path = optarg;
 		else if (opt == 't')
 			stream = optarg;
+		else if (opt == 'p')
+			proof = optarg;
+		else if (opt == 'k')
+			key = optarg;
 		else
 			return usage(stderr, 2);
 	}
+	if (proof)
+		return verify_bundle(proof, key);
 	if (!store_path || access(store_path, R_OK))
 		return fprintf(stderr, "sealtap-collector verify: --store FILE (readable) is required\n"), 2;
 	if (stream) {
@@ -220,6 +318,8 @@ int main(int argc, char **argv)
 		return serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return export_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return usage(stdout, 0);
 	return usage(stderr, 2);

@@ -105,6 +105,33 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         rc, out = verify(store)
         check(rc == 0 and "verified: 1 stream(s), 8 event(s), 0 problem(s)" in out, "verify: %d %s" % (rc, out))
 
+        # Export: JSON lines of every event; a proof bundle an auditor checks with only the agent key.
+        exp = subprocess.run([COLLECTOR, "export", "--store", store], capture_output=True, timeout=30)
+        lines = [json.loads(l) for l in exp.stdout.decode().splitlines()]
+        check(exp.returncode == 0 and len(lines) == 8 and lines[1]["finding"]["detector"] == "financial.payment_card"
+              and lines[1]["finding"]["masked"] == "****0366" and CARD.replace(" ", "") not in exp.stdout.decode(),
+              "export: %s" % exp.stdout[:500])
+        bundle = os.path.join(tmp, "proof.bin")
+        exp = subprocess.run([COLLECTOR, "export", "--store", store, "--stream", sid.hex(), "--from", "1", "--to", "7",
+                              "--proof", bundle], capture_output=True, timeout=30)
+        check(exp.returncode == 0, "export --proof: %s" % exp.stderr)
+        ok = subprocess.run([COLLECTOR, "verify", "--proof", bundle, "--key", pub.hex()], capture_output=True, timeout=30)
+        proven = [json.loads(l) for l in ok.stdout.decode().splitlines()[:-1]]
+        check(ok.returncode == 0 and ok.stdout.decode().endswith("proof verified\n") and
+              [p["seq"] for p in proven] == [1, 2, 3, 4, 5, 6], "verify --proof: %s" % ok.stdout.decode())
+        other = subprocess.run([COLLECTOR, "verify", "--proof", bundle, "--key", os.urandom(32).hex()],
+                               capture_output=True, timeout=30)
+        check(other.returncode == 1 and "not signed by the given agent key" in other.stdout.decode(),
+              "another key: %s" % other.stdout.decode())
+        raw = bytearray(open(bundle, "rb").read())
+        at = raw.find(events[3])
+        raw[at + len(events[3]) // 2] ^= 0x01
+        with open(bundle, "wb") as f:
+            f.write(raw)
+        bad = subprocess.run([COLLECTOR, "verify", "--proof", bundle, "--key", pub.hex()], capture_output=True, timeout=30)
+        check(bad.returncode == 1 and "event 3: NOT in the signed tree" in bad.stdout.decode(),
+              "altered bundle: %s" % bad.stdout.decode())
+
         # Tampering, each on its own copy, each named.
         flip = bytearray(events[3])
         flip[len(flip) // 2] ^= 0x01
