@@ -31,7 +31,7 @@ static void put_str(FILE *out, const char *key, const char *s)
 	fputc('"', out);
 }
 
-static const char *kind(const Event *e)
+const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 {
 	switch (e->kind_case) {
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING: return "finding";
@@ -58,7 +58,7 @@ void export_event_json(FILE *out, const uint8_t *bytes, size_t len)
 	put_hex(out, e->stream_id.data, e->stream_id.len);
 	fprintf(out, "\",\"seq\":%" PRIu64 ",\"time_unix_nano\":%" PRIu64, e->seq, e->time_unix_nano);
 	put_str(out, "node", e->node);
-	put_str(out, "kind", kind(e));
+	put_str(out, "kind", event_kind_name(e));
 	if (e->identity) {
 		fprintf(out, ",\"identity\":{\"pid\":%u,\"uid\":%u", e->identity->pid, e->identity->uid);
 		put_str(out, "executable", e->identity->executable);

@@ -12,7 +12,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "evidence.pb-c.h"
 #include "store.h"
+
+/* "finding", "lifecycle", "gap", ...: what an event is, for people and queries. */
+const char *event_kind_name(const Sealtap__Evidence__V1__Event *e);
 
 /* One event as a JSON line. */
 void export_event_json(FILE *out, const uint8_t *bytes, size_t len);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "evidence.pb-c.h"
+#include "export.h"
 
 typedef Sealtap__Evidence__V1__Batch Batch;
 typedef Sealtap__Evidence__V1__Event Event;
@@ -51,21 +52,6 @@ static bool enrolled(const struct allowlist *a, const uint8_t *key)
 		if (memcmp(a->keys[i], key, AGENT_KEY) == 0)
 			return true;
 	return false;
-}
-
-static const char *kind_name(const Event *e)
-{
-	switch (e->kind_case) {
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING: return "finding";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT: return "drift";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE: return "model_change";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_CHANGE: return "policy_change";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE: return "lifecycle";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS: return "capture_loss";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP: return "gap";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
-	default: return "unknown";
-	}
 }
 
 /* The new events of a batch, checked and hashed, before anything is stored. */
@@ -134,7 +120,7 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		struct event_meta m = { 0 };
 
 		m.time_unix_nano = e->time_unix_nano;
-		m.kind = kind_name(e);
+		m.kind = event_kind_name(e);
 		if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
 			m.detector = e->finding->detector;
 			m.severity = e->finding->severity;
