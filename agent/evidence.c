@@ -43,6 +43,7 @@ struct evidence {
 	struct stream_state s;
 	unsigned since_checkpoint;
 	uint64_t checkpoint_time;
+	uint64_t checkpointed; /* the tree size of the newest checkpoint */
 	struct evidence_stats st;
 	bool finished; /* the stop is recorded */
 	/* Replay on open. */
@@ -94,6 +95,19 @@ static size_t state_pack(const struct stream_state *s, const char *note, size_t 
 	memcpy(out + k, s->tree.h, (size_t)s->tree.n * TLOG_HASH), k += (size_t)s->tree.n * TLOG_HASH;
 	memcpy(out + k, note, note_len);
 	return need;
+}
+
+const uint8_t *evidence_checkpoint_note(const uint8_t *rec, size_t len, size_t *note_len)
+{
+	size_t n;
+
+	if (len <= STATE_FIXED || memcmp(rec, STATE_MAGIC, 8) != 0)
+		return NULL;
+	n = STATE_FIXED + (size_t)rec[STATE_FIXED - 1] * TLOG_HASH;
+	if (n >= len)
+		return NULL;
+	*note_len = len - n;
+	return rec + n;
 }
 
 static bool state_unpack(const uint8_t *p, size_t len, struct stream_state *s)
@@ -267,6 +281,7 @@ static int checkpoint(struct evidence *ev)
 	}
 	ev->since_checkpoint = 0;
 	ev->checkpoint_time = now_mono_ns();
+	ev->checkpointed = ev->s.tree.size;
 	ev->st.checkpoints++;
 	return 0;
 }
@@ -477,6 +492,11 @@ void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY])
 const char *evidence_key_name(const struct evidence *ev)
 {
 	return ev->key_name;
+}
+
+uint64_t evidence_checkpointed(const struct evidence *ev)
+{
+	return ev->checkpointed;
 }
 
 const struct evidence_stats *evidence_stats(const struct evidence *ev)

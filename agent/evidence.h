@@ -76,6 +76,10 @@ void evidence_stream_id(const struct evidence *ev, uint8_t id[EVIDENCE_STREAM_ID
 void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY]);
 /* The key name in its checkpoint signatures ("sealtap-agent-<16 hex>"). */
 const char *evidence_key_name(const struct evidence *ev);
+/* The tree size the newest signed checkpoint covers. */
+uint64_t evidence_checkpointed(const struct evidence *ev);
+/* The signed note inside a spool checkpoint record (NULL if it is not one). */
+const uint8_t *evidence_checkpoint_note(const uint8_t *rec, size_t len, size_t *note_len);
 const struct evidence_stats *evidence_stats(const struct evidence *ev);
 struct spool *evidence_spool(struct evidence *ev);
 

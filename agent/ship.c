@@ -74,20 +74,6 @@ struct gather {
 	uint64_t checkpoint_size;
 };
 
-/* The checkpoint record is the evidence state followed by the note. */
-static const uint8_t *note_of(const uint8_t *rec, size_t len, size_t *note_len)
-{
-	size_t fixed = 8 + 16 + 8 + 8 + 32, n;
-
-	if (len <= fixed)
-		return NULL;
-	n = fixed + 1 + (size_t)rec[fixed] * 32;
-	if (n >= len)
-		return NULL;
-	*note_len = len - n;
-	return rec + n;
-}
-
 static int gather_one(void *ctx, enum spool_type type, uint64_t seq, const uint8_t *data, size_t len)
 {
 	struct gather *g = ctx;
@@ -97,7 +83,8 @@ static int gather_one(void *ctx, enum spool_type type, uint64_t seq, const uint8
 		size_t nl;
 
 		/* Usable when every event it covers is gathered. */
-		if (seq <= g->first + g->n && seq > g->checkpoint_size && (note = note_of(data, len, &nl))) {
+		if (seq <= g->first + g->n && seq > g->checkpoint_size &&
+		    (note = evidence_checkpoint_note(data, len, &nl))) {
 			free(g->checkpoint);
 			g->checkpoint = malloc(nl);
 			if (g->checkpoint) {
@@ -277,7 +264,9 @@ void ship_tick(struct ship *s, uint64_t now)
 			if (m->msg == CURLMSG_DONE && m->easy_handle == s->easy)
 				finish(s, m->data.result, now);
 	}
-	if (!s->easy && now >= s->next_try && build(s))
+	/* Reads the spool only when a checkpoint has been signed past what the
+	 * collector acknowledged: an idle agent does no I/O here. */
+	if (!s->easy && now >= s->next_try && evidence_checkpointed(s->ev) > s->acked && build(s))
 		start(s), curl_multi_perform(s->multi, &running);
 }
 
@@ -288,7 +277,7 @@ void ship_flush(struct ship *s, uint64_t timeout_ns)
 	while (now_ns() < end) {
 		uint64_t now = now_ns();
 
-		if (!s->easy && now >= s->next_try && !build(s))
+		if (!s->easy && now >= s->next_try && (evidence_checkpointed(s->ev) <= s->acked || !build(s)))
 			return; /* everything signed is acknowledged */
 		if (!s->easy && s->body)
 			start(s);
