@@ -44,13 +44,16 @@ static int usage(FILE *out, int code)
 		     "       sealtap-collector verify --proof FILE --key HEX\n"
 		     "       sealtap-collector export --store FILE [--since UNIX] [--until UNIX]\n"
 		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
+		     "       sealtap-collector query --store FILE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
+		     "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
 		     "\n"
 		     "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
 		     "         roots, keeps them (SQLite) and answers with a cosigned checkpoint. Only agent keys\n"
 		     "         listed in --allow (hex Ed25519 public keys, one per line) are accepted.\n"
 		     "verify   checks the whole store offline; names the first bad record of each stream.\n"
 		     "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
-		     "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n");
+		     "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
+		     "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n");
 	return code;
 }
 
@@ -258,6 +261,55 @@ static int export_cmd(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+static int print_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
+{
+	(void)ctx, (void)seq;
+	export_event_json(stdout, bytes, len);
+	return 0;
+}
+
+static int query_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },    { "since", required_argument, NULL, 'a' },
+		{ "until", required_argument, NULL, 'u' },    { "kind", required_argument, NULL, 'k' },
+		{ "severity", required_argument, NULL, 'v' }, { "pod", required_argument, NULL, 'p' },
+		{ "model", required_argument, NULL, 'm' },    { "detector", required_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'l' },    { 0 },
+	};
+	struct store_query q = { 0 };
+	const char *store_path = NULL;
+	char err[512];
+	struct store *s;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': store_path = optarg; break;
+		case 'a': q.since_ns = strtoull(optarg, NULL, 10) * 1000000000ull; break;
+		case 'u': q.until_ns = strtoull(optarg, NULL, 10) * 1000000000ull; break;
+		case 'k': q.kind = optarg; break;
+		case 'v': q.severity = optarg; break;
+		case 'p': q.pod_uid = optarg; break;
+		case 'm': q.model = optarg; break;
+		case 'd': q.detector = optarg; break;
+		case 'l': q.limit = strtoull(optarg, NULL, 10); break;
+		default: return usage(stderr, 2);
+		}
+	}
+	if (!store_path || access(store_path, R_OK))
+		return fprintf(stderr, "sealtap-collector query: --store FILE (readable) is required\n"), 2;
+	s = store_open(store_path, err, sizeof(err));
+	if (!s)
+		return fprintf(stderr, "sealtap-collector query: %s\n", err), 2;
+	rc = store_query(s, &q, print_event, NULL);
+	if (rc)
+		fprintf(stderr, "sealtap-collector query: %s\n", store_error(s));
+	store_close(s);
+	return rc ? 1 : 0;
+}
+
 static int verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -320,6 +372,8 @@ int main(int argc, char **argv)
 		return verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "export") == 0)
 		return export_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "query") == 0)
+		return query_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return usage(stdout, 0);
 	return usage(stderr, 2);

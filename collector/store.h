@@ -66,6 +66,14 @@ int store_each_stream(struct store *s, store_stream_fn fn, void *ctx);
 int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_event_fn fn, void *ctx);
 int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_checkpoint_fn fn, void *ctx);
 
+/* Events matching every filter given (NULL / 0: any), by time. */
+struct store_query {
+	uint64_t since_ns, until_ns; /* until 0: no bound */
+	const char *kind, *severity, *pod_uid, *model, *detector;
+	uint64_t limit; /* 0: no limit */
+};
+int store_query(struct store *s, const struct store_query *q, store_event_fn fn, void *ctx);
+
 const char *store_error(struct store *s);
 
 #endif

@@ -296,3 +296,29 @@ int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_ch
 	sqlite3_finalize(st);
 	return r;
 }
+
+int store_query(struct store *s, const struct store_query *q, store_event_fn fn, void *ctx)
+{
+	/* Fixed SQL, values bound: a filter is never part of the statement. */
+	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2 "
+				   "AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR severity = ?4) "
+				   "AND (?5 IS NULL OR pod_uid = ?5) AND (?6 IS NULL OR model = ?6) "
+				   "AND (?7 IS NULL OR detector = ?7) ORDER BY time_unix_nano, stream_id, seq LIMIT ?8");
+	int r = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->since_ns);
+	sqlite3_bind_int64(st, 2, q->until_ns ? (sqlite3_int64)q->until_ns : INT64_MAX);
+	bind_text(st, 3, q->kind);
+	bind_text(st, 4, q->severity);
+	bind_text(st, 5, q->pod_uid);
+	bind_text(st, 6, q->model);
+	bind_text(st, 7, q->detector);
+	sqlite3_bind_int64(st, 8, q->limit ? (sqlite3_int64)q->limit : -1);
+	while (!r && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+	sqlite3_finalize(st);
+	return r;
+}

@@ -111,6 +111,18 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         check(exp.returncode == 0 and len(lines) == 8 and lines[1]["finding"]["detector"] == "financial.payment_card"
               and lines[1]["finding"]["masked"] == "****0366" and CARD.replace(" ", "") not in exp.stdout.decode(),
               "export: %s" % exp.stdout[:500])
+        def query(*args):
+            q = subprocess.run([COLLECTOR, "query", "--store", store] + list(args), capture_output=True, timeout=30)
+            check(q.returncode == 0, "query %s: %s" % (args, q.stderr))
+            return [json.loads(l)["seq"] for l in q.stdout.decode().splitlines()]
+        got = query("--kind", "finding", "--severity", "high", "--detector", "financial.payment_card", "--limit", "4")
+        check(got == [1, 2, 3, 4], "query by kind, severity, detector, limit: %s" % got)
+        # The model column is the reported model when the response named one (outputs), else the requested.
+        check(query("--model", "m") == [1, 3, 5], "query by requested model: %s" % query("--model", "m"))
+        check(query("--model", "sealtap-test-model") == [2, 4, 6], "query by reported model")
+        q = subprocess.run([COLLECTOR, "query", "--store", store, "--kind", "lifecycle", "--detector", "x' OR 1=1 --"],
+                           capture_output=True, timeout=30)
+        check(q.returncode == 0 and q.stdout == b"", "a filter is a value, never SQL: %s" % q.stdout)
         bundle = os.path.join(tmp, "proof.bin")
         exp = subprocess.run([COLLECTOR, "export", "--store", store, "--stream", sid.hex(), "--from", "1", "--to", "7",
                               "--proof", bundle], capture_output=True, timeout=30)
