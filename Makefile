@@ -115,7 +115,7 @@ TEST_LIBS_classify := -lhs -lcrypto -lm
 TEST_MODS_detector_config := classify detectors validate jsonview exchange
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
 TEST_MODS_evidence := spool detectors validate jsonview exchange
-TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
+TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/hex.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
 TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
 TEST_LIBS_elfsym   := -lelf
 TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
@@ -132,7 +132,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(adds
 # Unit tests of the shared evidence code (proto/): the module and the few it
 # stands on.
 PROTO_UNIT_TESTS := $(patsubst proto/%.c,$(BUILD)/tests/test_%,$(filter $(patsubst tests/unit/test_%.c,proto/%.c,$(wildcard tests/unit/test_*.c)),$(PROTO_SRCS)))
-TEST_MODS_note := tlog
+TEST_MODS_note := tlog hex
 $(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(addprefix proto/,$$(addsuffix .c,$$(TEST_MODS_$$*))) proto/*.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
@@ -145,9 +145,9 @@ $(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(E
 		-lprotobuf-c -lcrypto -lcurl -lz -lm
 
 # Test helpers.
-$(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/*.h | $(BUILD)
+$(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/hex.c proto/*.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< proto/note.c proto/tlog.c -o $@ -lcrypto
+	$(Q)$(CC) $(CFLAGS) $< proto/note.c proto/tlog.c proto/hex.c -o $@ -lcrypto
 
 # Benchmark helpers.
 $(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)

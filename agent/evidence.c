@@ -37,8 +37,8 @@ struct evidence {
 	struct spool *spool;
 	struct note_signer *signer;
 	uint8_t pub[NOTE_PUBKEY];
-	char key_name[64];
-	char origin[96];
+	char key_name[NOTE_NAME_MAX];
+	char origin[NOTE_ORIGIN_MAX];
 	char node[256]; /* copied: the caller's string may not outlive the call */
 	struct stream_state s;
 	unsigned since_checkpoint;
@@ -65,12 +65,6 @@ static uint64_t now_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
 /* ---- the state a checkpoint record carries ------------------------------
@@ -308,7 +302,7 @@ static void lifecycle(struct evidence *ev, bool start, const uint8_t *previous)
 struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t errsz)
 {
 	struct evidence *ev = calloc(1, sizeof(*ev));
-	char path[4200], id[33];
+	char path[4200];
 	uint8_t seed[CL_KEY_MAX], previous[EVIDENCE_STREAM_ID];
 	bool had_previous = false;
 	int n;
@@ -334,7 +328,6 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 		goto fail;
 	{
 		struct note_signer *probe = note_signer_new("k", seed); /* the public key names the signer */
-		char pubhex[17];
 
 		if (!probe) {
 			snprintf(err, errsz, "%s: not usable as an Ed25519 key", path);
@@ -343,8 +336,7 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 		}
 		note_signer_public(probe, ev->pub);
 		note_signer_free(probe);
-		hex(ev->pub, 8, pubhex);
-		snprintf(ev->key_name, sizeof(ev->key_name), "sealtap-agent-%s", pubhex);
+		note_key_name("agent", ev->pub, ev->key_name);
 		ev->signer = note_signer_new(ev->key_name, seed);
 		OPENSSL_cleanse(seed, sizeof(seed));
 		if (!ev->signer) {
@@ -384,8 +376,7 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 		}
 		tlog_frontier_init(&ev->s.tree);
 	}
-	hex(ev->s.id, EVIDENCE_STREAM_ID, id);
-	snprintf(ev->origin, sizeof(ev->origin), "sealtap/stream/%s", id);
+	checkpoint_origin(ev->s.id, ev->origin);
 	lifecycle(ev, true, had_previous ? previous : NULL);
 	if (checkpoint(ev)) {
 		snprintf(err, errsz, "%s: cannot write the first checkpoint", path);

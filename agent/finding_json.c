@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hex.h"
 #include "json.h"
 
 void finding_put_fields(FILE *out, const struct cl_finding *f)
@@ -14,7 +15,6 @@ void finding_put_fields(FILE *out, const struct cl_finding *f)
 		(unsigned long long)f->start, (unsigned long long)f->end);
 	json_put_string(out, f->masked, strlen(f->masked));
 	fputs(",\"fingerprint\":\"", out);
-	for (int i = 0; i < CL_FINGERPRINT_LEN; i++)
-		fprintf(out, "%02x", f->fingerprint[i]);
+	hex_put(out, f->fingerprint, CL_FINGERPRINT_LEN);
 	fputc('"', out);
 }

@@ -9,6 +9,7 @@
 #include "evidence.h"
 #include "exchange_json.h"
 #include "finding_json.h"
+#include "hex.h"
 #include "json.h"
 #include "leak.h"
 #include "spool.h"
@@ -198,8 +199,7 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 		fputs(",\"evidence\":", out);
 		if (seq >= 0) {
 			fputs("{\"stream\":\"", out);
-			for (int i = 0; i < EVIDENCE_STREAM_ID; i++)
-				fprintf(out, "%02x", id[i]);
+			hex_put(out, id, EVIDENCE_STREAM_ID);
 			fprintf(out, "\",\"seq\":%" PRId64 "}", seq);
 		} else {
 			fputs("null", out); /* dropped (spool full, counted) or not written */

@@ -27,6 +27,7 @@
 #include "classify.h"
 #include "detector_config.h"
 #include "evidence.h"
+#include "hex.h"
 #include "judge.h"
 #include "note.h"
 #include "keyfile.h"
@@ -380,8 +381,7 @@ static int keys_main(int argc, char **argv)
 		return fail(EXIT_SETUP, "%s: not usable as an Ed25519 key", path);
 	note_signer_public(s, pub);
 	note_signer_free(s);
-	for (int i = 0; i < NOTE_PUBKEY; i++)
-		printf("%02x", pub[i]);
+	hex_put(stdout, pub, NOTE_PUBKEY);
 	printf("\n");
 	return 0;
 }

@@ -6,15 +6,10 @@
 #include <string.h>
 
 #include "evidence.pb-c.h"
+#include "hex.h"
 #include "note.h"
 
 typedef Sealtap__Evidence__V1__Event Event;
-
-static void put_hex(FILE *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", b[i]);
-}
 
 /* A JSON string; our own fields are ASCII, anything else is escaped. */
 static void put_str(FILE *out, const char *key, const char *s)
@@ -55,7 +50,7 @@ void export_event_json(FILE *out, const uint8_t *bytes, size_t len)
 		return;
 	}
 	fputs("{\"stream\":\"", out);
-	put_hex(out, e->stream_id.data, e->stream_id.len);
+	hex_put(out, e->stream_id.data, e->stream_id.len);
 	fprintf(out, "\",\"seq\":%" PRIu64 ",\"time_unix_nano\":%" PRIu64, e->seq, e->time_unix_nano);
 	put_str(out, "node", e->node);
 	put_str(out, "kind", event_kind_name(e));
@@ -90,7 +85,7 @@ void export_event_json(FILE *out, const uint8_t *bytes, size_t len)
 		fprintf(out, ",\"start\":%" PRIu64 ",\"end\":%" PRIu64, f->start, f->end);
 		put_str(out, "masked", f->masked);
 		fputs(",\"fingerprint\":\"", out);
-		put_hex(out, f->fingerprint.data, f->fingerprint.len);
+		hex_put(out, f->fingerprint.data, f->fingerprint.len);
 		fputs("\"}", out);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
 		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
@@ -244,7 +239,7 @@ out:
 int verify_proof(const uint8_t *data, size_t len, const uint8_t key[AGENT_KEY], FILE *out)
 {
 	Sealtap__Evidence__V1__ProofBundle *b = sealtap__evidence__v1__proof_bundle__unpack(NULL, len, data);
-	char name[64], origin[128], want[64], note[NOTE_MAX];
+	char name[NOTE_NAME_MAX], origin[128], want[NOTE_ORIGIN_MAX], note[NOTE_MAX];
 	uint8_t root[TLOG_HASH];
 	uint64_t size;
 	size_t body;
@@ -254,16 +249,13 @@ int verify_proof(const uint8_t *data, size_t len, const uint8_t key[AGENT_KEY], 
 		fprintf(out, "not a proof bundle\n");
 		return -1;
 	}
-	snprintf(name, sizeof(name), "sealtap-agent-%02x%02x%02x%02x%02x%02x%02x%02x", key[0], key[1], key[2], key[3],
-		 key[4], key[5], key[6], key[7]);
+	note_key_name("agent", key, name);
 	if (b->stream_id.len != STREAM_ID || b->checkpoint.len == 0 || b->checkpoint.len > NOTE_MAX) {
 		fprintf(out, "bundle: no stream id or checkpoint\n");
 		goto fail;
 	}
 	memcpy(note, b->checkpoint.data, b->checkpoint.len);
-	snprintf(want, sizeof(want), "sealtap/stream/");
-	for (int i = 0; i < STREAM_ID; i++)
-		sprintf(want + 15 + 2 * i, "%02x", b->stream_id.data[i]);
+	checkpoint_origin(b->stream_id.data, want);
 	if (!note_verify(note, b->checkpoint.len, name, key, &body) ||
 	    !checkpoint_parse(note, body, origin, sizeof(origin), &size, root) || strcmp(origin, want)) {
 		fprintf(out, "checkpoint: not signed by the given agent key for this stream\n");

@@ -10,15 +10,10 @@
 
 #include "evidence.pb-c.h"
 #include "export.h"
+#include "hex.h"
 
 typedef Sealtap__Evidence__V1__Batch Batch;
 typedef Sealtap__Evidence__V1__Event Event;
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
 
 static void set(struct ingest_result *r, int status, const char *fmt, ...)
 {
@@ -146,7 +141,7 @@ static void judge_new_events(struct collector *c, const Batch *b, struct pending
 
 static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 {
-	char name[64], keyhex[17], idhex[33], want_origin[64], origin[128];
+	char name[NOTE_NAME_MAX], idhex[33], want_origin[NOTE_ORIGIN_MAX], origin[128];
 	char note[NOTE_MAX + 512];
 	uint8_t root[TLOG_HASH];
 	struct stream_row have;
@@ -164,15 +159,14 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 		set(r, 403, "agent key not enrolled");
 		return;
 	}
-	hex(b->agent_public_key.data, 8, keyhex);
-	snprintf(name, sizeof(name), "sealtap-agent-%s", keyhex);
+	note_key_name("agent", b->agent_public_key.data, name);
 	memcpy(note, b->checkpoint.data, b->checkpoint.len);
 	if (!note_verify(note, b->checkpoint.len, name, b->agent_public_key.data, &body_len)) {
 		set(r, 403, "checkpoint not signed by this agent's key");
 		return;
 	}
-	hex(b->stream_id.data, STREAM_ID, idhex);
-	snprintf(want_origin, sizeof(want_origin), "sealtap/stream/%s", idhex);
+	hex_encode(b->stream_id.data, STREAM_ID, idhex);
+	checkpoint_origin(b->stream_id.data, want_origin);
 	if (!checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) || strcmp(origin, want_origin) ||
 	    size != b->first_seq + b->n_events || b->first_seq > size) {
 		set(r, 400, "the checkpoint is not of this stream or does not end with the batch");

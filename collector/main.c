@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "export.h"
+#include "hex.h"
 #include "http.h"
 #include "ingest.h"
 #include "keyfile.h"
@@ -85,7 +86,7 @@ static int serve(int argc, char **argv)
 	};
 	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
 	const char *state_dir = "/var/lib/sealtap-collector";
-	char addr[64], err[512], keypath[4200], name[64], *cert_pem = NULL, *key_pem = NULL, *colon;
+	char addr[64], err[512], keypath[4200], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL, *colon;
 	uint8_t seed[64], pub[NOTE_PUBKEY];
 	struct collector c = { 0 };
 	struct http *h = NULL;
@@ -136,8 +137,7 @@ static int serve(int argc, char **argv)
 	if (c.signer) { /* the key name carries the public key's first bytes */
 		note_signer_public(c.signer, pub);
 		note_signer_free(c.signer);
-		snprintf(name, sizeof(name), "sealtap-collector-%02x%02x%02x%02x%02x%02x%02x%02x", pub[0], pub[1], pub[2],
-			 pub[3], pub[4], pub[5], pub[6], pub[7]);
+		note_key_name("collector", pub, name);
 		c.signer = note_signer_new(name, seed);
 	}
 	OPENSSL_cleanse(seed, sizeof(seed));
@@ -177,16 +177,6 @@ out:
 	return rc;
 }
 
-static int parse_hex(const char *h, uint8_t *out, size_t n)
-{
-	if (strlen(h) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (sscanf(h + 2 * i, "%2hhx", &out[i]) != 1)
-			return -1;
-	return 0;
-}
-
 static int verify_bundle(const char *path, const char *keyhex)
 {
 	uint8_t key[AGENT_KEY], *data;
@@ -194,7 +184,7 @@ static int verify_bundle(const char *path, const char *keyhex)
 	long n;
 	int bad;
 
-	if (!keyhex || parse_hex(keyhex, key, AGENT_KEY))
+	if (!keyhex || hex_decode(keyhex, key, AGENT_KEY))
 		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), 2;
 	f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (256 << 20) || fseek(f, 0, SEEK_SET) ||
@@ -241,7 +231,7 @@ static int export_cmd(int argc, char **argv)
 	}
 	if (!store_path || access(store_path, R_OK))
 		return fprintf(stderr, "sealtap-collector export: --store FILE (readable) is required\n"), 2;
-	if (proof && (!stream || parse_hex(stream, id, STREAM_ID)))
+	if (proof && (!stream || hex_decode(stream, id, STREAM_ID)))
 		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), 2;
 	s = store_open(store_path, err, sizeof(err));
 	if (!s)
@@ -344,11 +334,8 @@ static int verify(int argc, char **argv)
 	if (!store_path || access(store_path, R_OK))
 		return fprintf(stderr, "sealtap-collector verify: --store FILE (readable) is required\n"), 2;
 	if (stream) {
-		if (strlen(stream) != 2 * STREAM_ID)
+		if (hex_decode(stream, id, STREAM_ID))
 			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), 2;
-		for (int i = 0; i < STREAM_ID; i++)
-			if (sscanf(stream + 2 * i, "%2hhx", &id[i]) != 1)
-				return fprintf(stderr, "sealtap-collector verify: --stream: not hexadecimal\n"), 2;
 	}
 	s = store_open(store_path, err, sizeof(err));
 	if (!s)

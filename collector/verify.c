@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "evidence.pb-c.h"
+#include "hex.h"
 #include "note.h"
 
 struct cp {
@@ -40,23 +41,16 @@ static void problem(struct walk *w, const char *fmt, ...)
 	fputc('\n', w->out);
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /* Checks every checkpoint whose size the tree has now reached. */
 static void check_checkpoints(struct walk *w)
 {
-	char name[64], keyhex[17], origin[128], want[64];
+	char name[NOTE_NAME_MAX], origin[128], want[NOTE_ORIGIN_MAX];
 	uint8_t root[TLOG_HASH], ours[TLOG_HASH];
 	uint64_t size;
 	size_t body;
 
-	hex(w->row->agent_key, 8, keyhex);
-	snprintf(name, sizeof(name), "sealtap-agent-%s", keyhex);
-	snprintf(want, sizeof(want), "sealtap/stream/%s", w->idhex);
+	note_key_name("agent", w->row->agent_key, name);
+	checkpoint_origin(w->row->id, want);
 	while (!w->stop && w->next_cp < w->ncps && w->cps[w->next_cp].size <= w->tree.size) {
 		struct cp *c = &w->cps[w->next_cp++];
 
@@ -153,7 +147,7 @@ static int on_stream(void *ctx, const struct stream_row *row)
 
 	if (a->only && memcmp(a->only, row->id, STREAM_ID))
 		return 0;
-	hex(row->id, STREAM_ID, w.idhex);
+	hex_encode(row->id, STREAM_ID, w.idhex);
 	tlog_frontier_init(&w.tree);
 	if (store_each_checkpoint(a->s, row->id, on_checkpoint, &w) || store_each_event(a->s, row->id, on_event, &w)) {
 		fprintf(a->out, "stream %s: cannot read the store: %s\n", w.idhex, store_error(a->s));

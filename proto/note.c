@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
+
 #define SIG_LEN 64
 #define DASH "\xe2\x80\x94 " /* U+2014 and a space open a signature line */
 
@@ -75,6 +77,22 @@ void note_key_id(const char *name, const uint8_t pub[NOTE_PUBKEY], uint8_t id[4]
 		memset(h, 0, sizeof(h));
 	EVP_MD_CTX_free(ctx);
 	memcpy(id, h, 4);
+}
+
+void note_key_name(const char *role, const uint8_t pub[NOTE_PUBKEY], char out[NOTE_NAME_MAX])
+{
+	char h[17];
+
+	hex_encode(pub, 8, h);
+	snprintf(out, NOTE_NAME_MAX, "sealtap-%s-%s", role, h);
+}
+
+void checkpoint_origin(const uint8_t stream_id[16], char out[NOTE_ORIGIN_MAX])
+{
+	char h[33];
+
+	hex_encode(stream_id, 16, h);
+	snprintf(out, NOTE_ORIGIN_MAX, "sealtap/stream/%s", h);
 }
 
 /* Standard base64 of n bytes into out (NUL-terminated). */

@@ -23,6 +23,7 @@
 #define NOTE_SEED 32
 #define NOTE_MAX 4096     /* a checkpoint note with a few signatures fits easily */
 #define NOTE_NAME_MAX 128
+#define NOTE_ORIGIN_MAX 64
 
 struct note_signer; /* an Ed25519 private key and its name */
 
@@ -33,6 +34,11 @@ void note_signer_public(const struct note_signer *s, uint8_t pub[NOTE_PUBKEY]);
 const char *note_signer_name(const struct note_signer *s);
 
 void note_key_id(const char *name, const uint8_t pub[NOTE_PUBKEY], uint8_t id[4]);
+/* The key name sealtap signs with: "sealtap-<role>-<first 8 bytes of the
+ * public key in hex>" (role "agent" or "collector"). */
+void note_key_name(const char *role, const uint8_t pub[NOTE_PUBKEY], char out[NOTE_NAME_MAX]);
+/* The checkpoint origin of an agent stream: "sealtap/stream/<id in hex>". */
+void checkpoint_origin(const uint8_t stream_id[16], char out[NOTE_ORIGIN_MAX]);
 
 /* Checkpoint body for origin, size, root. Returns its length, or -1 if it
  * does not fit or origin is not a valid line. */

@@ -10,19 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "note.h"
 #include "tlog.h"
 
+/* Any number of whole bytes, up to max: their count, or -1. */
 static int unhex(const char *h, uint8_t *out, size_t max)
 {
 	size_t n = strlen(h) / 2;
 
-	if (strlen(h) % 2 || n > max)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (sscanf(h + 2 * i, "%2hhx", &out[i]) != 1)
-			return -1;
-	return (int)n;
+	return n <= max && hex_decode(h, out, n) == 0 ? (int)n : -1;
 }
 
 int main(int argc, char **argv)
