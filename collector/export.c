@@ -144,7 +144,7 @@ struct pick {
 };
 
 /* The smallest checkpoint that covers `want` events. */
-static int pick_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
+static int pick_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t len)
 {
 	struct pick *p = ctx;
 

@@ -177,6 +177,23 @@ out:
 	return rc;
 }
 
+/* The store a reading command works on (it must exist: a typo must not
+ * create an empty store that "verifies"), or NULL with the reason said. */
+static struct store *existing_store(const char *cmd, const char *path)
+{
+	char err[512];
+	struct store *s;
+
+	if (!path || access(path, R_OK)) {
+		fprintf(stderr, "sealtap-collector %s: --store FILE (readable) is required\n", cmd);
+		return NULL;
+	}
+	s = store_open(path, err, sizeof(err));
+	if (!s)
+		fprintf(stderr, "sealtap-collector %s: %s\n", cmd, err);
+	return s;
+}
+
 static int verify_bundle(const char *path, const char *keyhex)
 {
 	uint8_t key[AGENT_KEY], *data;
@@ -229,13 +246,11 @@ static int export_cmd(int argc, char **argv)
 		default: return usage(stderr, 2);
 		}
 	}
-	if (!store_path || access(store_path, R_OK))
-		return fprintf(stderr, "sealtap-collector export: --store FILE (readable) is required\n"), 2;
 	if (proof && (!stream || hex_decode(stream, id, STREAM_ID)))
 		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), 2;
-	s = store_open(store_path, err, sizeof(err));
+	s = existing_store("export", store_path);
 	if (!s)
-		return fprintf(stderr, "sealtap-collector export: %s\n", err), 2;
+		return 2;
 	if (proof) {
 		FILE *out = fopen(proof, "wb");
 
@@ -269,7 +284,6 @@ static int query_cmd(int argc, char **argv)
 	};
 	struct store_query q = { 0 };
 	const char *store_path = NULL;
-	char err[512];
 	struct store *s;
 	int opt, rc;
 
@@ -288,11 +302,9 @@ static int query_cmd(int argc, char **argv)
 		default: return usage(stderr, 2);
 		}
 	}
-	if (!store_path || access(store_path, R_OK))
-		return fprintf(stderr, "sealtap-collector query: --store FILE (readable) is required\n"), 2;
-	s = store_open(store_path, err, sizeof(err));
+	s = existing_store("query", store_path);
 	if (!s)
-		return fprintf(stderr, "sealtap-collector query: %s\n", err), 2;
+		return 2;
 	rc = store_query(s, &q, print_event, NULL);
 	if (rc)
 		fprintf(stderr, "sealtap-collector query: %s\n", store_error(s));
@@ -312,7 +324,6 @@ static int verify(int argc, char **argv)
 	const char *store_path = NULL, *stream = NULL, *proof = NULL, *key = NULL;
 	uint8_t id[STREAM_ID];
 	uint64_t streams = 0, events = 0;
-	char err[512];
 	struct store *s;
 	int opt, problems;
 
@@ -331,15 +342,14 @@ static int verify(int argc, char **argv)
 	}
 	if (proof)
 		return verify_bundle(proof, key);
-	if (!store_path || access(store_path, R_OK))
-		return fprintf(stderr, "sealtap-collector verify: --store FILE (readable) is required\n"), 2;
+
 	if (stream) {
 		if (hex_decode(stream, id, STREAM_ID))
 			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), 2;
 	}
-	s = store_open(store_path, err, sizeof(err));
+	s = existing_store("verify", store_path);
 	if (!s)
-		return fprintf(stderr, "sealtap-collector verify: %s\n", err), 2;
+		return 2;
 	problems = verify_store(s, stream ? id : NULL, stdout, &streams, &events);
 	store_close(s);
 	if (problems < 0)

@@ -60,11 +60,11 @@ int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, c
 /* Walks for verification and export. A non-zero return stops the walk
  * and is returned. */
 typedef int (*store_stream_fn)(void *ctx, const struct stream_row *r);
-typedef int (*store_event_fn)(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len);
-typedef int (*store_checkpoint_fn)(void *ctx, uint64_t size, const char *note, size_t len);
+/* An event (seq, its bytes) or a checkpoint (tree size, its note). */
+typedef int (*store_row_fn)(void *ctx, uint64_t n, const uint8_t *bytes, size_t len);
 int store_each_stream(struct store *s, store_stream_fn fn, void *ctx);
-int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_event_fn fn, void *ctx);
-int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_checkpoint_fn fn, void *ctx);
+int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
+int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
 
 /* Events matching every filter given (NULL / 0: any), by time. */
 struct store_query {
@@ -72,7 +72,7 @@ struct store_query {
 	const char *kind, *severity, *pod_uid, *model, *detector;
 	uint64_t limit; /* 0: no limit */
 };
-int store_query(struct store *s, const struct store_query *q, store_event_fn fn, void *ctx);
+int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx);
 
 const char *store_error(struct store *s);
 

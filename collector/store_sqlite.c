@@ -267,14 +267,11 @@ int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
 	return r;
 }
 
-int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_event_fn fn, void *ctx)
+/* Hands each (number, blob) row of a bound statement to fn; finalizes it. */
+static int rows(sqlite3_stmt *st, store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE stream_id = ? ORDER BY seq");
 	int r = 0;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
 	while (!r && sqlite3_step(st) == SQLITE_ROW)
 		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
 		       (size_t)sqlite3_column_bytes(st, 1));
@@ -282,29 +279,33 @@ int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_event_f
 	return r;
 }
 
-int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_checkpoint_fn fn, void *ctx)
+static int each_of_stream(struct store *s, const char *sql, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prep(s, "SELECT size, note FROM checkpoints WHERE stream_id = ? ORDER BY size");
-	int r = 0;
+	sqlite3_stmt *st = prep(s, sql);
 
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
-	while (!r && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1));
-	sqlite3_finalize(st);
-	return r;
+	return rows(st, fn, ctx);
 }
 
-int store_query(struct store *s, const struct store_query *q, store_event_fn fn, void *ctx)
+int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+{
+	return each_of_stream(s, "SELECT seq, bytes FROM events WHERE stream_id = ? ORDER BY seq", id, fn, ctx);
+}
+
+int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+{
+	return each_of_stream(s, "SELECT size, note FROM checkpoints WHERE stream_id = ? ORDER BY size", id, fn, ctx);
+}
+
+int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx)
 {
 	/* Fixed SQL, values bound: a filter is never part of the statement. */
 	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2 "
 				   "AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR severity = ?4) "
 				   "AND (?5 IS NULL OR pod_uid = ?5) AND (?6 IS NULL OR model = ?6) "
 				   "AND (?7 IS NULL OR detector = ?7) ORDER BY time_unix_nano, stream_id, seq LIMIT ?8");
-	int r = 0;
 
 	if (!st)
 		return -1;
@@ -316,9 +317,5 @@ int store_query(struct store *s, const struct store_query *q, store_event_fn fn,
 	bind_text(st, 6, q->model);
 	bind_text(st, 7, q->detector);
 	sqlite3_bind_int64(st, 8, q->limit ? (sqlite3_int64)q->limit : -1);
-	while (!r && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1));
-	sqlite3_finalize(st);
-	return r;
+	return rows(st, fn, ctx);
 }

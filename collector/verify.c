@@ -109,7 +109,7 @@ static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
-static int on_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
+static int on_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t len)
 {
 	struct walk *w = ctx;
 
