@@ -7,23 +7,16 @@
 
 #include "evidence.pb-c.h"
 #include "hex.h"
+#include "json.h"
 #include "note.h"
 
 typedef Sealtap__Evidence__V1__Event Event;
 
-/* A JSON string; our own fields are ASCII, anything else is escaped. */
+/* ,"key":"text" - the text as it is (UTF-8), escaped by the shared writer. */
 static void put_str(FILE *out, const char *key, const char *s)
 {
-	fprintf(out, ",\"%s\":\"", key);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	fprintf(out, ",\"%s\":", key);
+	json_put_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
 const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
