@@ -9,19 +9,22 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 
-#define BODY_MAX (16u << 20) /* one batch */
+#define BODY_MAX (16u << 20)     /* one batch */
+#define INFLIGHT_MAX (64u << 20) /* all bodies being received at once: slow uploads cannot pile up memory */
 
 struct http {
 	struct MHD_Daemon *d;
 	struct collector *c;
+	size_t inflight; /* bytes held by uploads in progress (one polling thread: no lock) */
 	struct http_stats st;
 };
 
 /* One request's body, gathered as it arrives. */
 struct upload {
 	uint8_t *data;
-	size_t len;
+	size_t len, cap;
 	bool too_big;
+	bool busy; /* refused for lack of room: answered 503, retried by the agent */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const void *body,
@@ -78,24 +81,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) { /* a piece of the body */
-		if (!u->too_big && u->len + *upload_size <= BODY_MAX) {
-			uint8_t *g = realloc(u->data, u->len + *upload_size);
+		size_t n = *upload_size;
 
-			if (!g)
-				return MHD_NO;
-			u->data = g;
-			memcpy(u->data + u->len, upload_data, *upload_size);
-			u->len += *upload_size;
-		} else {
-			u->too_big = true; /* read and discard the rest: nothing kept past the cap */
-		}
 		*upload_size = 0;
+		if (u->too_big || u->busy)
+			return MHD_YES; /* read and discard the rest: nothing kept past a cap */
+		if (u->len + n > BODY_MAX) {
+			u->too_big = true;
+			return MHD_YES;
+		}
+		if (u->len + n > u->cap) {
+			size_t cap = u->cap ? u->cap : 64 << 10;
+			uint8_t *g;
+
+			while (cap < u->len + n)
+				cap *= 2;
+			if (cap > BODY_MAX)
+				cap = BODY_MAX;
+			if (h->inflight + (cap - u->cap) > INFLIGHT_MAX) {
+				u->busy = true;
+				return MHD_YES;
+			}
+			g = realloc(u->data, cap);
+			if (!g) {
+				u->busy = true;
+				return MHD_YES;
+			}
+			h->inflight += cap - u->cap;
+			u->data = g;
+			u->cap = cap;
+		}
+		memcpy(u->data + u->len, upload_data, n);
+		u->len += n;
 		return MHD_YES;
 	}
 	h->st.requests++;
 	if (u->too_big) {
 		h->st.rejected++;
 		return text(conn, 413, "a batch is at most 16 MiB");
+	}
+	if (u->busy) {
+		h->st.busy++;
+		return text(conn, 503, "too many batches being received at once: retry");
 	}
 	ingest_batch(h->c, u->data, u->len, &r);
 	if (r.status == 200)
@@ -112,11 +139,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
 {
+	struct http *h = cls;
 	struct upload *u = *state;
 
-	(void)cls, (void)conn, (void)why;
-	if (u)
+	(void)conn, (void)why;
+	if (u) {
+		h->inflight -= u->cap;
 		free(u->data);
+	}
 	free(u);
 	*state = NULL;
 }

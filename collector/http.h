@@ -2,7 +2,8 @@
 /*
  * http - the collector's HTTP server (libmicrohttpd, TLS with GnuTLS):
  * POST /v1/batches takes one protobuf Batch (at most 16 MiB; larger is
- * refused with 413 and not kept) and answers as ingest.h says, with the
+ * refused with 413 and not kept; past 64 MiB of bodies being received at
+ * once, 503 and the agent retries) and answers as ingest.h says, with the
  * reason in an X-Sealtap-Reason header; GET /healthz says ok.
  */
 #ifndef SEALTAP_HTTP_H
@@ -14,6 +15,7 @@
 
 struct http_stats {
 	uint64_t requests, accepted, rejected, events;
+	uint64_t busy; /* answered 503: the 64 MiB of bodies in flight were taken */
 };
 
 struct http;

@@ -160,9 +160,10 @@ static int serve(int argc, char **argv)
 	{
 		const struct http_stats *st = http_stats(h);
 
-		fprintf(stderr, "sealtap-collector: stopping: %llu requests, %llu accepted (%llu events), %llu refused\n",
+		fprintf(stderr,
+			"sealtap-collector: stopping: %llu requests, %llu accepted (%llu events), %llu refused, %llu busy\n",
 			(unsigned long long)st->requests, (unsigned long long)st->accepted,
-			(unsigned long long)st->events, (unsigned long long)st->rejected);
+			(unsigned long long)st->events, (unsigned long long)st->rejected, (unsigned long long)st->busy);
 	}
 	rc = 0;
 out:

@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#define REJECTIONS_KEPT_SQL "100000"
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *put_event; /* prepared once: a batch inserts thousands */
@@ -244,7 +246,11 @@ int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, c
 		sqlite3_bind_null(st, 1);
 	sqlite3_bind_int(st, 2, status);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	return done(s, st);
+	if (done(s, st))
+		return -1;
+	/* Anyone can send garbage: keep the newest REJECTIONS_KEPT, drop older ones. */
+	return exec(s, "DELETE FROM rejections WHERE rowid <= (SELECT max(rowid) FROM rejections) - "
+		       REJECTIONS_KEPT_SQL);
 }
 
 int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
