@@ -18,6 +18,10 @@
 #define SEG_MAX (4u << 20) /* a segment is closed at the first checkpoint past this */
 #define REC_MAX (1u << 20) /* one record's payload */
 #define HDR 17             /* length, CRC, type, seq */
+/* A segment closes at the first checkpoint past SEG_MAX, so it can be
+ * longer by what came in since the last one; this only guards against
+ * reading something absurd into memory. */
+#define SEG_READ_MAX (256u << 20)
 
 struct segment {
 	uint64_t id;
@@ -83,7 +87,7 @@ static uint8_t *slurp(const struct spool *s, uint64_t id, size_t *len)
 
 	seg_path(s, id, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || st.st_size > (off_t)(SEG_MAX + 2 * (REC_MAX + HDR))) {
+	if (fd < 0 || fstat(fd, &st) || st.st_size > (off_t)SEG_READ_MAX) {
 		if (fd >= 0)
 			close(fd);
 		return NULL;
