@@ -34,7 +34,7 @@ HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
-             libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 \
+             libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
              make python3 curl openssl nginx-light nodejs util-linux
 
 AGENT_SRCS := $(wildcard agent/*.c)
@@ -76,10 +76,10 @@ $(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROT
 
 # The collector: its own modules and the shared proto/ code.
 COLLECTOR_OBJS := $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(wildcard collector/*.c))
-LDLIBS_COLLECTOR := -lmicrohttpd -lsqlite3 -lprotobuf-c -lcrypto
+LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lprotobuf-c -lcrypto
 $(BUILD)/collector/%.o: collector/%.c collector/*.h proto/*.h $(PROTO_GEN) | $(BUILD)/collector
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Icollector -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Icollector -I/usr/include/postgresql -c $< -o $@
 
 $(BUILD)/sealtap-collector: $(COLLECTOR_OBJS) $(PROTO_OBJS)
 	$(call msg,LINK,$@)

@@ -19,6 +19,7 @@
 #define REPLY_MAX (64u << 10)
 #define BACKOFF_MIN_NS 500000000ull
 #define BACKOFF_MAX_NS 60000000000ull
+#define REFUSED_MIN_NS 2000000000ull
 
 struct ship {
 	struct evidence *ev;
@@ -235,8 +236,12 @@ static void finish(struct ship *s, CURLcode code, uint64_t now)
 		}
 		s->st.refused++;
 	} else if (code == CURLE_OK && status >= 400 && status < 500 && status != 429 && status != 408) {
-		s->st.refused++; /* a refusal to fix on one side or the other: try again, slowly */
-		s->backoff = BACKOFF_MAX_NS / 2;
+		/* A refusal to fix on one side or the other (an agent awaiting
+		 * enrollment approval, a certificate to renew): try again, from
+		 * 2 s up, so an approval takes effect within seconds at first. */
+		s->st.refused++;
+		if (s->backoff < REFUSED_MIN_NS / 2)
+			s->backoff = REFUSED_MIN_NS / 2;
 		retry_later(s, now, retry_after);
 	} else {
 		s->st.failures++;

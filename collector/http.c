@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #define BODY_MAX (16u << 20)     /* one batch */
@@ -16,6 +17,7 @@ struct http {
 	struct MHD_Daemon *d;
 	struct collector *c;
 	size_t inflight; /* bytes held by uploads in progress (one polling thread: no lock) */
+	bool client_certs; /* mutual TLS: every request needs a certificate from the client CA */
 	struct http_stats st;
 };
 
@@ -51,6 +53,19 @@ static enum MHD_Result text(struct MHD_Connection *conn, unsigned status, const 
 	return reply(conn, status, "text/plain", line, strlen(line), msg);
 }
 
+/* With a client CA, GnuTLS asks for a certificate but lets the handshake
+ * finish without one; whether it was given and chains to the CA is checked
+ * here, before anything of the request is read. */
+static bool client_verified(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	unsigned status = 0;
+
+	return ci && ci->tls_session &&
+	       gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) == GNUTLS_E_SUCCESS &&
+	       status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
@@ -69,6 +84,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!u) { /* the first call: headers only */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 
+		if (h->client_certs && !client_verified(conn)) {
+			h->st.requests++;
+			h->st.rejected++;
+			return text(conn, 403, "a client certificate issued by the collector's client CA is required");
+		}
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) { /* refused before reading any of it */
 			h->st.requests++;
 			h->st.rejected++;
@@ -152,11 +172,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 }
 
 struct http *http_start(struct collector *c, const char *addr, uint16_t port, const char *cert_pem,
-			const char *key_pem, char *err, size_t errsz)
+			const char *key_pem, const char *client_ca_pem, char *err, size_t errsz)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[4] = { { MHD_OPTION_END, 0, NULL } };
+	int n = 0;
 
 	if (!h) {
 		snprintf(err, errsz, "out of memory");
@@ -168,18 +190,21 @@ struct http *http_start(struct collector *c, const char *addr, uint16_t port, co
 		return NULL;
 	}
 	h->c = c;
-	if (cert_pem)
+	if (cert_pem) {
 		flags |= MHD_USE_TLS;
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem };
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem };
+		if (client_ca_pem) {
+			tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)client_ca_pem };
+			h->client_certs = true;
+		}
+	}
+	tls[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* One polling thread: requests are handled one at a time, so the
 	 * store needs no locking. Slow clients time out; connections are capped. */
-	h->d = cert_pem ? MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-					   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-					   (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-					   MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-					   MHD_OPTION_END)
-			: MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-					   MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-					   (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errsz, "cannot listen on %s:%u (%s)", addr, port, strerror(errno));
 		free(h);

@@ -20,9 +20,10 @@ struct http_stats {
 
 struct http;
 
-/* cert_pem/key_pem NULL: plain HTTP (tests and loopback only). */
+/* cert_pem/key_pem NULL: plain HTTP (tests and loopback only).
+ * client_ca_pem: mutual TLS, requests without a certificate it issued get 403. */
 struct http *http_start(struct collector *c, const char *addr, uint16_t port, const char *cert_pem,
-			const char *key_pem, char *err, size_t errsz);
+			const char *key_pem, const char *client_ca_pem, char *err, size_t errsz);
 void http_stop(struct http *h);
 const struct http_stats *http_stats(const struct http *h);
 

@@ -41,12 +41,39 @@ static void ack(struct ingest_result *r, const uint8_t *stream, uint64_t size, c
 		r->body_len = 0;
 }
 
-static bool enrolled(const struct allowlist *a, const uint8_t *key)
+/* 0 when the key may ship; otherwise the refusal is set. A key in the
+ * allowlist file is enrolled unless revoked in the store; with first-use
+ * enrollment an unknown key is recorded as pending, and stays refused until
+ * an operator approves it (sealtap-collector approve), on any replica. */
+static int admit(struct collector *c, const uint8_t *key, struct ingest_result *r)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (memcmp(a->keys[i], key, AGENT_KEY) == 0)
-			return true;
-	return false;
+	enum agent_state st;
+	char hex[2 * AGENT_KEY + 1];
+
+	if (store_agent_state(c->store, key, &st)) {
+		set(r, 503, "store: %s", store_error(c->store));
+		return -1;
+	}
+	if (st == AGENT_REVOKED) {
+		set(r, 403, "agent key revoked");
+		return -1;
+	}
+	if (st == AGENT_APPROVED)
+		return 0;
+	for (size_t i = 0; i < c->allow.n; i++)
+		if (memcmp(c->allow.keys[i], key, AGENT_KEY) == 0)
+			return 0;
+	if (!c->first_use) {
+		set(r, 403, "agent key not enrolled");
+		return -1;
+	}
+	hex_encode(key, AGENT_KEY, hex);
+	if (st == AGENT_UNKNOWN && store_agent_request(c->store, key)) {
+		set(r, 503, "store: %s", store_error(c->store));
+		return -1;
+	}
+	set(r, 403, "agent key awaiting approval: sealtap-collector approve %s", hex);
+	return -1;
 }
 
 /* The new events of a batch, checked and hashed, before anything is stored. */
@@ -107,8 +134,6 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 {
 	struct store *s = c->store;
 
-	if (store_begin(s))
-		return -1;
 	for (size_t i = p->from; i < b->n_events; i++) {
 		const ProtobufCBinaryData *raw = &b->events[i];
 		const Event *e = p->decoded[i - p->from];
@@ -125,53 +150,72 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		if (e->model)
 			m.model = *e->model->reported ? e->model->reported : e->model->requested;
 		if (store_put_event(s, b->stream_id.data, b->first_seq + i, raw->data, raw->len, &m))
-			goto fail;
+			return -1;
 	}
-	if (store_put_checkpoint(s, b->stream_id.data, p->next.size, note, note_len) || store_put_stream(s, &p->next) ||
-	    store_commit(s))
-		goto fail;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	return store_put_checkpoint(s, b->stream_id.data, p->next.size, note, note_len) || store_put_stream(s, &p->next)
+		       ? -1
+		       : 0;
 }
 
 static void judge_new_events(struct collector *c, const Batch *b, struct pending *p, uint64_t size, uint64_t had,
 			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r);
 
+static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
+			 struct ingest_result *r);
+
 static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 {
-	char name[NOTE_NAME_MAX], idhex[33], want_origin[NOTE_ORIGIN_MAX], origin[128];
+	char name[NOTE_NAME_MAX], want_origin[NOTE_ORIGIN_MAX], origin[128];
 	char note[NOTE_MAX + 512];
 	uint8_t root[TLOG_HASH];
-	struct stream_row have;
-	struct pending p = { 0 };
 	uint64_t size;
 	size_t body_len;
-	int found, n;
 
 	if (b->agent_public_key.len != AGENT_KEY || b->stream_id.len != STREAM_ID || !b->checkpoint.len ||
 	    b->checkpoint.len > NOTE_MAX) {
 		set(r, 400, "a batch needs a 32-byte agent key, a 16-byte stream id and a checkpoint");
 		return;
 	}
-	if (!enrolled(&c->allow, b->agent_public_key.data)) {
-		set(r, 403, "agent key not enrolled");
+	if (admit(c, b->agent_public_key.data, r))
 		return;
-	}
 	note_key_name("agent", b->agent_public_key.data, name);
 	memcpy(note, b->checkpoint.data, b->checkpoint.len);
 	if (!note_verify(note, b->checkpoint.len, name, b->agent_public_key.data, &body_len)) {
 		set(r, 403, "checkpoint not signed by this agent's key");
 		return;
 	}
-	hex_encode(b->stream_id.data, STREAM_ID, idhex);
 	checkpoint_origin(b->stream_id.data, want_origin);
 	if (!checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) || strcmp(origin, want_origin) ||
 	    size != b->first_seq + b->n_events || b->first_seq > size) {
 		set(r, 400, "the checkpoint is not of this stream or does not end with the batch");
 		return;
 	}
+	if (store_begin(c->store)) {
+		set(r, 503, "store: %s", store_error(c->store));
+		return;
+	}
+	judge_stream(c, b, size, root, note, r);
+	if (r->status == 200 && r->stored && store_commit(c->store)) {
+		set(r, 503, "store: %s", store_error(c->store));
+		r->stored = 0;
+		ingest_result_release(r);
+		r->body_len = 0;
+	} else if (r->status != 200 || !r->stored) {
+		store_rollback(c->store);
+	}
+}
+
+/* From reading the stream (locked until the end) to storing the new
+ * events: one transaction, committed by the caller. */
+static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
+			 struct ingest_result *r)
+{
+	char idhex[33];
+	struct stream_row have;
+	struct pending p = { 0 };
+	int found, n;
+
+	hex_encode(b->stream_id.data, STREAM_ID, idhex);
 	found = store_get_stream(c->store, b->stream_id.data, &have);
 	if (found < 0) {
 		set(r, 503, "store: %s", store_error(c->store));

@@ -6,8 +6,9 @@
  *        batch (origin, size); an event that is not the next of its stream
  *        (stream id, sequence number, previous leaf hash); the Merkle root of
  *        the stored events plus these differs from the signed one
- *   403  an agent key not enrolled; a checkpoint not signed by that key; a
- *        stream that belongs to another key
+ *   403  an agent key not enrolled (or revoked, or awaiting approval); a
+ *        checkpoint not signed by that key; a stream that belongs to another
+ *        key
  *   409  a sequence number already stored with other bytes (equivocation);
  *        a batch that starts past what is stored (a gap) - the answer's
  *        Ack says how many events the collector has
@@ -34,7 +35,8 @@ struct allowlist {
 
 struct collector {
 	struct store *store;
-	struct allowlist allow;
+	struct allowlist allow; /* enrolled by file */
+	bool first_use;         /* unknown keys wait for an approve command */
 	struct note_signer *signer; /* cosigns what it verified */
 };
 

@@ -2,9 +2,10 @@
 /*
  * sealtap-collector: receives agents' evidence, verifies it, keeps it.
  *
- *   sealtap-collector serve --store FILE --allow FILE [--listen ADDR:PORT]
- *                           [--tls-cert PEM --tls-key PEM | --plain] [--state-dir DIR]
- *   sealtap-collector verify --store FILE [--stream HEX]
+ *   sealtap-collector serve --store STORE (--allow FILE | --enroll first-use) ...
+ *   sealtap-collector verify|export|query|agents|approve|revoke --store STORE ...
+ *
+ * STORE is an SQLite file or a postgresql:// URI (see usage()).
  *
  * Exit codes: 0 ok (verify: everything verified), 1 verify found problems
  * or a runtime failure, 2 unusable setup.
@@ -39,18 +40,26 @@ static void on_signal(int sig)
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out, "usage: sealtap-collector serve --store FILE --allow FILE [--listen ADDR:PORT]\n"
-		     "                               [--tls-cert PEM --tls-key PEM | --plain] [--state-dir DIR]\n"
+	fprintf(out, "usage: sealtap-collector serve --store STORE [--allow FILE] [--enroll first-use]\n"
+		     "                               [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM | --plain]\n"
+		     "                               [--client-ca PEM] [--state-dir DIR]\n"
 		     "       sealtap-collector verify --store FILE [--stream HEX]\n"
 		     "       sealtap-collector verify --proof FILE --key HEX\n"
 		     "       sealtap-collector export --store FILE [--since UNIX] [--until UNIX]\n"
 		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
 		     "       sealtap-collector query --store FILE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 		     "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
+		     "       sealtap-collector agents --store STORE\n"
+		     "       sealtap-collector approve|revoke --store STORE KEY\n"
 		     "\n"
+		     "STORE    an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share.\n"
 		     "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
-		     "         roots, keeps them (SQLite) and answers with a cosigned checkpoint. Only agent keys\n"
-		     "         listed in --allow (hex Ed25519 public keys, one per line) are accepted.\n"
+		     "         roots, keeps them and answers with a cosigned checkpoint. Agent keys listed in\n"
+		     "         --allow (hex Ed25519 public keys, one per line) or approved in the store are\n"
+		     "         accepted; with --enroll first-use an unknown key is recorded as pending and refused\n"
+		     "         until approved. --client-ca: agents must present a client certificate it issued.\n"
+		     "agents   lists the agent keys the store knows: pending, approved, revoked.\n"
+		     "approve  lets a pending (or any) key ship; revoke refuses it from then on, even if listed.\n"
 		     "verify   checks the whole store offline; names the first bad record of each stream.\n"
 		     "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
 		     "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
@@ -82,9 +91,12 @@ static int serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },    { "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },   { "plain", no_argument, NULL, 'p' },
 		{ "state-dir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
+		{ "enroll", required_argument, NULL, 'e' },    { "client-ca", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
+	const char *client_ca = NULL;
+	char *client_ca_pem = NULL;
 	const char *state_dir = "/var/lib/sealtap-collector";
 	char addr[64], err[512], keypath[4200], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL, *colon;
 	uint8_t seed[64], pub[NOTE_PUBKEY];
@@ -104,13 +116,21 @@ static int serve(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'p': plain = true; break;
 		case 'd': state_dir = optarg; break;
+		case 'C': client_ca = optarg; break;
+		case 'e':
+			if (strcmp(optarg, "first-use"))
+				return fprintf(stderr, "sealtap-collector: --enroll %s: expected first-use\n", optarg), 2;
+			c.first_use = true;
+			break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, 2);
 		}
 	}
-	if (!store_path || !allow_path || (!plain && (!cert || !key)))
-		return fprintf(stderr, "sealtap-collector serve: --store, --allow, and --tls-cert with --tls-key "
-				       "(or --plain) are required\n"), 2;
+	if (!store_path || (!allow_path && !c.first_use) || (!plain && (!cert || !key)))
+		return fprintf(stderr, "sealtap-collector serve: --store, --allow or --enroll first-use, and --tls-cert "
+				       "with --tls-key (or --plain) are required\n"), 2;
+	if (client_ca && plain)
+		return fprintf(stderr, "sealtap-collector serve: --client-ca needs TLS\n"), 2;
 	snprintf(addr, sizeof(addr), "%s", listen);
 	colon = strrchr(addr, ':');
 	if (!colon || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535)
@@ -120,7 +140,11 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "sealtap-collector: cannot read %s\n", cert_pem ? key : cert);
 		goto out;
 	}
-	if (allowlist_load(&c.allow, allow_path, err, sizeof(err))) {
+	if (client_ca && !(client_ca_pem = slurp(client_ca))) {
+		fprintf(stderr, "sealtap-collector: cannot read %s\n", client_ca);
+		goto out;
+	}
+	if (allow_path && allowlist_load(&c.allow, allow_path, err, sizeof(err))) {
 		fprintf(stderr, "sealtap-collector: --allow: %s\n", err);
 		goto out;
 	}
@@ -141,20 +165,23 @@ static int serve(int argc, char **argv)
 		c.signer = note_signer_new(name, seed);
 	}
 	OPENSSL_cleanse(seed, sizeof(seed));
-	c.store = c.signer ? store_open(store_path, err, sizeof(err)) : NULL;
+	c.store = c.signer ? store_open(store_path, true, err, sizeof(err)) : NULL;
 	if (!c.store) {
 		fprintf(stderr, "sealtap-collector: %s\n", c.signer ? err : "collector key unusable");
 		goto out;
 	}
-	h = http_start(&c, addr, (uint16_t)port, cert_pem, key_pem, err, sizeof(err));
+	h = http_start(&c, addr, (uint16_t)port, cert_pem, key_pem, client_ca_pem, err, sizeof(err));
 	if (!h) {
 		fprintf(stderr, "sealtap-collector: %s\n", err);
 		goto out;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "sealtap-collector: listening on %s:%lu (%s), store %s, %zu agent key(s) enrolled, key %s\n",
-		addr, port, plain ? "plain HTTP" : "TLS", store_path, c.allow.n, name);
+	fprintf(stderr,
+		"sealtap-collector: listening on %s:%lu (%s), store %s, %zu agent key(s) enrolled by file%s, key %s\n",
+		addr, port, plain ? "plain HTTP" : client_ca ? "TLS, client certificates required" : "TLS",
+		store_is_postgres(store_path) ? "PostgreSQL" : store_path, c.allow.n,
+		c.first_use ? ", first-use enrollment" : "", name);
 	while (!stop)
 		pause();
 	{
@@ -172,6 +199,7 @@ out:
 	note_signer_free(c.signer);
 	allowlist_release(&c.allow);
 	free(cert_pem);
+	free(client_ca_pem);
 	if (key_pem)
 		OPENSSL_cleanse(key_pem, strlen(key_pem));
 	free(key_pem);
@@ -185,11 +213,11 @@ static struct store *existing_store(const char *cmd, const char *path)
 	char err[512];
 	struct store *s;
 
-	if (!path || access(path, R_OK)) {
-		fprintf(stderr, "sealtap-collector %s: --store FILE (readable) is required\n", cmd);
+	if (!path || (!store_is_postgres(path) && access(path, R_OK))) {
+		fprintf(stderr, "sealtap-collector %s: --store STORE (an existing store) is required\n", cmd);
 		return NULL;
 	}
-	s = store_open(path, err, sizeof(err));
+	s = store_open(path, false, err, sizeof(err));
 	if (!s)
 		fprintf(stderr, "sealtap-collector %s: %s\n", cmd, err);
 	return s;
@@ -360,6 +388,52 @@ static int verify(int argc, char **argv)
 	return problems ? 1 : 0;
 }
 
+static int print_agent(void *ctx, const struct agent_row *a)
+{
+	char hex[2 * AGENT_KEY + 1];
+
+	(void)ctx;
+	hex_encode(a->key, AGENT_KEY, hex);
+	printf("%s %-8s first_seen=%lld decided=%lld\n", hex, agent_state_name(a->state), (long long)a->first_seen_unix,
+	       (long long)a->decided_unix);
+	return 0;
+}
+
+/* agents / approve KEY / revoke KEY: enrollment kept in the store, so a
+ * decision holds for every replica at once. */
+static int agents_cmd(const char *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' }, { 0 } };
+	const char *store_path = NULL;
+	bool listing = strcmp(cmd, "agents") == 0;
+	uint8_t key[AGENT_KEY];
+	struct store *s;
+	int opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 's')
+			return usage(stderr, 2);
+		store_path = optarg;
+	}
+	if (!listing && (optind != argc - 1 || hex_decode(argv[optind], key, AGENT_KEY)))
+		return fprintf(stderr, "sealtap-collector %s: KEY: the agent's 64-hex-digit public key "
+				       "(sealtap-agent keys prints it)\n", cmd), 2;
+	s = existing_store(cmd, store_path);
+	if (!s)
+		return 2;
+	if (listing)
+		rc = store_each_agent(s, print_agent, NULL);
+	else
+		rc = store_agent_decide(s, key, strcmp(cmd, "approve") == 0 ? AGENT_APPROVED : AGENT_REVOKED);
+	if (rc)
+		fprintf(stderr, "sealtap-collector %s: %s\n", cmd, store_error(s));
+	else if (!listing)
+		printf("%s %s\n", argv[optind], strcmp(cmd, "approve") == 0 ? "approved" : "revoked");
+	store_close(s);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -372,6 +446,8 @@ int main(int argc, char **argv)
 		return export_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "query") == 0)
 		return query_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "agents") == 0 || strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "revoke") == 0)
+		return agents_cmd(argv[1], argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return usage(stdout, 0);
 	return usage(stderr, 2);

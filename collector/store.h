@@ -6,7 +6,15 @@
  * as received and cosigned, and every refused batch (why, from which key).
  * Events are never re-encoded: the bytes stored are the bytes signed.
  *
- * One implementation so far: SQLite (store_sqlite.c, one file, WAL).
+ * Two backends behind one interface (store_backend.h): SQLite, one file in
+ * WAL mode (store_sqlite.c), and PostgreSQL (store_pg.c), which several
+ * collector replicas can share: an ingest holds the stream's row lock from
+ * store_get_stream to commit, so two replicas given the same stream's
+ * batches serialise, and the loser of a race on a new stream fails its
+ * commit (the agent retries and gets an identical-duplicate answer).
+ *
+ * It also keeps which agent keys may ship (enrolled, pending approval,
+ * revoked), so an approval on one replica holds on all of them.
  */
 #ifndef SEALTAP_STORE_H
 #define SEALTAP_STORE_H
@@ -40,9 +48,15 @@ struct event_meta {
 
 struct store;
 
-struct store *store_open(const char *path, char *err, size_t errsz);
+/* A PostgreSQL connection URI (postgresql://, postgres://) or an SQLite
+ * file path. create false: the store must already exist (reading commands:
+ * a typo must not create an empty store that then "verifies"). */
+struct store *store_open(const char *where, bool create, char *err, size_t errsz);
+bool store_is_postgres(const char *where);
 void store_close(struct store *s);
 
+/* One ingest: begin; get_stream (locks the row until the end); put...;
+ * commit or rollback. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
@@ -74,6 +88,22 @@ struct store_query {
 	uint64_t limit; /* 0: no limit */
 };
 int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx);
+
+/* Enrollment of agent keys. */
+enum agent_state { AGENT_UNKNOWN, AGENT_PENDING, AGENT_APPROVED, AGENT_REVOKED };
+struct agent_row {
+	uint8_t key[AGENT_KEY];
+	enum agent_state state;
+	int64_t first_seen_unix, decided_unix; /* decided 0: not yet */
+};
+/* 0 with *state set (AGENT_UNKNOWN when never seen), -1 error. */
+int store_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state);
+/* Records an unknown key as pending; a known one keeps its state. */
+int store_agent_request(struct store *s, const uint8_t key[AGENT_KEY]);
+int store_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state);
+typedef int (*store_agent_fn)(void *ctx, const struct agent_row *a);
+int store_each_agent(struct store *s, store_agent_fn fn, void *ctx);
+const char *agent_state_name(enum agent_state st);
 
 const char *store_error(struct store *s);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "store.h"
+#include "store_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +7,16 @@
 
 #include <sqlite3.h>
 
-#define REJECTIONS_KEPT_SQL "100000"
-
-struct store {
+struct sqlite_store {
+	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *put_event; /* prepared once: a batch inserts thousands */
-	char err[256];
 };
+
+static struct sqlite_store *sq(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -30,74 +33,75 @@ static const char schema[] =
 	"  stream_id BLOB NOT NULL, size INTEGER NOT NULL, note BLOB NOT NULL, received_unix INTEGER NOT NULL,"
 	"  PRIMARY KEY (stream_id, size)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS rejections ("
-	"  received_unix INTEGER NOT NULL, agent_key BLOB, status INTEGER NOT NULL, reason TEXT NOT NULL);";
+	"  received_unix INTEGER NOT NULL, agent_key BLOB, status INTEGER NOT NULL, reason TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS agents ("
+	"  agent_key BLOB PRIMARY KEY, state INTEGER NOT NULL, first_seen_unix INTEGER NOT NULL,"
+	"  decided_unix INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
 static int fail(struct store *s)
 {
-	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(sq(s)->db));
 	return -1;
 }
 
-struct store *store_open(const char *path, char *err, size_t errsz)
+static const struct store_ops sqlite_ops;
+
+static void sqlite_close(struct store *s)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	sqlite3_finalize(sq(s)->put_event);
+	sqlite3_close(sq(s)->db);
+	free(s);
+}
+
+struct store *store_sqlite_open(const char *path, bool create, char *err, size_t errsz)
+{
+	struct sqlite_store *s = calloc(1, sizeof(*s));
 	char *msg = NULL;
 
 	if (!s) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
+	s->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
-		store_close(s);
+		sqlite_close(&s->base);
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	return s;
-}
-
-void store_close(struct store *s)
-{
-	if (!s)
-		return;
-	sqlite3_finalize(s->put_event);
-	sqlite3_close(s->db);
-	free(s);
-}
-
-const char *store_error(struct store *s)
-{
-	return s->err;
+	return &s->base;
 }
 
 static int exec(struct store *s, const char *sql)
 {
-	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s);
+	return sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s);
 }
 
-int store_begin(struct store *s)
+/* IMMEDIATE: the write lock is taken at once, so a whole ingest, from
+ * reading the stream to storing its events, is one serialised step. */
+static int sqlite_begin(struct store *s)
 {
 	return exec(s, "BEGIN IMMEDIATE");
 }
 
-int store_commit(struct store *s)
+static int sqlite_commit(struct store *s)
 {
 	return exec(s, "COMMIT");
 }
 
-void store_rollback(struct store *s)
+static void sqlite_rollback(struct store *s)
 {
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(sq(s)->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static sqlite3_stmt *prep(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sq(s)->db, sql, -1, &st, NULL) != SQLITE_OK)
 		fail(s);
 	return st;
 }
@@ -111,7 +115,7 @@ static int done(struct store *s, sqlite3_stmt *st)
 	return r;
 }
 
-int store_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
+static int sqlite_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
 {
 	sqlite3_stmt *st = prep(s, "SELECT agent_key, size, prev_leaf, frontier FROM streams WHERE stream_id = ?");
 	int r;
@@ -120,33 +124,18 @@ int store_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream
 		return -1;
 	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		int fl = sqlite3_column_bytes(st, 3);
-
-		memset(out, 0, sizeof(*out));
-		memcpy(out->id, id, STREAM_ID);
-		if (sqlite3_column_bytes(st, 0) != AGENT_KEY || sqlite3_column_bytes(st, 2) != TLOG_HASH ||
-		    fl % TLOG_HASH || fl / TLOG_HASH > 64) {
-			snprintf(s->err, sizeof(s->err), "stream row damaged");
-			sqlite3_finalize(st);
-			return -1;
-		}
-		memcpy(out->agent_key, sqlite3_column_blob(st, 0), AGENT_KEY);
-		out->size = (uint64_t)sqlite3_column_int64(st, 1);
-		memcpy(out->prev_leaf, sqlite3_column_blob(st, 2), TLOG_HASH);
-		out->tree.size = out->size;
-		out->tree.n = fl / TLOG_HASH;
-		if (fl)
-			memcpy(out->tree.h, sqlite3_column_blob(st, 3), (size_t)fl);
-		r = 1;
-	} else {
+	if (r == SQLITE_ROW)
+		r = store_stream_from_columns(s, id, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+					      (uint64_t)sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+					      (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 3),
+					      (size_t)sqlite3_column_bytes(st, 3), out);
+	else
 		r = r == SQLITE_DONE ? 0 : fail(s);
-	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-int store_put_stream(struct store *s, const struct stream_row *r)
+static int sqlite_put_stream(struct store *s, const struct stream_row *r)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO streams (stream_id, agent_key, size, prev_leaf, frontier) "
 				   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
@@ -162,7 +151,7 @@ int store_put_stream(struct store *s, const struct stream_row *r)
 	return done(s, st);
 }
 
-int store_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+static int sqlite_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
 {
 	sqlite3_stmt *st = prep(s, "SELECT bytes FROM events WHERE stream_id = ? AND seq = ?");
 	int r;
@@ -193,14 +182,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
-		    const struct event_meta *m)
+static int sqlite_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes,
+			    size_t len, const struct event_meta *m)
 {
-	sqlite3_stmt *st = s->put_event;
+	sqlite3_stmt *st = sq(s)->put_event;
 	int r;
 
 	if (!st) {
-		st = s->put_event = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
+		st = sq(s)->put_event = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
 					    "severity, pod_uid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (!st)
 			return -1;
@@ -220,7 +209,7 @@ int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, 
 	return r;
 }
 
-int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
+static int sqlite_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO checkpoints (stream_id, size, note, received_unix) "
 				   "VALUES (?, ?, ?, strftime('%s','now')) ON CONFLICT DO NOTHING");
@@ -233,7 +222,7 @@ int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t 
 	return done(s, st);
 }
 
-int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason)
+static int sqlite_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO rejections (received_unix, agent_key, status, reason) "
 				   "VALUES (strftime('%s','now'), ?, ?, ?)");
@@ -249,25 +238,39 @@ int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, c
 	if (done(s, st))
 		return -1;
 	/* Anyone can send garbage: keep the newest REJECTIONS_KEPT, drop older ones. */
-	return exec(s, "DELETE FROM rejections WHERE rowid <= (SELECT max(rowid) FROM rejections) - "
-		       REJECTIONS_KEPT_SQL);
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM rejections WHERE rowid <= (SELECT max(rowid) FROM rejections) - %d",
+			 REJECTIONS_KEPT);
+		return exec(s, sql);
+	}
 }
 
-int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
+static int sqlite_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t *n)
 {
 	sqlite3_stmt *st = prep(s, "SELECT stream_id FROM streams ORDER BY stream_id");
-	int r = 0, step;
+	size_t cap = 0;
+	int r = 0;
 
+	*ids = NULL;
+	*n = 0;
 	if (!st)
 		return -1;
-	while (!r && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct stream_row row;
-		uint8_t id[STREAM_ID];
-
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != STREAM_ID)
 			continue;
-		memcpy(id, sqlite3_column_blob(st, 0), STREAM_ID);
-		r = store_get_stream(s, id, &row) == 1 ? fn(ctx, &row) : -1;
+		if (*n == cap) {
+			uint8_t(*grown)[STREAM_ID] = realloc(*ids, (cap = cap ? 2 * cap : 16) * STREAM_ID);
+
+			if (!grown) {
+				snprintf(s->err, sizeof(s->err), "out of memory");
+				r = -1;
+				break;
+			}
+			*ids = grown;
+		}
+		memcpy((*ids)[(*n)++], sqlite3_column_blob(st, 0), STREAM_ID);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -295,17 +298,17 @@ static int each_of_stream(struct store *s, const char *sql, const uint8_t id[STR
 	return rows(st, fn, ctx);
 }
 
-int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int sqlite_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return each_of_stream(s, "SELECT seq, bytes FROM events WHERE stream_id = ? ORDER BY seq", id, fn, ctx);
 }
 
-int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int sqlite_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return each_of_stream(s, "SELECT size, note FROM checkpoints WHERE stream_id = ? ORDER BY size", id, fn, ctx);
 }
 
-int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx)
+static int sqlite_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx)
 {
 	/* Fixed SQL, values bound: a filter is never part of the statement. */
 	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2 "
@@ -325,3 +328,87 @@ int store_query(struct store *s, const struct store_query *q, store_row_fn fn, v
 	sqlite3_bind_int64(st, 8, q->limit ? (sqlite3_int64)q->limit : -1);
 	return rows(st, fn, ctx);
 }
+
+static int sqlite_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state)
+{
+	sqlite3_stmt *st = prep(s, "SELECT state FROM agents WHERE agent_key = ?");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	*state = r == SQLITE_ROW ? (enum agent_state)sqlite3_column_int(st, 0) : AGENT_UNKNOWN;
+	r = r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail(s);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sqlite_agent_request(struct store *s, const uint8_t key[AGENT_KEY])
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO agents (agent_key, state, first_seen_unix) "
+				   "VALUES (?, ?, strftime('%s','now')) ON CONFLICT DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, AGENT_PENDING);
+	return done(s, st);
+}
+
+static int sqlite_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO agents (agent_key, state, first_seen_unix, decided_unix) "
+				   "VALUES (?1, ?2, strftime('%s','now'), strftime('%s','now')) ON CONFLICT (agent_key) "
+				   "DO UPDATE SET state = ?2, decided_unix = strftime('%s','now')");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, state);
+	return done(s, st);
+}
+
+static int sqlite_each_agent(struct store *s, store_agent_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(s, "SELECT agent_key, state, first_seen_unix, decided_unix FROM agents "
+				   "ORDER BY first_seen_unix, agent_key");
+	int r = 0;
+
+	if (!st)
+		return -1;
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+		struct agent_row a;
+
+		if (sqlite3_column_bytes(st, 0) != AGENT_KEY)
+			continue;
+		memcpy(a.key, sqlite3_column_blob(st, 0), AGENT_KEY);
+		a.state = (enum agent_state)sqlite3_column_int(st, 1);
+		a.first_seen_unix = sqlite3_column_int64(st, 2);
+		a.decided_unix = sqlite3_column_int64(st, 3);
+		r = fn(ctx, &a);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.get_stream = sqlite_get_stream,
+	.put_stream = sqlite_put_stream,
+	.get_event = sqlite_get_event,
+	.put_event = sqlite_put_event,
+	.put_checkpoint = sqlite_put_checkpoint,
+	.put_rejection = sqlite_put_rejection,
+	.stream_ids = sqlite_stream_ids,
+	.each_event = sqlite_each_event,
+	.each_checkpoint = sqlite_each_checkpoint,
+	.query = sqlite_query,
+	.agent_state = sqlite_agent_state,
+	.agent_request = sqlite_agent_request,
+	.agent_decide = sqlite_agent_decide,
+	.each_agent = sqlite_each_agent,
+};

@@ -79,6 +79,18 @@ def mth(leaves):
     return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 
 
+def agent_state(parent):
+    """A state directory holding an agent key made here, so the test knows the
+    seed (to sign batches as that agent) and the public key (to enroll it)."""
+    state = os.path.join(parent, "agent")
+    os.mkdir(state, 0o700)
+    seed = os.urandom(32)
+    with open(os.path.join(state, "agent.key"), "wb") as f:
+        f.write(seed)
+    os.chmod(os.path.join(state, "agent.key"), 0o600)
+    return state, seed, sign_checkpoint(seed, "x", 0, b"\0" * 32)[1]
+
+
 def agent_public_key(state_dir):
     seed = open(os.path.join(state_dir, "agent.key"), "rb").read()[:32]
     return Ed25519PrivateKey.from_private_bytes(seed).public_key()
@@ -167,3 +179,16 @@ def sign_checkpoint(seed, origin, size, root):
     key_id = hashlib.sha256(name.encode() + b"\n\x01" + raw).digest()[:4]
     sig = base64.b64encode(key_id + key.sign(body)).decode()
     return body + ("\n\u2014 %s %s\n" % (name, sig)).encode(), raw
+
+
+def heartbeat_stream(seed, n, sid=None):
+    """n chained heartbeat events of a new stream, and a function giving the
+    agent-signed checkpoint at any size: enough for the collector's checks."""
+    sid = sid or os.urandom(16)
+    events, prev = [], b""
+    for seq in range(n):
+        e = enc_field(2, sid) + enc_field(3, seq) + (enc_field(4, prev) if prev else b"") + enc_field(27, b"")
+        events.append(e)
+        prev = leaf(e)
+    origin = "sealtap/stream/" + sid.hex()
+    return sid, events, lambda size: sign_checkpoint(seed, origin, size, mth([leaf(e) for e in events[:size]]))

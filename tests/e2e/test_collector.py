@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from evidence_tools import batch, fields, sign_checkpoint
+from evidence_tools import agent_state, batch, fields, sign_checkpoint
 from harness import BUILD, Agent, certs, check, free_port, python_peer, wait_listening
 
 COLLECTOR = os.path.join(BUILD, "sealtap-collector")
@@ -64,13 +64,7 @@ def tampered(store, tmp, name, sql):
 def test_agent_to_collector_verified_stored_and_tamper_evident():
     crt, key = certs()
     tmp = tempfile.mkdtemp(prefix="sealtap-collector-")
-    state = os.path.join(tmp, "agent")
-    os.mkdir(state, 0o700)
-    seed = os.urandom(32)
-    with open(os.path.join(state, "agent.key"), "wb") as f:
-        f.write(seed)
-    os.chmod(os.path.join(state, "agent.key"), 0o600)
-    _, pub = sign_checkpoint(seed, "x", 0, b"\0" * 32)
+    state, seed, pub = agent_state(tmp)
     with open(os.path.join(tmp, "allow"), "w") as f:
         f.write("# enrolled agents\n%s\n" % pub.hex())
     store = os.path.join(tmp, "store.db")
