@@ -291,6 +291,46 @@ static void read_counters(struct capture *c, uint64_t *sum)
 	free(percpu);
 }
 
+size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, size_t cap)
+{
+	static const char *const reasons[CAPTURE_LOSS_REASONS] = {
+		"ringbuf_full",	      "ringbuf_full_bytes", "unreadable",	  "unreadable_bytes",
+		"untracked_call",     "untracked_connection", "event_lost",	  "malformed_record",
+		"stream_gap",	      "stream_gap_bytes",   "connection_evicted", "request_dropped",
+		"h2_stream_dropped", "body_truncated",
+	};
+	const struct stream_stats *s = &c->streams.st;
+	uint64_t k[ST_CNT__MAX];
+	size_t n;
+
+	read_counters(c, k);
+	const uint64_t v[CAPTURE_LOSS_REASONS] = {
+		k[ST_CNT_LOST_RINGBUF],	  k[ST_CNT_LOST_RINGBUF_BYTES], k[ST_CNT_LOST_FAULT],
+		k[ST_CNT_LOST_FAULT_BYTES], k[ST_CNT_LOST_NO_ENTRY],	  k[ST_CNT_LOST_NO_CONN],
+		k[ST_CNT_LOST_EVENT],	  c->malformed,			  s->gaps,
+		s->gap_bytes,
+		s->evicted, /* for room; idle evictions lose nothing */
+		c->sst.pending_dropped,	  c->sst.h2_streams_dropped,	  c->sst.body_truncated,
+	};
+	for (n = 0; n < cap && n < CAPTURE_LOSS_REASONS; n++) {
+		names[n] = reasons[n];
+		counts[n] = v[n];
+	}
+	return n;
+}
+
+void capture_seen(struct capture *c, struct capture_seen *out)
+{
+	uint64_t k[ST_CNT__MAX];
+	struct attach_stats as;
+
+	read_counters(c, k);
+	attach_get_stats(c->attach, &as);
+	out->exchanges = c->sst.exchanges;
+	out->bytes = k[ST_CNT_BYTES];
+	out->processes = (uint32_t)as.procs_watched;
+}
+
 void capture_write_stats(struct capture *c)
 {
 	static const char *const names[ST_CNT__MAX] = {

@@ -50,6 +50,23 @@ int capture_poll(struct capture *c, int timeout_ms);
 /* Periodic housekeeping (about once a second): idle connections. */
 void capture_tick(struct capture *c, uint64_t now_ns);
 
+/* What capture lost so far, by reason, cumulative since start: fills up to
+ * cap (names are static strings) and returns how many. Plaintext lost in the
+ * kernel (ring buffer full, unreadable user memory, calls not tracked),
+ * malformed records, stream gaps and evicted connections, and what the
+ * decoders had to drop (pending requests, HTTP/2 streams, bodies past the
+ * cap). */
+#define CAPTURE_LOSS_REASONS 14
+size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, size_t cap);
+
+/* What capture saw so far, cumulative. */
+struct capture_seen {
+	uint64_t exchanges;
+	uint64_t bytes;
+	uint32_t processes; /* watched now */
+};
+void capture_seen(struct capture *c, struct capture_seen *out);
+
 /* Writes one {"type":"stats",...} line: kernel counters, stream accounting,
  * attach state. */
 void capture_write_stats(struct capture *c);

@@ -42,10 +42,14 @@ static int z_start(struct decoder *d, int window_bits)
 
 static void emit(struct decoder *d, const uint8_t *b, size_t n, decode_out_fn out, void *ctx)
 {
-	if (d->out_total >= d->out_limit)
+	if (n && d->out_total >= d->out_limit) {
+		d->truncated = true;
 		return;
-	if (n > d->out_limit - d->out_total)
+	}
+	if (n > d->out_limit - d->out_total) {
 		n = (size_t)(d->out_limit - d->out_total);
+		d->truncated = true;
+	}
 	d->out_total += n;
 	out(ctx, b, n);
 }
@@ -109,6 +113,10 @@ int decode_feed(struct decoder *d, const uint8_t *in, size_t len, decode_out_fn 
 		return -EBADMSG;
 	if (len == 0)
 		return 0;
+	if (d->out_total >= d->out_limit) {
+		d->truncated = true; /* (for compressed input: probably more output) */
+		return 0;
+	}
 	if (!d->started) {
 		d->started = true;
 		switch (d->kind) {

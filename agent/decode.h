@@ -5,7 +5,7 @@
  * Streaming: input may be split anywhere. Output is delivered in pieces of
  * at most DECODE_PIECE bytes. The caller caps what it keeps; decode_feed
  * stops decoding once out_limit bytes have been produced, so a compression
- * bomb costs bounded CPU and no memory.
+ * bomb costs bounded CPU and no memory; what it drops sets truncated.
  */
 #ifndef SEALTAP_DECODE_H
 #define SEALTAP_DECODE_H
@@ -23,6 +23,7 @@ typedef void (*decode_out_fn)(void *ctx, const uint8_t *data, size_t len);
 struct decoder {
 	enum decode_kind kind;
 	bool started, failed;
+	bool truncated; /* output past out_limit was dropped (the caller counts it) */
 	uint64_t out_total, out_limit;
 	void *z;  /* z_stream */
 	void *br; /* BrotliDecoderState */

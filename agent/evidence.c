@@ -463,6 +463,45 @@ int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const st
 	return append(ev, &e);
 }
 
+int64_t evidence_capture_loss(struct evidence *ev, const char *const *reasons, const uint64_t *counts, size_t n)
+{
+	Sealtap__Evidence__V1__CaptureLoss cl = SEALTAP__EVIDENCE__V1__CAPTURE_LOSS__INIT;
+	Sealtap__Evidence__V1__CaptureLoss__CountsEntry entries[32], *ptrs[32];
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+
+	for (size_t i = 0; i < n && cl.n_counts < 32; i++) {
+		if (!counts[i])
+			continue;
+		sealtap__evidence__v1__capture_loss__counts_entry__init(&entries[cl.n_counts]);
+		entries[cl.n_counts].key = (char *)reasons[i];
+		entries[cl.n_counts].value = counts[i];
+		ptrs[cl.n_counts] = &entries[cl.n_counts];
+		cl.n_counts++;
+	}
+	if (!cl.n_counts)
+		return -1;
+	cl.counts = ptrs;
+	report_drops(ev);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS;
+	e.capture_loss = &cl;
+	return append(ev, &e);
+}
+
+int64_t evidence_heartbeat(struct evidence *ev, const struct evidence_heartbeat *hb)
+{
+	Sealtap__Evidence__V1__Heartbeat h = SEALTAP__EVIDENCE__V1__HEARTBEAT__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+
+	h.exchanges = hb->exchanges;
+	h.bytes_captured = hb->bytes_captured;
+	h.processes_watched = hb->processes_watched;
+	h.interval_ms = hb->interval_ms;
+	report_drops(ev);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT;
+	e.heartbeat = &h;
+	return append(ev, &e);
+}
+
 void evidence_tick(struct evidence *ev, uint64_t now_ns)
 {
 	report_drops(ev);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * evidence - the agent's signed record: every finding (and lifecycle, gap)
+ * evidence - the agent's signed record: every finding (and lifecycle, gap,
+ * capture loss, heartbeat)
  * becomes an Event (proto/evidence.proto) with the next sequence number of
  * this agent's stream and the leaf hash of the event before it; its exact
  * serialised bytes go to the spool and into an RFC 6962 tree whose frontier
@@ -69,6 +70,14 @@ void evidence_close(struct evidence *ev);
  * (counted) or could not be written. */
 int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
 			 const struct evidence_place *where);
+/* A capture_loss event: n reasons with the counts lost since the previous
+ * one (zero counts are left out). Returns its sequence number or -1. */
+int64_t evidence_capture_loss(struct evidence *ev, const char *const *reasons, const uint64_t *counts, size_t n);
+struct evidence_heartbeat {
+	uint64_t exchanges, bytes_captured, interval_ms;
+	uint32_t processes_watched;
+};
+int64_t evidence_heartbeat(struct evidence *ev, const struct evidence_heartbeat *hb);
 /* Signs a checkpoint when one is due. */
 void evidence_tick(struct evidence *ev, uint64_t now_ns);
 

@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "classify.h"
 #include "detector_config.h"
+#include "coverage.h"
 #include "evidence.h"
 #include "hex.h"
 #include "judge.h"
@@ -64,6 +65,7 @@ struct options {
 	struct ship_opts ship;
 	double leak_window_s;
 	unsigned long leak_slots;
+	double heartbeat_s; /* 0: no heartbeat events */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -111,6 +113,10 @@ static void usage(FILE *out)
 		"  --collector URL    ship evidence to https://HOST:PORT/v1/batches\n"
 		"  --collector-ca F   the collector's CA certificate (default: the system's)\n"
 		"  --collector-cert F, --collector-key F   client certificate for mutual TLS\n"
+		"  --collector-pubkey HEX  the collector's Ed25519 key: an acknowledgement releases the\n"
+		"                     spool only if it carries the checkpoint cosigned with this key\n"
+		"  --heartbeat-interval S  a heartbeat event (what was watched) every S seconds\n"
+		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
 		"\n"
 		"Limits and tuning:\n"
 		"  --duration S       stop after S seconds\n"
@@ -153,7 +159,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
-	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_VERSION };
+	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
+	       OPT_HEARTBEAT, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -179,6 +186,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "collector-ca", required_argument, NULL, OPT_COLLECTOR_CA },
 		{ "collector-cert", required_argument, NULL, OPT_COLLECTOR_CERT },
 		{ "collector-key", required_argument, NULL, OPT_COLLECTOR_KEY },
+		{ "collector-pubkey", required_argument, NULL, OPT_COLLECTOR_PUBKEY },
+		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
 		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
 		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -198,6 +207,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->max_body = 4ul << 20;
 	o->state_dir = "/var/lib/sealtap";
 	o->spool_max = 256ul << 20;
+	o->heartbeat_s = 60;
 	o->leak_window_s = 3600;
 	o->leak_slots = 16384;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -296,6 +306,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_COLLECTOR_KEY:
 			o->ship.key_file = optarg;
+			break;
+		case OPT_COLLECTOR_PUBKEY:
+			if (hex_decode(optarg, o->ship.collector_key, sizeof(o->ship.collector_key)))
+				return fail(EXIT_SETUP, "--collector-pubkey %s: expected the collector's 64-hex-digit "
+							"Ed25519 public key", optarg);
+			o->ship.check_cosignature = true;
+			break;
+		case OPT_HEARTBEAT:
+			if (parse_number(optarg, 0, 1e7, &o->heartbeat_s) || (o->heartbeat_s > 0 && o->heartbeat_s < 1))
+				return fail(EXIT_SETUP, "--heartbeat-interval %s: expected seconds, 0 or at least 1", optarg);
 			break;
 		case OPT_NODE:
 			o->node = optarg;
@@ -452,6 +472,7 @@ int main(int argc, char **argv)
 	struct evidence *ev = NULL;
 	struct judge *judge = NULL;
 	struct ship *ship = NULL;
+	struct coverage *cov = NULL;
 	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
 	uint64_t start, next_stats, next_tick = 0;
@@ -550,6 +571,7 @@ int main(int argc, char **argv)
 		covered);
 
 	start = clock_mono_ns();
+	cov = ev ? coverage_new(ev, (uint64_t)(o.heartbeat_s * 1e9), start) : NULL;
 	next_stats = o.stats_interval_s > 0 ? start + (uint64_t)(o.stats_interval_s * 1e9) : UINT64_MAX;
 	while (!stop_requested) {
 		uint64_t now;
@@ -566,6 +588,7 @@ int main(int argc, char **argv)
 			ship_tick(ship, now);
 		if (now >= next_tick) {
 			capture_tick(cap, now);
+			coverage_tick(cov, cap, now);
 			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_stats) {
@@ -577,11 +600,13 @@ int main(int argc, char **argv)
 	}
 	/* Drain what the probes queued before we stop reading. */
 	capture_poll(cap, 0);
+	coverage_tick(cov, cap, clock_mono_ns()); /* losses up to the end are in the record */
 	capture_write_stats(cap);
 	err = 0;
 
 cleanup:
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
+	coverage_free(cov);
 	judge_free(judge);
 	evidence_finish(ev); /* the stop event and a last checkpoint */
 	if (ship)

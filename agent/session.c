@@ -186,7 +186,7 @@ static void flow_request_end(struct flow *f, bool complete)
 	if (!x)
 		return;
 	x->request_complete = complete;
-	if (f->req_body.truncated)
+	if (f->req_body.truncated || f->req_dec.truncated)
 		f->s->env->st->body_truncated++;
 	if (x->flavor == LLM_GUESS)
 		x->flavor = llm_guess_flavor(f->req_body.p ? f->req_body.p : "", f->req_body.len);
@@ -331,6 +331,9 @@ static void flow_response_end(struct flow *f, bool complete)
 		} else if (f->mode == BODY_NDJSON && f->resp_body.len) {
 			ndjson_line(f, f->resp_body.p, f->resp_body.len);
 		}
+		/* A whole body counts its own cut above (its cap is lower). */
+		if (f->mode != BODY_WHOLE && f->resp_dec.truncated)
+			s->env->st->body_truncated++;
 	}
 	flow_abort(f);
 }

@@ -12,6 +12,7 @@
 
 #include "evidence.h"
 #include "evidence.pb-c.h"
+#include "note.h"
 #include "spool.h"
 
 #define BATCH_EVENTS 16384
@@ -205,6 +206,28 @@ static void retry_later(struct ship *s, uint64_t now, curl_off_t retry_after)
 	s->next_try = now + wait;
 }
 
+/* The Ack carries this stream's checkpoint at its tree size, signed by the
+ * configured collector key (when one is configured). */
+static bool cosigned(const struct ship *s, const Sealtap__Evidence__V1__Ack *ack)
+{
+	char name[NOTE_NAME_MAX], want[NOTE_ORIGIN_MAX], origin[NOTE_ORIGIN_MAX], note[NOTE_MAX];
+	uint8_t id[EVIDENCE_STREAM_ID], root[TLOG_HASH];
+	size_t body_len, n = ack->cosigned_checkpoint.len;
+	uint64_t size;
+
+	if (!s->o.check_cosignature)
+		return true;
+	if (!n || n > sizeof(note))
+		return false;
+	memcpy(note, ack->cosigned_checkpoint.data, n);
+	note_key_name("collector", s->o.collector_key, name);
+	evidence_stream_id(s->ev, id);
+	checkpoint_origin(id, want);
+	return note_verify(note, n, name, s->o.collector_key, &body_len) &&
+	       checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) && strcmp(origin, want) == 0 &&
+	       size == ack->tree_size;
+}
+
 static void finish(struct ship *s, CURLcode code, uint64_t now)
 {
 	long status = 0;
@@ -216,7 +239,14 @@ static void finish(struct ship *s, CURLcode code, uint64_t now)
 	s->st.last_status = status;
 	if (code == CURLE_OK && (status == 200 || status == 409))
 		ack = sealtap__evidence__v1__ack__unpack(NULL, s->reply_len, s->reply);
-	if (code == CURLE_OK && status == 200 && ack && ack->tree_size >= s->acked) {
+	if (code == CURLE_OK && status == 200 && ack && !cosigned(s, ack)) {
+		/* Not proof of receipt: keep everything, count it, try later. */
+		if (s->st.cosign_invalid++ == 0)
+			fprintf(stderr, "sealtap-agent: the collector's acknowledgement is not cosigned with "
+					"--collector-pubkey: keeping the evidence and retrying (counted as "
+					"ship.cosign_invalid)\n");
+		retry_later(s, now, 0);
+	} else if (code == CURLE_OK && status == 200 && ack && ack->tree_size >= s->acked) {
 		s->acked = ack->tree_size;
 		s->st.acked = s->acked;
 		s->st.acked_batches++;
@@ -310,7 +340,8 @@ void ship_write_stats(const struct ship *s, FILE *out)
 {
 	fprintf(out,
 		",\"ship\":{\"batches\":%" PRIu64 ",\"acked_batches\":%" PRIu64 ",\"acked\":%" PRIu64
-		",\"failures\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"last_status\":%ld,\"unreachable_events\":%" PRIu64 "}",
+		",\"failures\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"last_status\":%ld,\"unreachable_events\":%" PRIu64
+		",\"cosign_invalid\":%" PRIu64 "}",
 		s->st.batches, s->st.acked_batches, s->st.acked, s->st.failures, s->st.refused, s->st.last_status,
-		s->st.unreachable_events);
+		s->st.unreachable_events, s->st.cosign_invalid);
 }

@@ -6,7 +6,9 @@
  * or 8 MiB), their exact bytes, that signed checkpoint and the agent's
  * public key, POSTed over TLS (the collector's CA; a client certificate for
  * mutual TLS when given). An Ack releases the spool segments it covers; a
- * gap answer moves the start to what the collector has; failures retry
+ * gap answer moves the start to what the collector has (with
+ * --collector-pubkey an Ack counts only if the collector cosigned it);
+ * failures retry
  * with exponential backoff and jitter (0.5 s doubling to 60 s), honouring
  * Retry-After. At least once: a restart sends again from the oldest event
  * the spool holds, and the collector acknowledges duplicates it already has.
@@ -14,6 +16,7 @@
 #ifndef SEALTAP_SHIP_H
 #define SEALTAP_SHIP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +27,12 @@ struct ship_opts {
 	const char *ca_file;   /* the collector's CA (NULL: the system's) */
 	const char *cert_file; /* client certificate and key, for mutual TLS */
 	const char *key_file;
+	/* With check_cosignature, an Ack releases the spool only when it holds
+	 * this stream's checkpoint at the acknowledged size, cosigned with
+	 * collector_key: proof of receipt from the real collector, not merely
+	 * from whoever answered on its address. */
+	bool check_cosignature;
+	uint8_t collector_key[32];
 };
 
 struct ship_stats {
@@ -31,6 +40,7 @@ struct ship_stats {
 	uint64_t failures, refused;               /* transport or 5xx/429 failures; 4xx refusals */
 	long last_status;
 	uint64_t unreachable_events;              /* the collector lacks events the spool no longer has */
+	uint64_t cosign_invalid;                  /* Acks without a valid collector cosignature */
 };
 
 struct ship;

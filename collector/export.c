@@ -82,6 +82,24 @@ void export_event_json(FILE *out, const uint8_t *bytes, size_t len)
 		fputs("\"}", out);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
 		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS) {
+		fputs(",\"capture_loss\":{", out);
+		for (size_t i = 0; i < e->capture_loss->n_counts; i++) {
+			const char *k = e->capture_loss->counts[i]->key;
+
+			if (i)
+				fputc(',', out);
+			json_put_string(out, k ? k : "", k ? strlen(k) : 0);
+			fprintf(out, ":%" PRIu64, e->capture_loss->counts[i]->value);
+		}
+		fputc('}', out);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT) {
+		const Sealtap__Evidence__V1__Heartbeat *h = e->heartbeat;
+
+		fprintf(out,
+			",\"heartbeat\":{\"exchanges\":%" PRIu64 ",\"bytes_captured\":%" PRIu64
+			",\"processes_watched\":%u,\"interval_ms\":%" PRIu64 "}",
+			h->exchanges, h->bytes_captured, h->processes_watched, h->interval_ms);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE) {
 		fprintf(out, ",\"lifecycle\":{\"phase\":\"%s\"",
 			e->lifecycle->phase == SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_START ? "start" : "stop");

@@ -274,9 +274,19 @@ static void judge_new_events(struct collector *c, const Batch *b, struct pending
 
 	tlog_frontier_root(&p->next.tree, ours);
 	if (size < had) {
-		/* An old checkpoint, for events all stored: acknowledge what we hold. */
+		/* An old checkpoint, for events all stored: acknowledge what we
+		 * hold, with the checkpoint cosigned when it was stored, so the
+		 * agent has the collector's signature for every ack. */
+		uint8_t *stored = NULL;
+		size_t len = 0;
+
+		if (store_get_checkpoint(c->store, b->stream_id.data, had, &stored, &len) < 0) {
+			set(r, 503, "store: %s", store_error(c->store));
+			return;
+		}
 		set(r, 200, "already stored");
-		ack(r, b->stream_id.data, had, NULL, 0);
+		ack(r, b->stream_id.data, had, (const char *)stored, len);
+		free(stored);
 		return;
 	}
 	if (memcmp(ours, root, TLOG_HASH) != 0) {

@@ -49,6 +49,7 @@ static int usage(FILE *out, int code)
 		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
 		     "       sealtap-collector query --store FILE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 		     "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
+		     "       sealtap-collector key [--state-dir DIR]\n"
 		     "       sealtap-collector agents --store STORE\n"
 		     "       sealtap-collector approve|revoke --store STORE KEY\n"
 		     "\n"
@@ -58,6 +59,7 @@ static int usage(FILE *out, int code)
 		     "         --allow (hex Ed25519 public keys, one per line) or approved in the store are\n"
 		     "         accepted; with --enroll first-use an unknown key is recorded as pending and refused\n"
 		     "         until approved. --client-ca: agents must present a client certificate it issued.\n"
+		     "key      prints the collector's public key (agents' --collector-pubkey).\n"
 		     "agents   lists the agent keys the store knows: pending, approved, revoked.\n"
 		     "approve  lets a pending (or any) key ship; revoke refuses it from then on, even if listed.\n"
 		     "verify   checks the whole store offline; names the first bad record of each stream.\n"
@@ -84,6 +86,62 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* The collector's cosigning key (STATE_DIR/collector.key, made on first
+ * use, mode 0600); the key name carries the public key's first bytes. */
+static struct note_signer *collector_signer(const char *state_dir, uint8_t pub[NOTE_PUBKEY],
+					    char name[NOTE_NAME_MAX])
+{
+	char keypath[4200], err[512];
+	uint8_t seed[64];
+	struct note_signer *signer;
+
+	if (mkdir(state_dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "sealtap-collector: %s: %s\n", state_dir, strerror(errno));
+		return NULL;
+	}
+	snprintf(keypath, sizeof(keypath), "%s/collector.key", state_dir);
+	if (keyfile_load(keypath, true, seed, sizeof(seed), err, sizeof(err)) < 0) {
+		fprintf(stderr, "sealtap-collector: key: %s\n", err);
+		return NULL;
+	}
+	signer = note_signer_new("k", seed);
+	if (signer) {
+		note_signer_public(signer, pub);
+		note_signer_free(signer);
+		note_key_name("collector", pub, name);
+		signer = note_signer_new(name, seed);
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (!signer)
+		fprintf(stderr, "sealtap-collector: collector key unusable\n");
+	return signer;
+}
+
+/* key: the public key agents check acknowledgements with (--collector-pubkey). */
+static int key_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = { { "state-dir", required_argument, NULL, 'd' }, { 0 } };
+	const char *state_dir = "/var/lib/sealtap-collector";
+	char name[NOTE_NAME_MAX], hex[2 * NOTE_PUBKEY + 1];
+	uint8_t pub[NOTE_PUBKEY];
+	struct note_signer *signer;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'd')
+			return usage(stderr, 2);
+		state_dir = optarg;
+	}
+	signer = collector_signer(state_dir, pub, name);
+	if (!signer)
+		return 2;
+	note_signer_free(signer);
+	hex_encode(pub, NOTE_PUBKEY, hex);
+	printf("%s\n", hex);
+	return 0;
+}
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -98,8 +156,9 @@ static int serve(int argc, char **argv)
 	const char *client_ca = NULL;
 	char *client_ca_pem = NULL;
 	const char *state_dir = "/var/lib/sealtap-collector";
-	char addr[64], err[512], keypath[4200], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL, *colon;
-	uint8_t seed[64], pub[NOTE_PUBKEY];
+	char addr[64], err[512], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL, *colon;
+	char pubhex[2 * NOTE_PUBKEY + 1];
+	uint8_t pub[NOTE_PUBKEY];
 	struct collector c = { 0 };
 	struct http *h = NULL;
 	bool plain = false;
@@ -148,26 +207,12 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "sealtap-collector: --allow: %s\n", err);
 		goto out;
 	}
-	if (mkdir(state_dir, 0700) && errno != EEXIST) {
-		fprintf(stderr, "sealtap-collector: %s: %s\n", state_dir, strerror(errno));
+	c.signer = collector_signer(state_dir, pub, name);
+	if (!c.signer)
 		goto out;
-	}
-	snprintf(keypath, sizeof(keypath), "%s/collector.key", state_dir);
-	if (keyfile_load(keypath, true, seed, sizeof(seed), err, sizeof(err)) < 0) {
-		fprintf(stderr, "sealtap-collector: key: %s\n", err);
-		goto out;
-	}
-	c.signer = note_signer_new("k", seed);
-	if (c.signer) { /* the key name carries the public key's first bytes */
-		note_signer_public(c.signer, pub);
-		note_signer_free(c.signer);
-		note_key_name("collector", pub, name);
-		c.signer = note_signer_new(name, seed);
-	}
-	OPENSSL_cleanse(seed, sizeof(seed));
-	c.store = c.signer ? store_open(store_path, true, err, sizeof(err)) : NULL;
+	c.store = store_open(store_path, true, err, sizeof(err));
 	if (!c.store) {
-		fprintf(stderr, "sealtap-collector: %s\n", c.signer ? err : "collector key unusable");
+		fprintf(stderr, "sealtap-collector: %s\n", err);
 		goto out;
 	}
 	h = http_start(&c, addr, (uint16_t)port, cert_pem, key_pem, client_ca_pem, err, sizeof(err));
@@ -177,11 +222,12 @@ static int serve(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	hex_encode(pub, NOTE_PUBKEY, pubhex);
 	fprintf(stderr,
-		"sealtap-collector: listening on %s:%lu (%s), store %s, %zu agent key(s) enrolled by file%s, key %s\n",
+		"sealtap-collector: listening on %s:%lu (%s), store %s, %zu agent key(s) enrolled by file%s, public key %s\n",
 		addr, port, plain ? "plain HTTP" : client_ca ? "TLS, client certificates required" : "TLS",
 		store_is_postgres(store_path) ? "PostgreSQL" : store_path, c.allow.n,
-		c.first_use ? ", first-use enrollment" : "", name);
+		c.first_use ? ", first-use enrollment" : "", pubhex);
 	while (!stop)
 		pause();
 	{
@@ -446,6 +492,8 @@ int main(int argc, char **argv)
 		return export_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "query") == 0)
 		return query_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "key") == 0)
+		return key_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agents") == 0 || strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "revoke") == 0)
 		return agents_cmd(argv[1], argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)

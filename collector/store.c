@@ -68,6 +68,11 @@ int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t 
 	return s->ops->put_checkpoint(s, id, size, note, len);
 }
 
+int store_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
+{
+	return s->ops->get_checkpoint(s, id, size, note, len);
+}
+
 int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason)
 {
 	return s->ops->put_rejection(s, agent_key, status, reason);

@@ -69,6 +69,8 @@ int store_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, 
 int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 		    const struct event_meta *m);
 int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len);
+/* The stored (cosigned) checkpoint note at a tree size, malloc'd: 1, 0, -1. */
+int store_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
 /* Keeps the newest 100,000 refusals: anyone can send garbage. */
 int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason);
 

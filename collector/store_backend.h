@@ -21,6 +21,7 @@ struct store_ops {
 			 const struct event_meta *m);
 	int (*put_checkpoint)(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note,
 			      size_t len);
+	int (*get_checkpoint)(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
 	int (*put_rejection)(struct store *s, const uint8_t *agent_key, int status, const char *reason);
 	/* Lists stream ids (into a malloc'd array) so that walking them can
 	 * query the store again. */

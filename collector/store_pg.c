@@ -356,15 +356,17 @@ static int pg_put_stream(struct store *s, const struct stream_row *r)
 			&p);
 }
 
-static int pg_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+/* One bytea by (stream, number) into a malloc'd buffer: 1, 0, -1. */
+static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID], uint64_t n, uint8_t **bytes,
+		    size_t *len)
 {
 	struct params p = { 0 };
 	PGresult *res;
 	int r = 0;
 
 	p_bytes(&p, id, STREAM_ID);
-	p_u64(&p, seq);
-	res = run(s, "SELECT bytes FROM events WHERE stream_id = $1 AND seq = $2", &p);
+	p_u64(&p, n);
+	res = run(s, sql, &p);
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
@@ -376,6 +378,16 @@ static int pg_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t s
 	}
 	PQclear(res);
 	return r;
+}
+
+static int pg_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+{
+	return get_blob(s, "SELECT bytes FROM events WHERE stream_id = $1 AND seq = $2", id, seq, bytes, len);
+}
+
+static int pg_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
+{
+	return get_blob(s, "SELECT note FROM checkpoints WHERE stream_id = $1 AND size = $2", id, size, note, len);
 }
 
 static int pg_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
@@ -602,6 +614,7 @@ static const struct store_ops pg_ops = {
 	.get_event = pg_get_event,
 	.put_event = pg_put_event,
 	.put_checkpoint = pg_put_checkpoint,
+	.get_checkpoint = pg_get_checkpoint,
 	.put_rejection = pg_put_rejection,
 	.stream_ids = pg_stream_ids,
 	.each_event = pg_each_event,

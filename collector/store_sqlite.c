@@ -151,15 +151,17 @@ static int sqlite_put_stream(struct store *s, const struct stream_row *r)
 	return done(s, st);
 }
 
-static int sqlite_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+/* One blob by (stream, number) into a malloc'd buffer: 1, 0, -1. */
+static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID], uint64_t n, uint8_t **bytes,
+		    size_t *len)
 {
-	sqlite3_stmt *st = prep(s, "SELECT bytes FROM events WHERE stream_id = ? AND seq = ?");
+	sqlite3_stmt *st = prep(s, sql);
 	int r;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		*len = (size_t)sqlite3_column_bytes(st, 0);
@@ -172,6 +174,17 @@ static int sqlite_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+static int sqlite_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+{
+	return get_blob(s, "SELECT bytes FROM events WHERE stream_id = ? AND seq = ?", id, seq, bytes, len);
+}
+
+static int sqlite_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note,
+				 size_t *len)
+{
+	return get_blob(s, "SELECT note FROM checkpoints WHERE stream_id = ? AND size = ?", id, size, note, len);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -402,6 +415,7 @@ static const struct store_ops sqlite_ops = {
 	.get_event = sqlite_get_event,
 	.put_event = sqlite_put_event,
 	.put_checkpoint = sqlite_put_checkpoint,
+	.get_checkpoint = sqlite_get_checkpoint,
 	.put_rejection = sqlite_put_rejection,
 	.stream_ids = sqlite_stream_ids,
 	.each_event = sqlite_each_event,

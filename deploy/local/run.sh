@@ -24,6 +24,8 @@ trap 'kill $COLLECTOR 2>/dev/null; wait $COLLECTOR 2>/dev/null' EXIT INT TERM
 echo "sealtap: evidence goes to $STATE/collector/store.db (collector on 127.0.0.1:$PORT);" >&2
 echo "sealtap: check it any time with: $BUILD/sealtap-collector verify --store $STATE/collector/store.db" >&2
 status=0
+# The agent checks every acknowledgement against the collector's own key.
 "$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" \
-	--collector "https://127.0.0.1:$PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" "$@" || status=$?
+	--collector "https://127.0.0.1:$PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" \
+	--collector-pubkey "$("$BUILD/sealtap-collector" key --state-dir "$STATE/collector")" "$@" || status=$?
 exit $status

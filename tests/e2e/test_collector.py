@@ -78,8 +78,12 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
     server.expect("ready")
     try:
         wait_listening(cport, collector)
+        ckey = subprocess.run([COLLECTOR, "key", "--state-dir", os.path.join(tmp, "cstate")], capture_output=True,
+                              timeout=10).stdout.decode().strip()
+        check(len(ckey) == 64, "collector key: %r" % ckey)
         with Agent("--pid", str(server.pid), "--state-dir", state, "--collector",
-                   "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, dump=False) as agent:
+                   "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, "--collector-pubkey", ckey,
+                   dump=False) as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             chat(lport, 3)
@@ -95,7 +99,8 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         # lifecycle, 3 x (input card, output card), lifecycle: all shipped at stop.
         check(kinds == ["lifecycle"] + ["finding"] * 6 + ["lifecycle"], "stored kinds: %s" % kinds)
         # (The stats line is written before the final flush, which shipped the rest: see the store.)
-        check(ship["acked_batches"] >= 1 and ship["refused"] == 0 and ship["failures"] == 0, "ship stats: %s" % ship)
+        check(ship["acked_batches"] >= 1 and ship["refused"] == 0 and ship["failures"] == 0 and
+              ship["cosign_invalid"] == 0, "ship stats (acks cosigned by the collector): %s" % ship)
         rc, out = verify(store)
         check(rc == 0 and "verified: 1 stream(s), 8 event(s), 0 problem(s)" in out, "verify: %d %s" % (rc, out))
 
@@ -208,6 +213,19 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
               % rejections)
         rc, out = verify(store)
         check(rc == 0, "the store still verifies after the attempts: %s" % out)
+        # An agent expecting another collector key keeps its evidence: an Ack is not proof of receipt.
+        os.mkdir(os.path.join(tmp, "other"))
+        other_state, _, other_pub = agent_state(os.path.join(tmp, "other"))
+        ok = subprocess.run([COLLECTOR, "approve", "--store", store, other_pub.hex()], capture_output=True, timeout=30)
+        check(ok.returncode == 0, "approve: %s" % ok.stderr)
+        with Agent("--pid", str(server.pid), "--state-dir", other_state, "--collector",
+                   "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, "--collector-pubkey",
+                   os.urandom(32).hex(), dump=False) as wrong:
+            wrong.ready()
+            wrong.wait_stderr("not cosigned with --collector-pubkey", 20)
+            wrong.stop()
+        ship = wrong.stats()["ship"]
+        check(ship["acked"] == 0 and ship["cosign_invalid"] >= 1, "nothing released: %s" % ship)
         collector.terminate()
         _, err = collector.communicate(timeout=20)
         check(collector.returncode == 0 and b"Sanitizer" not in err,

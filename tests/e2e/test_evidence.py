@@ -7,8 +7,10 @@ events it covers; lifecycle start and stop; no raw value in the spool; and
 a restart, clean or after SIGKILL, continues the same stream."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 
 from evidence_tools import fields, verify_spool
 from harness import Agent, certs, check, free_port, python_peer
@@ -44,7 +46,7 @@ def run_agent(server, state, n, kill=False):
 
 
 def kinds(evs):
-    names = {20: "finding", 24: "lifecycle", 26: "gap"}
+    names = {20: "finding", 24: "lifecycle", 25: "capture_loss", 26: "gap", 27: "heartbeat"}
     return [next(names.get(k, str(k)) for k in e if k >= 20) for e in evs]
 
 
@@ -94,3 +96,46 @@ def test_evidence_chain_signed_and_resumed():
         check(third.stats()["evidence"]["resumed"], "the run after the kill resumed")
     finally:
         server.kill()
+
+
+def test_capture_loss_and_heartbeat_recorded():
+    """What the agent lost and what it watched are signed events too: a
+    request body past --max-body becomes a capture_loss event counting it
+    (the reason, the count), and heartbeats say how many exchanges and bytes
+    were watched since the previous one."""
+    crt, key = certs()
+    port = free_port()
+    server = python_peer("llm_server.py", port, crt, key)
+    server.expect("ready")
+    state = tempfile.mkdtemp(prefix="sealtap-coverage-")
+    try:
+        with Agent("--pid", str(server.pid), "--state-dir", state, "--max-body", "4096",
+                   "--heartbeat-interval", "1", dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            chat(port, "hello", "Hi.")
+            chat(port, "x" * 20000, "Too long.")  # the request body is cut at 4 KiB: a loss
+            # Heartbeats come every second; wait until one has covered the two exchanges.
+            deadline = time.monotonic() + 15
+            seen = 0
+            while time.monotonic() < deadline and seen < 2:
+                time.sleep(0.3)
+                streams, _ = verify_spool(state)
+                evs = next(iter(streams.values()))
+                seen = sum(fields(e[27][0]).get(1, [0])[0] for e in evs if 27 in e)
+            agent.stop()
+        streams, checkpoints = verify_spool(state)
+        (sid, evs), = streams.items()
+        check(checkpoints[sid] == len(evs), "everything signed")
+        losses = [e[25][0] for e in evs if 25 in e]
+        check(len(losses) == 1, "one capture_loss event: %s" % kinds(evs))
+        counts = {fields(m)[1][0].decode(): fields(m).get(2, [0])[0] for m in fields(losses[0])[1]}
+        check(counts == {"body_truncated": 1}, "loss counted by reason: %s" % counts)
+        beats = [fields(e[27][0]) for e in evs if 27 in e]
+        check(beats and all(b.get(3, [0])[0] == 1 and 500 <= b.get(4, [0])[0] <= 5000 for b in beats),
+              "heartbeats: one process watched, about a second each: %s" % beats)
+        check(sum(b.get(1, [0])[0] for b in beats) == 2 and sum(b.get(2, [0])[0] for b in beats) > 20000,
+              "the heartbeats account for both exchanges and their bytes: %s" % beats)
+    finally:
+        server.kill()
+        shutil.rmtree(state, ignore_errors=True)

@@ -101,6 +101,18 @@ static void test_decode_bomb_is_capped_and_corruption_reported(void **state)
 	assert_int_equal(decode_init(&d, "gzip", 4096), 0);
 	assert_int_equal(decode_feed(&d, enc, n, sink, NULL), 0);
 	assert_int_equal(out_len, 4096);
+	assert_true(d.truncated); /* the cut is known, so it is counted */
+	decode_release(&d);
+
+	/* Identity: exactly the limit is whole; one byte more is a cut. */
+	out_len = 0;
+	assert_int_equal(decode_init(&d, NULL, 10), 0);
+	assert_int_equal(decode_feed(&d, zeros, 6, sink, NULL), 0);
+	assert_int_equal(decode_feed(&d, zeros, 4, sink, NULL), 0);
+	assert_false(d.truncated);
+	assert_int_equal(decode_feed(&d, zeros, 1, sink, NULL), 0);
+	assert_true(d.truncated);
+	assert_int_equal(out_len, 10);
 	decode_release(&d);
 
 	out_len = 0;

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * coverage - puts what the agent watched and what it lost into the signed
+ * record, so an auditor can tell "no findings" from "not watching":
+ *
+ *   capture_loss  at most once a second, when any loss counter grew: the
+ *                 counts lost since the previous one, by reason
+ *                 (capture_losses() in capture.h);
+ *   heartbeat     every interval: exchanges decoded and plaintext bytes
+ *                 captured since the previous one, processes watched now.
+ *
+ * A loss is recorded whenever it happens; a missing heartbeat in a stream
+ * means the agent was not running (or could not write), which the lifecycle
+ * events then explain.
+ */
+#ifndef SEALTAP_COVERAGE_H
+#define SEALTAP_COVERAGE_H
+
+#include <stdint.h>
+
+struct capture;
+struct evidence;
+struct coverage;
+
+/* heartbeat_ns 0: no heartbeats (capture losses are still recorded). */
+struct coverage *coverage_new(struct evidence *ev, uint64_t heartbeat_ns, uint64_t now_ns);
+/* About once a second, and once more at stop. */
+void coverage_tick(struct coverage *cv, struct capture *cap, uint64_t now_ns);
+void coverage_free(struct coverage *cv);
+
+#endif
