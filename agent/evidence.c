@@ -227,6 +227,8 @@ static int64_t append(struct evidence *ev, Event *e)
 	memcpy(ev->s.prev_leaf, leaf, TLOG_HASH);
 	ev->st.events++;
 	ev->since_checkpoint++;
+	if (ev->o.observer)
+		ev->o.observer(ev->o.observer_ctx, e, ev->pub);
 	if (ev->since_checkpoint >= ev->o.checkpoint_every)
 		checkpoint(ev);
 	return (int64_t)ev->s.next++;

@@ -30,6 +30,11 @@
 
 #define EVIDENCE_STREAM_ID 16
 
+struct Sealtap__Evidence__V1__Event;
+/* Told of each event once it is in the spool with its final sequence
+ * number: copies of the record (JSON lines, OTLP) hang off this. */
+typedef void (*evidence_observer_fn)(void *ctx, const struct Sealtap__Evidence__V1__Event *e, const uint8_t *pub);
+
 struct evidence_opts {
 	const char *state_dir;   /* agent.key and spool/ live here */
 	const char *node;        /* this host's name (copied) */
@@ -38,6 +43,8 @@ struct evidence_opts {
 	unsigned checkpoint_every;       /* events */
 	uint64_t checkpoint_interval_ns; /* or this much time, whichever first */
 	const uint8_t *config_digest;    /* SHA-256 of the configuration, or NULL */
+	evidence_observer_fn observer;   /* or NULL; pub is the agent's public key */
+	void *observer_ctx;
 };
 
 struct evidence_stats {

@@ -28,6 +28,7 @@
 #include "detector_config.h"
 #include "coverage.h"
 #include "evidence.h"
+#include "evidence_copy.h"
 #include "hex.h"
 #include "judge.h"
 #include "note.h"
@@ -66,6 +67,7 @@ struct options {
 	double leak_window_s;
 	unsigned long leak_slots;
 	double heartbeat_s; /* 0: no heartbeat events */
+	struct evidence_copy_opts copy;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -115,6 +117,9 @@ static void usage(FILE *out)
 		"  --collector-cert F, --collector-key F   client certificate for mutual TLS\n"
 		"  --collector-pubkey HEX  the collector's Ed25519 key: an acknowledgement releases the\n"
 		"                     spool only if it carries the checkpoint cosigned with this key\n"
+		"  --evidence-json FILE  a copy of every evidence event as a JSON line ('-': stdout)\n"
+		"  --otlp-logs URL    a copy of every event as an OTLP/HTTP log record (http(s)://H:4318/v1/logs)\n"
+		"  --otlp-ca F, --otlp-header 'NAME: VALUE'   its CA; headers, e.g. an API key (repeatable)\n"
 		"  --heartbeat-interval S  a heartbeat event (what was watched) every S seconds\n"
 		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
 		"\n"
@@ -160,7 +165,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
 	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
-	       OPT_HEARTBEAT, OPT_VERSION };
+	       OPT_HEARTBEAT, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -188,6 +193,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "collector-key", required_argument, NULL, OPT_COLLECTOR_KEY },
 		{ "collector-pubkey", required_argument, NULL, OPT_COLLECTOR_PUBKEY },
 		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
+		{ "evidence-json", required_argument, NULL, OPT_EVIDENCE_JSON },
+		{ "otlp-logs", required_argument, NULL, OPT_OTLP },
+		{ "otlp-ca", required_argument, NULL, OPT_OTLP_CA },
+		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
 		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -313,6 +322,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 							"Ed25519 public key", optarg);
 			o->ship.check_cosignature = true;
 			break;
+		case OPT_EVIDENCE_JSON:
+			o->copy.json_path = optarg;
+			break;
+		case OPT_OTLP:
+			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
+				return fail(EXIT_SETUP, "--otlp-logs %s: expected http(s)://HOST:PORT/v1/logs", optarg);
+			o->copy.otlp.url = optarg;
+			break;
+		case OPT_OTLP_CA:
+			o->copy.otlp.ca_file = optarg;
+			break;
+		case OPT_OTLP_HEADER:
+			if (o->copy.otlp.nheaders == OTLP_MAX_HEADERS || !strchr(optarg, ':') || strpbrk(optarg, "\r\n"))
+				return fail(EXIT_SETUP, "--otlp-header %s: expected 'Name: value' (at most %d)", optarg,
+					    OTLP_MAX_HEADERS);
+			o->copy.otlp.headers[o->copy.otlp.nheaders++] = optarg;
+			break;
 		case OPT_HEARTBEAT:
 			if (parse_number(optarg, 0, 1e7, &o->heartbeat_s) || (o->heartbeat_s > 0 && o->heartbeat_s < 1))
 				return fail(EXIT_SETUP, "--heartbeat-interval %s: expected seconds, 0 or at least 1", optarg);
@@ -410,6 +436,7 @@ static int keys_main(int argc, char **argv)
 struct stages {
 	struct judge *judge;
 	struct ship *ship;
+	struct evidence_copy *copy;
 };
 
 static void write_stage_stats(void *ctx, FILE *out)
@@ -420,12 +447,13 @@ static void write_stage_stats(void *ctx, FILE *out)
 		judge_write_stats(st->judge, out);
 	if (st->ship)
 		ship_write_stats(st->ship, out);
+	evidence_copy_write_stats(st->copy, out);
 }
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
  * (made on first start), the classifier, the evidence log. */
-static int classifier_setup(const struct options *o, struct detector_set *set, struct classifier **cls,
-			    struct evidence **ev, struct judge **judge)
+static int classifier_setup(struct options *o, struct detector_set *set, struct classifier **cls,
+			    struct evidence **ev, struct evidence_copy **copy, struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
 	char err[512], keypath[4200], host[256] = "";
@@ -445,10 +473,16 @@ static int classifier_setup(const struct options *o, struct detector_set *set, s
 	if (!*cls)
 		return fail(EXIT_SETUP, "classifier: %s", err);
 	gethostname(host, sizeof(host) - 1);
+	o->copy.otlp.node = o->node ? o->node : host;
+	o->copy.otlp.version = SEALTAP_VERSION;
+	if ((o->copy.json_path || o->copy.otlp.url) && !(*copy = evidence_copy_new(&o->copy, err, sizeof(err))))
+		return fail(EXIT_SETUP, "evidence copy: %s", err);
 	*ev = evidence_open(&(struct evidence_opts){ .state_dir = o->state_dir,
 						     .node = o->node ? o->node : host,
 						     .version = SEALTAP_VERSION,
-						     .spool_max_bytes = o->spool_max },
+						     .spool_max_bytes = o->spool_max,
+						     .observer = *copy ? evidence_copy_event : NULL,
+						     .observer_ctx = *copy },
 			    err, sizeof(err));
 	if (!*ev)
 		return fail(EXIT_SETUP, "evidence: %s", err);
@@ -473,6 +507,7 @@ int main(int argc, char **argv)
 	struct judge *judge = NULL;
 	struct ship *ship = NULL;
 	struct coverage *cov = NULL;
+	struct evidence_copy *copy = NULL;
 	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
 	uint64_t start, next_stats, next_tick = 0;
@@ -499,7 +534,7 @@ int main(int argc, char **argv)
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
 			o.dump_capture ? "capture" : "exchanges");
 
-	err = classifier_setup(&o, &detectors, &cls, &ev, &judge);
+	err = classifier_setup(&o, &detectors, &cls, &ev, &copy, &judge);
 	if (err)
 		goto cleanup;
 	if (o.ship.url) {
@@ -515,7 +550,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	stages = (struct stages){ judge, ship };
+	stages = (struct stages){ judge, ship, copy };
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -586,6 +621,7 @@ int main(int argc, char **argv)
 		evidence_tick(ev, now);
 		if (ship)
 			ship_tick(ship, now);
+		evidence_copy_tick(copy, now);
 		if (now >= next_tick) {
 			capture_tick(cap, now);
 			coverage_tick(cov, cap, now);
@@ -612,7 +648,9 @@ cleanup:
 	if (ship)
 		ship_flush(ship, 5000000000ull); /* give the collector a few seconds to take it all */
 	ship_free(ship);
+	evidence_copy_flush(copy, 2000000000ull); /* the stop event, to the OTLP pipeline */
 	evidence_close(ev);
+	evidence_copy_free(copy);
 	classifier_free(cls);
 	detector_set_release(&detectors);
 	attach_free(att);

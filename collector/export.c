@@ -12,105 +12,6 @@
 
 typedef Sealtap__Evidence__V1__Event Event;
 
-/* ,"key":"text" - the text as it is (UTF-8), escaped by the shared writer. */
-static void put_str(FILE *out, const char *key, const char *s)
-{
-	fprintf(out, ",\"%s\":", key);
-	json_put_string(out, s ? s : "", s ? strlen(s) : 0);
-}
-
-const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
-{
-	switch (e->kind_case) {
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING: return "finding";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT: return "drift";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE: return "model_change";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_CHANGE: return "policy_change";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE: return "lifecycle";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS: return "capture_loss";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP: return "gap";
-	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
-	default: return "unknown";
-	}
-}
-
-void export_event_json(FILE *out, const uint8_t *bytes, size_t len)
-{
-	Event *e = sealtap__evidence__v1__event__unpack(NULL, len, bytes);
-
-	if (!e) {
-		fputs("{\"error\":\"not an Event\"}\n", out);
-		return;
-	}
-	fputs("{\"stream\":\"", out);
-	hex_put(out, e->stream_id.data, e->stream_id.len);
-	fprintf(out, "\",\"seq\":%" PRIu64 ",\"time_unix_nano\":%" PRIu64, e->seq, e->time_unix_nano);
-	put_str(out, "node", e->node);
-	put_str(out, "kind", event_kind_name(e));
-	if (e->identity) {
-		fprintf(out, ",\"identity\":{\"pid\":%u,\"uid\":%u", e->identity->pid, e->identity->uid);
-		put_str(out, "executable", e->identity->executable);
-		put_str(out, "container_id", e->identity->container_id);
-		put_str(out, "pod_uid", e->identity->pod_uid);
-		put_str(out, "peer", e->identity->peer);
-		fputc('}', out);
-	}
-	if (e->model) {
-		fputs(",\"model\":{\"exchange_id\":", out);
-		fprintf(out, "%" PRIu64, e->model->exchange_id);
-		put_str(out, "api", e->model->api);
-		put_str(out, "requested", e->model->requested);
-		put_str(out, "reported", e->model->reported);
-		put_str(out, "endpoint", e->model->endpoint);
-		fputc('}', out);
-	}
-	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
-		const Sealtap__Evidence__V1__Finding *f = e->finding;
-		static const char *const leaks[] = { "", "echo", "novel", "cross_identity" };
-
-		fputs(",\"finding\":{\"direction\":", out);
-		fputs(f->direction == SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT ? "\"input\"" : "\"output\"", out);
-		put_str(out, "detector", f->detector);
-		put_str(out, "category", f->category);
-		put_str(out, "severity", f->severity);
-		put_str(out, "leak", (unsigned)f->leak < 4 ? leaks[f->leak] : "");
-		put_str(out, "part", f->part);
-		fprintf(out, ",\"start\":%" PRIu64 ",\"end\":%" PRIu64, f->start, f->end);
-		put_str(out, "masked", f->masked);
-		fputs(",\"fingerprint\":\"", out);
-		hex_put(out, f->fingerprint.data, f->fingerprint.len);
-		fputs("\"}", out);
-	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
-		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
-	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS) {
-		fputs(",\"capture_loss\":{", out);
-		for (size_t i = 0; i < e->capture_loss->n_counts; i++) {
-			const char *k = e->capture_loss->counts[i]->key;
-
-			if (i)
-				fputc(',', out);
-			json_put_string(out, k ? k : "", k ? strlen(k) : 0);
-			fprintf(out, ":%" PRIu64, e->capture_loss->counts[i]->value);
-		}
-		fputc('}', out);
-	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT) {
-		const Sealtap__Evidence__V1__Heartbeat *h = e->heartbeat;
-
-		fprintf(out,
-			",\"heartbeat\":{\"exchanges\":%" PRIu64 ",\"bytes_captured\":%" PRIu64
-			",\"processes_watched\":%u,\"interval_ms\":%" PRIu64 "}",
-			h->exchanges, h->bytes_captured, h->processes_watched, h->interval_ms);
-	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE) {
-		fprintf(out, ",\"lifecycle\":{\"phase\":\"%s\"",
-			e->lifecycle->phase == SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_START ? "start" : "stop");
-		put_str(out, "version", e->lifecycle->version);
-		put_str(out, "kernel", e->lifecycle->kernel);
-		fputc('}', out);
-	}
-	fputs("}\n", out);
-	sealtap__evidence__v1__event__free_unpacked(e, NULL);
-}
-
 /* ---- proof bundles ---- */
 
 struct leaves {
@@ -296,7 +197,7 @@ int verify_proof(const uint8_t *data, size_t len, const uint8_t key[AGENT_KEY], 
 			bad++;
 			continue;
 		}
-		export_event_json(out, e->event.data, e->event.len);
+		event_json_bytes(out, e->event.data, e->event.len);
 	}
 	sealtap__evidence__v1__proof_bundle__free_unpacked(b, NULL);
 	return bad;
@@ -323,7 +224,7 @@ static int json_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 	if (e)
 		sealtap__evidence__v1__event__free_unpacked(e, NULL);
 	if (in)
-		export_event_json(t->out, bytes, len);
+		event_json_bytes(t->out, bytes, len);
 	return 0;
 }
 

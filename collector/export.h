@@ -13,13 +13,8 @@
 #include <stdio.h>
 
 #include "evidence.pb-c.h"
+#include "event_json.h"
 #include "store.h"
-
-/* "finding", "lifecycle", "gap", ...: what an event is, for people and queries. */
-const char *event_kind_name(const Sealtap__Evidence__V1__Event *e);
-
-/* One event as a JSON line. */
-void export_event_json(FILE *out, const uint8_t *bytes, size_t len);
 
 /* Every event with since <= time < until (ns since the epoch), by stream. */
 int export_json(struct store *s, uint64_t since_ns, uint64_t until_ns, FILE *out);

@@ -344,7 +344,7 @@ static int export_cmd(int argc, char **argv)
 static int print_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 {
 	(void)ctx, (void)seq;
-	export_event_json(stdout, bytes, len);
+	event_json_bytes(stdout, bytes, len);
 	return 0;
 }
 

@@ -139,3 +139,115 @@ def test_capture_loss_and_heartbeat_recorded():
     finally:
         server.kill()
         shutil.rmtree(state, ignore_errors=True)
+
+
+class OtlpReceiver:
+    """An OTLP/HTTP logs endpoint on loopback: keeps each request's headers
+    and protobuf body, answers 200 (an empty ExportLogsServiceResponse)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        got = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                got.append((self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def records(self):
+        """Every LogRecord received: (resource attributes, record fields, record attributes)."""
+        def attrs(kvs):
+            out = {}
+            for kv in kvs:
+                f = fields(kv)
+                any_value = fields(f[2][0]) if 2 in f else {}
+                v = any_value.get(1, any_value.get(3, [None]))[0]
+                out[f[1][0].decode()] = v.decode() if isinstance(v, bytes) else v
+            return out
+        out = []
+        for _, _, body in self.requests:
+            for rl in fields(body)[1]:
+                rl = fields(rl)
+                resource = attrs(fields(rl[1][0]).get(1, []))
+                for sl in rl.get(2, []):
+                    for rec in fields(sl).get(2, []):
+                        r = fields(rec)
+                        out.append((resource, r, attrs(r.get(6, []))))
+        return out
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_evidence_copies_as_json_lines_and_otlp_logs():
+    """Every signed event also goes, as it happens, to a JSON-lines file and
+    to an OTLP/HTTP logs endpoint, each copy carrying the stream id and
+    sequence number of its signed original, OpenTelemetry attribute names,
+    the configured header, and never the value."""
+    crt, key = certs()
+    port = free_port()
+    server = python_peer("llm_server.py", port, crt, key)
+    server.expect("ready")
+    state = tempfile.mkdtemp(prefix="sealtap-copies-")
+    receiver = OtlpReceiver()
+    jsonl = os.path.join(state, "evidence.jsonl")
+    try:
+        with Agent("--pid", str(server.pid), "--state-dir", state, "--evidence-json", jsonl, "--otlp-logs",
+                   "http://127.0.0.1:%d/v1/logs" % receiver.port, "--otlp-header", "X-Api-Key: k-123",
+                   dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            chat(port, "card %s please" % CARD, "Noted %s." % CARD)
+            agent.wait_stdout('"direction":"output"', 1)
+            agent.stop()
+        check(agent.stats()["otlp"]["dropped"] == 0, "otlp stats: %s" % agent.stats()["otlp"])
+        streams, _ = verify_spool(state)
+        (sid, evs), = streams.items()
+        want = list(range(len(evs)))
+        check(kinds(evs) == ["lifecycle", "finding", "finding", "lifecycle"], "events: %s" % kinds(evs))
+
+        lines = [json.loads(l) for l in open(jsonl)]
+        check([(l["type"], l["stream"], l["seq"]) for l in lines] == [("evidence", sid.hex(), s) for s in want],
+              "one JSON line per signed event, in order: %s" % lines)
+        check(lines[1]["kind"] == "finding" and lines[1]["finding"]["detector"] == "financial.payment_card"
+              and lines[1]["finding"]["masked"] == "****0366", "the finding line: %s" % lines[1])
+
+        check(receiver.requests and all(p == "/v1/logs" and h.get("X-Api-Key") == "k-123" and
+                                        h.get("Content-Type") == "application/x-protobuf"
+                                        for p, h, _ in receiver.requests),
+              "POST /v1/logs, protobuf, with the header: %s" % [(p, h) for p, h, _ in receiver.requests])
+        recs = receiver.records()
+        check(sorted(a["sealtap.seq"] for _, _, a in recs) == want and
+              all(a["sealtap.stream_id"] == sid.hex() for _, _, a in recs),
+              "one log record per signed event: %s" % [a for _, _, a in recs])
+        resource = recs[0][0]
+        check(resource["service.name"] == "sealtap-agent" and resource["host.name"] and
+              len(resource["sealtap.agent.public_key"]) == 64, "resource: %s" % resource)
+        out = next((r, a) for _, r, a in recs if a.get("sealtap.finding.direction") == "output")
+        r, a = out
+        check(a["sealtap.event.kind"] == "finding" and a["sealtap.finding.detector"] == "financial.payment_card"
+              and a["sealtap.finding.masked"] == "****0366" and a["gen_ai.system"] == "openai"
+              and a["gen_ai.request.model"] == "m" and a["process.pid"] == server.pid
+              and a["url.path"] == "/v1/chat/completions" and a["sealtap.finding.leak"] == "echo",
+              "finding attributes: %s" % a)
+        check(r[2][0] == 17 and r[3][0] == b"ERROR" and r[12][0] == b"sealtap.finding" and r[1][0] > 0,
+              "severity, event name and time of a high finding: %s" % r)
+        everything = b"".join(b for _, _, b in receiver.requests) + open(jsonl, "rb").read()
+        for value in (CARD.encode(), CARD.replace(" ", "").encode()):
+            check(value not in everything, "a value is in a copy")
+    finally:
+        receiver.close()
+        server.kill()
+        shutil.rmtree(state, ignore_errors=True)
