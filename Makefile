@@ -198,8 +198,9 @@ bench: deps all
 	$(Q)./$(BUILD)/classify-bench quality tests/corpus/corpus.jsonl | tail -1
 	$(Q)echo "classifier speed, one core:"
 	$(Q)./$(BUILD)/classify-bench speed tests/corpus/corpus.jsonl 100
-	$(Q)echo "evidence, end to end (agent -> collector over TLS, verified and stored in SQLite):"
+	$(Q)echo "evidence, end to end (agent -> collector over TLS, verified and stored; SQLite, then PostgreSQL):"
 	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD)
+	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD) --postgres
 
 clean:
 	rm -rf $(BUILD)

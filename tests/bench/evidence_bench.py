@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Evidence throughput (make bench): findings recorded by the agent's
 evidence log, shipped over TLS to a real collector that verifies and stores
-them (SQLite), then the whole store verified offline. Same run, same data;
+them (SQLite, or with --postgres a PostgreSQL server started for the run),
+then the whole store verified offline. Same run, same data;
 prints events per second for each stage."""
 import argparse
 import os
@@ -26,9 +27,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--events", type=int, default=200000)
+    ap.add_argument("--postgres", action="store_true", help="store in a PostgreSQL server started for the run")
     a = ap.parse_args()
     b = os.path.abspath(a.build)
     tmp = tempfile.mkdtemp(prefix="sealtap-evbench-")
+    pg = None
     try:
         key, crt = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
@@ -41,6 +44,11 @@ def main():
             f.write(pub)
         port = free_port()
         store = os.path.join(tmp, "store.db")
+        if a.postgres:
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+            from postgres import Postgres
+            pg = Postgres().start()
+            store = pg.uri()
         col = subprocess.Popen([os.path.join(b, "sealtap-collector"), "serve", "--store", store, "--allow",
                                 os.path.join(tmp, "allow"), "--listen", "127.0.0.1:%d" % port, "--tls-cert", crt,
                                 "--tls-key", key, "--state-dir", os.path.join(tmp, "col")],
@@ -64,10 +72,13 @@ def main():
         m = re.search(r"(\d+) event\(s\)", v.stdout)
         if v.returncode or not m:
             sys.exit("verify failed: %s" % v.stdout)
+        where = "PostgreSQL" if a.postgres else "SQLite"
         print(out.stdout.replace("record", "agent records (encode, spool, hash, sign)").replace(
-            "ship", "agent -> collector, verified and stored").rstrip())
-        print("collector verify (offline) %s events %.2f s %.0f events/s" % (m.group(1), tv, int(m.group(1)) / tv))
+            "ship", "agent -> collector, verified and stored (%s)" % where).rstrip())
+        print("collector verify (offline, %s) %s events %.2f s %.0f events/s" % (where, m.group(1), tv, int(m.group(1)) / tv))
     finally:
+        if pg:
+            pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
