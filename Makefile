@@ -122,6 +122,7 @@ TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
 TEST_LIBS_spool    := -lz
 TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
+TEST_LIBS_drift_stats := -lm
 .SECONDEXPANSION:
 # (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
 $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) $$(TEST_SRCS_$$*) agent/*.h | $(BUILD)/tests

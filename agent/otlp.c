@@ -229,7 +229,8 @@ static void make_resource(struct otlp *x, const uint8_t pub[32])
 
 static const char *flavor_system(const char *api)
 {
-	/* gen_ai.system names where the API flavour says which one it is. */
+	/* gen_ai.provider.name (which replaced the deprecated gen_ai.system)
+	 * where the API flavour says which provider's API it is. */
 	if (!api || !*api)
 		return NULL;
 	if (strncmp(api, "openai", 6) == 0)
@@ -344,7 +345,7 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 	if (e->model) {
 		const Sealtap__Evidence__V1__Model *m = e->model;
 
-		attr_str(b, 6, "gen_ai.system", flavor_system(m->api));
+		attr_str(b, 6, "gen_ai.provider.name", flavor_system(m->api));
 		attr_str(b, 6, "gen_ai.request.model", m->requested);
 		attr_str(b, 6, "gen_ai.response.model", m->reported);
 		attr_str(b, 6, "url.path", m->endpoint);
@@ -446,9 +447,11 @@ static void dequeue(struct otlp *x)
 static void finish(struct otlp *x, CURLcode code, uint64_t now)
 {
 	long status = 0;
+	curl_off_t retry_after = 0;
 	uint8_t r;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &retry_after);
 	if (code == CURLE_OK && status >= 200 && status < 300) {
 		x->st.sent += x->in_flight;
 		dequeue(x);
@@ -464,6 +467,8 @@ static void finish(struct otlp *x, CURLcode code, uint64_t now)
 			x->backoff = BACKOFF_MAX_NS;
 		RAND_bytes(&r, 1);
 		x->next_try = now + x->backoff / 2 + x->backoff / 2 * r / 255;
+		if (retry_after > 0 && retry_after < 3600 && now + (uint64_t)retry_after * 1000000000ull > x->next_try)
+			x->next_try = now + (uint64_t)retry_after * 1000000000ull;
 	}
 	release_request(x);
 }

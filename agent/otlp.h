@@ -8,7 +8,8 @@
  * be matched to the signed record (the spool and the collector hold the
  * proof; this copy is for search and alerting). Attributes follow the
  * semantic conventions: service.* and host.name on the resource; process.*,
- * container.id, k8s.pod.uid, network.peer.address, url.path and gen_ai.* on
+ * container.id, k8s.pod.uid, network.peer.address, url.path and gen_ai.*
+ * (gen_ai.provider.name, gen_ai.request.model, gen_ai.response.model) on
  * each record; sealtap.* for the rest. Findings map their severity to the
  * log severity (critical FATAL, high ERROR, medium WARN, low INFO).
  *
@@ -16,7 +17,7 @@
  * records or 16 MiB; past that they are dropped and counted); up to 512
  * go in one request, at least once a second, from the main loop without
  * blocking it (libcurl multi). 429, 5xx and transport failures retry with
- * backoff (1 s doubling to 30 s); another 4xx drops that request's records
+ * backoff (1 s doubling to 30 s, or Retry-After when longer); another 4xx drops that request's records
  * (counted as refused): the receiver will not take them.
  *
  * The protobuf is written by hand (otlp.c): five nested messages whose

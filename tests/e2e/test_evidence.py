@@ -238,7 +238,7 @@ def test_evidence_copies_as_json_lines_and_otlp_logs():
         out = next((r, a) for _, r, a in recs if a.get("sealtap.finding.direction") == "output")
         r, a = out
         check(a["sealtap.event.kind"] == "finding" and a["sealtap.finding.detector"] == "financial.payment_card"
-              and a["sealtap.finding.masked"] == "****0366" and a["gen_ai.system"] == "openai"
+              and a["sealtap.finding.masked"] == "****0366" and a["gen_ai.provider.name"] == "openai"
               and a["gen_ai.request.model"] == "m" and a["process.pid"] == server.pid
               and a["url.path"] == "/v1/chat/completions" and a["sealtap.finding.leak"] == "echo",
               "finding attributes: %s" % a)
