@@ -52,7 +52,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 .PHONY: all deps run test unit e2e bench clean
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
-     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench
+     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
 
 $(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto $(BUILD)/collector:
 	$(Q)mkdir -p $@
@@ -144,6 +144,13 @@ $(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(E
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
 		-lprotobuf-c -lcrypto -lcurl -lz -lm
+
+# Drift detection on synthetic streams, for make bench.
+DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate jsonview
+$(BUILD)/drift-bench: tests/bench/drift_bench.c $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
+		-lhs -lprotobuf-c -lcrypto -lz -lm
 
 # Test helpers.
 $(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/hex.c proto/*.h | $(BUILD)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "evidence.h"
 
+#include "drift.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,14 +422,43 @@ static Sealtap__Evidence__V1__Leak leak_of(int leak)
 	return SEALTAP__EVIDENCE__V1__LEAK__LEAK_UNSPECIFIED;
 }
 
+/* The identity and model fields every event about an exchange carries. */
+struct about {
+	Sealtap__Evidence__V1__Identity id;
+	Sealtap__Evidence__V1__Model m;
+};
+
+static void about_exchange(struct about *ab, const struct exchange *x, Event *e)
+{
+	const struct x_identity *w = &x->who;
+
+	sealtap__evidence__v1__identity__init(&ab->id);
+	sealtap__evidence__v1__model__init(&ab->m);
+	ab->id.pid = w->pid;
+	ab->id.uid = w->uid;
+	ab->id.executable = (char *)w->exe;
+	ab->id.comm = (char *)w->comm;
+	ab->id.container_id = (char *)w->container_id;
+	ab->id.pod_uid = (char *)w->pod_uid;
+	ab->id.cgroup_id = w->cgroup_id;
+	ab->id.peer = (char *)w->peer;
+	ab->id.process_is_server = w->process_is_server;
+	ab->m.api = (char *)llm_flavor_name(x->flavor);
+	ab->m.requested = (char *)x->model_requested;
+	ab->m.reported = (char *)x->model_reported;
+	ab->m.endpoint = (char *)x->path;
+	ab->m.system_fingerprint = (char *)x->system_fingerprint;
+	ab->m.exchange_id = x->id;
+	e->identity = &ab->id;
+	e->model = &ab->m;
+}
+
 int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
 			 const struct evidence_place *where)
 {
 	Sealtap__Evidence__V1__Finding fd = SEALTAP__EVIDENCE__V1__FINDING__INIT;
-	Sealtap__Evidence__V1__Identity id = SEALTAP__EVIDENCE__V1__IDENTITY__INIT;
-	Sealtap__Evidence__V1__Model m = SEALTAP__EVIDENCE__V1__MODEL__INIT;
 	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
-	const struct x_identity *w = &x->who;
+	struct about ab;
 
 	report_drops(ev);
 	fd.detector = (char *)f->det->id;
@@ -443,25 +474,68 @@ int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const st
 	fd.end = f->end;
 	fd.masked = (char *)f->masked;
 	fd.fingerprint = (ProtobufCBinaryData){ CL_FINGERPRINT_LEN, (uint8_t *)f->fingerprint };
-	id.pid = w->pid;
-	id.uid = w->uid;
-	id.executable = (char *)w->exe;
-	id.comm = (char *)w->comm;
-	id.container_id = (char *)w->container_id;
-	id.pod_uid = (char *)w->pod_uid;
-	id.cgroup_id = w->cgroup_id;
-	id.peer = (char *)w->peer;
-	id.process_is_server = w->process_is_server;
-	m.api = (char *)llm_flavor_name(x->flavor);
-	m.requested = (char *)x->model_requested;
-	m.reported = (char *)x->model_reported;
-	m.endpoint = (char *)x->path;
-	m.system_fingerprint = (char *)x->system_fingerprint;
-	m.exchange_id = x->id;
-	e.identity = &id;
-	e.model = &m;
+	about_exchange(&ab, x, &e);
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING;
 	e.finding = &fd;
+	return append(ev, &e);
+}
+
+static char *str(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
+int64_t evidence_drift(struct evidence *ev, const struct exchange *x, const struct drift_alert *a)
+{
+	Sealtap__Evidence__V1__Drift dr = SEALTAP__EVIDENCE__V1__DRIFT__INIT;
+	Sealtap__Evidence__V1__Span ref = SEALTAP__EVIDENCE__V1__SPAN__INIT, cur = SEALTAP__EVIDENCE__V1__SPAN__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	struct about ab;
+
+	report_drops(ev);
+	dr.key = str(a->key);
+	dr.feature = str(a->feature);
+	dr.test = str(a->test);
+	dr.layer = str(a->layer);
+	dr.statistic = a->statistic;
+	dr.threshold = a->threshold;
+	dr.effect_size = a->effect_size;
+	dr.p_value = a->p_value;
+	dr.reference_value = a->reference_value;
+	dr.current_value = a->current_value;
+	dr.fixed_reference_value = a->fixed_reference_value;
+	ref.start_unix_nano = a->reference_start_ns;
+	ref.end_unix_nano = a->reference_end_ns;
+	ref.count = a->reference_count;
+	cur.start_unix_nano = a->current_start_ns;
+	cur.end_unix_nano = a->current_end_ns;
+	cur.count = a->current_count;
+	dr.reference = &ref;
+	dr.current = &cur;
+	dr.n_contributors = (size_t)a->ncontributors;
+	dr.contributors = (char **)a->contributors;
+	if (x)
+		about_exchange(&ab, x, &e);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT;
+	e.drift = &dr;
+	return append(ev, &e);
+}
+
+int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, const struct drift_alert *a)
+{
+	Sealtap__Evidence__V1__ModelChange mc = SEALTAP__EVIDENCE__V1__MODEL_CHANGE__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	struct about ab;
+
+	report_drops(ev);
+	mc.previous = str(a->previous_model);
+	mc.current = str(a->model);
+	mc.previous_fingerprint = str(a->previous_fingerprint);
+	mc.current_fingerprint = str(a->fingerprint);
+	if (x)
+		about_exchange(&ab, x, &e);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE;
+	e.model_change = &mc;
 	return append(ev, &e);
 }
 

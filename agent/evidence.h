@@ -77,6 +77,11 @@ void evidence_close(struct evidence *ev);
  * (counted) or could not be written. */
 int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
 			 const struct evidence_place *where);
+struct drift_alert;
+/* A drift event, or (model_change) the reported model changing; x, when
+ * given, supplies identity and model. Returns the sequence number or -1. */
+int64_t evidence_drift(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
+int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
 /* A capture_loss event: n reasons with the counts lost since the previous
  * one (zero counts are left out). Returns its sequence number or -1. */
 int64_t evidence_capture_loss(struct evidence *ev, const char *const *reasons, const uint64_t *counts, size_t n);

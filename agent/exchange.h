@@ -72,6 +72,7 @@ struct exchange {
 	char path[256];
 	char host[128];
 	bool stream_requested;
+	bool json_requested; /* response_format json_object / json_schema, Ollama "format" */
 	bool streamed; /* the response came as SSE or NDJSON */
 	char model_requested[128];
 	char model_reported[128];
@@ -90,6 +91,8 @@ struct exchange {
 	bool request_parse_error, response_parse_error;
 	struct x_identity who;
 	void *judged; /* the classifier's state for this exchange (judge.c), released by on_done */
+	unsigned output_categories; /* bit (1 << det_category) per category with an output finding (judge.c) */
+	void *drifted; /* the drift features' state (drift.c), released by on_done */
 };
 
 /* Receives exchanges as they are produced. on_request gets the exchange

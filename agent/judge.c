@@ -156,6 +156,8 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 	int64_t seq = -1;
 	FILE *out = j->o.out;
 
+	if (!input)
+		x->output_categories |= 1u << f->det->category;
 	if (input) {
 		j->st.findings_input++;
 		if (jx->nprompt < PROMPT_VALUES)

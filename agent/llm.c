@@ -204,6 +204,16 @@ int llm_parse_request(struct exchange *x, const char *body, size_t len)
 	x->stream_requested = v >= 0 ? jdoc_true(&c.j, v)
 				     : (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE ||
 					x->flavor == LLM_TGI_GENERATE_STREAM);
+	/* JSON output asked for: OpenAI's response_format (text.format for
+	 * /v1/responses), Ollama's format ("json" or a schema). */
+	v = get(&c, 0, "response_format");
+	if (v < 0 && (v = get(&c, 0, "text")) >= 0)
+		v = get(&c, v, "format");
+	if (v >= 0 && (v = get(&c, v, "type")) >= 0)
+		x->json_requested = jdoc_str_is(&c.j, v, "json_object") || jdoc_str_is(&c.j, v, "json_schema");
+	v = get(&c, 0, "format");
+	if (v >= 0 && (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE))
+		x->json_requested = jdoc_str_is(&c.j, v, "json") || c.j.t[v].type == JSMN_OBJECT;
 	switch (x->flavor) {
 	case LLM_OPENAI_CHAT:
 	case LLM_OLLAMA_CHAT:
