@@ -123,6 +123,11 @@ TEST_LIBS_spool    := -lz
 TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 TEST_LIBS_drift_stats := -lm
+TEST_MODS_drift_features := exchange jsonview
+TEST_LIBS_drift_features := -lm
+TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate jsonview
+TEST_SRCS_drift := $(TEST_SRCS_evidence) proto/json.c
+TEST_LIBS_drift := -lhs -lprotobuf-c -lcrypto -lz -lm
 .SECONDEXPANSION:
 # (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
 $(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) $$(TEST_SRCS_$$*) agent/*.h | $(BUILD)/tests
@@ -209,6 +214,8 @@ bench: deps all
 	$(Q)echo "evidence, end to end (agent -> collector over TLS, verified and stored; SQLite, then PostgreSQL):"
 	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD)
 	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD) --postgres
+	$(Q)echo "drift detection on synthetic streams (delays in responses; false alarms per 100,000 per key):"
+	$(Q)./$(BUILD)/drift-bench 10 100000 10
 
 clean:
 	rm -rf $(BUILD)

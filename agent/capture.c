@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture.h"
+#include "drift.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -125,6 +126,7 @@ static void on_exchange_delta(void *ctx, struct exchange *x, int choice, const c
 
 	if (c->opts.judge)
 		judge_delta(c->opts.judge, x, choice, text, len);
+	drift_delta(c->opts.drift, x, choice, text, len);
 }
 
 static void on_exchange_done(void *ctx, struct exchange *x)
@@ -132,7 +134,8 @@ static void on_exchange_done(void *ctx, struct exchange *x)
 	struct capture *c = ctx;
 
 	if (c->opts.judge)
-		judge_done(c->opts.judge, x);
+		judge_done(c->opts.judge, x); /* first: drift counts the output findings by category */
+	drift_done(c->opts.drift, x);
 	if (c->opts.dump_exchanges)
 		exchange_write_json(c->opts.out, x);
 }

@@ -21,6 +21,7 @@ struct sslsniff_bpf;
 struct attach;
 struct capture;
 struct judge;
+struct drift;
 
 struct capture_opts {
 	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
@@ -34,6 +35,7 @@ struct capture_opts {
 	const char *const *model_comms; /* ... and POSTs to or from these processes */
 	int nmodel_comms;
 	struct judge *judge; /* classifies exchanges (NULL: not at all) */
+	struct drift *drift; /* measures outputs for drift, after the judge (NULL: not at all) */
 	/* Appends later stages' groups to the stats line (",\"name\":{...}"). */
 	void (*extra_stats)(void *ctx, FILE *out);
 	void *extra_ctx;

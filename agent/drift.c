@@ -33,7 +33,7 @@
 #define PH_H 30.0
 #define BC_H 10.0           /* Bernoulli CUSUM threshold (log-likelihood ratio) */
 #define P0_FLOOR 0.01       /* the CUSUMs judge rates from at least 1% */
-#define SCRIPT_SHIFT 0.05   /* other-script responses vary more with what users ask */
+#define SCRIPT_SHIFT 0.07   /* other-script responses vary more with what users ask */
 #define ADWIN_DELTA 1e-6
 #define NUM_MIN_EFFECT 0.15 /* window layer: standardised mean difference */
 #define CAT_MIN_EFFECT 0.03 /* window layer: total variation distance */
@@ -105,6 +105,7 @@ struct key {
 
 struct drift {
 	struct drift_opts o;
+	char state_path[4200]; /* copied: the caller's string may not outlive drift_new */
 	struct key *keys;
 	struct banned *banned;
 	struct drift_stats st;
@@ -407,7 +408,8 @@ static void fast_rates(struct drift *d, struct key *k, const struct drift_obs *o
 		 * handful of hits, and a CUSUM against a near-zero rate would take two
 		 * hits close together for a change. */
 		cusum = bcusum_add(&k->bc[r], o->rate[r], fmax(k->p[r], P0_FLOOR),
-				   r == DR_OTHER_SCRIPT ? fmax(SCRIPT_SHIFT, d->o.rate_shift) : d->o.rate_shift, BC_H);
+				   r == DR_OTHER_SCRIPT ? fmax(SCRIPT_SHIFT, d->o.rate_shift) : d->o.rate_shift, BC_H,
+				   k->p[r] >= 2 * P0_FLOOR);
 		if (*cool) {
 			(*cool)--;
 			continue;
@@ -1017,6 +1019,10 @@ struct drift *drift_new(const struct drift_opts *o, char *err, size_t errsz)
 		return NULL;
 	}
 	d->o = *o;
+	if (o->state_path) {
+		snprintf(d->state_path, sizeof(d->state_path), "%s", o->state_path);
+		d->o.state_path = d->state_path;
+	}
 	if (!d->o.max_keys)
 		d->o.max_keys = 128;
 	if (d->o.rate_shift <= 0)

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "drift_features.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detectors.h"
@@ -224,4 +228,55 @@ void drift_features_finish(const struct drift_text *t, const struct exchange *x,
 	o->rate[DR_FINDING_SECRET] = x->output_categories & (1u << CAT_SECRET);
 	o->script = (uint8_t)drift_text_script(t);
 	memcpy(o->ngram, t->ngram, sizeof(o->ngram));
+}
+
+char **drift_lexicon_load(const char *path, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "r");
+	char **lex = calloc(257, sizeof(*lex)), line[512];
+	unsigned lineno = 0, n = 0;
+
+	if (!f || !lex) {
+		snprintf(err, errsz, "%s: %s", path, f ? "out of memory" : strerror(errno));
+		goto fail;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\r\n");
+
+		lineno++;
+		line[len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		if (n == 256 || len > 200) {
+			snprintf(err, errsz, "%s:%u: %s", path, lineno,
+				 n == 256 ? "more than 256 phrases" : "a phrase is at most 200 bytes");
+			goto fail;
+		}
+		for (size_t i = 0; i < len; i++)
+			line[i] = (char)tolower((unsigned char)line[i]);
+		if (!(lex[n++] = strdup(line))) {
+			snprintf(err, errsz, "out of memory");
+			goto fail;
+		}
+	}
+	if (!n) {
+		snprintf(err, errsz, "%s: no phrases", path);
+		goto fail;
+	}
+	fclose(f);
+	return lex;
+fail:
+	if (f)
+		fclose(f);
+	drift_lexicon_free(lex);
+	return NULL;
+}
+
+void drift_lexicon_free(char **lex)
+{
+	if (!lex)
+		return;
+	for (char **p = lex; *p; p++)
+		free(*p);
+	free(lex);
 }

@@ -83,6 +83,12 @@ void drift_text_feed(struct drift_text *t, const char *s, size_t n);
  * phrases, NULL-terminated (NULL: the built-in lexicon). */
 void drift_features_finish(const struct drift_text *t, const struct exchange *x, const char *const *refusals,
 			   struct drift_obs *o);
+/* A refusal lexicon from a file: one phrase per line ('#' comments),
+ * lower-cased here; a NULL-terminated array, freed with drift_lexicon_free.
+ * At most 256 phrases of at most 200 bytes. */
+char **drift_lexicon_load(const char *path, char *err, size_t errsz);
+void drift_lexicon_free(char **lex);
+
 /* The dominant script of the text so far (DS_NONE without letters). */
 enum drift_script drift_text_script(const struct drift_text *t);
 

@@ -30,16 +30,18 @@ static double llr(bool x, double p0, double p1)
 	return x ? log(p1 / p0) : log((1 - p1) / (1 - p0));
 }
 
-bool bcusum_add(struct bcusum *c, bool x, double p0, double d, double h)
+bool bcusum_add(struct bcusum *c, bool x, double p0, double d, double h, bool down_too)
 {
 	double up, down;
 
 	/* Keep the rates inside (0, 1) so the ratios stay finite. */
 	p0 = fmin(fmax(p0, 1e-4), 1 - 1e-4);
 	up = fmin(p0 + d, 1 - 1e-4);
-	down = fmax(p0 - d, 1e-4);
+	/* Downwards, at least a halving: against a rate near zero, a long run
+	 * without events would otherwise look like a change. */
+	down = fmax(p0 - d, p0 / 2);
 	c->up = fmax(0.0, c->up + llr(x, p0, up));
-	c->down = p0 - d > 1e-4 ? fmax(0.0, c->down + llr(x, p0, down)) : 0.0; /* no room below: one-sided */
+	c->down = down_too ? fmax(0.0, c->down + llr(x, p0, down)) : 0.0;
 	c->n++;
 	return c->up > h || c->down > h;
 }

@@ -7,8 +7,9 @@
  *   ph_*      two-sided Page-Hinkley (CUSUM) on a standardised value: flags
  *             a sustained mean shift of more than k standard deviations;
  *   bcusum_*  two-sided Bernoulli CUSUM on a rate: the log-likelihood ratio
- *             of p0 + d against p0 (and p0 - d), the fastest detector of a
- *             rate shift of at least d for a given false-alarm rate;
+ *             of p0 + d against p0 (and of max(p0 - d, p0 / 2)), the fastest
+ *             detector of a rate shift of at least d for a given false-alarm
+ *             rate;
  *   adwin_*   ADWIN (Bifet & Gavalda) on a 0/1 stream: an exponential
  *             histogram of the recent values, cut where two sub-windows'
  *             means differ by more than the Hoeffding-style bound for
@@ -41,8 +42,9 @@ struct bcusum {
 	double up, down;
 	uint32_t n;
 };
-/* x in {0, 1}; p0 the reference rate; d the smallest shift worth flagging. */
-bool bcusum_add(struct bcusum *c, bool x, double p0, double d, double h);
+/* x in {0, 1}; p0 the reference rate; d the smallest shift worth flagging;
+ * down_too: decreases as well (pointless for rates near zero). */
+bool bcusum_add(struct bcusum *c, bool x, double p0, double d, double h, bool down_too);
 void bcusum_reset(struct bcusum *c);
 
 /* ---- ADWIN ---- */

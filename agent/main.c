@@ -27,6 +27,7 @@
 #include "classify.h"
 #include "detector_config.h"
 #include "coverage.h"
+#include "drift.h"
 #include "evidence.h"
 #include "evidence_copy.h"
 #include "hex.h"
@@ -67,6 +68,10 @@ struct options {
 	double leak_window_s;
 	unsigned long leak_slots;
 	double heartbeat_s; /* 0: no heartbeat events */
+	bool no_drift;
+	const char *drift_banned, *drift_refusals;
+	unsigned long drift_keys;
+	double drift_rate_shift;
 	struct evidence_copy_opts copy;
 };
 
@@ -121,6 +126,13 @@ static void usage(FILE *out)
 		"  --otlp-logs URL    a copy of every event as an OTLP/HTTP log record (http(s)://H:4318/v1/logs)\n"
 		"  --otlp-ca F, --otlp-header 'NAME: VALUE'   its CA; headers, e.g. an API key (repeatable)\n"
 		"  --heartbeat-interval S  a heartbeat event (what was watched) every S seconds\n"
+		"\n"
+		"Drift (per serving identity, endpoint and model; state in STATE_DIR/drift.state):\n"
+		"  --drift-banned FILE    phrases (or re:PATTERN), one per line, raised at once in outputs\n"
+		"  --drift-refusals FILE  the refusal lexicon, one phrase per line (default: built in)\n"
+		"  --drift-keys N         keys tracked at once (default 128, ~50 KiB each)\n"
+		"  --drift-rate-shift P   smallest rate change worth an alert (default 0.03)\n"
+		"  --no-drift             measure nothing\n"
 		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
 		"\n"
 		"Limits and tuning:\n"
@@ -165,7 +177,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
 	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
-	       OPT_HEARTBEAT, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
+	       OPT_HEARTBEAT, OPT_DRIFT_BANNED, OPT_DRIFT_REFUSALS, OPT_DRIFT_KEYS, OPT_DRIFT_SHIFT, OPT_NO_DRIFT,
+	       OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -194,6 +207,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "collector-pubkey", required_argument, NULL, OPT_COLLECTOR_PUBKEY },
 		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
 		{ "evidence-json", required_argument, NULL, OPT_EVIDENCE_JSON },
+		{ "drift-banned", required_argument, NULL, OPT_DRIFT_BANNED },
+		{ "drift-refusals", required_argument, NULL, OPT_DRIFT_REFUSALS },
+		{ "drift-keys", required_argument, NULL, OPT_DRIFT_KEYS },
+		{ "drift-rate-shift", required_argument, NULL, OPT_DRIFT_SHIFT },
+		{ "no-drift", no_argument, NULL, OPT_NO_DRIFT },
 		{ "otlp-logs", required_argument, NULL, OPT_OTLP },
 		{ "otlp-ca", required_argument, NULL, OPT_OTLP_CA },
 		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
@@ -322,6 +340,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 							"Ed25519 public key", optarg);
 			o->ship.check_cosignature = true;
 			break;
+		case OPT_DRIFT_BANNED:
+			o->drift_banned = optarg;
+			break;
+		case OPT_DRIFT_REFUSALS:
+			o->drift_refusals = optarg;
+			break;
+		case OPT_DRIFT_KEYS:
+			if (parse_number(optarg, 1, 1 << 16, &v))
+				return fail(EXIT_SETUP, "--drift-keys %s: expected 1 to 65536", optarg);
+			o->drift_keys = (unsigned long)v;
+			break;
+		case OPT_DRIFT_SHIFT:
+			if (parse_number(optarg, 0.001, 0.5, &o->drift_rate_shift))
+				return fail(EXIT_SETUP, "--drift-rate-shift %s: expected a rate between 0.001 and 0.5", optarg);
+			break;
+		case OPT_NO_DRIFT:
+			o->no_drift = true;
+			break;
 		case OPT_EVIDENCE_JSON:
 			o->copy.json_path = optarg;
 			break;
@@ -437,6 +473,7 @@ struct stages {
 	struct judge *judge;
 	struct ship *ship;
 	struct evidence_copy *copy;
+	struct drift *drift;
 };
 
 static void write_stage_stats(void *ctx, FILE *out)
@@ -448,6 +485,7 @@ static void write_stage_stats(void *ctx, FILE *out)
 	if (st->ship)
 		ship_write_stats(st->ship, out);
 	evidence_copy_write_stats(st->copy, out);
+	drift_write_stats(st->drift, out);
 }
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
@@ -505,6 +543,8 @@ int main(int argc, char **argv)
 	struct classifier *cls = NULL;
 	struct evidence *ev = NULL;
 	struct judge *judge = NULL;
+	struct drift *drift = NULL;
+	char **refusals = NULL;
 	struct ship *ship = NULL;
 	struct coverage *cov = NULL;
 	struct evidence_copy *copy = NULL;
@@ -550,7 +590,28 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	stages = (struct stages){ judge, ship, copy };
+	if (!o.no_drift) {
+		char msg[512], drift_state[4200];
+
+		if (o.drift_refusals && !(refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
+			err = fail(EXIT_SETUP, "--drift-refusals: %s", msg);
+			goto cleanup;
+		}
+		snprintf(drift_state, sizeof(drift_state), "%s/drift.state", o.state_dir);
+		drift = drift_new(&(struct drift_opts){ .out = stdout,
+							 .ev = ev,
+							 .max_keys = o.drift_keys,
+							 .state_path = drift_state,
+							 .banned_path = o.drift_banned,
+							 .refusals = (const char *const *)refusals,
+							 .rate_shift = o.drift_rate_shift },
+				  msg, sizeof(msg));
+		if (!drift) {
+			err = fail(EXIT_SETUP, "drift: %s", msg);
+			goto cleanup;
+		}
+	}
+	stages = (struct stages){ judge, ship, copy, drift };
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -583,6 +644,7 @@ int main(int argc, char **argv)
 								    .model_comms = o.model_comms,
 								    .nmodel_comms = o.nmodel_comms,
 								    .judge = judge,
+								    .drift = drift,
 								    .extra_stats = write_stage_stats,
 								    .extra_ctx = &stages })
 		  : NULL;
@@ -625,6 +687,7 @@ int main(int argc, char **argv)
 		if (now >= next_tick) {
 			capture_tick(cap, now);
 			coverage_tick(cov, cap, now);
+			drift_tick(drift, now);
 			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_stats) {
@@ -644,6 +707,8 @@ cleanup:
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
 	coverage_free(cov);
 	judge_free(judge);
+	drift_free(drift); /* saves its state; its last alerts went into the record above */
+	drift_lexicon_free(refusals);
 	evidence_finish(ev); /* the stop event and a last checkpoint */
 	if (ship)
 		ship_flush(ship, 5000000000ull); /* give the collector a few seconds to take it all */

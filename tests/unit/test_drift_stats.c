@@ -80,9 +80,9 @@ static void test_drift_stats_bernoulli_cusum(void **state)
 
 	(void)state;
 	for (int i = 0; i < 1000000; i++)
-		assert_false(bcusum_add(&c, uniform() < 0.01, 0.01, 0.03, 14));
+		assert_false(bcusum_add(&c, uniform() < 0.01, 0.01, 0.03, 14, true));
 	bcusum_reset(&c);
-	for (n = 0; n < 5000 && !bcusum_add(&c, uniform() < 0.04, 0.01, 0.03, 14); n++)
+	for (n = 0; n < 5000 && !bcusum_add(&c, uniform() < 0.04, 0.01, 0.03, 14, true); n++)
 		;
 	assert_true(n < 1000);
 }

@@ -14,9 +14,11 @@ Routes (POST):
   /custom/invoke        a non-standard path answering like chat completions
 Anything else: 404 with a JSON error body.
 
-Chat completions take two test-only request fields: "sealtap_test_reply"
-(the completion to stream instead of COMPLETION) and "sealtap_test_pause_at"
-(after streaming that many characters, wait a second before the rest).
+Chat completions take test-only request fields: "sealtap_test_reply"
+(the completion to stream instead of COMPLETION), "sealtap_test_pause_at"
+(after streaming that many characters, wait a second before the rest), and
+"sealtap_test_model" / "sealtap_test_fingerprint" (the model and system
+fingerprint to report instead of MODEL and FINGERPRINT).
 
 The completion text is COMPLETION below; JSON is written with ensure_ascii
 (the default), so non-ASCII travels as \\uXXXX escapes and the emoji as a
@@ -41,6 +43,7 @@ def pieces(text, n=3):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall each
 
     def log_message(self, *args):
         pass
@@ -88,14 +91,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             chat = path.endswith("chat/completions")
             text = req.get("sealtap_test_reply", COMPLETION)
             pause_at = req.get("sealtap_test_pause_at")
+            model = req.get("sealtap_test_model", MODEL)
+            fingerprint = req.get("sealtap_test_fingerprint", FINGERPRINT)
             if not stream:
                 choice = {"index": 0, "finish_reason": "stop"}
                 if chat:
                     choice["message"] = {"role": "assistant", "content": text}
                 else:
                     choice["text"] = text
-                return self._json({"id": "cmpl-1", "object": "chat.completion", "model": MODEL,
-                                   "system_fingerprint": FINGERPRINT, "choices": [choice],
+                return self._json({"id": "cmpl-1", "object": "chat.completion", "model": model,
+                                   "system_fingerprint": fingerprint, "choices": [choice],
                                    "usage": {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33}})
             self._start_stream("text/event-stream")
             sent = 0
@@ -109,12 +114,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     c["delta"] = {"content": p}
                 else:
                     c["text"] = p
-                self._sse({"id": "cmpl-1", "object": "chat.completion.chunk", "model": MODEL,
-                           "system_fingerprint": FINGERPRINT, "choices": [c]})
+                self._sse({"id": "cmpl-1", "object": "chat.completion.chunk", "model": model,
+                           "system_fingerprint": fingerprint, "choices": [c]})
             last = {"index": 0, "finish_reason": "stop"}
             if chat:
                 last["delta"] = {}
-            self._sse({"id": "cmpl-1", "model": MODEL, "choices": [last],
+            self._sse({"id": "cmpl-1", "model": model, "choices": [last],
                        "usage": {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33}})
             self._chunk(b"data: [DONE]\n\n")
             return self._end_stream()
