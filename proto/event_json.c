@@ -73,6 +73,41 @@ void event_json(FILE *out, const Event *e)
 		fputs("\"}", out);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
 		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT) {
+		const Sealtap__Evidence__V1__Drift *d = e->drift;
+
+		fputs(",\"drift\":{", out);
+		fputs("\"key\":", out);
+		json_put_string(out, d->key ? d->key : "", d->key ? strlen(d->key) : 0);
+		put_str(out, "layer", d->layer);
+		put_str(out, "feature", d->feature);
+		put_str(out, "test", d->test);
+		fprintf(out, ",\"statistic\":%.6g,\"threshold\":%.6g,\"effect_size\":%.6g", d->statistic, d->threshold,
+			d->effect_size);
+		if (d->p_value >= 0)
+			fprintf(out, ",\"p_value\":%.6g", d->p_value);
+		if (d->current)
+			fprintf(out, ",\"current\":{\"start_unix_nano\":%" PRIu64 ",\"end_unix_nano\":%" PRIu64
+				     ",\"count\":%" PRIu64 "}",
+				d->current->start_unix_nano, d->current->end_unix_nano, d->current->count);
+		if (d->reference)
+			fprintf(out, ",\"reference\":{\"start_unix_nano\":%" PRIu64 ",\"end_unix_nano\":%" PRIu64
+				     ",\"count\":%" PRIu64 "}",
+				d->reference->start_unix_nano, d->reference->end_unix_nano, d->reference->count);
+		fputs(",\"contributors\":[", out);
+		for (size_t i = 0; i < d->n_contributors; i++) {
+			if (i)
+				fputc(',', out);
+			json_put_string(out, d->contributors[i], strlen(d->contributors[i]));
+		}
+		fputs("]}", out);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE) {
+		fputs(",\"model_change\":{\"previous\":", out);
+		json_put_string(out, e->model_change->previous, strlen(e->model_change->previous));
+		put_str(out, "current", e->model_change->current);
+		put_str(out, "previous_fingerprint", e->model_change->previous_fingerprint);
+		put_str(out, "current_fingerprint", e->model_change->current_fingerprint);
+		fputc('}', out);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS) {
 		fputs(",\"capture_loss\":{", out);
 		for (size_t i = 0; i < e->capture_loss->n_counts; i++) {

@@ -50,7 +50,9 @@ def test_drift_banned_refusals_model_change_and_state():
         f.write("# never again\nproject nightingale\nre:launch\\s+code\\s+\\d{4}\n")
     rnd = random.Random(7)
     try:
-        with Agent("--pid", str(server.pid), "--state-dir", state, "--drift-banned", banned, dump=False) as agent:
+        jsonl = os.path.join(state, "evidence.jsonl")
+        with Agent("--pid", str(server.pid), "--state-dir", state, "--drift-banned", banned, "--evidence-json", jsonl,
+                   dump=False) as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             client = Client(port)
@@ -104,6 +106,11 @@ def test_drift_banned_refusals_model_change_and_state():
         check(changes and fields(evs[[i for i, e in enumerate(evs) if 22 in e][0]][8][0])[2][0] == b"m" and
               changes[0][1][0] == b"sealtap-test-model" and changes[0][2][0] == b"sealtap-test-model-2",
               "model_change event: %s" % changes)
+        copies = [json.loads(l) for l in open(jsonl)]
+        ban = next(c for c in copies if c["kind"] == "drift" and c["drift"]["feature"] == "banned_content")
+        chg = next(c for c in copies if c["kind"] == "model_change")
+        check(ban["drift"]["layer"] == "banned" and ban["drift"]["contributors"] == ["line 2"] and
+              chg["model_change"]["current"] == "sealtap-test-model-2", "JSON copies: %s %s" % (ban, chg))
         spool = b"".join(open(os.path.join(state, "spool", p), "rb").read()
                          for p in os.listdir(os.path.join(state, "spool")))
         check(b"ightingale" not in spool.lower(), "the banned text is not in the record")
