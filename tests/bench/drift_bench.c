@@ -4,7 +4,7 @@
  * seeds), as the issue asks: shifts injected at a known response, and
  * drift-free streams with daily cycles.
  *
- *   drift-bench [trials] [clean_responses_per_key] [keys]
+ *   drift-bench [trials] [clean_responses_per_key] [keys] [refusal_base_rate]
  *
  * A stream: output length log-normal around 400 characters (sd 0.5 in
  * log), tokens about a quarter of it, non-letter share ~0.18, latency
@@ -37,6 +37,7 @@
 #define HORIZON 5000 /* responses watched after a shift */
 
 static uint64_t rng;
+static double refusal_base = 0.01;
 
 static double uniform(void)
 {
@@ -89,7 +90,7 @@ static void response(struct drift_obs *o, long i, enum shift sh)
 		o->has_num[f] = true;
 	for (int r = 0; r < DR__MAX; r++)
 		o->has_rate[r] = true;
-	o->rate[DR_REFUSAL] = uniform() < (shifted && sh == S_REFUSAL ? 0.04 : 0.01);
+	o->rate[DR_REFUSAL] = uniform() < refusal_base + (shifted && sh == S_REFUSAL ? 0.03 : 0);
 	o->rate[DR_ERROR] = uniform() < 0.005;
 	o->has_rate[DR_JSON_INVALID] = uniform() < 0.1;
 	o->rate[DR_JSON_INVALID] = o->has_rate[DR_JSON_INVALID] && uniform() < 0.02;
@@ -200,6 +201,8 @@ int main(int argc, char **argv)
 	int missed = 0;
 	char err[256];
 
+	if (argc > 4)
+		refusal_base = atof(argv[4]);
 	make_profiles();
 	for (int sh = S_LENGTH; sh < S__MAX; sh++) {
 		long delays[64];
