@@ -15,6 +15,8 @@ struct banned {
 	hs_database_t *db;
 	hs_scratch_t *scratch;
 	size_t n;
+	unsigned streams; /* open: a retired list waits for them */
+	bool retired;
 };
 
 struct banned_stream {
@@ -114,6 +116,15 @@ void banned_free(struct banned *b)
 	free(b);
 }
 
+void banned_retire(struct banned *b)
+{
+	if (!b)
+		return;
+	b->retired = true;
+	if (!b->streams)
+		banned_free(b);
+}
+
 size_t banned_rules(const struct banned *b)
 {
 	return b ? b->n : 0;
@@ -139,6 +150,7 @@ struct banned_stream *banned_open(struct banned *b, banned_fn fn, void *ctx)
 		free(s);
 		return NULL;
 	}
+	b->streams++;
 	return s;
 }
 
@@ -150,8 +162,13 @@ void banned_feed(struct banned_stream *s, const char *text, size_t len)
 
 void banned_close(struct banned_stream *s)
 {
+	struct banned *b;
+
 	if (!s)
 		return;
-	hs_close_stream(s->hs, s->b->scratch, on_match, s);
+	b = s->b;
+	hs_close_stream(s->hs, b->scratch, on_match, s);
 	free(s);
+	if (--b->streams == 0 && b->retired)
+		banned_free(b);
 }

@@ -22,6 +22,8 @@ struct banned_stream;
  * (naming file:line). */
 struct banned *banned_load(const char *path, char *err, size_t errsz);
 void banned_free(struct banned *b);
+/* A reload: freed when the last stream on it closes (now, if none). */
+void banned_retire(struct banned *b);
 size_t banned_rules(const struct banned *b);
 
 /* on_match(ctx, line) for each rule the text matches, once per rule. */

@@ -48,6 +48,10 @@ struct classifier {
 	hs_scratch_t *scratch;
 	EVP_MAC_CTX *hmac; /* keyed once; each fingerprint starts from a copy */
 	struct cl_stats st;
+	unsigned streams;             /* open streams: a retired classifier waits for them */
+	bool is_retired;
+	void (*retired)(void *ctx);   /* called when a retired classifier is freed */
+	void *retired_ctx;
 	size_t nbatch; /* candidates of the piece being scanned (one scan at a time) */
 	struct cand batch[CL_BATCH];
 };
@@ -217,11 +221,24 @@ void classifier_free(struct classifier *c)
 {
 	if (!c)
 		return;
+	if (c->retired)
+		c->retired(c->retired_ctx);
 	hs_free_scratch(c->scratch);
 	hs_free_database(c->db);
 	free(c->charset);
 	EVP_MAC_CTX_free(c->hmac);
 	free(c);
+}
+
+void classifier_retire(struct classifier *c, struct classifier *successor, void (*done)(void *ctx), void *ctx)
+{
+	if (successor)
+		successor->st = c->st; /* the counters go on */
+	c->is_retired = true;
+	c->retired = done;
+	c->retired_ctx = ctx;
+	if (!c->streams)
+		classifier_free(c);
 }
 
 const struct cl_stats *classifier_stats(const struct classifier *c)
@@ -684,6 +701,7 @@ struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
 		free(s);
 		return NULL;
 	}
+	c->streams++;
 	return s;
 }
 
@@ -717,13 +735,18 @@ void cl_feed(struct cl_stream *s, const char *text, size_t n)
 
 void cl_close(struct cl_stream *s)
 {
+	struct classifier *c;
+
 	if (!s)
 		return;
+	c = s->c;
 	scan_piece(s, "\n", 1); /* delimits a value at the very end */
-	hs_close_stream(s->hs, s->c->scratch, on_match, s);
+	hs_close_stream(s->hs, c->scratch, on_match, s);
 	flush(s, UINT64_MAX);
 	OPENSSL_cleanse(s->ring, sizeof(s->ring));
 	free(s);
+	if (--c->streams == 0 && c->is_retired)
+		classifier_free(c);
 }
 
 static int count_raw(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)

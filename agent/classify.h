@@ -57,6 +57,11 @@ struct cl_stream;
 struct classifier *classifier_new(const struct detector *dets, size_t ndets, const uint8_t *key,
 				  size_t keylen, char *err, size_t errsz);
 void classifier_free(struct classifier *c);
+/* A reload: c takes no new streams (the caller stops opening them) and is
+ * freed when its last open stream closes (now, if none is open); done(ctx)
+ * then releases what it pointed into (its detectors). successor (may be
+ * NULL) carries its counters on. */
+void classifier_retire(struct classifier *c, struct classifier *successor, void (*done)(void *ctx), void *ctx);
 const struct cl_stats *classifier_stats(const struct classifier *c);
 size_t classifier_detectors(const struct classifier *c, const struct detector **dets);
 

@@ -387,9 +387,22 @@ static int parse_custom(struct loader *l, const yaml_node_t *seq)
 	return 0;
 }
 
-static int parse_root(struct loader *l)
+/* The section of the agent's configuration file, or the whole document. */
+static const yaml_node_t *section_of(struct loader *l, const char *section)
 {
-	const yaml_node_t *root = yaml_document_get_root_node(&l->doc);
+	const yaml_node_t *top = yaml_document_get_root_node(&l->doc);
+
+	if (!section || !top || top->type != YAML_MAPPING_NODE)
+		return top;
+	for (yaml_node_pair_t *p = top->data.mapping.pairs.start; p < top->data.mapping.pairs.top; p++)
+		if (scalar(node(l, p->key)) && !strcmp(scalar(node(l, p->key)), section))
+			return node(l, p->value);
+	return NULL;
+}
+
+static int parse_root(struct loader *l, const char *section)
+{
+	const yaml_node_t *root = section_of(l, section);
 
 	if (!root)
 		return 0; /* an empty file: the built-ins */
@@ -414,7 +427,7 @@ static int parse_root(struct loader *l)
 	return 0;
 }
 
-int detector_set_load(struct detector_set *set, const char *path, char *err, size_t errsz)
+int detector_set_load(struct detector_set *set, const char *path, const char *section, char *err, size_t errsz)
 {
 	size_t nbuiltin;
 	const struct detector *builtin = detectors_builtin(&nbuiltin);
@@ -458,7 +471,7 @@ int detector_set_load(struct detector_set *set, const char *path, char *err, siz
 		detector_set_release(set);
 		return -1;
 	}
-	r = parse_root(&l);
+	r = parse_root(&l, section);
 	yaml_document_delete(&l.doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

@@ -38,8 +38,10 @@ struct detector_set {
 	size_t nstrings;
 };
 
-/* path NULL: the built-ins as they are. Returns 0, or -1 with err set. */
-int detector_set_load(struct detector_set *set, const char *path, char *err, size_t errsz);
+/* path NULL: the built-ins as they are. section: the key of the agent's
+ * configuration file holding these settings (NULL: the whole file is
+ * them). Returns 0, or -1 with err set. */
+int detector_set_load(struct detector_set *set, const char *path, const char *section, char *err, size_t errsz);
 void detector_set_release(struct detector_set *set);
 
 #endif

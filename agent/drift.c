@@ -1053,6 +1053,15 @@ void drift_free(struct drift *d)
 	free(d);
 }
 
+void drift_set_policy(struct drift *d, struct banned *banned, const char *const *refusals)
+{
+	if (!d)
+		return;
+	banned_retire(d->banned);
+	d->banned = banned;
+	d->o.refusals = refusals;
+}
+
 void drift_tick(struct drift *d, uint64_t mono_ns)
 {
 	if (!d)

@@ -53,6 +53,7 @@
 #define DRIFT_KEY_MAX 640 /* identity, endpoint and model requested, each whole */
 
 struct evidence;
+struct banned;
 
 /* One alert, as it goes into the record. */
 struct drift_alert {
@@ -104,6 +105,12 @@ void drift_done(struct drift *d, struct exchange *x);
  * the benchmark calls it directly). now_ns: wall clock. */
 void drift_observe(struct drift *d, const char *key, const char *model, const char *fingerprint,
 		   const struct drift_obs *o, uint64_t now_ns, const struct exchange *x);
+
+/* A reload: new outputs are matched against banned (may be NULL) and use
+ * the refusal lexicon refusals (NULL: built in; the caller owns it and keeps
+ * the previous one until drift_free or the next reload). The previous
+ * banned list is retired. */
+void drift_set_policy(struct drift *d, struct banned *banned, const char *const *refusals);
 
 /* About once a second: saves the state every minute. */
 void drift_tick(struct drift *d, uint64_t mono_ns);

@@ -539,6 +539,18 @@ int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, con
 	return append(ev, &e);
 }
 
+int64_t evidence_policy_change(struct evidence *ev, const uint8_t digest[32])
+{
+	Sealtap__Evidence__V1__PolicyChange pc = SEALTAP__EVIDENCE__V1__POLICY_CHANGE__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+
+	report_drops(ev);
+	pc.config_digest = (ProtobufCBinaryData){ 32, (uint8_t *)digest };
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_CHANGE;
+	e.policy_change = &pc;
+	return append(ev, &e);
+}
+
 int64_t evidence_capture_loss(struct evidence *ev, const char *const *reasons, const uint64_t *counts, size_t n)
 {
 	Sealtap__Evidence__V1__CaptureLoss cl = SEALTAP__EVIDENCE__V1__CAPTURE_LOSS__INIT;

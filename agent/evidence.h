@@ -82,6 +82,8 @@ struct drift_alert;
  * given, supplies identity and model. Returns the sequence number or -1. */
 int64_t evidence_drift(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
 int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
+/* A policy_change event: the configuration in force changed (a reload). */
+int64_t evidence_policy_change(struct evidence *ev, const uint8_t digest[32]);
 /* A capture_loss event: n reasons with the counts lost since the previous
  * one (zero counts are left out). Returns its sequence number or -1. */
 int64_t evidence_capture_loss(struct evidence *ev, const char *const *reasons, const uint64_t *counts, size_t n);

@@ -270,6 +270,11 @@ void judge_done(struct judge *j, struct exchange *x)
 	x->judged = NULL;
 }
 
+void judge_set_classifier(struct judge *j, struct classifier *c)
+{
+	j->c = c;
+}
+
 void judge_write_stats(const struct judge *j, FILE *out)
 {
 	const struct cl_stats *c = classifier_stats(j->c);

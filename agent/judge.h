@@ -50,6 +50,9 @@ void judge_delta(struct judge *j, struct exchange *x, int choice, const char *te
 /* Finishes the exchange's streams and releases its state. */
 void judge_done(struct judge *j, struct exchange *x);
 
+/* A reload: new texts go to c; those being scanned finish with the old one. */
+void judge_set_classifier(struct judge *j, struct classifier *c);
+
 /* ,"classify":{...} for the agent's stats line. */
 void judge_write_stats(const struct judge *j, FILE *out);
 

@@ -26,6 +26,8 @@
 #include "capture.h"
 #include "classify.h"
 #include "detector_config.h"
+#include "banned.h"
+#include "config.h"
 #include "coverage.h"
 #include "drift.h"
 #include "evidence.h"
@@ -73,14 +75,25 @@ struct options {
 	unsigned long drift_keys;
 	double drift_rate_shift;
 	struct evidence_copy_opts copy;
+	const char *config_path;       /* --config */
+	bool check_config;             /* --check-config: validate and exit */
+	const char *detectors_section; /* the config file, when it has a detectors section */
+	uint8_t digest[CONFIG_DIGEST]; /* of the configuration in effect */
 };
 
-static volatile sig_atomic_t stop_requested;
+/* Where the option being parsed came from, for errors: a line of the
+ * configuration file, or the command line. */
+static const struct config_args *parsing_config;
+static int parsing_index = -1;
+
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static void usage(FILE *out)
@@ -126,6 +139,7 @@ static void usage(FILE *out)
 		"  --otlp-logs URL    a copy of every event as an OTLP/HTTP log record (http(s)://H:4318/v1/logs)\n"
 		"  --otlp-ca F, --otlp-header 'NAME: VALUE'   its CA; headers, e.g. an API key (repeatable)\n"
 		"  --heartbeat-interval S  a heartbeat event (what was watched) every S seconds\n"
+		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
 		"\n"
 		"Drift (per serving identity, endpoint and model; state in STATE_DIR/drift.state):\n"
 		"  --drift-banned FILE    phrases (or re:PATTERN), one per line, raised at once in outputs\n"
@@ -133,7 +147,6 @@ static void usage(FILE *out)
 		"  --drift-keys N         keys tracked at once (default 128, ~50 KiB each)\n"
 		"  --drift-rate-shift P   smallest rate change worth an alert (default 0.03)\n"
 		"  --no-drift             measure nothing\n"
-		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
 		"\n"
 		"Limits and tuning:\n"
 		"  --duration S       stop after S seconds\n"
@@ -151,6 +164,8 @@ static int fail(int code, const char *fmt, ...)
 	va_list ap;
 
 	fputs("sealtap-agent: ", stderr);
+	if (parsing_config && parsing_index >= 1 && parsing_index <= parsing_config->n)
+		fprintf(stderr, "%s:%u: ", parsing_config->path, parsing_config->line[parsing_index - 1]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -165,6 +180,9 @@ static int parse_number(const char *s, double min, double max, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
+	/* Sizes may say K, M or G (binary: 256M is 256 MiB). */
+	if (end != s && end[0] && !end[1] && strchr("kKmMgG", end[0]))
+		v *= end[0] == 'k' || end[0] == 'K' ? 1024.0 : end[0] == 'm' || end[0] == 'M' ? 1048576.0 : 1073741824.0, end++;
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
@@ -178,7 +196,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
 	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
 	       OPT_HEARTBEAT, OPT_DRIFT_BANNED, OPT_DRIFT_REFUSALS, OPT_DRIFT_KEYS, OPT_DRIFT_SHIFT, OPT_NO_DRIFT,
-	       OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
+	       OPT_CONFIG, OPT_CHECK_CONFIG, OPT_DETECTORS_SECTION, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -207,6 +225,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "collector-pubkey", required_argument, NULL, OPT_COLLECTOR_PUBKEY },
 		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
 		{ "evidence-json", required_argument, NULL, OPT_EVIDENCE_JSON },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
+		{ "detectors-section", required_argument, NULL, OPT_DETECTORS_SECTION },
 		{ "drift-banned", required_argument, NULL, OPT_DRIFT_BANNED },
 		{ "drift-refusals", required_argument, NULL, OPT_DRIFT_REFUSALS },
 		{ "drift-keys", required_argument, NULL, OPT_DRIFT_KEYS },
@@ -238,7 +259,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->leak_window_s = 3600;
 	o->leak_slots = 16384;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		parsing_index = optind - 1; /* options from the file are one "--name=value" each */
 		switch (c) {
+		case OPT_CONFIG:
+			o->config_path = optarg; /* read before parsing: see main */
+			break;
+		case OPT_CHECK_CONFIG:
+			o->config_path = optarg;
+			o->check_config = true;
+			break;
+		case OPT_DETECTORS_SECTION:
+			o->detectors_section = optarg;
+			break;
 		case OPT_PID:
 		case OPT_COMM:
 		case OPT_EXE:
@@ -469,11 +501,15 @@ static int keys_main(int argc, char **argv)
 }
 
 /* The stages after decoding, for the stats line. */
+struct running;
+static void write_reload_stats(const struct running *r, FILE *out);
+
 struct stages {
 	struct judge *judge;
 	struct ship *ship;
 	struct evidence_copy *copy;
 	struct drift *drift;
+	struct running *run;
 };
 
 static void write_stage_stats(void *ctx, FILE *out)
@@ -486,6 +522,96 @@ static void write_stage_stats(void *ctx, FILE *out)
 		ship_write_stats(st->ship, out);
 	evidence_copy_write_stats(st->copy, out);
 	drift_write_stats(st->drift, out);
+	if (st->run)
+		write_reload_stats(st->run, out);
+}
+
+/* The built-in detectors with what the configuration file's detectors
+ * section and --detectors FILE change (both: the section first). */
+static int load_detectors(const struct options *o, struct detector_set *set)
+{
+	char err[512];
+
+	if (o->detectors_section && o->detectors_file)
+		return fail(EXIT_SETUP, "detectors: set in %s and in %s: choose one", o->detectors_section,
+			    o->detectors_file);
+	if (detector_set_load(set, o->detectors_section ? o->detectors_section : o->detectors_file,
+			      o->detectors_section ? "detectors" : NULL, err, sizeof(err)))
+		return fail(EXIT_SETUP, "detectors: %s", err);
+	return 0;
+}
+
+/* --config FILE (or --check-config FILE): the file's settings become
+ * options placed before the command line's, so flags override them. */
+static int merge_config(int argc, char **argv, struct config_args *cfg, int *out_argc, char ***out_argv)
+{
+	const char *path = NULL;
+	char err[1024], **merged;
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "--check-config")) && i + 1 < argc)
+			path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9) || !strncmp(argv[i], "--check-config=", 15))
+			path = strchr(argv[i], '=') + 1;
+	}
+	*out_argc = argc;
+	*out_argv = argv;
+	if (!path)
+		return 0;
+	if (config_load(path, cfg, err, sizeof(err)))
+		return fail(EXIT_SETUP, "%s", err);
+	merged = calloc((size_t)(argc + cfg->n + 1), sizeof(*merged));
+	if (!merged)
+		return fail(1, "out of memory");
+	merged[0] = argv[0];
+	memcpy(merged + 1, cfg->argv, (size_t)cfg->n * sizeof(*merged));
+	memcpy(merged + 1 + cfg->n, argv + 1, (size_t)(argc - 1) * sizeof(*merged));
+	*out_argc = argc + cfg->n;
+	*out_argv = merged;
+	parsing_config = cfg;
+	return 0;
+}
+
+/* The digest of the configuration in effect: the file, the policy files it
+ * or the command line name, and every option. */
+static int digest_config(struct options *o, int argc, char **argv)
+{
+	const char *policy[] = { o->detectors_file, o->drift_banned, o->drift_refusals };
+	char err[512];
+
+	if (config_digest(o->config_path, policy, 3, argv + 1, argc - 1, o->digest, err, sizeof(err)))
+		return fail(EXIT_SETUP, "configuration: %s", err);
+	return 0;
+}
+
+/* --check-config: everything the agent would refuse at start, refused now,
+ * without loading BPF. */
+static int check_config(struct options *o)
+{
+	struct detector_set set = { 0 };
+	struct banned *b = NULL;
+	char **lex = NULL, err[512], hex[2 * CONFIG_DIGEST + 1];
+	int rc = EXIT_SETUP;
+
+	if (load_detectors(o, &set))
+		goto out;
+	if (o->drift_banned && !(b = banned_load(o->drift_banned, err, sizeof(err)))) {
+		fail(EXIT_SETUP, "--drift-banned: %s", err);
+		goto out;
+	}
+	if (o->drift_refusals && !(lex = drift_lexicon_load(o->drift_refusals, err, sizeof(err)))) {
+		fail(EXIT_SETUP, "--drift-refusals: %s", err);
+		goto out;
+	}
+	hex_encode(o->digest, CONFIG_DIGEST, hex);
+	printf("%s: valid (%zu detectors, %zu banned-content rules); digest %s\n", o->config_path, set.n,
+	       banned_rules(b), hex);
+	rc = 0;
+out:
+	detector_set_release(&set);
+	banned_free(b);
+	drift_lexicon_free(lex);
+	return rc;
 }
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
@@ -497,8 +623,8 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 	char err[512], keypath[4200], host[256] = "";
 	int keylen;
 
-	if (detector_set_load(set, o->detectors_file, err, sizeof(err)))
-		return fail(EXIT_SETUP, "detectors: %s", err);
+	if (load_detectors(o, set))
+		return EXIT_SETUP;
 	if (mkdir(o->state_dir, 0700) && errno != EEXIST)
 		return fail(EXIT_SETUP, "--state-dir %s: %s", o->state_dir, strerror(errno));
 	snprintf(keypath, sizeof(keypath), "%s/fingerprint.key", o->state_dir);
@@ -519,6 +645,7 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 						     .node = o->node ? o->node : host,
 						     .version = SEALTAP_VERSION,
 						     .spool_max_bytes = o->spool_max,
+						     .config_digest = o->digest,
 						     .observer = *copy ? evidence_copy_event : NULL,
 						     .observer_ctx = *copy },
 			    err, sizeof(err));
@@ -533,23 +660,144 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 	return 0;
 }
 
+/* What a reload may change while running: the detectors (and the
+ * classifier built from them), banned content and the refusal lexicon.
+ * Everything else needs a restart. */
+struct policy {
+	struct detector_set set;
+	struct classifier *cls;
+	struct banned *banned;
+	char **refusals;
+};
+
+static void policy_set_free(void *ctx)
+{
+	struct detector_set *set = ctx;
+
+	detector_set_release(set);
+	free(set);
+}
+
+/* The running agent, as a reload sees it. */
+struct running {
+	struct options *o;
+	int argc;               /* the options in force (file and command line merged) */
+	char **argv;
+	int cli_argc;           /* the command line alone */
+	char **cli_argv;
+	struct policy *policy;
+	struct judge *judge;
+	struct drift *drift;
+	struct evidence *ev;
+	uint64_t reloads, reload_failures;
+};
+
+static void write_reload_stats(const struct running *r, FILE *out)
+{
+	fprintf(out, ",\"config\":{\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64 "}", r->reloads,
+		r->reload_failures);
+}
+
+/* SIGHUP: read the configuration again; apply it if it is valid and only
+ * the policy changed; otherwise say why and keep running as before. */
+static void reload(struct running *r)
+{
+	struct options o2 = { 0 };
+	struct config_args cfg = { 0 };
+	struct policy next = { 0 };
+	struct detector_set *old_set;
+	uint8_t key[CL_KEY_MAX];
+	char err[1024], keypath[4200], hex[2 * CONFIG_DIGEST + 1], **argv2 = NULL;
+	int argc2, keylen, same;
+
+	if (!r->o->config_path) {
+		fprintf(stderr, "sealtap-agent: SIGHUP: started without --config: nothing to reload\n");
+		r->reload_failures++;
+		return;
+	}
+	optind = 0; /* getopt starts over */
+	if (merge_config(r->cli_argc, r->cli_argv, &cfg, &argc2, &argv2) || parse_options(argc2, argv2, &o2) ||
+	    digest_config(&o2, argc2, argv2))
+		goto refused; /* (the reason is on stderr, with file and line) */
+	same = argc2 == r->argc;
+	for (int i = 1; same && i < argc2; i++)
+		same = strcmp(argv2[i], r->argv[i]) == 0;
+	if (!same) {
+		fprintf(stderr, "sealtap-agent: reload refused: settings other than the detectors, banned content and "
+				"refusal lexicon changed; they need a restart. The running configuration stays.\n");
+		goto refused;
+	}
+	if (!memcmp(o2.digest, r->o->digest, CONFIG_DIGEST)) {
+		fprintf(stderr, "sealtap-agent: reload: the configuration is unchanged\n");
+		goto done;
+	}
+	if (load_detectors(&o2, &next.set))
+		goto refused;
+	snprintf(keypath, sizeof(keypath), "%s/fingerprint.key", o2.state_dir);
+	keylen = keyfile_load(o2.fingerprint_key ? o2.fingerprint_key : keypath, false, key, sizeof(key), err,
+			      sizeof(err));
+	if (keylen >= 0)
+		next.cls = classifier_new(next.set.dets, next.set.n, key, (size_t)keylen, err, sizeof(err));
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!next.cls || (o2.drift_banned && !(next.banned = banned_load(o2.drift_banned, err, sizeof(err)))) ||
+	    (o2.drift_refusals && !(next.refusals = drift_lexicon_load(o2.drift_refusals, err, sizeof(err))))) {
+		fprintf(stderr, "sealtap-agent: reload refused: %s. The running configuration stays.\n", err);
+		goto refused;
+	}
+	/* Swap: texts being scanned finish with the old classifier, which goes
+	 * (with its detectors) when the last of them closes. */
+	old_set = malloc(sizeof(*old_set));
+	if (!old_set) {
+		fprintf(stderr, "sealtap-agent: reload refused: out of memory\n");
+		goto refused;
+	}
+	*old_set = r->policy->set;
+	judge_set_classifier(r->judge, next.cls);
+	classifier_retire(r->policy->cls, next.cls, policy_set_free, old_set);
+	drift_set_policy(r->drift, next.banned, (const char *const *)next.refusals);
+	if (!r->drift)
+		banned_free(next.banned);
+	drift_lexicon_free(r->policy->refusals);
+	*r->policy = next;
+	memset(&next, 0, sizeof(next));
+	memcpy(r->o->digest, o2.digest, CONFIG_DIGEST);
+	evidence_policy_change(r->ev, o2.digest);
+	hex_encode(o2.digest, CONFIG_DIGEST, hex);
+	fprintf(stderr, "sealtap-agent: configuration reloaded: %zu detectors; digest %s\n", r->policy->set.n, hex);
+	r->reloads++;
+	goto done;
+refused:
+	r->reload_failures++;
+	classifier_free(next.cls);
+	detector_set_release(&next.set);
+	banned_free(next.banned);
+	drift_lexicon_free(next.refusals);
+done:
+	parsing_config = NULL;
+	config_release(&cfg);
+	if (argv2 != r->cli_argv)
+		free(argv2);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct sslsniff_bpf *skel = NULL;
 	struct attach *att = NULL;
 	struct capture *cap = NULL;
-	struct detector_set detectors = { 0 };
-	struct classifier *cls = NULL;
+	struct policy pol = { 0 };
 	struct evidence *ev = NULL;
 	struct judge *judge = NULL;
 	struct drift *drift = NULL;
-	char **refusals = NULL;
 	struct ship *ship = NULL;
 	struct coverage *cov = NULL;
 	struct evidence_copy *copy = NULL;
 	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
+	struct config_args config = { 0 };
+	struct running run;
+	int cli_argc = argc;
+	char **cli_argv = argv;
 	uint64_t start, next_stats, next_tick = 0;
 	int err, covered;
 
@@ -557,7 +805,15 @@ int main(int argc, char **argv)
 		return scan_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
+	err = merge_config(argc, argv, &config, &argc, &argv);
+	if (err)
+		return err;
 	err = parse_options(argc, argv, &o);
+	parsing_config = NULL;
+	if (!err)
+		err = digest_config(&o, argc, argv);
+	if (!err && o.check_config)
+		return check_config(&o);
 	if (err)
 		return err;
 	err = preflight();
@@ -574,7 +830,7 @@ int main(int argc, char **argv)
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
 			o.dump_capture ? "capture" : "exchanges");
 
-	err = classifier_setup(&o, &detectors, &cls, &ev, &copy, &judge);
+	err = classifier_setup(&o, &pol.set, &pol.cls, &ev, &copy, &judge);
 	if (err)
 		goto cleanup;
 	if (o.ship.url) {
@@ -593,7 +849,7 @@ int main(int argc, char **argv)
 	if (!o.no_drift) {
 		char msg[512], drift_state[4200];
 
-		if (o.drift_refusals && !(refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
+		if (o.drift_refusals && !(pol.refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
 			err = fail(EXIT_SETUP, "--drift-refusals: %s", msg);
 			goto cleanup;
 		}
@@ -603,7 +859,7 @@ int main(int argc, char **argv)
 							 .max_keys = o.drift_keys,
 							 .state_path = drift_state,
 							 .banned_path = o.drift_banned,
-							 .refusals = (const char *const *)refusals,
+							 .refusals = (const char *const *)pol.refusals,
 							 .rate_shift = o.drift_rate_shift },
 				  msg, sizeof(msg));
 		if (!drift) {
@@ -611,7 +867,9 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	stages = (struct stages){ judge, ship, copy, drift };
+	run = (struct running){ .o = &o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
+				.policy = &pol, .judge = judge, .drift = drift, .ev = ev };
+	stages = (struct stages){ judge, ship, copy, drift, &run };
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -655,6 +913,7 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
 	covered = attach_scan_all(att);
@@ -679,6 +938,10 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		now = clock_mono_ns();
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(&run);
+		}
 		attach_tick(att, now);
 		evidence_tick(ev, now);
 		if (ship)
@@ -708,7 +971,7 @@ cleanup:
 	coverage_free(cov);
 	judge_free(judge);
 	drift_free(drift); /* saves its state; its last alerts went into the record above */
-	drift_lexicon_free(refusals);
+	drift_lexicon_free(pol.refusals);
 	evidence_finish(ev); /* the stop event and a last checkpoint */
 	if (ship)
 		ship_flush(ship, 5000000000ull); /* give the collector a few seconds to take it all */
@@ -716,8 +979,8 @@ cleanup:
 	evidence_copy_flush(copy, 2000000000ull); /* the stop event, to the OTLP pipeline */
 	evidence_close(ev);
 	evidence_copy_free(copy);
-	classifier_free(cls);
-	detector_set_release(&detectors);
+	classifier_free(pol.cls);
+	detector_set_release(&pol.set);
 	attach_free(att);
 	sslsniff_bpf__destroy(skel);
 	return err;

@@ -184,7 +184,7 @@ int scan_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (detector_set_load(&set, detectors_path, err, sizeof(err))) {
+	if (detector_set_load(&set, detectors_path, NULL, err, sizeof(err))) {
 		fprintf(stderr, "sealtap-agent scan: detectors: %s\n", err);
 		return 2;
 	}

@@ -35,7 +35,7 @@ static void refused(const char *text, const char *want)
 	char err[512], expect[600];
 
 	write_config(text, 0600);
-	assert_int_equal(detector_set_load(&set, path, err, sizeof(err)), -1);
+	assert_int_equal(detector_set_load(&set, path, NULL, err, sizeof(err)), -1);
 	snprintf(expect, sizeof(expect), "%s:%s", path, want);
 	if (strncmp(err, expect, strlen(expect)) != 0)
 		fail_msg("got \"%s\", want \"%s...\"", err, expect);
@@ -79,7 +79,7 @@ static void test_detector_config_applies(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(detector_set_load(&builtin, NULL, err, sizeof(err)), 0);
+	assert_int_equal(detector_set_load(&builtin, NULL, NULL, err, sizeof(err)), 0);
 	write_config("# turn one off, change one, add one\n"
 		     "disable: [pii.email]\n"
 		     "severity:\n"
@@ -97,7 +97,7 @@ static void test_detector_config_applies(void **state)
 		     "    mask: last2\n"
 		     "    normalise: upper\n",
 		     0644);
-	assert_int_equal(detector_set_load(&set, path, err, sizeof(err)), 0);
+	assert_int_equal(detector_set_load(&set, path, NULL, err, sizeof(err)), 0);
 	unlink(path);
 	assert_int_equal(set.n, builtin.n); /* one off, one on */
 	assert_null(find(&set, "pii.email"));
@@ -143,7 +143,7 @@ static void test_detector_config_refuses(void **state)
 	refused("disable: [pii.email\n", "2: not valid YAML");
 	/* Others may not write the file that decides what is reported. */
 	write_config("disable: []\n", 0666);
-	assert_int_equal(detector_set_load(&set, path, err, sizeof(err)), -1);
+	assert_int_equal(detector_set_load(&set, path, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "others can write it"));
 	unlink(path);
 }
