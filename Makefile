@@ -24,7 +24,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c -lcurl
+LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c -lcurl -lmicrohttpd
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
@@ -35,7 +35,7 @@ DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
-             make python3 curl openssl nginx-light nodejs util-linux
+             make python3 curl openssl nginx-light nodejs util-linux prometheus
 
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))

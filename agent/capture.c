@@ -334,7 +334,7 @@ void capture_seen(struct capture *c, struct capture_seen *out)
 	out->processes = (uint32_t)as.procs_watched;
 }
 
-void capture_write_stats(struct capture *c)
+void capture_write_stats(struct capture *c, FILE *out)
 {
 	static const char *const names[ST_CNT__MAX] = {
 		[ST_CNT_CALLS] = "calls",
@@ -353,7 +353,6 @@ void capture_write_stats(struct capture *c)
 	uint64_t k[ST_CNT__MAX];
 	const struct stream_stats *s = &c->streams.st;
 	struct attach_stats as;
-	FILE *out = c->opts.out;
 	const char *sep = "";
 
 	read_counters(c, k);

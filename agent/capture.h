@@ -71,6 +71,6 @@ void capture_seen(struct capture *c, struct capture_seen *out);
 
 /* Writes one {"type":"stats",...} line: kernel counters, stream accounting,
  * attach state. */
-void capture_write_stats(struct capture *c);
+void capture_write_stats(struct capture *c, FILE *out);
 
 #endif

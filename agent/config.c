@@ -67,6 +67,10 @@ static const struct setting outputs[] = {
 	{ "otlp", SECTION, NULL, otlp },
 	END,
 };
+static const struct setting metrics[] = {
+	{ "listen", SCALAR, "metrics", NULL },
+	END,
+};
 static const struct setting limits[] = {
 	{ "ringbuf_size", SCALAR, "ringbuf-size", NULL }, { "wakeup_bytes", SCALAR, "wakeup-bytes", NULL },
 	{ "max_conns", SCALAR, "max-conns", NULL },	  { "idle_timeout", SCALAR, "idle-timeout", NULL },
@@ -83,6 +87,7 @@ static const struct setting root[] = {
 	{ "evidence", SECTION, NULL, evidence },
 	{ "collector", SECTION, NULL, collector },
 	{ "outputs", SECTION, NULL, outputs },
+	{ "metrics", SECTION, NULL, metrics },
 	{ "limits", SECTION, NULL, limits },
 	{ "stats_interval", SCALAR, "stats-interval", NULL },
 	END,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "judge.h"
 
+#include "tally.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ struct judge {
 	struct classifier *c;
 	struct judge_opts o;
 	struct leak_table *leaks;
+	struct tally *tally; /* labelled counters for /metrics */
 	struct judge_stats st;
 };
 
@@ -50,8 +53,9 @@ struct judge *judge_new(struct classifier *c, const struct judge_opts *o)
 	j->c = c;
 	j->o = *o;
 	j->leaks = leak_table_new(o->leak_slots, o->leak_window_ns);
-	if (!j->leaks) {
-		free(j);
+	j->tally = tally_new();
+	if (!j->leaks || !j->tally) {
+		judge_free(j);
 		return NULL;
 	}
 	return j;
@@ -62,6 +66,7 @@ void judge_free(struct judge *j)
 	if (!j)
 		return;
 	leak_table_free(j->leaks);
+	tally_free(j->tally);
 	free(j);
 }
 
@@ -169,6 +174,7 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 		j->st.findings_output++;
 		leak = leak_label(j, jx, f, now);
 	}
+	tally_finding(j->tally, f->det, input, leak);
 	if (j->o.ev)
 		seq = evidence_finding(j->o.ev, x, f,
 				       &(struct evidence_place){ .input = input,
@@ -258,6 +264,8 @@ void judge_done(struct judge *j, struct exchange *x)
 {
 	struct judged *jx = x->judged;
 
+	tally_exchange(j->tally, llm_flavor_name(x->flavor), x->model_reported[0] ? x->model_reported
+										     : x->model_requested);
 	if (!jx)
 		return;
 	for (int i = 0; i < X_MAX_CHOICES; i++) {
@@ -268,6 +276,11 @@ void judge_done(struct judge *j, struct exchange *x)
 	}
 	free(jx);
 	x->judged = NULL;
+}
+
+void judge_write_prometheus(const struct judge *j, FILE *out)
+{
+	tally_write_prometheus(j->tally, out);
 }
 
 void judge_set_classifier(struct judge *j, struct classifier *c)

@@ -50,6 +50,10 @@ void judge_delta(struct judge *j, struct exchange *x, int choice, const char *te
 /* Finishes the exchange's streams and releases its state. */
 void judge_done(struct judge *j, struct exchange *x);
 
+/* Findings by detector, category, severity, direction and leak label, and
+ * exchanges by API and model, as Prometheus text. */
+void judge_write_prometheus(const struct judge *j, FILE *out);
+
 /* A reload: new texts go to c; those being scanned finish with the old one. */
 void judge_set_classifier(struct judge *j, struct classifier *c);
 

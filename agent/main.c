@@ -34,6 +34,7 @@
 #include "evidence_copy.h"
 #include "hex.h"
 #include "judge.h"
+#include "metrics.h"
 #include "note.h"
 #include "keyfile.h"
 #include "scan.h"
@@ -75,6 +76,7 @@ struct options {
 	unsigned long drift_keys;
 	double drift_rate_shift;
 	struct evidence_copy_opts copy;
+	const char *metrics_listen;    /* --metrics ADDR:PORT */
 	const char *config_path;       /* --config */
 	bool check_config;             /* --check-config: validate and exit */
 	const char *detectors_section; /* the config file, when it has a detectors section */
@@ -118,6 +120,7 @@ static void usage(FILE *out)
 		"                     the API is told from the body (repeatable)\n"
 		"  --model-process NAME  the same for POSTs to or from processes of this command name\n"
 		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
+		"  --metrics ADDR:PORT  Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)\n"
 		"\n"
 		"Classification (findings are JSON lines: masked values and fingerprints, never values):\n"
 		"  --detectors FILE   YAML: built-ins to disable, severities, custom detectors\n"
@@ -196,7 +199,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
 	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
 	       OPT_HEARTBEAT, OPT_DRIFT_BANNED, OPT_DRIFT_REFUSALS, OPT_DRIFT_KEYS, OPT_DRIFT_SHIFT, OPT_NO_DRIFT,
-	       OPT_CONFIG, OPT_CHECK_CONFIG, OPT_DETECTORS_SECTION, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
+	       OPT_METRICS, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_DETECTORS_SECTION, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -226,6 +229,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
 		{ "evidence-json", required_argument, NULL, OPT_EVIDENCE_JSON },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 		{ "detectors-section", required_argument, NULL, OPT_DETECTORS_SECTION },
 		{ "drift-banned", required_argument, NULL, OPT_DRIFT_BANNED },
@@ -263,6 +267,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case OPT_CONFIG:
 			o->config_path = optarg; /* read before parsing: see main */
+			break;
+		case OPT_METRICS:
+			o->metrics_listen = optarg; /* checked when it listens */
 			break;
 		case OPT_CHECK_CONFIG:
 			o->config_path = optarg;
@@ -692,6 +699,22 @@ struct running {
 	uint64_t reloads, reload_failures;
 };
 
+/* What /metrics shows: the stats line and the labelled counters. */
+struct metrics_ctx {
+	struct capture *cap;
+	struct judge *judge;
+};
+
+static void metrics_stats(void *ctx, FILE *out)
+{
+	capture_write_stats(((struct metrics_ctx *)ctx)->cap, out);
+}
+
+static void metrics_labelled(void *ctx, FILE *out)
+{
+	judge_write_prometheus(((struct metrics_ctx *)ctx)->judge, out);
+}
+
 static void write_reload_stats(const struct running *r, FILE *out)
 {
 	fprintf(out, ",\"config\":{\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64 "}", r->reloads,
@@ -795,6 +818,8 @@ int main(int argc, char **argv)
 	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
 	struct config_args config = { 0 };
+	struct metrics *metrics = NULL;
+	struct metrics_ctx mctx;
 	struct running run;
 	int cli_argc = argc;
 	char **cli_argv = argv;
@@ -911,6 +936,17 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	if (o.metrics_listen) {
+		char msg[256];
+
+		mctx = (struct metrics_ctx){ cap, judge };
+		metrics = metrics_start(o.metrics_listen, &(struct metrics_source){ metrics_stats, metrics_labelled, &mctx },
+					msg, sizeof(msg));
+		if (!metrics) {
+			err = fail(EXIT_SETUP, "--metrics %s", msg);
+			goto cleanup;
+		}
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -938,6 +974,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		now = clock_mono_ns();
+		metrics_poll(metrics);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(&run);
@@ -954,7 +991,7 @@ int main(int argc, char **argv)
 			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_stats) {
-			capture_write_stats(cap);
+			capture_write_stats(cap, stdout);
 			next_stats = now + (uint64_t)(o.stats_interval_s * 1e9);
 		}
 		if (o.duration_s > 0 && now - start >= (uint64_t)(o.duration_s * 1e9))
@@ -963,10 +1000,11 @@ int main(int argc, char **argv)
 	/* Drain what the probes queued before we stop reading. */
 	capture_poll(cap, 0);
 	coverage_tick(cov, cap, clock_mono_ns()); /* losses up to the end are in the record */
-	capture_write_stats(cap);
+	capture_write_stats(cap, stdout);
 	err = 0;
 
 cleanup:
+	metrics_stop(metrics);
 	capture_free(cap); /* finishes open exchanges: before the judge goes */
 	coverage_free(cov);
 	judge_free(judge);

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,55 @@ static bool client_verified(struct MHD_Connection *conn)
 	       status == 0;
 }
 
+static const int http_statuses[HTTP_STATUSES] = { 400, 403, 409, 413, 500, 503 };
+
+static void count_status(struct http *h, int status)
+{
+	for (int i = 0; i < HTTP_STATUSES; i++)
+		if (http_statuses[i] == status) {
+			h->st.by_status[i]++;
+			return;
+		}
+}
+
+/* GET /metrics: Prometheus text. The counters are written by this same
+ * thread (MHD's one polling thread), so they are read consistently. */
+static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
+{
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!f)
+		return MHD_NO;
+	fprintf(f,
+		"# HELP sealtap_collector_requests_total batch requests received\n"
+		"# TYPE sealtap_collector_requests_total counter\nsealtap_collector_requests_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_batches_accepted_total batches verified and stored (or identical duplicates)\n"
+		"# TYPE sealtap_collector_batches_accepted_total counter\nsealtap_collector_batches_accepted_total %" PRIu64
+		"\n# HELP sealtap_collector_events_stored_total events verified and stored\n"
+		"# TYPE sealtap_collector_events_stored_total counter\nsealtap_collector_events_stored_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_rejected_total batches refused, by HTTP status (400 malformed or not verifying, "
+		"403 key or signature, 409 equivocation or gap, 413 too large, 503 busy or store)\n"
+		"# TYPE sealtap_collector_rejected_total counter\n",
+		h->st.requests, h->st.accepted, h->st.events);
+	for (int i = 0; i < HTTP_STATUSES; i++)
+		fprintf(f, "sealtap_collector_rejected_total{status=\"%d\"} %" PRIu64 "\n", http_statuses[i],
+			h->st.by_status[i]);
+	fclose(f);
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
@@ -77,6 +127,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
 		return text(conn, 200, "ok");
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
+		return metrics(h, conn);
 	if (strcmp(url, "/v1/batches") != 0)
 		return text(conn, 404, "no such endpoint (POST /v1/batches)");
 	if (strcmp(method, "POST") != 0)
@@ -87,11 +139,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (h->client_certs && !client_verified(conn)) {
 			h->st.requests++;
 			h->st.rejected++;
+			count_status(h, 403);
 			return text(conn, 403, "a client certificate issued by the collector's client CA is required");
 		}
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) { /* refused before reading any of it */
 			h->st.requests++;
 			h->st.rejected++;
+			count_status(h, 413);
 			return text(conn, 413, "a batch is at most 16 MiB");
 		}
 		u = calloc(1, sizeof(*u));
@@ -138,10 +192,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	h->st.requests++;
 	if (u->too_big) {
 		h->st.rejected++;
+		count_status(h, 413);
 		return text(conn, 413, "a batch is at most 16 MiB");
 	}
 	if (u->busy) {
 		h->st.busy++;
+		count_status(h, 503);
 		return text(conn, 503, "too many batches being received at once: retry");
 	}
 	ingest_batch(h->c, u->data, u->len, &r);
@@ -149,6 +205,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		h->st.accepted++, h->st.events += r.stored;
 	else
 		h->st.rejected++;
+	count_status(h, r.status);
 	if (r.body)
 		ret = reply(conn, (unsigned)r.status, "application/x-protobuf", r.body, r.body_len, r.message);
 	else

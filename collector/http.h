@@ -4,7 +4,9 @@
  * POST /v1/batches takes one protobuf Batch (at most 16 MiB; larger is
  * refused with 413 and not kept; past 64 MiB of bodies being received at
  * once, 503 and the agent retries) and answers as ingest.h says, with the
- * reason in an X-Sealtap-Reason header; GET /healthz says ok.
+ * reason in an X-Sealtap-Reason header; GET /healthz says ok; GET /metrics
+ * gives Prometheus text (requests, accepted batches, events stored,
+ * refusals by status).
  */
 #ifndef SEALTAP_HTTP_H
 #define SEALTAP_HTTP_H
@@ -13,8 +15,11 @@
 
 #include "ingest.h"
 
+#define HTTP_STATUSES 6 /* 400, 403, 409, 413, 500, 503 */
+
 struct http_stats {
 	uint64_t requests, accepted, rejected, events;
+	uint64_t by_status[HTTP_STATUSES]; /* refusals by status, in that order */
 	uint64_t busy; /* answered 503: the 64 MiB of bodies in flight were taken */
 };
 
