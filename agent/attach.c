@@ -112,6 +112,15 @@ static struct bpf_link *attach_one(struct attach *a, struct lib *lib, struct bpf
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", lib->fd);
 	l = bpf_program__attach_uprobe_opts(prog, pid, path, (size_t)off, &opts);
 	if (!l) {
+		int e = errno;
+
+		/* Said the first time and then at every power of two: counted always. */
+		if (!(a->st.attach_errors & (a->st.attach_errors + 1)) || !a->st.attach_errors)
+			fprintf(stderr,
+				"sealtap: attaching a probe to the library (dev %x:%x inode %llu) for pid %d failed: %s "
+				"(%llu so far)\n",
+				lib->dev_major, lib->dev_minor, (unsigned long long)lib->ino, pid, strerror(e),
+				(unsigned long long)a->st.attach_errors + 1);
 		a->st.attach_errors++;
 		return NULL;
 	}

@@ -35,6 +35,7 @@
 #include "hex.h"
 #include "judge.h"
 #include "metrics.h"
+#include "privileges.h"
 #include "note.h"
 #include "keyfile.h"
 #include "scan.h"
@@ -944,6 +945,16 @@ int main(int argc, char **argv)
 					msg, sizeof(msg));
 		if (!metrics) {
 			err = fail(EXIT_SETUP, "--metrics %s", msg);
+			goto cleanup;
+		}
+	}
+	{
+		char msg[256];
+
+		/* Everything is open and bound: keep only what attaching to new
+		 * processes needs (privileges.h). */
+		if (privileges_drop(msg, sizeof(msg))) {
+			err = fail(1, "dropping privileges: %s", msg);
 			goto cleanup;
 		}
 	}

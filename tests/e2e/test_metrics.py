@@ -1,4 +1,5 @@
-"""Metrics and alerts: the agent's and the collector's /metrics pass
+"""Metrics and alerts (and the agent's privileges once running): the
+agent's and the collector's /metrics pass
 `promtool check metrics` and count what happened (a finding by detector,
 category, severity, direction and leak label; an exchange by API and model;
 a refused batch by status); deploy/prometheus/alerts.yaml passes
@@ -61,6 +62,16 @@ def test_agent_and_collector_metrics():
             check(r.returncode == 0, "curl")
             agent.wait_stdout('"direction":"output"', 1)
             text = scrape(mport)
+            # Set up and running, the agent keeps only the capabilities it needs and can gain none.
+            status = dict(l.split(":\t", 1) for l in open("/proc/%d/status" % agent.proc.pid).read().splitlines()
+                          if ":\t" in l)
+            # BPF, PERFMON, SYS_ADMIN (uprobes on other processes), SYS_PTRACE, DAC_READ_SEARCH, SYS_RESOURCE
+            kept = (1 << 39) | (1 << 38) | (1 << 21) | (1 << 19) | (1 << 2) | (1 << 24)
+            mine = dict(l.split(":\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\t" in l)
+            kept &= int(mine["CapEff"], 16)  # what the agent did not have stays absent
+            check(int(status["CapEff"], 16) == kept and int(status["CapBnd"], 16) == kept and
+                  int(status["CapPrm"], 16) == kept and status["NoNewPrivs"].strip() == "1",
+                  "privileges after setup: %s" % {k: status[k] for k in ("CapEff", "CapPrm", "CapBnd", "NoNewPrivs")})
             agent.stop()
         rc, out = promtool("check", "metrics", stdin=text)
         check(rc == 0, "promtool check metrics (agent): %s" % out)
