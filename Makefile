@@ -35,7 +35,7 @@ DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
-             make python3 curl openssl nginx-light nodejs util-linux prometheus
+             make python3 python3-yaml curl openssl nginx-light nodejs util-linux prometheus systemd binutils
 
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
