@@ -76,7 +76,7 @@ $(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROT
 
 # The collector: its own modules and the shared proto/ code.
 COLLECTOR_OBJS := $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(wildcard collector/*.c))
-LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lprotobuf-c -lcrypto
+LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lcurl -lprotobuf-c -lcrypto -lpthread
 $(BUILD)/collector/%.o: collector/%.c collector/*.h proto/*.h $(PROTO_GEN) | $(BUILD)/collector
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Icollector -I/usr/include/postgresql -c $< -o $@

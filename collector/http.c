@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http.h"
 
+#include "webhook.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -104,6 +106,22 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
 	for (int i = 0; i < HTTP_STATUSES; i++)
 		fprintf(f, "sealtap_collector_rejected_total{status=\"%d\"} %" PRIu64 "\n", http_statuses[i],
 			h->st.by_status[i]);
+	if (h->c->webhook) {
+		struct webhook_stats w;
+
+		webhook_get_stats(h->c->webhook, &w);
+		fprintf(f,
+			"# HELP sealtap_collector_webhook_total findings for the webhook, by outcome (queued, sent, "
+			"given_up after a 4xx, dropped past the queue)\n# TYPE sealtap_collector_webhook_total counter\n"
+			"sealtap_collector_webhook_total{outcome=\"queued\"} %" PRIu64 "\n"
+			"sealtap_collector_webhook_total{outcome=\"sent\"} %" PRIu64 "\n"
+			"sealtap_collector_webhook_total{outcome=\"given_up\"} %" PRIu64 "\n"
+			"sealtap_collector_webhook_total{outcome=\"dropped\"} %" PRIu64 "\n"
+			"# HELP sealtap_collector_webhook_failed_attempts_total webhook POSTs that failed and were retried\n"
+			"# TYPE sealtap_collector_webhook_failed_attempts_total counter\n"
+			"sealtap_collector_webhook_failed_attempts_total %" PRIu64 "\n",
+			w.queued, w.sent, w.given_up, w.dropped, w.failed_attempts);
+	}
 	fclose(f);
 	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {

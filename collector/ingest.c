@@ -11,6 +11,7 @@
 #include "evidence.pb-c.h"
 #include "export.h"
 #include "hex.h"
+#include "webhook.h"
 
 typedef Sealtap__Evidence__V1__Batch Batch;
 typedef Sealtap__Evidence__V1__Event Event;
@@ -161,10 +162,11 @@ static void judge_new_events(struct collector *c, const Batch *b, struct pending
 			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r);
 
 static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
-			 struct ingest_result *r);
+			 struct pending *p, struct ingest_result *r);
 
 static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 {
+	struct pending p = { 0 };
 	char name[NOTE_NAME_MAX], want_origin[NOTE_ORIGIN_MAX], origin[128];
 	char note[NOTE_MAX + 512];
 	uint8_t root[TLOG_HASH];
@@ -194,7 +196,7 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 		set(r, 503, "store: %s", store_error(c->store));
 		return;
 	}
-	judge_stream(c, b, size, root, note, r);
+	judge_stream(c, b, size, root, note, &p, r);
 	if (r->status == 200 && r->stored && store_commit(c->store)) {
 		set(r, 503, "store: %s", store_error(c->store));
 		r->stored = 0;
@@ -202,17 +204,21 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 		r->body_len = 0;
 	} else if (r->status != 200 || !r->stored) {
 		store_rollback(c->store);
+	} else {
+		/* Stored for good: now the webhook may say so. */
+		for (size_t i = 0; p.decoded && i < b->n_events - p.from; i++)
+			webhook_event(c->webhook, p.decoded[i]);
 	}
+	pending_release(&p, b->n_events - p.from);
 }
 
 /* From reading the stream (locked until the end) to storing the new
  * events: one transaction, committed by the caller. */
 static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
-			 struct ingest_result *r)
+			 struct pending *pp, struct ingest_result *r)
 {
 	char idhex[33];
 	struct stream_row have;
-	struct pending p = { 0 };
 	int found, n;
 
 	hex_encode(b->stream_id.data, STREAM_ID, idhex);
@@ -254,14 +260,11 @@ static void judge_stream(struct collector *c, const Batch *b, uint64_t size, con
 			return;
 		}
 	}
-	p.from = have.size > b->first_seq ? (size_t)(have.size - b->first_seq) : 0;
-	p.next = have;
-	if (size > have.size && !check_events(b, &p, r)) {
-		pending_release(&p, b->n_events - p.from);
+	pp->from = have.size > b->first_seq ? (size_t)(have.size - b->first_seq) : 0;
+	pp->next = have;
+	if (size > have.size && !check_events(b, pp, r))
 		return;
-	}
-	judge_new_events(c, b, &p, size, have.size, root, note, r);
-	pending_release(&p, b->n_events - p.from);
+	judge_new_events(c, b, pp, size, have.size, root, note, r);
 }
 
 /* The batch's new events check out: compare the roots, cosign, store, and

@@ -33,11 +33,14 @@ struct allowlist {
 	size_t n;
 };
 
+struct webhook;
+
 struct collector {
 	struct store *store;
 	struct allowlist allow; /* enrolled by file */
 	bool first_use;         /* unknown keys wait for an approve command */
 	struct note_signer *signer; /* cosigns what it verified */
+	struct webhook *webhook;    /* told of stored findings (NULL: none) */
 };
 
 struct ingest_result {

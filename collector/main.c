@@ -29,6 +29,7 @@
 #include "note.h"
 #include "store.h"
 #include "verify.h"
+#include "webhook.h"
 
 static volatile sig_atomic_t stop;
 
@@ -43,6 +44,8 @@ static int usage(FILE *out, int code)
 	fprintf(out, "usage: sealtap-collector serve --store STORE [--allow FILE] [--enroll first-use]\n"
 		     "                               [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM | --plain]\n"
 		     "                               [--client-ca PEM] [--state-dir DIR]\n"
+		     "                               [--webhook URL --webhook-secret FILE [--webhook-severity S]\n"
+		     "                                [--webhook-ca PEM]]\n"
 		     "       sealtap-collector verify --store FILE [--stream HEX]\n"
 		     "       sealtap-collector verify --proof FILE --key HEX\n"
 		     "       sealtap-collector export --store FILE [--since UNIX] [--until UNIX]\n"
@@ -59,6 +62,9 @@ static int usage(FILE *out, int code)
 		     "         --allow (hex Ed25519 public keys, one per line) or approved in the store are\n"
 		     "         accepted; with --enroll first-use an unknown key is recorded as pending and refused\n"
 		     "         until approved. --client-ca: agents must present a client certificate it issued.\n"
+		     "         --webhook: each stored finding at or above --webhook-severity (default high) is\n"
+		     "         POSTed as JSON, signed with HMAC-SHA-256 under the key in --webhook-secret\n"
+		     "         (X-Sealtap-Signature: sha256=HEX), retried with backoff.\n"
 		     "key      prints the collector's public key (agents' --collector-pubkey).\n"
 		     "agents   lists the agent keys the store knows: pending, approved, revoked.\n"
 		     "approve  lets a pending (or any) key ship; revoke refuses it from then on, even if listed.\n"
@@ -150,8 +156,11 @@ static int serve(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 'k' },   { "plain", no_argument, NULL, 'p' },
 		{ "state-dir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
 		{ "enroll", required_argument, NULL, 'e' },    { "client-ca", required_argument, NULL, 'C' },
+		{ "webhook", required_argument, NULL, 'w' },   { "webhook-secret", required_argument, NULL, 'S' },
+		{ "webhook-severity", required_argument, NULL, 'V' }, { "webhook-ca", required_argument, NULL, 'A' },
 		{ 0 },
 	};
+	const char *webhook_url = NULL, *webhook_secret = NULL, *webhook_severity = "high", *webhook_ca = NULL;
 	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
 	const char *client_ca = NULL;
 	char *client_ca_pem = NULL;
@@ -176,6 +185,10 @@ static int serve(int argc, char **argv)
 		case 'p': plain = true; break;
 		case 'd': state_dir = optarg; break;
 		case 'C': client_ca = optarg; break;
+		case 'w': webhook_url = optarg; break;
+		case 'S': webhook_secret = optarg; break;
+		case 'V': webhook_severity = optarg; break;
+		case 'A': webhook_ca = optarg; break;
 		case 'e':
 			if (strcmp(optarg, "first-use"))
 				return fprintf(stderr, "sealtap-collector: --enroll %s: expected first-use\n", optarg), 2;
@@ -210,6 +223,25 @@ static int serve(int argc, char **argv)
 	c.signer = collector_signer(state_dir, pub, name);
 	if (!c.signer)
 		goto out;
+	if (webhook_url) {
+		uint8_t secret[128];
+		int n;
+
+		if (!webhook_secret) {
+			fprintf(stderr, "sealtap-collector: --webhook needs --webhook-secret FILE (the HMAC key)\n");
+			goto out;
+		}
+		/* The key file: 0600 and ours, like every key (created if missing). */
+		n = keyfile_load(webhook_secret, true, secret, sizeof(secret), err, sizeof(err));
+		c.webhook = n < 0 ? NULL
+				  : webhook_start(webhook_url, webhook_ca, secret, (size_t)n, webhook_severity, err,
+						  sizeof(err));
+		OPENSSL_cleanse(secret, sizeof(secret));
+		if (!c.webhook) {
+			fprintf(stderr, "sealtap-collector: webhook: %s\n", err);
+			goto out;
+		}
+	}
 	c.store = store_open(store_path, true, err, sizeof(err));
 	if (!c.store) {
 		fprintf(stderr, "sealtap-collector: %s\n", err);
@@ -241,6 +273,7 @@ static int serve(int argc, char **argv)
 	rc = 0;
 out:
 	http_stop(h);
+	webhook_stop(c.webhook);
 	store_close(c.store);
 	note_signer_free(c.signer);
 	allowlist_release(&c.allow);

@@ -290,3 +290,83 @@ def test_collector_killed_mid_stream_stores_every_event_once():
         check(rejections == 0, "a resent batch is a duplicate, not a refusal: %d rejections" % rejections)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_webhook_findings_signed_and_retried():
+    """Stored findings at or above the severity reach a webhook receiver as
+    JSON signed with HMAC-SHA-256; a 503 is retried; nothing holds a value."""
+    import hashlib
+    import hmac
+    import http.server
+    import threading
+    import urllib.request
+
+    crt, key = certs()
+    tmp = tempfile.mkdtemp(prefix="sealtap-webhook-")
+    state, seed, pub = agent_state(tmp)
+    with open(os.path.join(tmp, "allow"), "w") as f:
+        f.write("%s\n" % pub.hex())
+    secret = os.urandom(32)
+    with open(os.path.join(tmp, "webhook.key"), "wb") as f:
+        f.write(secret)
+    os.chmod(os.path.join(tmp, "webhook.key"), 0o600)
+    got, attempts = [], []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            attempts.append(body)
+            status = 503 if len(attempts) == 1 else 200  # the first delivery fails: it must be retried
+            if status == 200:
+                got.append((dict(self.headers), body))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    cport, lport = free_port(), free_port()
+    collector = subprocess.Popen([COLLECTOR, "serve", "--store", os.path.join(tmp, "store.db"), "--allow",
+                                  os.path.join(tmp, "allow"), "--listen", "127.0.0.1:%d" % cport, "--tls-cert", crt,
+                                  "--tls-key", key, "--state-dir", os.path.join(tmp, "cstate"), "--webhook",
+                                  "http://127.0.0.1:%d/hook" % receiver.server_address[1], "--webhook-secret",
+                                  os.path.join(tmp, "webhook.key"), "--webhook-severity", "high"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = python_peer("llm_server.py", lport, crt, key)
+    server.expect("ready")
+    try:
+        wait_listening(cport, collector)
+        with Agent("--pid", str(server.pid), "--state-dir", state, "--collector",
+                   "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            chat(lport, 1)
+            agent.wait_stdout('"direction":"output"', 1)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(got) < 2:
+                time.sleep(0.2)
+            agent.stop()
+        check(len(got) == 2 and len(attempts) == 3, "deliveries %d, attempts %d" % (len(got), len(attempts)))
+        for headers, body in got:
+            sig = headers.get("X-Sealtap-Signature", "")
+            check(sig == "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest(), "signature: %s" % sig)
+            event = json.loads(body)
+            check(event["kind"] == "finding" and event["finding"]["detector"] == "financial.payment_card"
+                  and event["finding"]["severity"] == "high" and
+                  headers.get("X-Sealtap-Event") == "%s/%d" % (event["stream"], event["seq"]),
+                  "webhook body: %s %s" % (headers, body))
+            check(CARD.replace(" ", "").encode() not in body and CARD.encode() not in body, "a value in the webhook")
+        check(attempts[0] == got[0][1], "the failed delivery was retried with the same body")
+        ctx = ssl.create_default_context(cafile=crt)
+        text = urllib.request.urlopen("https://127.0.0.1:%d/metrics" % cport, context=ctx, timeout=10).read().decode()
+        check('sealtap_collector_webhook_total{outcome="sent"} 2' in text and
+              "sealtap_collector_webhook_failed_attempts_total 1" in text, "webhook metrics:\n%s" % text)
+    finally:
+        server.kill()
+        receiver.shutdown()
+        collector.terminate()
+        collector.wait(20)
+        shutil.rmtree(tmp, ignore_errors=True)
