@@ -832,19 +832,19 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
 	err = merge_config(argc, argv, &config, &argc, &argv);
-	if (err)
-		return err;
-	err = parse_options(argc, argv, &o);
+	if (!err)
+		err = parse_options(argc, argv, &o);
 	parsing_config = NULL;
 	if (!err)
 		err = digest_config(&o, argc, argv);
-	if (!err && o.check_config)
-		return check_config(&o);
+	if (!err && o.check_config) {
+		err = check_config(&o);
+		goto cleanup;
+	}
+	if (!err)
+		err = preflight();
 	if (err)
-		return err;
-	err = preflight();
-	if (err)
-		return err;
+		goto cleanup;
 	libbpf_verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
 	/* One perf event fd per probe: a busy node needs thousands. */
@@ -1032,5 +1032,8 @@ cleanup:
 	detector_set_release(&pol.set);
 	attach_free(att);
 	sslsniff_bpf__destroy(skel);
+	if (argv != cli_argv)
+		free(argv); /* the merged options; their strings are the config's */
+	config_release(&config);
 	return err;
 }
