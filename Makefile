@@ -76,7 +76,7 @@ $(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROT
 
 # The collector: its own modules and the shared proto/ code.
 COLLECTOR_OBJS := $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(wildcard collector/*.c))
-LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lcurl -lprotobuf-c -lcrypto -lpthread
+LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lcurl -lyaml -lprotobuf-c -lcrypto -lpthread
 $(BUILD)/collector/%.o: collector/%.c collector/*.h proto/*.h $(PROTO_GEN) | $(BUILD)/collector
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Icollector -I/usr/include/postgresql -c $< -o $@
@@ -148,14 +148,14 @@ EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate jsonview
 $(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
-		-lprotobuf-c -lcrypto -lcurl -lz -lm
+		-lprotobuf-c -lcrypto -lcurl -lyaml -lz -lm
 
 # Drift detection on synthetic streams, for make bench.
 DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate jsonview
 $(BUILD)/drift-bench: tests/bench/drift_bench.c $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
-		-lhs -lprotobuf-c -lcrypto -lz -lm
+		-lhs -lprotobuf-c -lcrypto -lyaml -lz -lm
 
 # Test helpers.
 $(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/hex.c proto/*.h | $(BUILD)

@@ -33,20 +33,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "yaml_options.h"
+
 #define CONFIG_DIGEST 32
 
-/* The options a file stands for: argv-style "--name=value" strings, each
- * with the line it came from. */
-struct config_args {
-	char **argv;
-	unsigned *line;
-	int n;
-	char *path;
-	uint8_t file_digest[CONFIG_DIGEST]; /* of the file alone */
-};
-
-int config_load(const char *path, struct config_args *out, char *err, size_t errsz);
-void config_release(struct config_args *a);
+/* The agent's file as options (yaml_options.h; released with yopt_release). */
+int config_load(const char *path, struct yopt_args *out, char *err, size_t errsz);
 
 /* SHA-256 over the file's bytes (NULL: none), each policy file's path and
  * bytes (NULL paths skipped) and the options in effect (args: what the
@@ -54,8 +46,5 @@ void config_release(struct config_args *a);
 int config_digest(const char *config_path, const char *const *policy_paths, int n, char *const *args, int nargs,
 		  uint8_t out[CONFIG_DIGEST], char *err, size_t errsz);
 
-/* Refuses a file that others can write or that belongs to another user
- * (root may own it). 0 or -1 with err set. */
-int config_check_owner(const char *path, char *err, size_t errsz);
 
 #endif

@@ -86,7 +86,7 @@ struct options {
 
 /* Where the option being parsed came from, for errors: a line of the
  * configuration file, or the command line. */
-static const struct config_args *parsing_config;
+static const struct yopt_args *parsing_config;
 static int parsing_index = -1;
 
 static volatile sig_atomic_t stop_requested, reload_requested;
@@ -551,7 +551,7 @@ static int load_detectors(const struct options *o, struct detector_set *set)
 
 /* --config FILE (or --check-config FILE): the file's settings become
  * options placed before the command line's, so flags override them. */
-static int merge_config(int argc, char **argv, struct config_args *cfg, int *out_argc, char ***out_argv)
+static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_argc, char ***out_argv)
 {
 	const char *path = NULL;
 	char err[1024], **merged;
@@ -568,13 +568,9 @@ static int merge_config(int argc, char **argv, struct config_args *cfg, int *out
 		return 0;
 	if (config_load(path, cfg, err, sizeof(err)))
 		return fail(EXIT_SETUP, "%s", err);
-	merged = calloc((size_t)(argc + cfg->n + 1), sizeof(*merged));
+	merged = yopt_merge(argc, argv, cfg, out_argc);
 	if (!merged)
 		return fail(1, "out of memory");
-	merged[0] = argv[0];
-	memcpy(merged + 1, cfg->argv, (size_t)cfg->n * sizeof(*merged));
-	memcpy(merged + 1 + cfg->n, argv + 1, (size_t)(argc - 1) * sizeof(*merged));
-	*out_argc = argc + cfg->n;
 	*out_argv = merged;
 	parsing_config = cfg;
 	return 0;
@@ -727,7 +723,7 @@ static void write_reload_stats(const struct running *r, FILE *out)
 static void reload(struct running *r)
 {
 	struct options o2 = { 0 };
-	struct config_args cfg = { 0 };
+	struct yopt_args cfg = { 0 };
 	struct policy next = { 0 };
 	struct detector_set *old_set;
 	uint8_t key[CL_KEY_MAX];
@@ -798,7 +794,7 @@ refused:
 	drift_lexicon_free(next.refusals);
 done:
 	parsing_config = NULL;
-	config_release(&cfg);
+	yopt_release(&cfg);
 	if (argv2 != r->cli_argv)
 		free(argv2);
 }
@@ -818,7 +814,7 @@ int main(int argc, char **argv)
 	struct evidence_copy *copy = NULL;
 	struct stages stages;
 	struct rlimit nofile = { 65536, 65536 };
-	struct config_args config = { 0 };
+	struct yopt_args config = { 0 };
 	struct metrics *metrics = NULL;
 	struct metrics_ctx mctx;
 	struct running run;
@@ -1034,6 +1030,6 @@ cleanup:
 	sslsniff_bpf__destroy(skel);
 	if (argv != cli_argv)
 		free(argv); /* the merged options; their strings are the config's */
-	config_release(&config);
+	yopt_release(&config);
 	return err;
 }

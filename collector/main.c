@@ -30,6 +30,7 @@
 #include "store.h"
 #include "verify.h"
 #include "webhook.h"
+#include "yaml_options.h"
 
 static volatile sig_atomic_t stop;
 
@@ -52,6 +53,7 @@ static int usage(FILE *out, int code)
 		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
 		     "       sealtap-collector query --store FILE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 		     "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
+		     "       sealtap-collector serve --config FILE [options]   (YAML; README: collector configuration)\n"
 		     "       sealtap-collector key [--state-dir DIR]\n"
 		     "       sealtap-collector agents --store STORE\n"
 		     "       sealtap-collector approve|revoke --store STORE KEY\n"
@@ -148,7 +150,82 @@ static int key_cmd(int argc, char **argv)
 	return 0;
 }
 
+/* The collector's configuration file (serve --config FILE): the same
+ * options as the command line, which overrides it. */
+#define END { NULL, 0, NULL, NULL }
+static const struct yopt_setting tls_settings[] = {
+	{ "cert", YOPT_SCALAR, "tls-cert", NULL },
+	{ "key", YOPT_SCALAR, "tls-key", NULL },
+	{ "client_ca", YOPT_SCALAR, "client-ca", NULL },
+	END,
+};
+static const struct yopt_setting webhook_settings[] = {
+	{ "url", YOPT_SCALAR, "webhook", NULL },	{ "secret", YOPT_SCALAR, "webhook-secret", NULL },
+	{ "severity", YOPT_SCALAR, "webhook-severity", NULL }, { "ca", YOPT_SCALAR, "webhook-ca", NULL },
+	END,
+};
+static const struct yopt_setting collector_settings[] = {
+	{ "store", YOPT_SCALAR, "store", NULL },	  { "allow", YOPT_SCALAR, "allow", NULL },
+	{ "enroll", YOPT_SCALAR, "enroll", NULL },	  { "listen", YOPT_SCALAR, "listen", NULL },
+	{ "plain", YOPT_FLAG, "plain", NULL },		  { "state_dir", YOPT_SCALAR, "state-dir", NULL },
+	{ "tls", YOPT_SECTION, NULL, tls_settings },	  { "webhook", YOPT_SECTION, NULL, webhook_settings },
+	END,
+};
+
+/* serve --config FILE: the file's options first. Returns the argv to
+ * parse (argv itself when there is no file), or NULL after saying why. */
+static char **with_config(int argc, char **argv, struct yopt_args *cfg, int *out_argc)
+{
+	const char *path = NULL;
+	char err[1024], **merged;
+
+	*out_argc = argc;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return argv;
+	if (yopt_load(path, collector_settings, cfg, err, sizeof(err))) {
+		fprintf(stderr, "sealtap-collector: %s\n", err);
+		return NULL;
+	}
+	merged = yopt_merge(argc, argv, cfg, out_argc);
+	if (!merged)
+		fprintf(stderr, "sealtap-collector: out of memory\n");
+	return merged;
+}
+
+/* "FILE:LINE: " when the option at index i came from the file. */
+static const char *origin(const struct yopt_args *cfg, int i, char *buf, size_t n)
+{
+	if (cfg->n && i >= 1 && i <= cfg->n)
+		snprintf(buf, n, "%s:%u: ", cfg->path, cfg->line[i - 1]);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static int serve_opts(int argc, char **argv, const struct yopt_args *cfg);
+
 static int serve(int argc, char **argv)
+{
+	struct yopt_args cfg = { 0 };
+	int n, rc;
+	char **all = with_config(argc, argv, &cfg, &n);
+
+	if (!all)
+		return 2;
+	rc = serve_opts(n, all, &cfg);
+	if (all != argv)
+		free(all);
+	yopt_release(&cfg);
+	return rc;
+}
+
+static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },     { "allow", required_argument, NULL, 'a' },
@@ -158,8 +235,10 @@ static int serve(int argc, char **argv)
 		{ "enroll", required_argument, NULL, 'e' },    { "client-ca", required_argument, NULL, 'C' },
 		{ "webhook", required_argument, NULL, 'w' },   { "webhook-secret", required_argument, NULL, 'S' },
 		{ "webhook-severity", required_argument, NULL, 'V' }, { "webhook-ca", required_argument, NULL, 'A' },
+		{ "config", required_argument, NULL, 'f' },
 		{ 0 },
 	};
+	char where[4200];
 	const char *webhook_url = NULL, *webhook_secret = NULL, *webhook_severity = "high", *webhook_ca = NULL;
 	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
 	const char *client_ca = NULL;
@@ -179,7 +258,6 @@ static int serve(int argc, char **argv)
 		switch (opt) {
 		case 's': store_path = optarg; break;
 		case 'a': allow_path = optarg; break;
-		case 'l': listen = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
 		case 'p': plain = true; break;
@@ -187,11 +265,31 @@ static int serve(int argc, char **argv)
 		case 'C': client_ca = optarg; break;
 		case 'w': webhook_url = optarg; break;
 		case 'S': webhook_secret = optarg; break;
-		case 'V': webhook_severity = optarg; break;
 		case 'A': webhook_ca = optarg; break;
+		case 'f': break; /* read before parsing: see serve */
+		case 'l':
+			listen = optarg;
+			snprintf(addr, sizeof(addr), "%s", listen);
+			colon = strrchr(addr, ':');
+			if (!colon || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535)
+				return fprintf(stderr, "sealtap-collector: %s--listen %s: expected ADDR:PORT\n",
+					       origin(cfg, optind - 1, where, sizeof(where)), listen),
+				       2;
+			break;
+		case 'V':
+			webhook_severity = optarg;
+			if (strcmp(optarg, "low") && strcmp(optarg, "medium") && strcmp(optarg, "high") &&
+			    strcmp(optarg, "critical"))
+				return fprintf(stderr, "sealtap-collector: %s--webhook-severity %s: expected low, medium, "
+						       "high or critical\n",
+					       origin(cfg, optind - 1, where, sizeof(where)), optarg),
+				       2;
+			break;
 		case 'e':
 			if (strcmp(optarg, "first-use"))
-				return fprintf(stderr, "sealtap-collector: --enroll %s: expected first-use\n", optarg), 2;
+				return fprintf(stderr, "sealtap-collector: %s--enroll %s: expected first-use\n",
+					       origin(cfg, optind - 1, where, sizeof(where)), optarg),
+				       2;
 			c.first_use = true;
 			break;
 		case 'h': return usage(stdout, 0);

@@ -121,3 +121,33 @@ def test_config_file_and_sighup_reload():
     finally:
         server.kill()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_collector_config_file():
+    """sealtap-collector serve --config FILE: the file's settings, errors with file and line."""
+    from harness import BUILD, wait_listening
+    collector = os.path.join(BUILD, "sealtap-collector")
+    tmp = tempfile.mkdtemp(prefix="sealtap-cconfig-")
+    port = free_port()
+    try:
+        good = os.path.join(tmp, "collector.yaml")
+        write(good, "store: %s/store.db\nenroll: first-use\nplain: true\nlisten: 127.0.0.1:%d\nstate_dir: %s/state\n"
+              % (tmp, port, tmp))
+        p = subprocess.Popen([collector, "serve", "--config", good], stderr=subprocess.PIPE)
+        try:
+            wait_listening(port, p)
+            import urllib.request
+            check(urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=5).read() == b"ok\n", "healthz")
+        finally:
+            p.terminate()
+            _, err = p.communicate(timeout=20)
+        check(p.returncode == 0 and b"first-use enrollment" in err, "served from the file: %s" % err)
+        for text, want in {"store: x\ntls: {cert: a, kee: b}\n": ":2: unknown key 'kee' (expected one of: cert, key, client_ca)",
+                           "store: x\nplain: true\nenroll: first-use\nlisten: nope\n": ":4: --listen nope: expected ADDR:PORT",
+                           "store: x\nplain: true\nenroll: sometimes\n": ":3: --enroll sometimes: expected first-use"}.items():
+            bad = os.path.join(tmp, "bad.yaml")
+            write(bad, text)
+            r = subprocess.run([collector, "serve", "--config", bad], capture_output=True, timeout=30)
+            check(r.returncode == 2 and (bad + want).encode() in r.stderr, "%r: %s" % (text, r.stderr))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

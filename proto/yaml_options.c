@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "yaml_options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+struct walk {
+	const char *path;
+	yaml_document_t doc;
+	struct yopt_args *out;
+	char *err;
+	size_t errsz;
+};
+
+static int fail_at(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k = snprintf(w->err, w->errsz, "%s:%zu: ", w->path, n ? n->start_mark.line + 1 : 0);
+
+	va_start(ap, fmt);
+	if (k >= 0 && (size_t)k < w->errsz)
+		vsnprintf(w->err + k, w->errsz - (size_t)k, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int add(struct walk *w, const yaml_node_t *at, const char *option, const char *value)
+{
+	struct yopt_args *a = w->out;
+	char **argv = realloc(a->argv, (size_t)(a->n + 1) * sizeof(*argv));
+	unsigned *line;
+	size_t len;
+
+	if (argv)
+		a->argv = argv;
+	line = realloc(a->line, (size_t)(a->n + 1) * sizeof(*line));
+	if (line)
+		a->line = line;
+	len = strlen(option) + (value ? strlen(value) + 1 : 0) + 3;
+	if (!argv || !line || !(a->argv[a->n] = malloc(len)))
+		return fail_at(w, at, "out of memory");
+	if (value)
+		snprintf(a->argv[a->n], len, "--%s=%s", option, value);
+	else
+		snprintf(a->argv[a->n], len, "--%s", option);
+	a->line[a->n++] = (unsigned)at->start_mark.line + 1;
+	return 0;
+}
+
+static const char *expected_keys(const struct yopt_setting *set, char *buf, size_t n)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (const struct yopt_setting *s = set; s->key && off < n; s++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", s->key);
+	return buf;
+}
+
+static int walk_section(struct walk *w, const yaml_node_t *map, const struct yopt_setting *set);
+
+static int walk_value(struct walk *w, const yaml_node_t *k, const yaml_node_t *v, const struct yopt_setting *s)
+{
+	const char *val = scalar(v);
+
+	switch (s->kind) {
+	case YOPT_SCALAR:
+		if (!val || !*val)
+			return fail_at(w, v, "%s: expected a value", s->key);
+		return add(w, v, s->option, val);
+	case YOPT_FLAG:
+	case YOPT_NEGATED:
+		if (!val || (strcmp(val, "true") && strcmp(val, "false")))
+			return fail_at(w, v, "%s: expected true or false", s->key);
+		return (strcmp(val, "true") == 0) == (s->kind == YOPT_FLAG) ? add(w, v, s->option, NULL) : 0;
+	case YOPT_LIST:
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail_at(w, v, "%s: expected a list", s->key);
+		for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			const yaml_node_t *e = yaml_document_get_node(&w->doc, *it);
+
+			if (!scalar(e) || !*scalar(e))
+				return fail_at(w, e, "%s: expected a list of values", s->key);
+			if (add(w, e, s->option, scalar(e)))
+				return -1;
+		}
+		return 0;
+	case YOPT_MAP:
+		if (v->type != YAML_MAPPING_NODE)
+			return fail_at(w, v, "%s: expected name: value pairs", s->key);
+		for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+			const yaml_node_t *pk = yaml_document_get_node(&w->doc, p->key);
+			const yaml_node_t *pv = yaml_document_get_node(&w->doc, p->value);
+			char pair[1024];
+
+			if (!scalar(pk) || !scalar(pv))
+				return fail_at(w, pk, "%s: expected name: value pairs", s->key);
+			snprintf(pair, sizeof(pair), "%s: %s", scalar(pk), scalar(pv));
+			if (add(w, pk, s->option, pair))
+				return -1;
+		}
+		return 0;
+	case YOPT_SECTION:
+		if (v->type != YAML_MAPPING_NODE)
+			return fail_at(w, v, "%s: expected a mapping", s->key);
+		return walk_section(w, v, s->children);
+	case YOPT_RAW:
+		/* The detectors section: its own parser reads it from the file. */
+		if (v->type != YAML_MAPPING_NODE)
+			return fail_at(w, v, "%s: expected a mapping (disable, severity, custom)", s->key);
+		return add(w, k, s->option, w->path);
+	}
+	return 0;
+}
+
+static int walk_section(struct walk *w, const yaml_node_t *map, const struct yopt_setting *set)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = yaml_document_get_node(&w->doc, p->key);
+		const yaml_node_t *v = yaml_document_get_node(&w->doc, p->value);
+		const char *key = scalar(k) ? scalar(k) : "";
+		const struct yopt_setting *s = set;
+		char keys[512];
+
+		while (s->key && strcmp(s->key, key))
+			s++;
+		if (!s->key)
+			return fail_at(w, k, "unknown key '%s' (expected one of: %s)", key,
+				       expected_keys(set, keys, sizeof(keys)));
+		if (walk_value(w, k, v, s))
+			return -1;
+	}
+	return 0;
+}
+
+int yopt_check_owner(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & 022) {
+		snprintf(err, errsz, "%s: others can write it (mode %04o): chmod go-w", path,
+			 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errsz, "%s: owned by uid %u, neither root nor this user", path, (unsigned)st.st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+int yopt_load(const char *path, const struct yopt_setting *root, struct yopt_args *out, char *err, size_t errsz)
+{
+	struct walk w = { .path = path, .out = out, .err = err, .errsz = errsz };
+	const yaml_node_t *top;
+	yaml_parser_t parser;
+	FILE *f;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (yopt_check_owner(path, err, errsz))
+		return -1;
+	if (!(out->path = strdup(path)) || !(f = fopen(path, "rb"))) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		yopt_release(out);
+		return -1;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &w.doc)) {
+		snprintf(err, errsz, "%s:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "unknown error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		yopt_release(out);
+		return -1;
+	}
+	top = yaml_document_get_root_node(&w.doc);
+	if (!top)
+		r = 0; /* empty: the defaults */
+	else if (top->type != YAML_MAPPING_NODE)
+		r = fail_at(&w, top, "expected a mapping of settings");
+	else
+		r = walk_section(&w, top, root);
+	yaml_document_delete(&w.doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (r)
+		yopt_release(out);
+	return r;
+}
+
+void yopt_release(struct yopt_args *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	free(a->line);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+}
+
+char **yopt_merge(int argc, char **argv, const struct yopt_args *a, int *out_argc)
+{
+	char **merged = calloc((size_t)(argc + a->n + 1), sizeof(*merged));
+
+	if (!merged)
+		return NULL;
+	merged[0] = argv[0];
+	memcpy(merged + 1, a->argv, (size_t)a->n * sizeof(*merged));
+	memcpy(merged + 1 + a->n, argv + 1, (size_t)(argc - 1) * sizeof(*merged));
+	*out_argc = argc + a->n;
+	return merged;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * yaml_options - a YAML settings file (libyaml) read into the long options
+ * a program's command line takes ("--name=value" strings, each with the
+ * line it came from), so one option parser checks both and the messages
+ * can name file and line. The agent and the collector each give their
+ * table of settings.
+ *
+ * An unknown key, or a value of the wrong shape (a list where one value is
+ * expected, ...), is an error naming the file, the line and what was
+ * expected. A file others can write, or owned by a user other than root
+ * or the caller, is refused: it decides what runs.
+ */
+#ifndef SEALTAP_YAML_OPTIONS_H
+#define SEALTAP_YAML_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* SCALAR: one value; LIST: a sequence of scalars (one option each); FLAG:
+ * a boolean giving the option when true (NEGATED: when false); MAP: name:
+ * value pairs as "name: value"; SECTION: a mapping of further settings;
+ * RAW: the option gets the file's path (a section its own parser reads). */
+enum yopt_kind { YOPT_SCALAR, YOPT_LIST, YOPT_FLAG, YOPT_NEGATED, YOPT_MAP, YOPT_SECTION, YOPT_RAW };
+
+struct yopt_setting {
+	const char *key;
+	enum yopt_kind kind;
+	const char *option;                  /* the long option */
+	const struct yopt_setting *children; /* SECTION */
+};
+
+struct yopt_args {
+	char **argv;
+	unsigned *line;
+	int n;
+	char *path;
+};
+
+int yopt_load(const char *path, const struct yopt_setting *root, struct yopt_args *out, char *err, size_t errsz);
+void yopt_release(struct yopt_args *a);
+
+/* Refuses a file that others can write or that belongs to another user
+ * (root may own it). 0 or -1 with err set. */
+int yopt_check_owner(const char *path, char *err, size_t errsz);
+
+/* argv[0], then the file's options, then argv[1..]: the command line
+ * overrides the file. A malloc'd array (the strings are not copied). */
+char **yopt_merge(int argc, char **argv, const struct yopt_args *a, int *out_argc);
+
+#endif
