@@ -340,15 +340,21 @@ static double rate_of(const struct counts *c, int r)
 
 /* ---- fast layer ---- */
 
-static void base_alert(struct drift_alert *a, const struct key *k, const char *layer)
+static void alert_init(struct drift_alert *a, const char *key, const char *model, const char *fingerprint,
+		       const char *layer)
 {
 	memset(a, 0, sizeof(*a));
-	a->key = k->name;
+	a->key = key;
 	a->layer = layer;
 	a->p_value = -1;
 	a->fixed_reference_value = NAN;
-	a->model = k->model;
-	a->fingerprint = k->fingerprint;
+	a->model = model;
+	a->fingerprint = fingerprint;
+}
+
+static void base_alert(struct drift_alert *a, const struct key *k, const char *layer)
+{
+	alert_init(a, k->name, k->model, k->fingerprint, layer);
 }
 
 static void fast_numeric(struct drift *d, struct key *k, const struct drift_obs *o, uint64_t now,
@@ -843,18 +849,15 @@ static void on_banned(void *ctx, unsigned line)
 	struct drift *d = dx->d;
 	struct exchange *x = dx->x;
 	struct drift_alert a;
-	char rule[32];
-	static struct key shadow; /* only its name: banned content is raised per exchange, not per key */
+	char rule[32], name[DRIFT_KEY_MAX];
 
 	if (line < 32 && (dx->raised & (1u << line)))
 		return;
 	if (line < 32)
 		dx->raised |= 1u << line;
 	snprintf(rule, sizeof(rule), "line %u", line);
-	key_name(x, shadow.name, sizeof(shadow.name));
-	base_alert(&a, &shadow, "banned");
-	a.model = x->model_reported;
-	a.fingerprint = x->system_fingerprint;
+	key_name(x, name, sizeof(name));
+	alert_init(&a, name, x->model_reported, x->system_fingerprint, "banned");
 	a.feature = "banned_content";
 	a.test = "match";
 	a.statistic = 1;

@@ -7,7 +7,8 @@ RUN make deps && make BUILD=/out /out/sealtap-collector
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libgnutls30 libsqlite3-0 libpq5 libcurl4 libprotobuf-c1 libssl3 ca-certificates \
+        libmicrohttpd12 libgnutls30 libsqlite3-0 libpq5 libcurl4 libyaml-0-2 libprotobuf-c1 libssl3 \
+        ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /var/lib/sealtap-collector sealtap-collector
 COPY --from=build /out/sealtap-collector /usr/local/bin/sealtap-collector
