@@ -6,6 +6,12 @@
 .SECONDARY:
 .DEFAULT_GOAL := all
 
+# SAN=1: everything built with AddressSanitizer and UndefinedBehaviorSanitizer,
+# in its own directory (make test SAN=1 runs every test against that build).
+ifeq ($(SAN),1)
+BUILD      ?= build-san
+CFLAGS     ?= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
 BUILD      ?= build
 CC         ?= cc
 CLANG      ?= clang
@@ -31,7 +37,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-par
 # Debian packages the build, the tests and the benchmarks need. Hyperscan is
 # x86-only; vectorscan is its API-compatible port for arm64.
 HS_PKG    := $(if $(filter x86,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
-DEPS_PKGS := clang libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
+DEPS_PKGS := clang libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev libcmocka-dev \
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
@@ -49,7 +55,7 @@ SKELS      := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit e2e bench clean
+.PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
@@ -199,7 +205,12 @@ deps:
 run: deps all
 	sh deploy/local/run.sh $(BUILD)
 
-test: deps all
+# The unit tests alone (CI also runs them with SAN=1).
+unit: deps all
+	$(Q)$(PYTHON) tests/run.py --build $(BUILD) --no-e2e
+
+test: deps all fuzzers
+	$(Q)$(MAKE) --no-print-directory fuzz-replay
 	$(Q)$(PYTHON) tests/run.py --build $(BUILD)
 
 BENCH_FIXTURES := openai_chat_sse openai_chat_h2_sse anthropic_sse ollama_ndjson openai_chat_gzip
@@ -217,5 +228,55 @@ bench: deps all
 	$(Q)echo "drift detection on synthetic streams (delays in responses; false alarms per 100,000 per key):"
 	$(Q)./$(BUILD)/drift-bench 10 100000 10
 
+# ---- fuzzing (libFuzzer, clang): one harness per parser of hostile input ----
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` replays the committed
+# seed corpora (tests/fuzz/corpus, from tests/fuzz/make_seeds.py) and runs
+# each harness briefly. New inputs go to $(FUZZ_BUILD)/corpus, not the repository.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_BRIEF   ?= 3
+FUZZ_TARGETS := session record classify config batch proof
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 \
+                -D_GNU_SOURCE -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -Icollector -I/usr/include/postgresql
+FUZZ_COLLECTOR := collector/ingest.c collector/store.c collector/store_sqlite.c collector/store_pg.c \
+                  collector/verify.c collector/export.c collector/webhook.c proto/tlog.c proto/note.c proto/hex.c \
+                  proto/json.c proto/event_json.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
+FUZZ_SRCS_session  := $(patsubst %,agent/%.c,session $(TEST_MODS_session))
+FUZZ_LIBS_session  := $(TEST_LIBS_session)
+FUZZ_SRCS_record   := agent/record.c
+FUZZ_SRCS_classify := $(patsubst %,agent/%.c,$(CLASSIFY_MODS))
+FUZZ_LIBS_classify := $(TEST_LIBS_classify)
+FUZZ_SRCS_config   := agent/config.c agent/detector_config.c $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) proto/yaml_options.c
+FUZZ_LIBS_config   := -lhs -lyaml -lcrypto -lm
+FUZZ_SRCS_batch    := $(FUZZ_COLLECTOR)
+FUZZ_LIBS_batch    := -lsqlite3 -lpq -lcurl -lprotobuf-c -lcrypto -lpthread
+FUZZ_SRCS_proof    := $(FUZZ_COLLECTOR)
+FUZZ_LIBS_proof    := $(FUZZ_LIBS_batch)
+FUZZERS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD):
+	$(Q)mkdir -p $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(PROTO_GEN) agent/*.h collector/*.h proto/*.h | $(FUZZ_BUILD)
+	$(call msg,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -o $@ $(FUZZ_LIBS_$*)
+
+fuzzers: $(FUZZERS)
+
+fuzz: deps $(FUZZERS)
+	$(Q)for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		./$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+
+# The seeds replayed, then a few seconds of fuzzing each (new inputs to a scratch directory).
+fuzz-replay: $(FUZZERS)
+	$(Q)for t in $(FUZZ_TARGETS); do rm -rf $(FUZZ_BUILD)/scratch/$$t; mkdir -p $(FUZZ_BUILD)/scratch/$$t; \
+		./$(FUZZ_BUILD)/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/$$t.replay.log 2>&1 || \
+			{ cat $(FUZZ_BUILD)/$$t.replay.log; echo "fuzz replay failed: $$t"; exit 1; }; \
+		./$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_BRIEF) -seed=1 $(FUZZ_BUILD)/scratch/$$t tests/fuzz/corpus/$$t \
+			>$(FUZZ_BUILD)/$$t.brief.log 2>&1 || { tail -50 $(FUZZ_BUILD)/$$t.brief.log; echo "fuzzing failed: $$t"; exit 1; }; \
+		echo "fuzz $$t: corpus replayed, $(FUZZ_BRIEF) s fuzzed: $$(grep -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_BUILD)/$$t.brief.log | grep -o '[0-9]*$$' || tail -1 $(FUZZ_BUILD)/$$t.brief.log | cut -c1-60)"; \
+	done
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

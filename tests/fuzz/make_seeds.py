@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora (tests/fuzz/corpus/<target>/) from the
+project's own material: recorded traffic fixtures as connections, corpus
+text for the classifier, configuration files, and evidence batches signed
+with the key fuzz_batch.c enrolls (seed 32 x 0x07). Deterministic: run it
+again and nothing changes."""
+import glob
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from evidence_tools import batch, enc_field, heartbeat_stream, sign_checkpoint  # noqa: E402
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def chunks(parts):
+    out = bytearray(b"\x00")
+    for d, data in parts:
+        for i in range(0, len(data), 4000):
+            piece = data[i:i + 4000]
+            out += bytes([d]) + struct.pack("<H", len(piece)) + piece
+    return bytes(out)
+
+
+def main():
+    for req in sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "*.req"))):
+        name = os.path.basename(req)[:-4]
+        resp = open(req[:-4] + ".resp", "rb").read()
+        put("session", name, chunks([(0, open(req, "rb").read()), (1, resp)]))
+    lines = open(os.path.join(ROOT, "tests", "corpus", "corpus.jsonl")).read().splitlines()
+    for i, line in enumerate(lines[::400]):
+        put("classify", "corpus-%02d" % i, bytes([7 + i]) + json.loads(line)["text"].encode())
+    put("record", "empty", b"")
+    put("record", "zeros", bytes(128))
+    put("config", "agent", b"selectors:\n  comms: [python3]\nmodel_ports: [8000]\ndetectors:\n"
+        b"  disable: [pii.ip_address]\n  severity: { pii.email: low }\n  custom:\n    - id: custom.emp\n"
+        b"      category: pii\n      severity: low\n      pattern: 'EMP-[0-9]{6}'\n      characters: 'A-Z0-9-'\n"
+        b"      length: [10, 10]\nevidence:\n  spool_max: 64M\noutputs:\n  otlp:\n    url: http://x:4318/v1/logs\n"
+        b"    headers: {K: v}\nlimits:\n  max_body: 2M\n")
+    put("config", "bad", b"selectors: {all: true\nlimits:\n  max_bodyy: 3\n")
+    seed = bytes([7]) * 32
+    sid = bytes(range(16))
+    _, events, note = heartbeat_stream(seed, 12, sid)
+    _, pub = sign_checkpoint(seed, "x", 0, b"\0" * 32)
+    put("batch", "first", batch(sid, 0, events[:5], note(5)[0], pub))
+    put("batch", "all", batch(sid, 0, events, note(12)[0], pub))
+    put("batch", "garbage", b"\x0a\xff\xff garbage")
+    put("proof", "event", events[3])
+    put("proof", "bundle-ish", enc_field(1, events[0]) + enc_field(2, note(1)[0]))
+
+
+if __name__ == "__main__":
+    main()
