@@ -739,12 +739,15 @@ static void reload(struct running *r)
 	if (merge_config(r->cli_argc, r->cli_argv, &cfg, &argc2, &argv2) || parse_options(argc2, argv2, &o2) ||
 	    digest_config(&o2, argc2, argv2))
 		goto refused; /* (the reason is on stderr, with file and line) */
-	same = argc2 == r->argc;
-	for (int i = 1; same && i < argc2; i++)
-		same = strcmp(argv2[i], r->argv[i]) == 0;
-	if (!same) {
-		fprintf(stderr, "sealtap-agent: reload refused: settings other than the detectors, banned content and "
-				"refusal lexicon changed; they need a restart. The running configuration stays.\n");
+	for (same = 1; same < argc2 && same < r->argc && !strcmp(argv2[same], r->argv[same]); same++)
+		;
+	if (same < argc2 || same < r->argc) {
+		/* The option's name only: a value may be a secret (an OTLP header). */
+		const char *changed = same < argc2 ? argv2[same] : r->argv[same];
+
+		fprintf(stderr, "sealtap-agent: reload refused: %.*s changed, and only the detectors, banned content and "
+				"refusal lexicon change without a restart. The running configuration stays.\n",
+			(int)strcspn(changed, "="), changed);
 		goto refused;
 	}
 	if (!memcmp(o2.digest, r->o->digest, CONFIG_DIGEST)) {

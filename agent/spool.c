@@ -243,7 +243,8 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, spool_fn replay, v
 		}
 	}
 	closedir(d);
-	qsort(s->segs, s->nsegs, sizeof(s->segs[0]), cmp_seg);
+	if (s->nsegs) /* qsort may not be given a null array, even empty */
+		qsort(s->segs, s->nsegs, sizeof(s->segs[0]), cmp_seg);
 	for (size_t i = 0; i < s->nsegs; i++) {
 		size_t len, good;
 		uint8_t *buf = slurp(s, s->segs[i].id, &len);

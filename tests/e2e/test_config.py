@@ -102,7 +102,7 @@ def test_config_file_and_sighup_reload():
             # An edit that needs a restart is refused; the agent goes on as it was.
             write(conf, base.replace("4M", "2M") + "detectors:\n  severity: {pii.email: low}\n")
             agent.proc.send_signal(signal.SIGHUP)
-            agent.wait_stderr("reload refused: settings other than")
+            agent.wait_stderr("reload refused: --max-body changed")
             write(conf, base + "detectors:\n  severity: {pii.email: high\n")  # broken YAML
             agent.proc.send_signal(signal.SIGHUP)
             agent.wait_stderr("not valid YAML")
