@@ -119,6 +119,7 @@ TEST_MODS_classify := detectors validate jsonview exchange
 TEST_LIBS_validate := -lcrypto -lm
 TEST_LIBS_classify := -lhs -lcrypto -lm
 TEST_MODS_detector_config := classify detectors validate jsonview exchange
+TEST_SRCS_detector_config := proto/yaml_options.c
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
 TEST_MODS_evidence := spool detectors validate jsonview exchange
 TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/hex.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c

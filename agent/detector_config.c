@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "validate.h"
+#include "yaml_options.h"
 
 #define MAX_CUSTOM 256
 #define MAX_CONTEXT 32
@@ -39,11 +40,9 @@ struct loader {
 static int fail_at(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
-	int k = snprintf(l->err, l->errsz, "%s:%zu: ", l->path, n ? n->start_mark.line + 1 : 0);
 
 	va_start(ap, fmt);
-	if (k >= 0 && (size_t)k < l->errsz)
-		vsnprintf(l->err + k, l->errsz - (size_t)k, fmt, ap);
+	yopt_verror_at(l->err, l->errsz, l->path, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }

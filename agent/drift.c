@@ -154,11 +154,6 @@ static enum family family_of_test(int t)
 
 /* ---- alerts out ---- */
 
-static void put_str(FILE *out, const char *key, const char *s)
-{
-	fprintf(out, ",\"%s\":", key);
-	json_put_string(out, s ? s : "", s ? strlen(s) : 0);
-}
 
 static void put_num(FILE *out, const char *key, double v)
 {
@@ -169,10 +164,10 @@ static void put_num(FILE *out, const char *key, double v)
 static void write_alert(FILE *out, const struct drift_alert *a, int64_t seq)
 {
 	fputs("{\"type\":\"drift\"", out);
-	put_str(out, "key", a->key);
-	put_str(out, "layer", a->layer);
-	put_str(out, "feature", a->feature);
-	put_str(out, "test", a->test);
+	json_put_field(out, "key", a->key);
+	json_put_field(out, "layer", a->layer);
+	json_put_field(out, "feature", a->feature);
+	json_put_field(out, "test", a->test);
 	put_num(out, "statistic", a->statistic);
 	put_num(out, "threshold", a->threshold);
 	if (a->p_value >= 0)
@@ -194,10 +189,10 @@ static void write_alert(FILE *out, const struct drift_alert *a, int64_t seq)
 	}
 	fputc(']', out);
 	if (a->previous_model || a->model) {
-		put_str(out, "model", a->model);
-		put_str(out, "previous_model", a->previous_model);
-		put_str(out, "fingerprint", a->fingerprint);
-		put_str(out, "previous_fingerprint", a->previous_fingerprint);
+		json_put_field(out, "model", a->model);
+		json_put_field(out, "previous_model", a->previous_model);
+		json_put_field(out, "fingerprint", a->fingerprint);
+		json_put_field(out, "previous_fingerprint", a->previous_fingerprint);
 	}
 	if (seq >= 0)
 		fprintf(out, ",\"evidence_seq\":%" PRId64, seq);

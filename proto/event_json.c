@@ -10,11 +10,6 @@
 typedef Sealtap__Evidence__V1__Event Event;
 
 /* ,"key":"text" - the text as it is (UTF-8), escaped by the shared writer. */
-static void put_str(FILE *out, const char *key, const char *s)
-{
-	fprintf(out, ",\"%s\":", key);
-	json_put_string(out, s ? s : "", s ? strlen(s) : 0);
-}
 
 const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 {
@@ -36,23 +31,23 @@ void event_json(FILE *out, const Event *e)
 	fputs("{\"type\":\"evidence\",\"stream\":\"", out);
 	hex_put(out, e->stream_id.data, e->stream_id.len);
 	fprintf(out, "\",\"seq\":%" PRIu64 ",\"time_unix_nano\":%" PRIu64, e->seq, e->time_unix_nano);
-	put_str(out, "node", e->node);
-	put_str(out, "kind", event_kind_name(e));
+	json_put_field(out, "node", e->node);
+	json_put_field(out, "kind", event_kind_name(e));
 	if (e->identity) {
 		fprintf(out, ",\"identity\":{\"pid\":%u,\"uid\":%u", e->identity->pid, e->identity->uid);
-		put_str(out, "executable", e->identity->executable);
-		put_str(out, "container_id", e->identity->container_id);
-		put_str(out, "pod_uid", e->identity->pod_uid);
-		put_str(out, "peer", e->identity->peer);
+		json_put_field(out, "executable", e->identity->executable);
+		json_put_field(out, "container_id", e->identity->container_id);
+		json_put_field(out, "pod_uid", e->identity->pod_uid);
+		json_put_field(out, "peer", e->identity->peer);
 		fputc('}', out);
 	}
 	if (e->model) {
 		fputs(",\"model\":{\"exchange_id\":", out);
 		fprintf(out, "%" PRIu64, e->model->exchange_id);
-		put_str(out, "api", e->model->api);
-		put_str(out, "requested", e->model->requested);
-		put_str(out, "reported", e->model->reported);
-		put_str(out, "endpoint", e->model->endpoint);
+		json_put_field(out, "api", e->model->api);
+		json_put_field(out, "requested", e->model->requested);
+		json_put_field(out, "reported", e->model->reported);
+		json_put_field(out, "endpoint", e->model->endpoint);
 		fputc('}', out);
 	}
 	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
@@ -61,13 +56,13 @@ void event_json(FILE *out, const Event *e)
 
 		fputs(",\"finding\":{\"direction\":", out);
 		fputs(f->direction == SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT ? "\"input\"" : "\"output\"", out);
-		put_str(out, "detector", f->detector);
-		put_str(out, "category", f->category);
-		put_str(out, "severity", f->severity);
-		put_str(out, "leak", (unsigned)f->leak < 4 ? leaks[f->leak] : "");
-		put_str(out, "part", f->part);
+		json_put_field(out, "detector", f->detector);
+		json_put_field(out, "category", f->category);
+		json_put_field(out, "severity", f->severity);
+		json_put_field(out, "leak", (unsigned)f->leak < 4 ? leaks[f->leak] : "");
+		json_put_field(out, "part", f->part);
 		fprintf(out, ",\"start\":%" PRIu64 ",\"end\":%" PRIu64, f->start, f->end);
-		put_str(out, "masked", f->masked);
+		json_put_field(out, "masked", f->masked);
 		fputs(",\"fingerprint\":\"", out);
 		hex_put(out, f->fingerprint.data, f->fingerprint.len);
 		fputs("\"}", out);
@@ -79,9 +74,9 @@ void event_json(FILE *out, const Event *e)
 		fputs(",\"drift\":{", out);
 		fputs("\"key\":", out);
 		json_put_string(out, d->key ? d->key : "", d->key ? strlen(d->key) : 0);
-		put_str(out, "layer", d->layer);
-		put_str(out, "feature", d->feature);
-		put_str(out, "test", d->test);
+		json_put_field(out, "layer", d->layer);
+		json_put_field(out, "feature", d->feature);
+		json_put_field(out, "test", d->test);
 		fprintf(out, ",\"statistic\":%.6g,\"threshold\":%.6g,\"effect_size\":%.6g", d->statistic, d->threshold,
 			d->effect_size);
 		if (d->p_value >= 0)
@@ -104,9 +99,9 @@ void event_json(FILE *out, const Event *e)
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE) {
 		fputs(",\"model_change\":{\"previous\":", out);
 		json_put_string(out, e->model_change->previous, strlen(e->model_change->previous));
-		put_str(out, "current", e->model_change->current);
-		put_str(out, "previous_fingerprint", e->model_change->previous_fingerprint);
-		put_str(out, "current_fingerprint", e->model_change->current_fingerprint);
+		json_put_field(out, "current", e->model_change->current);
+		json_put_field(out, "previous_fingerprint", e->model_change->previous_fingerprint);
+		json_put_field(out, "current_fingerprint", e->model_change->current_fingerprint);
 		fputc('}', out);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS) {
 		fputs(",\"capture_loss\":{", out);
@@ -129,8 +124,8 @@ void event_json(FILE *out, const Event *e)
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE) {
 		fprintf(out, ",\"lifecycle\":{\"phase\":\"%s\"",
 			e->lifecycle->phase == SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_START ? "start" : "stop");
-		put_str(out, "version", e->lifecycle->version);
-		put_str(out, "kernel", e->lifecycle->kernel);
+		json_put_field(out, "version", e->lifecycle->version);
+		json_put_field(out, "kernel", e->lifecycle->kernel);
 		fputc('}', out);
 	}
 	fputs("}\n", out);

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -89,4 +90,10 @@ void json_put_base64(FILE *out, const unsigned char *d, size_t n)
 		quad[3] = '=';
 		fwrite(quad, 1, 4, out);
 	}
+}
+
+void json_put_field(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, ",\"%s\":", key);
+	json_put_string(out, s ? s : "", s ? strlen(s) : 0);
 }

@@ -20,14 +20,22 @@ struct walk {
 	size_t errsz;
 };
 
+int yopt_verror_at(char *err, size_t errsz, const char *path, const struct yaml_node_s *n, const char *fmt,
+		   va_list ap)
+{
+	int k = snprintf(err, errsz, "%s:%zu: ", path, n ? n->start_mark.line + 1 : 0);
+
+	if (k >= 0 && (size_t)k < errsz)
+		vsnprintf(err + k, errsz - (size_t)k, fmt, ap);
+	return -1;
+}
+
 static int fail_at(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
-	int k = snprintf(w->err, w->errsz, "%s:%zu: ", w->path, n ? n->start_mark.line + 1 : 0);
 
 	va_start(ap, fmt);
-	if (k >= 0 && (size_t)k < w->errsz)
-		vsnprintf(w->err + k, w->errsz - (size_t)k, fmt, ap);
+	yopt_verror_at(w->err, w->errsz, w->path, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -14,8 +14,11 @@
 #ifndef SEALTAP_YAML_OPTIONS_H
 #define SEALTAP_YAML_OPTIONS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct yaml_node_s;
 
 /* SCALAR: one value; LIST: a sequence of scalars (one option each); FLAG:
  * a boolean giving the option when true (NEGATED: when false); MAP: name:
@@ -43,6 +46,11 @@ void yopt_release(struct yopt_args *a);
 /* Refuses a file that others can write or that belongs to another user
  * (root may own it). 0 or -1 with err set. */
 int yopt_check_owner(const char *path, char *err, size_t errsz);
+
+/* "PATH:LINE: " and the message into err; returns -1. For every YAML
+ * reader's errors, so they all name file and line the same way. */
+int yopt_verror_at(char *err, size_t errsz, const char *path, const struct yaml_node_s *n, const char *fmt,
+		   va_list ap);
 
 /* argv[0], then the file's options, then argv[1..]: the command line
  * overrides the file. A malloc'd array (the strings are not copied). */
