@@ -55,7 +55,7 @@ SKELS      := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay
+.PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
@@ -278,6 +278,12 @@ fuzz-replay: $(FUZZERS)
 			>$(FUZZ_BUILD)/$$t.brief.log 2>&1 || { tail -50 $(FUZZ_BUILD)/$$t.brief.log; echo "fuzzing failed: $$t"; exit 1; }; \
 		echo "fuzz $$t: corpus replayed, $(FUZZ_BRIEF) s fuzzed: $$(grep -o 'stat::number_of_executed_units: [0-9]*' $(FUZZ_BUILD)/$$t.brief.log | grep -o '[0-9]*$$' || tail -1 $(FUZZ_BUILD)/$$t.brief.log | cut -c1-60)"; \
 	done
+
+# Thousands of live TLS connections opened, used, cut and closed under the
+# agent, clients killed mid-request; RSS, descriptors and tracked connections
+# reported and checked (tests/soak/soak.py). Bounded: about two minutes.
+soak: deps all
+	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 2
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
