@@ -411,7 +411,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_OTLP_HEADER:
 			if (o->copy.otlp.nheaders == OTLP_MAX_HEADERS || !strchr(optarg, ':') || strpbrk(optarg, "\r\n"))
-				return fail(EXIT_SETUP, "--otlp-header %s: expected 'Name: value' (at most %d)", optarg,
+				/* (not the value: a header is often an API key) */
+				return fail(EXIT_SETUP, "--otlp-header: expected 'Name: value' (at most %d)",
 					    OTLP_MAX_HEADERS);
 			o->copy.otlp.headers[o->copy.otlp.nheaders++] = optarg;
 			break;

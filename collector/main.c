@@ -210,6 +210,19 @@ static const char *origin(const struct yopt_args *cfg, int i, char *buf, size_t 
 
 static int serve_opts(int argc, char **argv, const struct yopt_args *cfg);
 
+/* "ADDR:PORT" into addr (without the port) and port; -1 if it is not that. */
+static int split_listen(const char *listen, char addr[64], unsigned long *port)
+{
+	char *colon;
+
+	snprintf(addr, 64, "%s", listen);
+	colon = strrchr(addr, ':');
+	if (!colon || (*port = strtoul(colon + 1, NULL, 10)) == 0 || *port > 65535)
+		return -1;
+	*colon = '\0';
+	return 0;
+}
+
 static int serve(int argc, char **argv)
 {
 	struct yopt_args cfg = { 0 };
@@ -244,7 +257,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 	const char *client_ca = NULL;
 	char *client_ca_pem = NULL;
 	const char *state_dir = "/var/lib/sealtap-collector";
-	char addr[64], err[512], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL, *colon;
+	char addr[64], err[512], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL;
 	char pubhex[2 * NOTE_PUBKEY + 1];
 	uint8_t pub[NOTE_PUBKEY];
 	struct collector c = { 0 };
@@ -253,6 +266,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 	int opt, rc = 2;
 	unsigned long port;
 
+	split_listen(listen, addr, &port); /* the default; --listen replaces it */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -269,9 +283,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 		case 'f': break; /* read before parsing: see serve */
 		case 'l':
 			listen = optarg;
-			snprintf(addr, sizeof(addr), "%s", listen);
-			colon = strrchr(addr, ':');
-			if (!colon || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535)
+			if (split_listen(listen, addr, &port))
 				return fprintf(stderr, "sealtap-collector: %s--listen %s: expected ADDR:PORT\n",
 					       origin(cfg, optind - 1, where, sizeof(where)), listen),
 				       2;
@@ -301,11 +313,6 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 				       "with --tls-key (or --plain) are required\n"), 2;
 	if (client_ca && plain)
 		return fprintf(stderr, "sealtap-collector serve: --client-ca needs TLS\n"), 2;
-	snprintf(addr, sizeof(addr), "%s", listen);
-	colon = strrchr(addr, ':');
-	if (!colon || (port = strtoul(colon + 1, NULL, 10)) == 0 || port > 65535)
-		return fprintf(stderr, "sealtap-collector: --listen %s: expected ADDR:PORT\n", listen), 2;
-	*colon = '\0';
 	if (!plain && (!(cert_pem = slurp(cert)) || !(key_pem = slurp(key)))) {
 		fprintf(stderr, "sealtap-collector: cannot read %s\n", cert_pem ? key : cert);
 		goto out;
