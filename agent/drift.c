@@ -880,13 +880,17 @@ void drift_delta(struct drift *d, struct exchange *x, int choice, const char *te
 {
 	struct drifted *dx;
 
-	if (!d || choice < 0 || choice >= X_MAX_CHOICES || !(dx = drifted_of(d, x)))
+	if (!d || choice < 0 || choice >= X_MAX_CHOICES)
 		return;
+	if (!(dx = drifted_of(d, x))) {
+		d->st.unmeasured++; /* out of memory: this output is not measured, and that is counted */
+		return;
+	}
 	if (choice == 0)
 		drift_text_feed(&dx->text, text, len);
 	if (d->banned) {
-		if (!dx->banned[choice])
-			dx->banned[choice] = banned_open(d->banned, on_banned, dx);
+		if (!dx->banned[choice] && !(dx->banned[choice] = banned_open(d->banned, on_banned, dx)))
+			d->st.unmeasured++; /* this output is not checked for banned content */
 		banned_feed(dx->banned[choice], text, len);
 	}
 }
@@ -901,8 +905,11 @@ void drift_done(struct drift *d, struct exchange *x)
 		return;
 	if (!dx && x->flavor != LLM_OPENAI_EMBEDDINGS)
 		dx = drifted_of(d, x); /* a response with no text still counts (errors, empty outputs) */
-	if (!dx)
+	if (!dx) {
+		if (x->flavor != LLM_OPENAI_EMBEDDINGS)
+			d->st.unmeasured++;
 		return;
+	}
 	for (int i = 0; i < X_MAX_CHOICES; i++)
 		banned_close(dx->banned[i]); /* raises what matched at the very end */
 	if (x->flavor != LLM_OPENAI_EMBEDDINGS && x->response_complete) {
@@ -1085,8 +1092,9 @@ void drift_write_stats(const struct drift *d, FILE *out)
 		",\"drift\":{\"responses\":%" PRIu64 ",\"keys\":%" PRIu64 ",\"keys_evicted\":%" PRIu64
 		",\"alerts_fast\":%" PRIu64 ",\"alerts_window\":%" PRIu64 ",\"model_changes\":%" PRIu64
 		",\"model_change_alerts\":%" PRIu64 ",\"silent_updates\":%" PRIu64 ",\"banned\":%" PRIu64
-		",\"state_saves\":%" PRIu64 ",\"state_errors\":%" PRIu64 ",\"state_loaded_keys\":%" PRIu64 "}",
+		",\"state_saves\":%" PRIu64 ",\"state_errors\":%" PRIu64 ",\"state_loaded_keys\":%" PRIu64
+		",\"unmeasured\":%" PRIu64 "}",
 		d->st.responses, d->st.keys, d->st.keys_evicted, d->st.alerts_fast, d->st.alerts_window,
 		d->st.model_changes, d->st.model_change_alerts, d->st.silent_updates, d->st.banned, d->st.state_saves,
-		d->st.state_errors, d->st.state_loaded_keys);
+		d->st.state_errors, d->st.state_loaded_keys, d->st.unmeasured);
 }

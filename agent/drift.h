@@ -89,6 +89,7 @@ struct drift_stats {
 	uint64_t responses, keys, keys_evicted;
 	uint64_t alerts_fast, alerts_window, model_changes, model_change_alerts, silent_updates, banned;
 	uint64_t state_saves, state_errors, state_loaded_keys;
+	uint64_t unmeasured; /* outputs not measured or not checked for banned content (out of memory) */
 };
 
 struct drift;
