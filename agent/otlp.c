@@ -227,7 +227,7 @@ static void make_resource(struct otlp *x, const uint8_t pub[32])
 	free(r.p);
 }
 
-static const char *flavor_system(const char *api)
+static const char *provider_name(const char *api)
 {
 	/* gen_ai.provider.name (which replaced the deprecated gen_ai.system)
 	 * where the API flavour says which provider's API it is. */
@@ -345,7 +345,7 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 	if (e->model) {
 		const Sealtap__Evidence__V1__Model *m = e->model;
 
-		attr_str(b, 6, "gen_ai.provider.name", flavor_system(m->api));
+		attr_str(b, 6, "gen_ai.provider.name", provider_name(m->api));
 		attr_str(b, 6, "gen_ai.request.model", m->requested);
 		attr_str(b, 6, "gen_ai.response.model", m->reported);
 		attr_str(b, 6, "url.path", m->endpoint);

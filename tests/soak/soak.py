@@ -123,9 +123,19 @@ for x in s: x.send(b"half a req")
 print("sent", flush=True); time.sleep(60)
 """ % (crt, port)], stdout=subprocess.PIPE)
         killer.stdout.readline()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (metric("sealtap_agent_conns_active") or 0) < 200:
+            time.sleep(0.2)
+        held = metric("sealtap_agent_conns_active")
         killer.kill()
         killer.wait()
-        time.sleep(2)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (metric("sealtap_agent_conns_active") or 0) > 0:
+            time.sleep(0.2)
+        left = metric("sealtap_agent_conns_active")
+        print("killed client: %d half-sent connections tracked, %d left after the kill" % (held, left), flush=True)
+        if held < 200 or left:
+            failures.append("killed client: %d tracked before the kill, %d after" % (held, left))
         elapsed = time.monotonic() - t0
         end_fds, lost = fds(agent.proc.pid), metric("sealtap_kernel_lost_ringbuf_total")
         agent.stop()
