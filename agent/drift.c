@@ -206,8 +206,7 @@ static void raise_alert(struct drift *d, struct key *k, const struct drift_alert
 	int64_t seq = -1;
 
 	if (d->o.ev)
-		seq = strcmp(a->layer, "model_change_event") == 0 ? evidence_model_change(d->o.ev, x, a)
-								   : evidence_drift(d->o.ev, x, a);
+		seq = a->model_change ? evidence_model_change(d->o.ev, x, a) : evidence_drift(d->o.ev, x, a);
 	if (d->o.out)
 		write_alert(d->o.out, a, seq);
 	if (d->o.on_alert)
@@ -744,6 +743,7 @@ static void model_changed(struct drift *d, struct key *k, const char *model, con
 	snprintf(k->model, sizeof(k->model), "%s", model);
 	snprintf(k->fingerprint, sizeof(k->fingerprint), "%s", fp);
 	base_alert(&a, k, "model_change_event");
+	a.model_change = true;
 	a.feature = "model";
 	a.test = "reported_version";
 	a.previous_model = prev_model;

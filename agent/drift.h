@@ -68,6 +68,7 @@ struct drift_alert {
 	uint64_t current_start_ns, current_end_ns, current_count;
 	const char *contributors[DRIFT_CONTRIBUTORS]; /* the buckets or categories that moved most */
 	int ncontributors;
+	bool model_change;                  /* a model_change event, not a drift event */
 	const char *model, *previous_model; /* model_change: the versions */
 	const char *fingerprint, *previous_fingerprint;
 };
