@@ -101,8 +101,8 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 		dump_chunk(c, d, gap);
 	if (!conn)
 		return;
-	if (!conn->user)
-		conn->user = session_new(&c->env);
+	if (!conn->user && !(conn->user = session_new(&c->env)))
+		c->sst.no_memory++;
 	if (conn->user)
 		session_data(conn->user, d, gap);
 }
@@ -300,7 +300,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		"ringbuf_full",	      "ringbuf_full_bytes", "unreadable",	  "unreadable_bytes",
 		"untracked_call",     "untracked_connection", "event_lost",	  "malformed_record",
 		"stream_gap",	      "stream_gap_bytes",   "connection_evicted", "request_dropped",
-		"h2_stream_dropped", "body_truncated",
+		"h2_stream_dropped", "body_truncated",	    "no_memory",
 	};
 	const struct stream_stats *s = &c->streams.st;
 	uint64_t k[ST_CNT__MAX];
@@ -314,6 +314,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		s->gap_bytes,
 		s->evicted, /* for room; idle evictions lose nothing */
 		c->sst.pending_dropped,	  c->sst.h2_streams_dropped,	  c->sst.body_truncated,
+		c->sst.no_memory,
 	};
 	for (n = 0; n < cap && n < CAPTURE_LOSS_REASONS; n++) {
 		names[n] = reasons[n];
@@ -379,13 +380,13 @@ void capture_write_stats(struct capture *c, FILE *out)
 		",\"parse_errors\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"json_errors\":%" PRIu64
 		",\"truncated\":%" PRIu64 ",\"decode_errors\":%" PRIu64 ",\"pending_dropped\":%" PRIu64
 		",\"unpaired_responses\":%" PRIu64 ",\"grpc\":%" PRIu64 ",\"h2_streams_dropped\":%" PRIu64
-		",\"h2_table_clamped\":%" PRIu64 "}",
+		",\"h2_table_clamped\":%" PRIu64 ",\"no_memory\":%" PRIu64 "}",
 		c->sst.sessions, c->sst.proto_http1, c->sst.proto_http2, c->sst.proto_other,
 		c->sst.http_requests, c->sst.http_responses, c->sst.http_other, c->sst.exchanges,
 		c->sst.incomplete, c->sst.parse_errors, c->sst.gaps, c->sst.json_errors,
 		c->sst.body_truncated, c->sst.decode_errors, c->sst.pending_dropped,
 		c->sst.unpaired_responses, c->sst.grpc, c->sst.h2_streams_dropped,
-		c->sst.h2_table_clamped);
+		c->sst.h2_table_clamped, c->sst.no_memory);
 	fprintf(out,
 		",\"attach\":{\"probes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"ssl_libraries\":%" PRIu64
 		",\"lib_table_full\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"proc_table_full\":%" PRIu64

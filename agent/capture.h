@@ -58,7 +58,7 @@ void capture_tick(struct capture *c, uint64_t now_ns);
  * malformed records, stream gaps and evicted connections, and what the
  * decoders had to drop (pending requests, HTTP/2 streams, bodies past the
  * cap). */
-#define CAPTURE_LOSS_REASONS 14
+#define CAPTURE_LOSS_REASONS 15
 size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, size_t cap);
 
 /* What capture saw so far, cumulative. */

@@ -61,9 +61,16 @@ static void drop_line(struct h1_parser *p)
 	p->line_overflow = false;
 }
 
+static void drop_head(struct h1_parser *p)
+{
+	free(p->head);
+	p->head = NULL;
+}
+
 void h1_release(struct h1_parser *p)
 {
 	drop_line(p);
+	drop_head(p);
 }
 
 static bool need_line(struct h1_parser *p)
@@ -85,6 +92,7 @@ static void end_message(struct h1_parser *p, bool complete)
 	}
 	p->state = H1_START;
 	drop_line(p);
+	drop_head(p);
 	p->head_bytes = 0;
 }
 
@@ -123,9 +131,11 @@ static bool has_token(const char *v, size_t n, const char *tok)
 
 static int parse_start_line(struct h1_parser *p, const char *l, size_t n)
 {
-	struct h1_head *h = &p->head;
+	struct h1_head *h = p->head ? p->head : (p->head = malloc(sizeof(*h)));
 	const char *sp1, *sp2, *end = l + n;
 
+	if (!h)
+		return -1; /* counted as an error: the message is lost, not misread */
 	memset(h, 0, sizeof(*h));
 	h->content_length = -1;
 	h->is_request = p->request_side;
@@ -155,7 +165,7 @@ static int parse_start_line(struct h1_parser *p, const char *l, size_t n)
 
 static int parse_header(struct h1_parser *p, const char *l, size_t n)
 {
-	struct h1_head *h = &p->head;
+	struct h1_head *h = p->head;
 	const char *colon = memchr(l, ':', n), *v;
 	size_t name_len, vlen;
 
@@ -209,27 +219,33 @@ static int parse_header(struct h1_parser *p, const char *l, size_t n)
 /* The blank line after the headers: decide how the body is framed. */
 static void head_done(struct h1_parser *p)
 {
-	struct h1_head *h = &p->head;
+	struct h1_head *h = p->head;
 	enum h1_body mode;
+	int status;
+	bool upgrade, chunked;
+	int64_t content_length;
 
 	if (!p->request_side && h->status == 101)
 		h->upgrade = true;
 	mode = p->cb->on_head(p->ctx, h);
+	status = h->status, upgrade = h->upgrade, chunked = h->chunked;
+	content_length = h->content_length;
+	drop_head(p);
 	p->head_bytes = 0;
-	if (!p->request_side && (h->status == 101 || (h->upgrade && h->status < 300 && h->status >= 200))) {
+	if (!p->request_side && (status == 101 || (upgrade && status < 300 && status >= 200))) {
 		end_message(p, true);
 		p->state = H1_TUNNEL;
 		return;
 	}
-	if (mode == H1_BODY_NONE || (!p->request_side && (h->status < 200 || h->status == 204 ||
-							  h->status == 304))) {
+	if (mode == H1_BODY_NONE || (!p->request_side && (status < 200 || status == 204 ||
+							  status == 304))) {
 		end_message(p, true);
 		return;
 	}
-	if (h->chunked) {
+	if (chunked) {
 		p->state = H1_CHUNK_SIZE;
-	} else if (h->content_length >= 0) {
-		p->remaining = (uint64_t)h->content_length;
+	} else if (content_length >= 0) {
+		p->remaining = (uint64_t)content_length;
 		p->state = H1_BODY_LEN;
 		if (p->remaining == 0)
 			end_message(p, true);

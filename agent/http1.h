@@ -74,7 +74,8 @@ struct h1_parser {
 		H1_TUNNEL,     /* after an upgrade: not HTTP any more */
 	} state;
 	bool in_message;
-	struct h1_head head;
+	struct h1_head *head; /* held from a start line to the end of its head, so a
+			       * connection between messages or in a body costs none */
 	char *line; /* H1_MAX_LINE + 1, held only while a line is in progress, so an
 		     * idle connection costs no line buffer */
 	size_t line_len;

@@ -16,7 +16,8 @@ static const char *const gauges[] = {
 	"agent_conns_active",	   "attach_probes",	  "attach_ssl_libraries", "attach_processes",
 	"classify_leak_remembered", "evidence_resumed",	  "evidence_new_stream",  "evidence_spool_bytes",
 	"evidence_spool_segments",  "ship_acked",		  "ship_last_status",	  "otlp_queued",
-	"drift_keys",		    NULL,
+	"drift_keys",		    "memory_rss",	  "memory_heap_in_use",	  "memory_heap_held",
+	NULL,
 };
 
 static bool is_gauge(const char *name)

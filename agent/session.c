@@ -50,6 +50,14 @@ struct h2_stream {
 	bool grpc;
 };
 
+/* An HTTP/2 connection's state, allocated only for HTTP/2 sessions so that
+ * the far more common HTTP/1.1 connection does not carry it. */
+struct h2_conn {
+	struct h2_parser p[2]; /* one per direction, indexed by direction */
+	int cur_dir;           /* direction of the frame being parsed */
+	struct h2_stream streams[H2_MAX_STREAMS];
+};
+
 struct session {
 	struct session_env *env;
 	enum proto proto;
@@ -57,7 +65,17 @@ struct session {
 	uint8_t *detect[2]; /* first bytes per direction, until the protocol is known */
 	size_t detect_len[2];
 	uint64_t now; /* timestamp of the chunk being decoded */
-	struct x_identity who;
+	/* The connection's side of an exchange's identity, kept compact (an
+	 * exchange's x_identity is built from it): a tracked connection's cost
+	 * is mostly this struct. */
+	struct {
+		uint32_t pid, tid, uid;
+		uint64_t cgroup_id;
+		char comm[16];
+		uint8_t family; /* enum st_addr_family */
+		uint8_t laddr[16], raddr[16];
+		bool process_is_server;
+	} who;
 	uint16_t lport, rport; /* 0: unknown */
 
 	/* HTTP/1.1 */
@@ -67,10 +85,7 @@ struct session {
 	int qhead, qlen;
 	struct flow *cur_resp;                /* response being read */
 
-	/* HTTP/2: one parser per direction, indexed by direction. */
-	struct h2_parser h2[2];
-	int h2_cur_dir; /* direction of the frame being parsed */
-	struct h2_stream *streams; /* H2_MAX_STREAMS, for HTTP/2 sessions only */
+	struct h2_conn *h2; /* HTTP/2 sessions only */
 };
 
 /* ---- flows ---- */
@@ -130,6 +145,22 @@ static void flow_abort(struct flow *f)
 	flow_free(f);
 }
 
+/* An exchange's identity: the connection's, with the process's executable,
+ * container and pod (cached per process) and the addresses formatted. */
+static void identity_of(const struct session *s, struct x_identity *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->pid = s->who.pid;
+	w->tid = s->who.tid;
+	w->uid = s->who.uid;
+	w->cgroup_id = s->who.cgroup_id;
+	memcpy(w->comm, s->who.comm, sizeof(w->comm));
+	w->process_is_server = s->who.process_is_server;
+	record_format_addr(w->local, sizeof(w->local), s->who.family, s->who.laddr, s->lport);
+	record_format_addr(w->peer, sizeof(w->peer), s->who.family, s->who.raddr, s->rport);
+	identity_fill(w, s->now);
+}
+
 static struct flow *flow_request_head(struct session *s, const char *method, const char *path,
 				      const char *host, const char *content_encoding)
 {
@@ -150,16 +181,17 @@ static struct flow *flow_request_head(struct session *s, const char *method, con
 		return f;
 	}
 	x = f->x = exchange_new();
-	if (!x)
+	if (!x) {
+		s->env->st->no_memory++;
 		return f;
+	}
 	x->id = ++s->env->next_id;
 	x->flavor = fl;
 	x->t_request = s->now;
 	xstrcpy(x->method, sizeof(x->method), method);
 	xstrcpy(x->path, sizeof(x->path), path);
 	xstrcpy(x->host, sizeof(x->host), host);
-	x->who = s->who;
-	identity_fill(&x->who, s->now);
+	identity_of(s, &x->who);
 	xbuf_init(&f->req_body, max_body(s));
 	if (decode_init(&f->req_dec, content_encoding, max_body(s)))
 		s->env->st->decode_errors++;
@@ -438,13 +470,13 @@ static struct h2_stream *h2_find(struct session *s, uint32_t sid, bool create)
 {
 	struct h2_stream *free_slot = NULL;
 
-	if (sid == 0 || !s->streams)
+	if (sid == 0 || !s->h2)
 		return NULL;
 	for (int i = 0; i < H2_MAX_STREAMS; i++) {
-		if (s->streams[i].sid == sid)
-			return &s->streams[i];
-		if (!s->streams[i].sid && !free_slot)
-			free_slot = &s->streams[i];
+		if (s->h2->streams[i].sid == sid)
+			return &s->h2->streams[i];
+		if (!s->h2->streams[i].sid && !free_slot)
+			free_slot = &s->h2->streams[i];
 	}
 	if (!create)
 		return NULL;
@@ -480,7 +512,7 @@ static void on_h2_header(void *ctx, uint32_t sid, const uint8_t *name, size_t nl
 			 const uint8_t *value, size_t vlen)
 {
 	struct session *s = ctx;
-	struct h2_stream *st = h2_find(s, sid, s->h2_cur_dir == s->req_dir);
+	struct h2_stream *st = h2_find(s, sid, s->h2->cur_dir == s->req_dir);
 
 	if (!st)
 		return;
@@ -505,7 +537,7 @@ static void on_h2_headers_end(void *ctx, uint32_t sid, bool end_stream)
 
 	if (!st)
 		return;
-	if (s->h2_cur_dir == s->req_dir) {
+	if (s->h2->cur_dir == s->req_dir) {
 		if (!st->f && st->method[0]) {
 			st->grpc = content_type_is(st->content_type, "application/grpc") ||
 				   strncasecmp(st->content_type, "application/grpc+", 17) == 0;
@@ -538,7 +570,7 @@ static void on_h2_data(void *ctx, uint32_t sid, const uint8_t *d, size_t n)
 
 	if (!st || !st->f)
 		return;
-	if (s->h2_cur_dir == s->req_dir)
+	if (s->h2->cur_dir == s->req_dir)
 		flow_request_body(st->f, d, n);
 	else if (st->f->responded)
 		flow_response_body(st->f, d, n);
@@ -551,7 +583,7 @@ static void on_h2_end_stream(void *ctx, uint32_t sid)
 
 	if (!st || !st->f)
 		return;
-	if (s->h2_cur_dir == s->req_dir) {
+	if (s->h2->cur_dir == s->req_dir) {
 		flow_request_end(st->f, true);
 		return;
 	}
@@ -575,7 +607,7 @@ static void on_h2_table_size(void *ctx, uint32_t size)
 	struct session *s = ctx;
 
 	/* Announced by this direction's receiver for the other's encoder. */
-	h2_set_table_size(&s->h2[!s->h2_cur_dir], size);
+	h2_set_table_size(&s->h2->p[!s->h2->cur_dir], size);
 }
 
 static const struct h2_callbacks h2_cb = {
@@ -597,20 +629,19 @@ struct session *session_new(struct session_env *env)
 
 static void set_identity(struct session *s, const struct st_data_record *d)
 {
-	struct x_identity *w = &s->who;
-
-	w->pid = d->h.pid;
-	w->tid = d->h.tid;
-	w->uid = d->h.uid;
-	w->cgroup_id = d->h.cgroup_id;
-	memcpy(w->comm, d->h.comm, sizeof(w->comm));
-	w->comm[sizeof(w->comm) - 1] = '\0';
+	s->who.pid = d->h.pid;
+	s->who.tid = d->h.tid;
+	s->who.uid = d->h.uid;
+	s->who.cgroup_id = d->h.cgroup_id;
+	memcpy(s->who.comm, d->h.comm, sizeof(s->who.comm));
+	s->who.comm[sizeof(s->who.comm) - 1] = '\0';
+	s->who.family = d->family;
+	memcpy(s->who.laddr, d->laddr, sizeof(s->who.laddr));
+	memcpy(s->who.raddr, d->raddr, sizeof(s->who.raddr));
 	if (d->family != ST_AF_UNKNOWN) {
 		s->lport = d->lport;
 		s->rport = d->rport;
 	}
-	record_format_addr(w->local, sizeof(w->local), d->family, d->laddr, d->lport);
-	record_format_addr(w->peer, sizeof(w->peer), d->family, d->raddr, d->rport);
 }
 
 static void start(struct session *s, enum proto proto, int req_dir)
@@ -625,11 +656,16 @@ static void start(struct session *s, enum proto proto, int req_dir)
 		return;
 	}
 	s->env->st->proto_http2++;
-	s->streams = calloc(H2_MAX_STREAMS, sizeof(*s->streams));
-	if (!s->streams || h2_init(&s->h2[req_dir], true, &h2_cb, s) ||
-	    h2_init(&s->h2[!req_dir], false, &h2_cb, s)) {
-		h2_release(&s->h2[0]);
-		h2_release(&s->h2[1]);
+	s->h2 = calloc(1, sizeof(*s->h2));
+	if (!s->h2 || h2_init(&s->h2->p[req_dir], true, &h2_cb, s) ||
+	    h2_init(&s->h2->p[!req_dir], false, &h2_cb, s)) {
+		if (s->h2) {
+			h2_release(&s->h2->p[0]);
+			h2_release(&s->h2->p[1]);
+			free(s->h2);
+			s->h2 = NULL;
+		}
+		s->env->st->no_memory++; /* the connection goes undecoded */
 		s->proto = PROTO_OTHER;
 	}
 }
@@ -660,6 +696,7 @@ static bool detect(struct session *s, int dir, const uint8_t *data, size_t len)
 	uint8_t *buf;
 
 	if (!s->detect[dir] && !(s->detect[dir] = malloc(DETECT_HOLD))) {
+		s->env->st->no_memory++;
 		give_up(s);
 		return false;
 	}
@@ -693,8 +730,8 @@ static void feed(struct session *s, int dir, const uint8_t *d, size_t n)
 	if (s->proto == PROTO_HTTP1) {
 		h1_feed(dir == s->req_dir ? &s->req : &s->resp, d, n);
 	} else if (s->proto == PROTO_HTTP2) {
-		s->h2_cur_dir = dir;
-		h2_feed(&s->h2[dir], d, n);
+		s->h2->cur_dir = dir;
+		h2_feed(&s->h2->p[dir], d, n);
 	}
 }
 
@@ -731,7 +768,7 @@ done:
 		if (s->proto == PROTO_HTTP1)
 			h1_gap(dir == s->req_dir ? &s->req : &s->resp, gap);
 		else
-			h2_gap(&s->h2[dir]);
+			h2_gap(&s->h2->p[dir]);
 	}
 	feed(s, dir, d->data, d->data_len);
 }
@@ -752,14 +789,16 @@ void session_close(struct session *s)
 			flow_abort(f);
 	} else if (s->proto == PROTO_HTTP2) {
 		for (int i = 0; i < 2; i++) {
-			s->env->st->parse_errors += s->h2[i].st.frame_errors + s->h2[i].st.hpack_errors;
-			s->env->st->h2_table_clamped += s->h2[i].st.table_clamped;
-			h2_release(&s->h2[i]);
+			struct h2_parser *p = &s->h2->p[i];
+
+			s->env->st->parse_errors += p->st.frame_errors + p->st.hpack_errors;
+			s->env->st->h2_table_clamped += p->st.table_clamped;
+			h2_release(p);
 		}
-		for (int i = 0; s->streams && i < H2_MAX_STREAMS; i++)
-			if (s->streams[i].sid)
-				flow_abort(s->streams[i].f);
-		free(s->streams);
+		for (int i = 0; i < H2_MAX_STREAMS; i++)
+			if (s->h2->streams[i].sid)
+				flow_abort(s->h2->streams[i].f);
+		free(s->h2);
 	}
 	free(s->detect[0]);
 	free(s->detect[1]);

@@ -78,7 +78,7 @@ struct scratch_buf {
  * agent (power of two); a full buffer drops the record and counts it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, 8 << 20); /* the agent sets --ringbuf-size */
 } rb SEC(".maps");
 
 /* The call in flight, per thread. Task storage rather than a hash keyed by
