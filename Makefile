@@ -283,7 +283,7 @@ fuzz-replay: $(FUZZERS)
 # agent, clients killed mid-request; RSS, descriptors and tracked connections
 # reported and checked (tests/soak/soak.py). Bounded: about two minutes.
 soak: deps all
-	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 2
+	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
