@@ -236,7 +236,7 @@ bench: deps all
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF   ?= 3
-FUZZ_TARGETS := session record classify config batch proof
+FUZZ_TARGETS := session http2 llm record classify config batch proof
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 \
                 -D_GNU_SOURCE -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -Icollector -I/usr/include/postgresql
 FUZZ_COLLECTOR := collector/ingest.c collector/store.c collector/store_sqlite.c collector/store_pg.c \
@@ -244,6 +244,9 @@ FUZZ_COLLECTOR := collector/ingest.c collector/store.c collector/store_sqlite.c 
                   proto/json.c proto/event_json.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
 FUZZ_SRCS_session  := $(patsubst %,agent/%.c,session $(TEST_MODS_session))
 FUZZ_LIBS_session  := $(TEST_LIBS_session)
+FUZZ_SRCS_http2    := agent/http2.c
+FUZZ_LIBS_http2    := -lnghttp2
+FUZZ_SRCS_llm      := $(patsubst %,agent/%.c,llm sse jsonview exchange)
 FUZZ_SRCS_record   := agent/record.c
 FUZZ_SRCS_classify := $(patsubst %,agent/%.c,$(CLASSIFY_MODS))
 FUZZ_LIBS_classify := $(TEST_LIBS_classify)

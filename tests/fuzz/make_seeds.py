@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -32,11 +33,46 @@ def chunks(parts):
     return bytes(out)
 
 
+def http1_body(msg):
+    """The body of a recorded HTTP/1.1 message, de-chunked and decompressed."""
+    head, _, body = msg.partition(b"\r\n\r\n")
+    headers = head.lower()
+    if b"transfer-encoding: chunked" in headers:
+        out = bytearray()
+        while body:
+            size_line, _, body = body.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                break
+            out += body[:size]
+            body = body[size + 2:]
+        body = bytes(out)
+    if b"content-encoding: gzip" in headers:
+        body = zlib.decompress(body, 47)
+    return body
+
+
+# LLM API flavour numbers of fuzz_llm.c (enum llm_flavor) by fixture, and
+# whether the response streams as SSE (mode 2) or NDJSON (mode 3).
+LLM_FIXTURES = {"openai_chat_sse": (1, 2), "openai_chat_gzip": (1, 1), "anthropic_sse": (5, 2),
+                "ollama_ndjson": (6, 3), "tgi_sse": (9, 2)}
+
+
 def main():
     for req in sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures", "*.req"))):
         name = os.path.basename(req)[:-4]
         resp = open(req[:-4] + ".resp", "rb").read()
-        put("session", name, chunks([(0, open(req, "rb").read()), (1, resp)]))
+        request = open(req, "rb").read()
+        put("session", name, chunks([(0, request), (1, resp)]))
+        if "_h2" in name:  # one direction each, the client's with the preface; 7 and 16 bytes per feed
+            put("http2", name + "-client", bytes([1 | 6 << 1]) + request)
+            put("http2", name + "-server", bytes([15 << 1]) + resp)
+    for name, (flavor, mode) in sorted(LLM_FIXTURES.items()):
+        base = os.path.join(ROOT, "tests", "fixtures", name)
+        put("llm", name + "-request", bytes([flavor - 1, 0]) + http1_body(open(base + ".req", "rb").read()))
+        # 5 bytes per SSE feed: events cut everywhere
+        put("llm", name + "-response", bytes([flavor - 1, mode | 4 << 2]) +
+            http1_body(open(base + ".resp", "rb").read()))
     lines = open(os.path.join(ROOT, "tests", "corpus", "corpus.jsonl")).read().splitlines()
     for i, line in enumerate(lines[::400]):
         put("classify", "corpus-%02d" % i, bytes([7 + i]) + json.loads(line)["text"].encode())

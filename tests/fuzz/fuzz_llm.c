@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * LLM API payloads straight into the JSON extraction, without HTTP in
+ * front: request bodies, whole response bodies, server-sent event streams
+ * (through the SSE parser, cut every few bytes) and NDJSON lines, for every
+ * API flavour, and the flavour guess from a body.
+ * Input: a flavour byte, a mode byte (low 2 bits: request, response, SSE,
+ * NDJSON; the rest: bytes per SSE feed), then the payload.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange.h"
+#include "llm.h"
+#include "sse.h"
+
+static size_t seen;
+
+static void on_delta(void *ctx, struct exchange *x, int choice, const char *text, size_t len)
+{
+	(void)ctx, (void)x;
+	if (len)
+		seen += (unsigned char)text[0] + (unsigned char)text[len - 1] + (size_t)choice;
+}
+
+static const struct exchange_sink sink = { NULL, on_delta, NULL, NULL };
+
+static void on_event(void *ctx, const char *event, const char *data, size_t len, bool truncated)
+{
+	struct exchange *x = ctx;
+
+	(void)truncated;
+	if (strlen(data) != len) /* NUL-terminated at len, no NUL inside unless sent */
+		seen++;
+	llm_stream_event(x, event, data, len, &sink, 1);
+}
+
+/* The texts the exchange kept must be what they say they are. */
+static void check(const struct exchange *x)
+{
+	for (int i = 0; i < x->nmessages; i++)
+		if (x->messages[i].text.p)
+			seen += strlen(x->messages[i].text.p) <= x->messages[i].text.len;
+	for (int i = 0; i < X_MAX_CHOICES; i++)
+		if (x->choices[i].text.p)
+			seen += strlen(x->choices[i].text.p) <= x->choices[i].text.len;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct exchange *x;
+	const char *body;
+	size_t len, step;
+	int mode;
+
+	if (size < 2)
+		return 0;
+	x = exchange_new();
+	if (!x)
+		return 0;
+	x->flavor = (enum llm_flavor)(1 + data[0] % (LLM_GUESS - 1));
+	mode = data[1] & 3;
+	step = (size_t)(data[1] >> 2) + 1;
+	body = (const char *)data + 2, len = size - 2;
+	seen += llm_guess_flavor(body, len);
+	if (mode == 0) {
+		llm_parse_request(x, body, len);
+	} else if (mode == 1) {
+		llm_parse_response(x, body, len, &sink, 1);
+	} else if (mode == 2) {
+		struct sse_parser p;
+
+		sse_init(&p, on_event, x);
+		for (size_t off = 0; off < len; off += step)
+			sse_feed(&p, (const uint8_t *)body + off, len - off < step ? len - off : step);
+		sse_release(&p);
+	} else {
+		while (len) {
+			const char *nl = memchr(body, '\n', len);
+			size_t n = nl ? (size_t)(nl - body) : len;
+			char *line = malloc(n + 1); /* the session hands lines NUL-terminated */
+
+			if (!line)
+				break;
+			memcpy(line, body, n);
+			line[n] = '\0';
+			llm_stream_event(x, "", line, n, &sink, 1);
+			free(line);
+			body += n + (nl != NULL), len -= n + (nl != NULL);
+		}
+	}
+	check(x);
+	exchange_free(x);
+	return 0;
+}
