@@ -109,19 +109,19 @@ $(BUILD)/sealtap-agent: $(AGENT_OBJS) $(PROTO_OBJS)
 
 # Unit tests: one binary per module, linking the module under test and the
 # few modules it stands on (TEST_MODS_x), nothing else.
-TEST_MODS_llm      := exchange jsonview
-TEST_MODS_jsonview := exchange
+TEST_MODS_llm      := exchange jsonview jsontok
+TEST_MODS_jsonview := exchange jsontok
 TEST_MODS_sse      := exchange
 TEST_MODS_identity := procfs
-TEST_MODS_session  := http1 http2 decode sse llm jsonview exchange identity procfs record
-TEST_MODS_validate := jsonview exchange
-TEST_MODS_classify := detectors validate jsonview exchange
+TEST_MODS_session  := http1 http2 decode sse llm jsonview jsontok exchange identity procfs record
+TEST_MODS_validate := jsonview jsontok exchange
+TEST_MODS_classify := detectors validate jsonview jsontok exchange
 TEST_LIBS_validate := -lcrypto -lm
 TEST_LIBS_classify := -lhs -lcrypto -lm
-TEST_MODS_detector_config := classify detectors validate jsonview exchange
+TEST_MODS_detector_config := classify detectors validate jsonview jsontok exchange
 TEST_SRCS_detector_config := proto/yaml_options.c
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
-TEST_MODS_evidence := spool detectors validate jsonview exchange
+TEST_MODS_evidence := spool detectors validate jsonview jsontok exchange
 TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/hex.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
 TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
 TEST_LIBS_elfsym   := -lelf
@@ -130,9 +130,9 @@ TEST_LIBS_spool    := -lz
 TEST_LIBS_http2    := -lnghttp2
 TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 TEST_LIBS_drift_stats := -lm
-TEST_MODS_drift_features := exchange jsonview
+TEST_MODS_drift_features := exchange jsonview jsontok
 TEST_LIBS_drift_features := -lm
-TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate jsonview
+TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate jsonview jsontok
 TEST_SRCS_drift := $(TEST_SRCS_evidence) proto/json.c
 TEST_LIBS_drift := -lhs -lprotobuf-c -lcrypto -lz -lm
 .SECONDEXPANSION:
@@ -151,14 +151,14 @@ $(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(add
 	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
 
 # The evidence path, agent side, for make bench.
-EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate jsonview
+EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate jsonview jsontok
 $(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
 		-lprotobuf-c -lcrypto -lcurl -lyaml -lz -lm
 
 # Drift detection on synthetic streams, for make bench.
-DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate jsonview
+DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate jsonview jsontok
 $(BUILD)/drift-bench: tests/bench/drift_bench.c $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
@@ -236,7 +236,7 @@ bench: deps all
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF   ?= 3
-FUZZ_TARGETS := session http2 llm record classify config batch proof
+FUZZ_TARGETS := session http2 llm json record classify config batch proof
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 \
                 -D_GNU_SOURCE -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -Icollector -I/usr/include/postgresql
 FUZZ_COLLECTOR := collector/ingest.c collector/store.c collector/store_sqlite.c collector/store_pg.c \
@@ -246,7 +246,8 @@ FUZZ_SRCS_session  := $(patsubst %,agent/%.c,session $(TEST_MODS_session))
 FUZZ_LIBS_session  := $(TEST_LIBS_session)
 FUZZ_SRCS_http2    := agent/http2.c
 FUZZ_LIBS_http2    := -lnghttp2
-FUZZ_SRCS_llm      := $(patsubst %,agent/%.c,llm sse jsonview exchange)
+FUZZ_SRCS_llm      := $(patsubst %,agent/%.c,llm sse jsonview jsontok exchange)
+FUZZ_SRCS_json     := agent/jsontok.c
 FUZZ_SRCS_record   := agent/record.c
 FUZZ_SRCS_classify := $(patsubst %,agent/%.c,$(CLASSIFY_MODS))
 FUZZ_LIBS_classify := $(TEST_LIBS_classify)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jsonview - read-only access to a JSON document without building a tree:
- * jsmn (Debian's libjsmn-dev, strict mode, iterative) tokenises it into a
- * flat array of spans, and these helpers navigate that array and decode the
- * few strings the caller asks for. A streamed model response is one small
+ * jsontok tokenises it into a flat array of spans (each knowing where its
+ * subtree ends), and these helpers navigate that array and decode the few
+ * strings the caller asks for. A streamed model response is one small
  * document per token; building a DOM for each (json-c) was ~85% of the
  * decode time, this allocates nothing for documents up to JDOC_STACK_TOKENS.
  *
@@ -20,23 +20,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSMN_HEADER
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS /* closing a bracket is O(1), not a scan back: deep nesting stays linear */
-#include <jsmn.h>
-
 #include "exchange.h"
+#include "jsontok.h"
 
 #define JDOC_STACK_TOKENS 256
 #define JDOC_MAX_TOKENS (1 << 20) /* a larger document is refused */
-#define JDOC_MAX_DEPTH 64         /* so is a deeper one (see jdoc_parse) */
+#define JDOC_MAX_DEPTH JTOK_MAX_DEPTH /* so is a deeper one */
 
 struct jdoc {
 	const char *js;
-	jsmntok_t *t;
+	struct jtok *t;
 	int n;
-	jsmntok_t *heap;
-	jsmntok_t stack[JDOC_STACK_TOKENS];
+	struct jtok *heap;
+	struct jtok stack[JDOC_STACK_TOKENS];
 };
 
 /* Parses an object or array document. Returns 0, or -EBADMSG (not JSON,

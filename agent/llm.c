@@ -195,7 +195,7 @@ int llm_parse_request(struct exchange *x, const char *body, size_t len)
 	c.sink = NULL;
 	c.now = 0;
 
-	if (jdoc_parse(&c.j, body, len) || c.j.t[0].type != JSMN_OBJECT) {
+	if (jdoc_parse(&c.j, body, len) || c.j.t[0].type != JTOK_OBJECT) {
 		jdoc_release(&c.j);
 		return -EBADMSG;
 	}
@@ -213,7 +213,7 @@ int llm_parse_request(struct exchange *x, const char *body, size_t len)
 		x->json_requested = jdoc_str_is(&c.j, v, "json_object") || jdoc_str_is(&c.j, v, "json_schema");
 	v = get(&c, 0, "format");
 	if (v >= 0 && (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE))
-		x->json_requested = jdoc_str_is(&c.j, v, "json") || c.j.t[v].type == JSMN_OBJECT;
+		x->json_requested = jdoc_str_is(&c.j, v, "json") || c.j.t[v].type == JTOK_OBJECT;
 	switch (x->flavor) {
 	case LLM_OPENAI_CHAT:
 	case LLM_OLLAMA_CHAT:
@@ -381,7 +381,7 @@ static void tgi_result(const struct doc *c, int o)
 {
 	int details;
 
-	if (c->j.t[o].type == JSMN_ARRAY) /* [{"generated_text":...}] */
+	if (c->j.t[o].type == JTOK_ARRAY) /* [{"generated_text":...}] */
 		o = at(c, o, 0);
 	details = get(c, o, "details");
 	delta(c, 0, get(c, o, "generated_text"));

@@ -3,7 +3,7 @@
  * llm - model API payloads into exchange fields: which API a request path
  * speaks, the prompt (per message, with its role) and model in the request
  * body, and the completion in the response, streamed (SSE events, NDJSON
- * lines) or whole. JSON is read through jsonview.h (jsmn, no tree);
+ * lines) or whole. JSON is read through jsonview.h (jsontok, no tree);
  * its strings come out with escapes (\n, \uXXXX, surrogate pairs) decoded
  * to UTF-8, which is what later stages judge.
  *

@@ -43,7 +43,7 @@ int metrics_from_stats(const char *json, size_t len, FILE *out)
 	int g;
 
 
-	if (jdoc_parse(&d, json, len) || d.t[0].type != JSMN_OBJECT) {
+	if (jdoc_parse(&d, json, len) || d.t[0].type != JTOK_OBJECT) {
 		jdoc_release(&d);
 		return -1;
 	}
@@ -55,14 +55,14 @@ int metrics_from_stats(const char *json, size_t len, FILE *out)
 		int val = g + 1, k = val + 1;
 		char group[64];
 
-		if (d.t[val].type != JSMN_OBJECT)
+		if (d.t[val].type != JTOK_OBJECT)
 			continue;
 		snprintf(group, sizeof(group), "%.*s", d.t[g].end - d.t[g].start, json + d.t[g].start);
 		for (int ki = 0; ki < d.t[val].size && k > 0; ki++, k = jdoc_next(&d, val, k + 1)) {
-			const jsmntok_t *v = &d.t[k + 1];
+			const struct jtok *v = &d.t[k + 1];
 			char name[160], num[32];
 
-			if (v->type != JSMN_PRIMITIVE)
+			if (v->type != JTOK_PRIMITIVE)
 				continue;
 			snprintf(name, sizeof(name), "%s_%.*s", group, d.t[k].end - d.t[k].start, json + d.t[k].start);
 			sanitize(name);

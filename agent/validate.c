@@ -454,7 +454,7 @@ bool jwt_ok(const char *s, size_t n)
 	len = b64url_decode(s, (size_t)(dot - s), hdr, sizeof(hdr));
 	if (len <= 0 || jdoc_parse(&d, (const char *)hdr, (size_t)len))
 		return false;
-	ok = d.t[0].type == JSMN_OBJECT && jdoc_is_string(&d, jdoc_get(&d, 0, "alg"));
+	ok = d.t[0].type == JTOK_OBJECT && jdoc_is_string(&d, jdoc_get(&d, 0, "alg"));
 	jdoc_release(&d);
 	return ok;
 }

@@ -4,7 +4,7 @@
  * Each iteration runs one whole connection (request + response) through a
  * fresh session, as the agent does; MB/s counts the captured bytes fed.
  * Two references are timed in the same run: a memcpy of the same bytes,
- * and the JSON tokeniser (jdoc_parse, i.e. jsmn) alone over the response's
+ * and the JSON tokeniser (jdoc_parse, i.e. jsontok) alone over the response's
  * JSON documents - the ceiling any decoder built on it can reach.
  *
  * usage: decode_bench FIXTURE_DIR NAME [SECONDS]
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 	printf("%-22s %6lu B/exchange %7.1f MB/s  %8.0f exchanges/s  %6.1f deltas/exchange  (memcpy %.0f MB/s",
 	       argv[2], bytes, mb_dec, iters / el_dec, (double)deltas / iters, mb_cpy);
 	if (ndocs > 1) /* a streamed response: the tokeniser's share of the time */
-		printf("; jsmn alone over its %zu documents %.0f MB/s, %.0f%% of decode time",
+		printf("; tokeniser alone over its %zu documents %.0f MB/s, %.0f%% of decode time",
 		       ndocs, (double)iters * bytes / (el_tok > 0 ? el_tok : 1e-9) / 1e6, 100.0 * el_tok / el_dec);
 	printf(")\n");
 	return 0;

@@ -73,6 +73,15 @@ def main():
         # 5 bytes per SSE feed: events cut everywhere
         put("llm", name + "-response", bytes([flavor - 1, mode | 4 << 2]) +
             http1_body(open(base + ".resp", "rb").read()))
+    # JSON: the streamed events of the fixtures, and the grammar's corners.
+    sse = http1_body(open(os.path.join(ROOT, "tests", "fixtures", "openai_chat_sse.resp"), "rb").read())
+    events = [line[6:] for line in sse.split(b"\n") if line.startswith(b"data: {")]
+    for i, doc in enumerate(events[:3] + events[-2:]):
+        put("json", "event-%d" % i, doc)
+    corners = [b'{"a":[1,-0.5e+10,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{}}', b" [ ] ", b"[01]",
+               b'{"a" 1}', b"[1,]", b'"\x01"', b"-", b"1.", b"1e", b"[" * 70 + b"]" * 70, b"{}{}", b"tru"]
+    for i, doc in enumerate(corners):
+        put("json", "corner-%02d" % i, doc)
     lines = open(os.path.join(ROOT, "tests", "corpus", "corpus.jsonl")).read().splitlines()
     for i, line in enumerate(lines[::400]):
         put("classify", "corpus-%02d" % i, bytes([7 + i]) + json.loads(line)["text"].encode())

@@ -92,14 +92,36 @@ static void test_jsonview_duplicate_keys_and_copies(void **state)
 
 static void test_jsonview_rejects(void **state)
 {
-	static const char *const bad[] = { "", "42", "\"s\"", "{\"a\":1} x", "{\"a\":", "{\"a\" 1}", "[1,2" };
+	static const char *const bad[] = {
+		"", "42", "\"s\"", "{\"a\":1} x", "{\"a\":", "{\"a\" 1}", "[1,2",
+		/* the grammar's corners a lenient tokeniser lets through */
+		"[01]", "[1.]", "[.5]", "[1e]", "[-]", "[+1]", "[1,]", "[,1]", "{\"a\":1,}", "{1:2}", "[tru]",
+		"[truex]", "[\"\\x\"]", "[\"\\u12g4\"]", "[\"tab\there\"]", "{\"a\":1}{}", "[1 2]", "{\"a\":1 \"b\":2}",
+		"[\"unterminated]",
+	};
+	static const char *const good[] = {
+		"[0,-0,1.5,-2e10,3E+2,4e-1,true,false,null]", " {\"a\" : [ ] , \"b\":{}} \n",
+		"[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"]", "[\"caf\xc3\xa9 long enough to take the 16-byte path\"]",
+	};
 	struct jdoc d;
 	char big[4096];
 	size_t n = 0;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(jdoc_parse(&d, bad[i], strlen(bad[i])), -EBADMSG);
+		if (jdoc_parse(&d, bad[i], strlen(bad[i])) != -EBADMSG)
+			fail_msg("accepted %s", bad[i]);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (jdoc_parse(&d, good[i], strlen(good[i])) != 0)
+			fail_msg("refused %s", good[i]);
+		jdoc_release(&d);
+	}
+	/* 64 levels deep is the limit, 65 is refused. */
+	memset(big, '[', 64), memset(big + 64, ']', 64);
+	assert_int_equal(jdoc_parse(&d, big, 128), 0);
+	jdoc_release(&d);
+	memset(big, '[', 65), memset(big + 65, ']', 65);
+	assert_int_equal(jdoc_parse(&d, big, 130), -EBADMSG);
 	/* Past the stack array: heap tokens, same answers. */
 	big[n++] = '[';
 	for (int i = 0; i < 1000; i++)
@@ -108,6 +130,12 @@ static void test_jsonview_rejects(void **state)
 	assert_int_equal(jdoc_parse(&d, big, n), 0);
 	assert_int_equal(jdoc_len(&d, 0), 1000);
 	assert_true(d.heap != NULL);
+	{
+		int64_t v = 0;
+
+		assert_true(jdoc_int(&d, jdoc_at(&d, 0, 999), &v));
+		assert_int_equal(v, 999);
+	}
 	jdoc_release(&d);
 }
 

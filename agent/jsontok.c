@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "jsontok.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+static size_t skip_ws(const char *js, size_t len, size_t pos)
+{
+	while (pos < len && (js[pos] == ' ' || js[pos] == '\n' || js[pos] == '\r' || js[pos] == '\t'))
+		pos++;
+	return pos;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The offset of the next byte at or after pos that ends or interrupts a
+ * string's plain run: a quote, a backslash or a control character; len if
+ * none. */
+static size_t next_special(const char *js, size_t len, size_t pos)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+
+	for (; pos + 16 <= len; pos += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(js + pos));
+		/* v <= 0x1f unsigned: max(v, 0x1f) == 0x1f */
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+					   _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+
+		if (mask)
+			return pos + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	for (; pos < len; pos++) {
+		unsigned char c = (unsigned char)js[pos];
+
+		if (c == '"' || c == '\\' || c < 0x20)
+			return pos;
+	}
+	return len;
+}
+
+/* pos is just past an opening quote. Returns the offset of the closing
+ * quote, or -1 when the string is unterminated, holds a control character
+ * or a malformed escape. */
+static long string_end(const char *js, size_t len, size_t pos)
+{
+	for (;;) {
+		pos = next_special(js, len, pos);
+		if (pos >= len || (unsigned char)js[pos] < 0x20)
+			return -1;
+		if (js[pos] == '"')
+			return (long)pos;
+		/* a backslash */
+		if (++pos >= len)
+			return -1;
+		switch (js[pos]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			pos++;
+			break;
+		case 'u':
+			if (pos + 4 >= len || !is_hex(js[pos + 1]) || !is_hex(js[pos + 2]) || !is_hex(js[pos + 3]) ||
+			    !is_hex(js[pos + 4]))
+				return -1;
+			pos += 5;
+			break;
+		default:
+			return -1;
+		}
+	}
+}
+
+static size_t digits(const char *js, size_t len, size_t pos)
+{
+	while (pos < len && js[pos] >= '0' && js[pos] <= '9')
+		pos++;
+	return pos;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? starting at pos; returns
+ * the offset past it, or 0 when there is no number there. */
+static size_t number_end(const char *js, size_t len, size_t pos)
+{
+	size_t p = pos, q;
+
+	if (p < len && js[p] == '-')
+		p++;
+	if (p >= len)
+		return 0;
+	if (js[p] == '0')
+		p++;
+	else if (js[p] >= '1' && js[p] <= '9')
+		p = digits(js, len, p + 1);
+	else
+		return 0;
+	if (p < len && js[p] == '.') {
+		q = digits(js, len, p + 1);
+		if (q == p + 1)
+			return 0;
+		p = q;
+	}
+	if (p < len && (js[p] == 'e' || js[p] == 'E')) {
+		p++;
+		if (p < len && (js[p] == '+' || js[p] == '-'))
+			p++;
+		q = digits(js, len, p);
+		if (q == p)
+			return 0;
+		p = q;
+	}
+	return p;
+}
+
+static size_t literal_end(const char *js, size_t len, size_t pos)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(words[i]);
+
+		if (len - pos >= n && memcmp(js + pos, words[i], n) == 0)
+			return pos + n;
+	}
+	return 0;
+}
+
+static void put(struct jtok *t, int i, enum jtok_type type, size_t start, size_t end, int size)
+{
+	t[i].type = (uint8_t)type;
+	t[i].start = (int32_t)start;
+	t[i].end = (int32_t)end;
+	t[i].size = size;
+	t[i].next = i + 1; /* a container's is set when it closes */
+}
+
+/* Iterative: a stack of the open containers' token indices stands in for
+ * recursion, so the depth a document may reach is a constant, not the C
+ * stack's. Every path consumes input, so the time is linear in len. */
+int jtok_parse(const char *js, size_t len, struct jtok *t, int cap)
+{
+	int open[JTOK_MAX_DEPTH];
+	int depth = 0, n = 0;
+	size_t pos, end;
+	long send;
+
+	if (len > INT32_MAX - 1 || cap < 0)
+		return -EBADMSG;
+	pos = skip_ws(js, len, 0);
+value:
+	if (pos >= len)
+		return -EBADMSG;
+	switch (js[pos]) {
+	case '{':
+	case '[':
+		if (depth == JTOK_MAX_DEPTH)
+			return -EBADMSG;
+		if (n >= cap)
+			return -ENOSPC;
+		put(t, n, js[pos] == '{' ? JTOK_OBJECT : JTOK_ARRAY, pos, pos, 0);
+		open[depth++] = n++;
+		pos = skip_ws(js, len, pos + 1);
+		if (pos < len && js[pos] == (t[open[depth - 1]].type == JTOK_OBJECT ? '}' : ']'))
+			goto close;
+		if (t[open[depth - 1]].type == JTOK_OBJECT)
+			goto key;
+		goto value;
+	case '"':
+		if (n >= cap)
+			return -ENOSPC;
+		send = string_end(js, len, pos + 1);
+		if (send < 0)
+			return -EBADMSG;
+		put(t, n++, JTOK_STRING, pos + 1, (size_t)send, 0);
+		pos = (size_t)send + 1;
+		break;
+	case 't':
+	case 'f':
+	case 'n':
+		end = literal_end(js, len, pos);
+		goto primitive;
+	default:
+		end = number_end(js, len, pos);
+	primitive:
+		if (!end)
+			return -EBADMSG;
+		if (n >= cap)
+			return -ENOSPC;
+		put(t, n++, JTOK_PRIMITIVE, pos, end, 0);
+		pos = end;
+		break;
+	}
+after: /* a value ended: what may follow it depends on where it is */
+	if (depth == 0) {
+		pos = skip_ws(js, len, pos);
+		return pos == len ? n : -EBADMSG;
+	}
+	if (t[open[depth - 1]].type == JTOK_ARRAY)
+		t[open[depth - 1]].size++;
+	pos = skip_ws(js, len, pos);
+	if (pos >= len)
+		return -EBADMSG;
+	if (js[pos] == ',') {
+		pos = skip_ws(js, len, pos + 1);
+		if (t[open[depth - 1]].type == JTOK_OBJECT)
+			goto key;
+		goto value;
+	}
+	if (js[pos] == (t[open[depth - 1]].type == JTOK_OBJECT ? '}' : ']'))
+		goto close;
+	return -EBADMSG;
+key:
+	if (pos >= len || js[pos] != '"')
+		return -EBADMSG;
+	if (n >= cap)
+		return -ENOSPC;
+	send = string_end(js, len, pos + 1);
+	if (send < 0)
+		return -EBADMSG;
+	put(t, n++, JTOK_STRING, pos + 1, (size_t)send, 1);
+	t[open[depth - 1]].size++;
+	pos = skip_ws(js, len, (size_t)send + 1);
+	if (pos >= len || js[pos] != ':')
+		return -EBADMSG;
+	pos = skip_ws(js, len, pos + 1);
+	goto value;
+close:
+	depth--;
+	t[open[depth]].end = (int32_t)(pos + 1);
+	t[open[depth]].next = n;
+	pos++;
+	goto after;
+}
