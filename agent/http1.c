@@ -301,14 +301,22 @@ static void chunk_size_line(struct h1_parser *p, const char *l, size_t n)
 	p->state = size ? H1_CHUNK_DATA : H1_TRAILERS;
 }
 
-/* Feeds bytes into the line buffer; returns how many were consumed and
- * whether a line is complete. A line longer than H1_MAX_LINE is an error. */
-static size_t take_line(struct h1_parser *p, const uint8_t *d, size_t n, bool *complete)
+/* Consumes bytes up to and including the next LF; returns how many. When a
+ * line is complete, *line is set to it and *len to its length without the
+ * LF (else *line is NULL). A line wholly inside d is read in place; only a
+ * line cut between reads is gathered in the line buffer (and its 8 KiB
+ * allocated). A line longer than H1_MAX_LINE is an error. */
+static size_t take_line(struct h1_parser *p, const uint8_t *d, size_t n, const char **line, size_t *len)
 {
 	const uint8_t *nl = memchr(d, '\n', n);
 	size_t take = nl ? (size_t)(nl - d) + 1 : n;
 
-	*complete = nl != NULL;
+	*line = NULL;
+	if (nl && p->line_len == 0 && !p->line_overflow && take <= H1_MAX_LINE) {
+		*line = (const char *)d;
+		*len = take - 1;
+		return take;
+	}
 	if (!need_line(p) || p->line_len + take > H1_MAX_LINE) {
 		p->line_overflow = true;
 		take = nl ? take : n;
@@ -316,6 +324,11 @@ static size_t take_line(struct h1_parser *p, const uint8_t *d, size_t n, bool *c
 	}
 	memcpy(p->line + p->line_len, d, take);
 	p->line_len += take;
+	if (nl) {
+		*line = p->line;
+		*len = p->line_len - 1;
+		p->line_len = 0;
+	}
 	return take;
 }
 
@@ -347,25 +360,22 @@ void h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
 {
 	while (n > 0) {
 		size_t used = 0;
-		bool complete;
+		const char *line;
+		size_t len;
 
 		switch (p->state) {
 		case H1_START:
 			p->state = H1_HEAD;
 			continue;
 		case H1_HEAD:
-			used = take_line(p, d, n, &complete);
+			used = take_line(p, d, n, &line, &len);
 			p->head_bytes += used;
 			if (p->line_overflow || p->head_bytes > H1_MAX_HEAD) {
 				fail(p);
 				break;
 			}
-			if (complete) {
-				size_t len = p->line_len - 1; /* without LF */
-
-				p->line_len = 0;
-				head_line(p, p->line, len);
-			}
+			if (line)
+				head_line(p, line, len);
 			break;
 		case H1_BODY_LEN:
 		case H1_CHUNK_DATA:
@@ -384,19 +394,16 @@ void h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
 		case H1_CHUNK_SIZE:
 		case H1_CHUNK_END:
 		case H1_TRAILERS:
-			used = take_line(p, d, n, &complete);
+			used = take_line(p, d, n, &line, &len);
 			if (p->line_overflow) {
 				fail(p);
 				break;
 			}
-			if (complete) {
-				size_t len = p->line_len - 1;
-
-				p->line_len = 0;
-				if (len && p->line[len - 1] == '\r')
+			if (line) {
+				if (len && line[len - 1] == '\r')
 					len--;
 				if (p->state == H1_CHUNK_SIZE)
-					chunk_size_line(p, p->line, len);
+					chunk_size_line(p, line, len);
 				else if (p->state == H1_CHUNK_END)
 					len == 0 ? (void)(p->state = H1_CHUNK_SIZE) : fail(p);
 				else if (len == 0)
