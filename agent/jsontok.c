@@ -141,15 +141,30 @@ static void put(struct jtok *t, int i, enum jtok_type type, size_t start, size_t
 	t[i].next = i + 1; /* a container's is set when it closes */
 }
 
+/* The string whose opening quote is at *pos as token i (size 1 for a key);
+ * *pos moves past its closing quote. */
+static int add_string(const char *js, size_t len, size_t *pos, struct jtok *t, int i, int cap, int size)
+{
+	long end;
+
+	if (i >= cap)
+		return -ENOSPC;
+	end = string_end(js, len, *pos + 1);
+	if (end < 0)
+		return -EBADMSG;
+	put(t, i, JTOK_STRING, *pos + 1, (size_t)end, size);
+	*pos = (size_t)end + 1;
+	return 0;
+}
+
 /* Iterative: a stack of the open containers' token indices stands in for
  * recursion, so the depth a document may reach is a constant, not the C
  * stack's. Every path consumes input, so the time is linear in len. */
 int jtok_parse(const char *js, size_t len, struct jtok *t, int cap)
 {
 	int open[JTOK_MAX_DEPTH];
-	int depth = 0, n = 0;
+	int depth = 0, n = 0, err;
 	size_t pos, end;
-	long send;
 
 	if (len > INT32_MAX - 1 || cap < 0)
 		return -EBADMSG;
@@ -173,13 +188,8 @@ value:
 			goto key;
 		goto value;
 	case '"':
-		if (n >= cap)
-			return -ENOSPC;
-		send = string_end(js, len, pos + 1);
-		if (send < 0)
-			return -EBADMSG;
-		put(t, n++, JTOK_STRING, pos + 1, (size_t)send, 0);
-		pos = (size_t)send + 1;
+		if ((err = add_string(js, len, &pos, t, n++, cap, 0)))
+			return err;
 		break;
 	case 't':
 	case 'f':
@@ -219,14 +229,10 @@ after: /* a value ended: what may follow it depends on where it is */
 key:
 	if (pos >= len || js[pos] != '"')
 		return -EBADMSG;
-	if (n >= cap)
-		return -ENOSPC;
-	send = string_end(js, len, pos + 1);
-	if (send < 0)
-		return -EBADMSG;
-	put(t, n++, JTOK_STRING, pos + 1, (size_t)send, 1);
+	if ((err = add_string(js, len, &pos, t, n++, cap, 1)))
+		return err;
 	t[open[depth - 1]].size++;
-	pos = skip_ws(js, len, (size_t)send + 1);
+	pos = skip_ws(js, len, pos);
 	if (pos >= len || js[pos] != ':')
 		return -EBADMSG;
 	pos = skip_ws(js, len, pos + 1);
