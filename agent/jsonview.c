@@ -58,9 +58,8 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 /* A key given twice resolves to its last occurrence, as in JSON.parse and
  * Python's json: the client and we must read the same text, or a hostile
  * server could show it one completion and us another. */
-int jdoc_get(const struct jdoc *d, int obj, const char *key)
+int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
 {
-	size_t klen = strlen(key);
 	int j, found = -1;
 
 	if (!valid(d, obj) || d->t[obj].type != JTOK_OBJECT)

@@ -41,8 +41,15 @@ struct jdoc {
 int jdoc_parse(struct jdoc *d, const char *js, size_t len);
 void jdoc_release(struct jdoc *d);
 
-/* The value of key in obj; a repeated key gives its last value (as JSON.parse). */
-int jdoc_get(const struct jdoc *d, int obj, const char *key);
+/* The value of key (klen bytes) in obj; a repeated key gives its last value
+ * (as JSON.parse). */
+int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen);
+/* The same for a NUL-terminated key; inline, so that a literal key's length
+ * is known at compile time. */
+static inline int jdoc_get(const struct jdoc *d, int obj, const char *key)
+{
+	return jdoc_get_n(d, obj, key, __builtin_strlen(key));
+}
 int jdoc_len(const struct jdoc *d, int arr);
 int jdoc_at(const struct jdoc *d, int arr, int k);
 /* Array iteration in linear time: for (e = jdoc_first(d, a); e >= 0;
