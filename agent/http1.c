@@ -2,6 +2,7 @@
 #include "http1.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -135,7 +136,7 @@ static int parse_start_line(struct h1_parser *p, const char *l, size_t n)
 	const char *sp1, *sp2, *end = l + n;
 
 	if (!h)
-		return -1; /* counted as an error: the message is lost, not misread */
+		return -ENOMEM;
 	memset(h, 0, sizeof(*h));
 	h->content_length = -1;
 	h->is_request = p->request_side;
@@ -263,7 +264,15 @@ static void head_line(struct h1_parser *p, const char *l, size_t n)
 	if (!p->in_message) {
 		if (n == 0)
 			return; /* stray CRLF between messages is allowed */
-		if (parse_start_line(p, l, n)) {
+		int err = parse_start_line(p, l, n);
+
+		if (err == -ENOMEM) { /* the message is skipped, not misread: resync at the next */
+			p->st.no_memory++;
+			p->state = H1_RESYNC;
+			p->st.resyncs++;
+			return;
+		}
+		if (err) {
 			fail(p);
 			return;
 		}

@@ -55,6 +55,7 @@ struct h1_callbacks {
 
 struct h1_stats {
 	uint64_t messages, incomplete, errors, resyncs, gaps;
+	uint64_t no_memory; /* messages skipped: their head could not be allocated */
 };
 
 struct h1_parser {

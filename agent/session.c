@@ -172,8 +172,10 @@ static struct flow *flow_request_head(struct session *s, const char *method, con
 		fl = LLM_GUESS; /* decided from the body at the request's end */
 
 	s->env->st->http_requests++;
-	if (!f)
+	if (!f) {
+		s->env->st->no_memory++;
 		return NULL;
+	}
 	f->s = s;
 	f->head = strcmp(method, "HEAD") == 0;
 	if (fl == LLM_NONE) {
@@ -789,6 +791,7 @@ void session_close(struct session *s)
 		h1_eof(&s->req);
 		h1_eof(&s->resp);
 		s->env->st->parse_errors += s->req.st.errors + s->resp.st.errors;
+		s->env->st->no_memory += s->req.st.no_memory + s->resp.st.no_memory;
 		h1_release(&s->req);
 		h1_release(&s->resp);
 		/* Requests that never got (all of) their response. */

@@ -43,7 +43,7 @@ struct session_stats {
 	uint64_t grpc;              /* HTTP/2 gRPC requests: recognised, not decoded */
 	uint64_t h2_streams_dropped; /* HTTP/2 streams beyond the per-connection table */
 	uint64_t h2_table_clamped;  /* HPACK table sizes announced above H2_MAX_TABLE */
-	uint64_t no_memory;         /* connections or exchanges left undecoded: out of memory */
+	uint64_t no_memory;         /* connections, requests or exchanges left undecoded: out of memory */
 };
 
 struct session_env {
