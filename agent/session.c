@@ -51,12 +51,17 @@ struct h2_stream {
 };
 
 /* An HTTP/2 connection's state, allocated only for HTTP/2 sessions so that
- * the far more common HTTP/1.1 connection does not carry it. */
+ * the far more common HTTP/1.1 connection does not carry it. The stream
+ * table grows with the streams open at once (a slot is 0.8 KiB; a full table
+ * 54 KiB), so an idle or one-stream-at-a-time connection stays small. */
 struct h2_conn {
 	struct h2_parser p[2]; /* one per direction, indexed by direction */
 	int cur_dir;           /* direction of the frame being parsed */
-	struct h2_stream streams[H2_MAX_STREAMS];
+	struct h2_stream *streams;
+	int nstreams;          /* slots in streams, up to H2_MAX_STREAMS */
 };
+
+#define H2_FIRST_STREAMS 4
 
 struct session {
 	struct session_env *env;
@@ -474,7 +479,7 @@ static struct h2_stream *h2_find(struct session *s, uint32_t sid, bool create)
 
 	if (sid == 0 || !s->h2)
 		return NULL;
-	for (int i = 0; i < H2_MAX_STREAMS; i++) {
+	for (int i = 0; i < s->h2->nstreams; i++) {
 		if (s->h2->streams[i].sid == sid)
 			return &s->h2->streams[i];
 		if (!s->h2->streams[i].sid && !free_slot)
@@ -482,10 +487,21 @@ static struct h2_stream *h2_find(struct session *s, uint32_t sid, bool create)
 	}
 	if (!create)
 		return NULL;
-	if (!free_slot) {
-		s->env->st->h2_streams_dropped++;
-		return NULL;
+	if (!free_slot && s->h2->nstreams < H2_MAX_STREAMS) {
+		/* Grow; slot pointers are not kept across calls, so moving is safe. */
+		int n = s->h2->nstreams * 2 < H2_MAX_STREAMS ? s->h2->nstreams * 2 : H2_MAX_STREAMS;
+		struct h2_stream *t = realloc(s->h2->streams, (size_t)n * sizeof(*t));
+
+		if (!t)
+			return NULL; /* counted as a dropped stream, see on_h2_headers_end */
+		for (int i = s->h2->nstreams; i < n; i++)
+			t[i].sid = 0;
+		free_slot = &t[s->h2->nstreams];
+		s->h2->streams = t;
+		s->h2->nstreams = n;
 	}
+	if (!free_slot)
+		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->sid = sid;
 	return free_slot;
@@ -537,8 +553,13 @@ static void on_h2_headers_end(void *ctx, uint32_t sid, bool end_stream)
 	struct session *s = ctx;
 	struct h2_stream *st = h2_find(s, sid, false);
 
-	if (!st)
+	if (!st) {
+		/* A request whose stream found no slot (the table at its cap, or
+		 * unable to grow): counted once, at the end of its header block. */
+		if (s->h2->cur_dir == s->req_dir)
+			s->env->st->h2_streams_dropped++;
 		return;
+	}
 	if (s->h2->cur_dir == s->req_dir) {
 		if (!st->f && st->method[0]) {
 			st->grpc = content_type_is(st->content_type, "application/grpc") ||
@@ -658,20 +679,22 @@ static void start(struct session *s, enum proto proto, int req_dir)
 		return;
 	}
 	s->env->st->proto_http2++;
-	/* Not calloc: the stream table is 54 KiB and a free slot needs only its
-	 * sid cleared (h2_find clears a slot when it takes it). */
-	s->h2 = malloc(sizeof(*s->h2));
+	/* A free slot needs only its sid cleared (h2_find clears a slot when it
+	 * takes it). */
+	s->h2 = calloc(1, sizeof(*s->h2));
 	if (s->h2) {
-		memset(s->h2->p, 0, sizeof(s->h2->p));
 		s->h2->cur_dir = req_dir;
-		for (int i = 0; i < H2_MAX_STREAMS; i++)
+		s->h2->streams = malloc(H2_FIRST_STREAMS * sizeof(*s->h2->streams));
+		s->h2->nstreams = s->h2->streams ? H2_FIRST_STREAMS : 0;
+		for (int i = 0; i < s->h2->nstreams; i++)
 			s->h2->streams[i].sid = 0;
 	}
-	if (!s->h2 || h2_init(&s->h2->p[req_dir], true, &h2_cb, s) ||
+	if (!s->h2 || !s->h2->streams || h2_init(&s->h2->p[req_dir], true, &h2_cb, s) ||
 	    h2_init(&s->h2->p[!req_dir], false, &h2_cb, s)) {
 		if (s->h2) {
 			h2_release(&s->h2->p[0]);
 			h2_release(&s->h2->p[1]);
+			free(s->h2->streams);
 			free(s->h2);
 			s->h2 = NULL;
 		}
@@ -806,9 +829,10 @@ void session_close(struct session *s)
 			s->env->st->h2_table_clamped += p->st.table_clamped;
 			h2_release(p);
 		}
-		for (int i = 0; i < H2_MAX_STREAMS; i++)
+		for (int i = 0; i < s->h2->nstreams; i++)
 			if (s->h2->streams[i].sid)
 				flow_abort(s->h2->streams[i].f);
+		free(s->h2->streams);
 		free(s->h2);
 	}
 	free(s->detect[0]);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <nghttp2/nghttp2.h>
 
 #include "exchange.h"
 #include "jsonview.h"
@@ -284,6 +285,105 @@ static void test_session_cut_response_is_incomplete(void **state)
 	free(resp.p);
 }
 
+/* ---- many HTTP/2 streams at once ---- */
+
+#define MANY 70 /* more than the 64 streams decoded per connection */
+
+static bool many_seen[MANY];
+static int many_done;
+
+static void many_on_done(void *ctx, struct exchange *x)
+{
+	int n;
+
+	(void)ctx;
+	if (x->request_complete && x->response_complete && x->choices[0].text.p &&
+	    sscanf(x->choices[0].text.p, "answer %d", &n) == 1 && n >= 0 && n < MANY && !many_seen[n]) {
+		many_seen[n] = true;
+		many_done++;
+	}
+}
+
+static size_t frame(uint8_t *out, uint8_t type, uint8_t flags, uint32_t sid, const void *payload, size_t len)
+{
+	out[0] = (uint8_t)(len >> 16), out[1] = (uint8_t)(len >> 8), out[2] = (uint8_t)len;
+	out[3] = type, out[4] = flags;
+	out[5] = (uint8_t)(sid >> 24), out[6] = (uint8_t)(sid >> 16), out[7] = (uint8_t)(sid >> 8), out[8] = (uint8_t)sid;
+	memcpy(out + 9, payload, len);
+	return 9 + len;
+}
+
+static size_t headers(uint8_t *out, nghttp2_hd_deflater *def, uint32_t sid, const nghttp2_nv *nv, size_t nnv)
+{
+	uint8_t block[1024];
+	ssize_t n = nghttp2_hd_deflate_hd(def, block, sizeof(block), nv, nnv);
+
+	assert_true(n > 0);
+	return frame(out, 1 /* HEADERS */, 4 /* END_HEADERS */, sid, block, (size_t)n);
+}
+
+#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE }
+
+/* 70 requests open at once on one connection, then their 70 answers: the
+ * stream table grows to its cap as streams open, the first 64 streams are
+ * decoded whole and the 6 past the cap are counted as dropped. */
+static void test_session_http2_many_streams(void **state)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	nghttp2_nv req_nv[] = { NV(":method", "POST"), NV(":path", "/v1/chat/completions"), NV(":scheme", "https"),
+				NV(":authority", "model"), NV("content-type", "application/json") };
+	nghttp2_nv resp_nv[] = { NV(":status", "200"), NV("content-type", "application/json") };
+	size_t cap = 1 << 20, nq = 0, nr = 0;
+	uint8_t *q = malloc(cap), *r = malloc(cap);
+	nghttp2_hd_deflater *cdef, *sdef;
+	struct session_stats st = { 0 };
+	struct exchange_sink sink = { .on_done = many_on_done };
+	struct session_env env = { .sink = &sink, .st = &st };
+	struct session *s;
+	uint64_t off[2] = { 0, 0 };
+	char body[256];
+
+	(void)state;
+	assert_int_equal(nghttp2_hd_deflate_new(&cdef, 4096), 0);
+	assert_int_equal(nghttp2_hd_deflate_new(&sdef, 4096), 0);
+	memcpy(q, preface, sizeof(preface) - 1), nq = sizeof(preface) - 1;
+	nq += frame(q + nq, 4 /* SETTINGS */, 0, 0, "", 0);
+	nr += frame(r + nr, 4, 0, 0, "", 0);
+	for (uint32_t i = 0; i < MANY; i++) /* every request opened before any ends */
+		nq += headers(q + nq, cdef, 2 * i + 1, req_nv, sizeof(req_nv) / sizeof(req_nv[0]));
+	for (uint32_t i = 0; i < MANY; i++) {
+		int n = snprintf(body, sizeof(body), "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"ask %u\"}]}", i);
+
+		nq += frame(q + nq, 0 /* DATA */, 1 /* END_STREAM */, 2 * i + 1, body, (size_t)n);
+	}
+	for (uint32_t i = 0; i < MANY; i++) {
+		int n = snprintf(body, sizeof(body),
+				 "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+				 "\"content\":\"answer %u\"},\"finish_reason\":\"stop\"}]}", i);
+
+		nr += headers(r + nr, sdef, 2 * i + 1, resp_nv, sizeof(resp_nv) / sizeof(resp_nv[0]));
+		nr += frame(r + nr, 0, 1, 2 * i + 1, body, (size_t)n);
+	}
+	memset(many_seen, 0, sizeof(many_seen));
+	many_done = 0;
+	s = session_new(&env);
+	assert_non_null(s);
+	feed(s, ST_DIR_WRITE, q, nq, &off[0]);
+	feed(s, ST_DIR_READ, r, nr, &off[1]);
+	session_close(s);
+	assert_int_equal(st.proto_http2, 1);
+	assert_int_equal(many_done, 64);
+	for (int i = 0; i < 64; i++)
+		assert_true(many_seen[i]);
+	assert_int_equal(st.h2_streams_dropped, MANY - 64);
+	assert_int_equal(st.parse_errors, 0);
+	assert_int_equal(st.no_memory, 0);
+	nghttp2_hd_deflate_del(cdef);
+	nghttp2_hd_deflate_del(sdef);
+	free(q);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_session_openai_chat_http2),
 		cmocka_unit_test(test_session_deltas_arrive_while_streaming),
 		cmocka_unit_test(test_session_cut_response_is_incomplete),
+		cmocka_unit_test(test_session_http2_many_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
