@@ -46,15 +46,6 @@ static bool valid(const struct jdoc *d, int i)
 	return i >= 0 && i < d->n;
 }
 
-/* Keys are short: an inline loop beats a call to memcmp, which showed up. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* A key given twice resolves to its last occurrence, as in JSON.parse and
  * Python's json: the client and we must read the same text, or a hostile
  * server could show it one completion and us another. */
@@ -68,7 +59,8 @@ int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
 	for (int k = 0; k < d->t[obj].size && j + 1 < d->n; k++) {
 		const struct jtok *kt = &d->t[j];
 
-		if ((size_t)(kt->end - kt->start) == klen && same_bytes(d->js + kt->start, key, klen))
+		if ((size_t)(kt->end - kt->start) == klen && (klen == 0 || d->js[kt->start] == key[0]) &&
+		    memcmp(d->js + kt->start, key, klen) == 0)
 			found = j + 1;
 		j = d->t[j + 1].next;
 	}
