@@ -528,11 +528,11 @@ struct stages {
 static void write_memory_stats(FILE *out)
 {
 	struct mallinfo2 mi = mallinfo2();
-	unsigned long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r"); /* size, then resident pages */
 
 	if (f) {
-		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		if (fscanf(f, "%*u %lu", &resident) != 1)
 			resident = 0;
 		fclose(f);
 	}

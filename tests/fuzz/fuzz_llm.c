@@ -31,20 +31,29 @@ static void on_event(void *ctx, const char *event, const char *data, size_t len,
 	struct exchange *x = ctx;
 
 	(void)truncated;
-	if (strlen(data) != len) /* NUL-terminated at len, no NUL inside unless sent */
-		seen++;
+	if (data[len] != '\0') /* handed over NUL-terminated at len */
+		abort();
 	llm_stream_event(x, event, data, len, &sink, 1);
 }
 
-/* The texts the exchange kept must be what they say they are. */
+/* The texts the exchange kept must be what they say they are: NUL-terminated
+ * at their length (a decoded \u0000 may end them earlier for strlen). */
+static void check_text(const struct xbuf *b)
+{
+	if (b->p && (b->p[b->len] != '\0' || strlen(b->p) > b->len))
+		abort();
+}
+
 static void check(const struct exchange *x)
 {
 	for (int i = 0; i < x->nmessages; i++)
-		if (x->messages[i].text.p)
-			seen += strlen(x->messages[i].text.p) <= x->messages[i].text.len;
-	for (int i = 0; i < X_MAX_CHOICES; i++)
-		if (x->choices[i].text.p)
-			seen += strlen(x->choices[i].text.p) <= x->choices[i].text.len;
+		check_text(&x->messages[i].text);
+	for (int i = 0; i < X_MAX_CHOICES; i++) {
+		check_text(&x->choices[i].text);
+		check_text(&x->choices[i].tool_args);
+	}
+	check_text(&x->tool_args_in);
+	check_text(&x->error_body);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
