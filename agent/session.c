@@ -569,6 +569,10 @@ static void on_h2_headers_end(void *ctx, uint32_t sid, bool end_stream)
 			st->f = flow_request_head(s, st->method, st->path, st->authority,
 						  st->content_encoding);
 			st->content_type[0] = st->content_encoding[0] = '\0';
+		} else if (!st->f) {
+			/* A request block without :method (malformed, or its first
+			 * fields lost when the stream table could not grow). */
+			s->env->st->parse_errors++;
 		}
 		if (end_stream && st->f)
 			flow_request_end(st->f, true);
