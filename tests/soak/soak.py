@@ -175,9 +175,12 @@ print("sent", flush=True); time.sleep(60)
         while time.monotonic() < deadline and (metric("sealtap_agent_conns_active") or 0) > 0:
             time.sleep(0.2)
         left = metric("sealtap_agent_conns_active")
-        print("killed client: %d half-sent connections tracked, %d left after the kill" % (held, left), flush=True)
-        if held < 200 or left:
-            failures.append("killed client: %d tracked before the kill, %d after" % (held, left))
+        entries = bpf_conn_entries(agent.proc.pid)
+        print("killed client: %d half-sent connections tracked, %d left after the kill, %d kernel map entries" %
+              (held, left, entries), flush=True)
+        if held < 200 or left or entries > base_entries:
+            failures.append("killed client: %d tracked before the kill, %d after, %d kernel map entries" %
+                            (held, left, entries))
         elapsed = time.monotonic() - t0
         end_fds, lost = fds(agent.proc.pid), metric("sealtap_kernel_lost_ringbuf_total")
         agent.stop()
@@ -196,6 +199,10 @@ print("sent", flush=True); time.sleep(60)
     if complete != a.rounds * a.connections:
         failures.append("%d complete exchanges decoded for %d answered requests" %
                         (complete, a.rounds * a.connections))
+    # Requests cut inside their head never become exchanges; the 200 killed
+    # mid-body must each be reported, as incomplete.
+    if st["decode"]["incomplete"] != 200:
+        failures.append("%d incomplete exchanges for the 200 killed mid-request" % st["decode"]["incomplete"])
     if end_fds > base_fds:
         failures.append("descriptors grew: %d -> %d" % (base_fds, end_fds))
     # Leaks: with every connection closed, the heap in use (the allocator's
