@@ -65,6 +65,7 @@ void exchange_free(struct exchange *x)
 	}
 	xbuf_release(&x->tool_args_in);
 	xbuf_release(&x->error_body);
+	free(x->event_memo);
 	free(x);
 }
 

@@ -65,6 +65,8 @@ struct x_identity {
 	bool process_is_server; /* the watched process served the request */
 };
 
+struct jdoc_memo;
+
 struct exchange {
 	uint64_t id; /* per agent run */
 	enum llm_flavor flavor;
@@ -93,6 +95,7 @@ struct exchange {
 	void *judged; /* the classifier's state for this exchange (judge.c), released by on_done */
 	unsigned output_categories; /* bit (1 << det_category) per category with an output finding (judge.c) */
 	void *drifted; /* the drift features' state (drift.c), released by on_done */
+	struct jdoc_memo *event_memo; /* the last streamed event's tokens (llm.c, jsonview.h); one block */
 };
 
 /* Receives exchanges as they are produced. on_request gets the exchange

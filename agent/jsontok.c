@@ -244,3 +244,120 @@ close:
 	pos++;
 	goto after;
 }
+
+/* The length of the common prefix of a[0..an) and b[0..bn). */
+static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn, i = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		unsigned diff = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) ^ 0xffffu;
+
+		if (diff)
+			return i + (size_t)__builtin_ctz(diff);
+	}
+#endif
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+#define JTOK_MAX_HOLES 8
+
+/* Why this is sound: each hole is a leaf token (string or primitive) whose
+ * new text was checked by the same rules jtok_parse applies (string_end,
+ * number_end, literal_end), and every byte between holes is identical to
+ * the old, valid document; so the new document has the old one's grammar
+ * derivation with those leaves replaced by leaves of the same kind, and its
+ * tokens are the old ones with the offsets moved. A leaf's new text is
+ * delimited by the same following byte as the old one (the comparison
+ * resumes there), so maximal munch ends it where jtok_parse would. */
+int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
+		 bool *keys_changed)
+{
+	int32_t hole_shift[JTOK_MAX_HOLES];
+	int hole_tok[JTOK_MAX_HOLES];
+	size_t po = 0, pn = 0;
+	int nh = 0, k = 0;
+
+	*keys_changed = false;
+	if (len > INT32_MAX - 1 || olen > INT32_MAX - 1 || n <= 0 || n > JTOK_REPARSE_MAX_TOKENS)
+		return -1;
+	for (;;) {
+		size_t m = common_prefix(old + po, olen - po, js + pn, len - pn);
+		int leaf = -1;
+		size_t ns, ne;
+
+		po += m;
+		pn += m;
+		if (po == olen && pn == len)
+			break;
+		if (nh == JTOK_MAX_HOLES)
+			return -1;
+		/* The leaf holding the first difference: the last token starting
+		 * at or before it (tokens start in increasing order), if that is
+		 * a leaf reaching it. Binary search from k, past the last hole. */
+		int lo = k, hi = n; /* the answer is lo - 1 */
+
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+
+			if ((size_t)t[mid].start <= po)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		leaf = lo - 1;
+		if (leaf < k || (t[leaf].type != JTOK_STRING && t[leaf].type != JTOK_PRIMITIVE) ||
+		    (size_t)t[leaf].end < po)
+			return -1;
+		k = leaf + 1;
+		ns = (size_t)((int64_t)t[leaf].start + (nh ? hole_shift[nh - 1] : 0));
+		if (t[leaf].type == JTOK_STRING) {
+			long e = string_end(js, len, ns);
+
+			if (e < 0)
+				return -1;
+			ne = (size_t)e;
+		} else {
+			if (ns >= len)
+				return -1;
+			ne = (js[ns] == 't' || js[ns] == 'f' || js[ns] == 'n') ? literal_end(js, len, ns)
+									       : number_end(js, len, ns);
+			if (ne == 0)
+				return -1;
+		}
+		if (t[leaf].type == JTOK_STRING && t[leaf].size == 1)
+			*keys_changed = true; /* an object key: lookups differ */
+		hole_tok[nh] = leaf;
+		hole_shift[nh] = (int32_t)((int64_t)ne - t[leaf].end); /* cumulative */
+		nh++;
+		po = (size_t)t[leaf].end;
+		pn = ne;
+		/* The next difference must lie in a later leaf: k is past this
+		 * one, and every later leaf starts after its end. */
+	}
+	/* Each hole moves what follows it: the ends of the containers around
+	 * it (the tokens before it whose subtree reaches past it), its own end,
+	 * and everything after it. A piece of text of the old length moves
+	 * nothing, and there are few holes. */
+	for (int q = 0; q < nh; q++) {
+		int32_t by = hole_shift[q] - (q ? hole_shift[q - 1] : 0);
+		int l = hole_tok[q];
+
+		if (by == 0)
+			continue;
+		for (int i = 0; i < l; i++)
+			if (t[i].next > l)
+				t[i].end += by;
+		t[l].end += by;
+		for (int i = l + 1; i < n; i++) {
+			t[i].start += by;
+			t[i].end += by;
+		}
+	}
+	return n;
+}

@@ -23,6 +23,7 @@
 #ifndef SEALTAP_JSONTOK_H
 #define SEALTAP_JSONTOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,17 @@ struct jtok {
  * -EBADMSG when the text is not one JSON value optionally surrounded by
  * white space, or nests deeper than JTOK_MAX_DEPTH. */
 int jtok_parse(const char *js, size_t len, struct jtok *t, int cap);
+
+/* Re-tokenises by difference: old[0..olen) was tokenised into t[0..n); js
+ * is a document of the same shape in which only leaf values (strings,
+ * numbers, literals) differ, at most a few of them. Checks each changed
+ * leaf as jtok_parse would and moves the offsets in t, returning n; returns
+ * -1 (t left as it was) when js differs anywhere else or the change does not
+ * hold up: tokenise it whole. A streamed response repeats one event shape
+ * with a new token of text in it, so this skips most of the tokenising.
+ * *keys_changed tells whether an object key was among the changed leaves. */
+#define JTOK_REPARSE_MAX_TOKENS 256 /* more: -1 */
+int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
+		 bool *keys_changed);
 
 #endif

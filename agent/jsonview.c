@@ -11,6 +11,7 @@ int jdoc_parse(struct jdoc *d, const char *js, size_t len)
 
 	/* Not the token array: clearing 5 KiB per streamed event showed up. */
 	d->js = js;
+	d->memo = NULL;
 	d->t = d->heap = NULL;
 	d->n = 0;
 	n = jtok_parse(js, len, d->stack, JDOC_STACK_TOKENS);
@@ -41,6 +42,95 @@ void jdoc_release(struct jdoc *d)
 	d->n = 0;
 }
 
+#define JDOC_MEMO_LOOKUPS 32
+
+/* A lookup made in the remembered document: its answer holds for the next
+ * document as long as the tokens and keys are the same. */
+struct jdoc_lookup {
+	const char *key; /* by address: a string constant */
+	int32_t obj, found;
+};
+
+struct jdoc_memo {
+	uint32_t len, n;        /* the remembered document and its tokens */
+	uint32_t cap_bytes, cap_tokens;
+	struct jtok *t;         /* cap_tokens of them, then cap_bytes of text */
+	char *js;
+	/* Lookups in the order the reader made them; the next document's
+	 * readers ask the same questions in the same order, so the cursor
+	 * mostly finds its answer at once. */
+	uint32_t nlookups, cursor;
+	struct jdoc_lookup lookups[JDOC_MEMO_LOOKUPS];
+	struct jtok data[];
+};
+
+/* Keeps the document just parsed into d for the next one; a document too
+ * large to be worth it frees the memo (a stream's events are small). */
+static void remember(struct jdoc_memo **memo, const struct jdoc *d, const char *js, size_t len)
+{
+	struct jdoc_memo *m = *memo;
+
+	if (len > JDOC_MEMO_MAX_BYTES || d->n > JDOC_MEMO_MAX_TOKENS) {
+		free(m);
+		*memo = NULL;
+		return;
+	}
+	if (!m || m->cap_bytes < len || m->cap_tokens < (uint32_t)d->n) {
+		/* Room for the next events to grow a little without a realloc. */
+		uint32_t cb = (uint32_t)(len + len / 2 + 64), ct = ((uint32_t)d->n + 15) & ~15u;
+		struct jdoc_memo *g;
+
+		if (cb > JDOC_MEMO_MAX_BYTES)
+			cb = JDOC_MEMO_MAX_BYTES;
+		if (m && m->cap_tokens > ct)
+			ct = m->cap_tokens;
+		g = realloc(m, sizeof(*g) + ct * sizeof(struct jtok) + cb);
+		if (!g) { /* only an optimisation: parse whole next time */
+			free(m);
+			*memo = NULL;
+			return;
+		}
+		m = *memo = g;
+		m->cap_bytes = cb;
+		m->cap_tokens = ct;
+		m->t = m->data;
+		m->js = (char *)(m->data + ct);
+	}
+	m->nlookups = m->cursor = 0; /* another shape: other answers */
+	memcpy(m->t, d->t, (size_t)d->n * sizeof(struct jtok));
+	memcpy(m->js, js, len);
+	m->n = (uint32_t)d->n;
+	m->len = (uint32_t)len;
+}
+
+int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo **memo)
+{
+	struct jdoc_memo *m = *memo;
+	bool keys_changed;
+
+	if (m && m->n && len <= m->cap_bytes &&
+	    jtok_reparse(m->js, m->len, js, len, m->t, (int)m->n, &keys_changed) == (int)m->n) {
+		/* The memo's tokens now describe js: the document is js read
+		 * through them, and js becomes the memo's text. */
+		memcpy(m->js, js, len);
+		m->len = (uint32_t)len;
+		if (keys_changed)
+			m->nlookups = 0;
+		m->cursor = 0;
+		d->js = js;
+		d->t = m->t;
+		d->heap = NULL;
+		d->n = (int)m->n;
+		d->memo = m;
+		return 0;
+	}
+	if (jdoc_parse(d, js, len))
+		return -EBADMSG;
+	remember(memo, d, js, len);
+	d->memo = *memo;
+	return 0;
+}
+
 static bool valid(const struct jdoc *d, int i)
 {
 	return i >= 0 && i < d->n;
@@ -49,7 +139,7 @@ static bool valid(const struct jdoc *d, int i)
 /* A key given twice resolves to its last occurrence, as in JSON.parse and
  * Python's json: the client and we must read the same text, or a hostile
  * server could show it one completion and us another. */
-int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
+static int search(const struct jdoc *d, int obj, const char *key, size_t klen)
 {
 	int j, found = -1;
 
@@ -63,6 +153,29 @@ int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
 		    memcmp(d->js + kt->start, key, klen) == 0)
 			found = j + 1;
 		j = d->t[j + 1].next;
+	}
+	return found;
+}
+
+int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
+{
+	struct jdoc_memo *m = d->memo;
+	struct jdoc_lookup *l;
+	int found;
+
+	if (!m)
+		return search(d, obj, key, klen);
+	l = &m->lookups[m->cursor];
+	if (m->cursor < m->nlookups && l->key == key && l->obj == obj) {
+		m->cursor++;
+		return l->found;
+	}
+	found = search(d, obj, key, klen);
+	if (m->cursor < JDOC_MEMO_LOOKUPS) { /* the answer at this step from now on */
+		l->key = key;
+		l->obj = obj;
+		l->found = found;
+		m->nlookups = ++m->cursor;
 	}
 	return found;
 }

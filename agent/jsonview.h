@@ -27,10 +27,13 @@
 #define JDOC_MAX_TOKENS (1 << 20) /* a larger document is refused */
 #define JDOC_MAX_DEPTH JTOK_MAX_DEPTH /* so is a deeper one */
 
+struct jdoc_memo;
+
 struct jdoc {
 	const char *js;
 	struct jtok *t;
 	int n;
+	struct jdoc_memo *memo; /* set by jdoc_parse_memo: lookups are remembered there */
 	struct jtok *heap;
 	struct jtok stack[JDOC_STACK_TOKENS];
 };
@@ -40,6 +43,22 @@ struct jdoc {
  * than JDOC_MAX_DEPTH). */
 int jdoc_parse(struct jdoc *d, const char *js, size_t len);
 void jdoc_release(struct jdoc *d);
+
+/* The previous document of a stream (one allocation: free() releases it),
+ * so that the next one of the same shape is tokenised by difference
+ * (jtok_reparse) instead of whole, and the key lookups made in it are
+ * answered again without searching while the keys and the structure stay
+ * the same. */
+#define JDOC_MEMO_MAX_BYTES 4096 /* larger documents are not remembered */
+#define JDOC_MEMO_MAX_TOKENS 128
+
+/* jdoc_parse for the next document of a stream: by difference from *memo
+ * when it has the same shape, else whole; then remembers it in *memo
+ * (allocated, grown or freed here). The result and errors are jdoc_parse's;
+ * d may point into *memo, so parse the next document only after releasing
+ * d. Lookups in such a document are remembered by the key's address: pass
+ * jdoc_get string constants only. */
+int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo **memo);
 
 /* The value of key (klen bytes) in obj; a repeated key gives its last value
  * (as JSON.parse). */

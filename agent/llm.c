@@ -475,7 +475,9 @@ static int parse_apply(struct exchange *x, const char *data, size_t len, bool ev
 	c.x = x;
 	c.sink = sink;
 	c.now = now;
-	if (jdoc_parse(&c.j, data, len))
+	/* A streamed response's events share a shape: each is tokenised by
+	 * difference from the one before. */
+	if (event ? jdoc_parse_memo(&c.j, data, len, &x->event_memo) : jdoc_parse(&c.j, data, len))
 		return -EBADMSG;
 	apply(&c, event);
 	jdoc_release(&c.j);

@@ -8,6 +8,12 @@
  *   span, size) when it is an object or array. jsmn is more lenient, so the
  *   other direction is not checked.
  * Also checks each token's subtree link (next). Input: the document.
+ *
+ * Re-tokenising by difference (jtok_reparse) is held to tokenising whole:
+ * an input "A \x01 B" (a byte no JSON document holds) also reparses B from
+ * A's tokens, and whenever that succeeds the tokens must be exactly B's own,
+ * and any key that differs must have been reported. The seeds are pairs of
+ * consecutive streamed events, so the fuzzer works near same-shape pairs.
  */
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
@@ -172,9 +178,49 @@ static bool reference_accepts(const char *s, size_t n)
 
 static struct jtok t[CAP];
 static jsmntok_t j[CAP];
+static struct jtok ta[CAP], tb[CAP];
+
+static bool is_key(const struct jtok *k)
+{
+	return k->type == JTOK_STRING && k->size == 1;
+}
+
+static void check_reparse(const char *a, size_t an, const char *b, size_t bn)
+{
+	int na = jtok_parse(a, an, ta, CAP), nb, r;
+	bool keys_changed = true;
+
+	if (na <= 0)
+		return;
+	r = jtok_reparse(a, an, b, bn, ta, na, &keys_changed);
+	if (r < 0)
+		return; /* no claim: tokenise whole */
+	nb = jtok_parse(b, bn, tb, CAP);
+	if (r != na || nb != na)
+		abort(); /* reparsed a document that is not valid, or not of that shape */
+	for (int i = 0; i < na; i++) {
+		if (ta[i].type != tb[i].type || ta[i].start != tb[i].start || ta[i].end != tb[i].end ||
+		    ta[i].size != tb[i].size || ta[i].next != tb[i].next)
+			abort();
+	}
+	if (!keys_changed) { /* then every key is the same text as in A */
+		jtok_parse(a, an, ta, CAP);
+		for (int i = 0; i < na; i++)
+			if (is_key(&ta[i]) && (ta[i].end - ta[i].start != tb[i].end - tb[i].start ||
+					       memcmp(a + ta[i].start, b + tb[i].start,
+						      (size_t)(ta[i].end - ta[i].start)) != 0))
+				abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const uint8_t *sep = memchr(data, 1, size);
+
+	if (sep)
+		check_reparse((const char *)data, (size_t)(sep - data), (const char *)sep + 1,
+			      size - (size_t)(sep - data) - 1);
+
 	const char *s = (const char *)data;
 	int n = jtok_parse(s, size, t, CAP);
 	jsmn_parser p;

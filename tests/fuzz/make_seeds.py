@@ -78,6 +78,14 @@ def main():
     events = [line[6:] for line in sse.split(b"\n") if line.startswith(b"data: {")]
     for i, doc in enumerate(events[:3] + events[-2:]):
         put("json", "event-%d" % i, doc)
+    # Pairs for re-tokenising by difference: consecutive events of each
+    # streamed fixture (A \x01 B), the last pair changing shape.
+    for name in ("openai_chat_sse", "anthropic_sse", "ollama_ndjson", "tgi_sse"):
+        body = http1_body(open(os.path.join(ROOT, "tests", "fixtures", name + ".resp"), "rb").read())
+        docs = [line[line.index(b"{"):] for line in body.split(b"\n") if line.lstrip(b"data: ").startswith(b"{")]
+        for i in (1, 2, len(docs) - 1):
+            if 0 < i < len(docs):
+                put("json", "pair-%s-%d" % (name, i), docs[i - 1] + b"\x01" + docs[i])
     corners = [b'{"a":[1,-0.5e+10,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{}}', b" [ ] ", b"[01]",
                b'{"a" 1}', b"[1,]", b'"\x01"', b"-", b"1.", b"1e", b"[" * 70 + b"]" * 70, b"{}{}", b"tru"]
     for i, doc in enumerate(corners):
