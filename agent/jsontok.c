@@ -50,9 +50,10 @@ static size_t next_special(const char *js, size_t len, size_t pos)
 
 /* pos is just past an opening quote. Returns the offset of the closing
  * quote, or -1 when the string is unterminated, holds a control character
- * or a malformed escape. */
-static long string_end(const char *js, size_t len, size_t pos)
+ * or a malformed escape; *escaped tells whether it holds an escape. */
+static long string_end(const char *js, size_t len, size_t pos, bool *escaped)
 {
+	*escaped = false;
 	for (;;) {
 		pos = next_special(js, len, pos);
 		if (pos >= len || (unsigned char)js[pos] < 0x20)
@@ -60,6 +61,7 @@ static long string_end(const char *js, size_t len, size_t pos)
 		if (js[pos] == '"')
 			return (long)pos;
 		/* a backslash */
+		*escaped = true;
 		if (++pos >= len)
 			return -1;
 		switch (js[pos]) {
@@ -135,6 +137,7 @@ static size_t literal_end(const char *js, size_t len, size_t pos)
 static void put(struct jtok *t, int i, enum jtok_type type, size_t start, size_t end, int size)
 {
 	t[i].type = (uint8_t)type;
+	t[i].escaped = 0;
 	t[i].start = (int32_t)start;
 	t[i].end = (int32_t)end;
 	t[i].size = size;
@@ -146,13 +149,15 @@ static void put(struct jtok *t, int i, enum jtok_type type, size_t start, size_t
 static int add_string(const char *js, size_t len, size_t *pos, struct jtok *t, int i, int cap, int size)
 {
 	long end;
+	bool escaped;
 
 	if (i >= cap)
 		return -ENOSPC;
-	end = string_end(js, len, *pos + 1);
+	end = string_end(js, len, *pos + 1, &escaped);
 	if (end < 0)
 		return -EBADMSG;
 	put(t, i, JTOK_STRING, *pos + 1, (size_t)end, size);
+	t[i].escaped = escaped;
 	*pos = (size_t)end + 1;
 	return 0;
 }
@@ -280,6 +285,7 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 {
 	int32_t hole_shift[JTOK_MAX_HOLES];
 	int hole_tok[JTOK_MAX_HOLES];
+	bool hole_escaped[JTOK_MAX_HOLES];
 	size_t po = 0, pn = 0;
 	int nh = 0, k = 0;
 
@@ -316,8 +322,9 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 			return -1;
 		k = leaf + 1;
 		ns = (size_t)((int64_t)t[leaf].start + (nh ? hole_shift[nh - 1] : 0));
+		hole_escaped[nh] = false;
 		if (t[leaf].type == JTOK_STRING) {
-			long e = string_end(js, len, ns);
+			long e = string_end(js, len, ns, &hole_escaped[nh]);
 
 			if (e < 0)
 				return -1;
@@ -348,6 +355,7 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 		int32_t by = hole_shift[q] - (q ? hole_shift[q - 1] : 0);
 		int l = hole_tok[q];
 
+		t[l].escaped = hole_escaped[q];
 		if (by == 0)
 			continue;
 		for (int i = 0; i < l; i++)

@@ -31,6 +31,7 @@ enum jtok_type { JTOK_OBJECT = 1, JTOK_ARRAY, JTOK_STRING, JTOK_PRIMITIVE };
 
 struct jtok {
 	uint8_t type;  /* enum jtok_type */
+	uint8_t escaped; /* a string holding a backslash escape (else its text is its value) */
 	int32_t start; /* byte offsets into the document */
 	int32_t end;
 	int32_t size;  /* members of a container; 1 for an object key, else 0 */

@@ -219,8 +219,12 @@ bool jdoc_is_string(const struct jdoc *d, int i)
 
 void jdoc_append_str(const struct jdoc *d, int i, struct xbuf *out)
 {
-	if (jdoc_is_string(d, i))
+	if (!jdoc_is_string(d, i))
+		return;
+	if (d->t[i].escaped)
 		json_unescape(d->js + d->t[i].start, (size_t)(d->t[i].end - d->t[i].start), out);
+	else
+		xbuf_append(out, d->js + d->t[i].start, (size_t)(d->t[i].end - d->t[i].start));
 }
 
 bool jdoc_copy_str(const struct jdoc *d, int i, char *dst, size_t dstsz)
@@ -232,7 +236,7 @@ bool jdoc_copy_str(const struct jdoc *d, int i, char *dst, size_t dstsz)
 		return false;
 	s = d->js + d->t[i].start;
 	n = (size_t)(d->t[i].end - d->t[i].start);
-	if (n < dstsz && !memchr(s, '\\', n)) {
+	if (n < dstsz && !d->t[i].escaped) {
 		/* The common case (model names, finish reasons): no escapes, fits. */
 		memcpy(dst, s, n);
 		dst[n] = '\0';

@@ -2,6 +2,9 @@
 #include "sse.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void sse_init(struct sse_parser *p, sse_event_fn fn, void *ctx)
 {
@@ -39,15 +42,16 @@ static void dispatch(struct sse_parser *p)
 /* The field name is complete (we saw ':' or the end of the line). */
 static void field_named(struct sse_parser *p, bool line_ended)
 {
-	p->line[p->line_len] = '\0';
+	size_t n = p->line_len;
+
 	p->value_started = false;
 	p->line_len = 0;
-	if (strcmp(p->line, "data") == 0) {
+	if (n == 4 && memcmp(p->line, "data", 4) == 0) {
 		if (p->has_data)
 			xbuf_append(&p->data, "\n", 1);
 		p->has_data = true;
 		p->state = SSE_IN_DATA;
-	} else if (strcmp(p->line, "event") == 0) {
+	} else if (n == 5 && memcmp(p->line, "event", 5) == 0) {
 		p->event[0] = '\0';
 		p->state = SSE_IN_EVENT;
 	} else {
@@ -73,14 +77,24 @@ static void end_of_line(struct sse_parser *p)
 	p->line_len = 0;
 }
 
-/* Index of the first CR or LF at or after i, or len. */
+/* Index of the first CR or LF at or after i, or len: one pass (SSE2). */
 static size_t line_end(const uint8_t *buf, size_t i, size_t len)
 {
-	const uint8_t *nl = memchr(buf + i, '\n', len - i);
-	size_t j = nl ? (size_t)(nl - buf) : len;
-	const uint8_t *cr = memchr(buf + i, '\r', j - i);
+#ifdef __SSE2__
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
 
-	return cr ? (size_t)(cr - buf) : j;
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < len; i++)
+		if (buf[i] == '\r' || buf[i] == '\n')
+			return i;
+	return len;
 }
 
 void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
@@ -99,6 +113,15 @@ void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 		}
 		switch (p->state) {
 		case SSE_LINE_START:
+			if (ch == 'd' && len - i >= 5 && memcmp(buf + i, "data:", 5) == 0) {
+				/* The line nearly every event is: its name whole in
+				 * this read, taken at once. */
+				memcpy(p->line, "data", 4);
+				p->line_len = 4;
+				field_named(p, false);
+				i += 4; /* at the colon */
+				break;
+			}
 			if (ch == ':') {
 				p->state = SSE_SKIP;
 				break;

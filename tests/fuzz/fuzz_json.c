@@ -200,7 +200,7 @@ static void check_reparse(const char *a, size_t an, const char *b, size_t bn)
 		abort(); /* reparsed a document that is not valid, or not of that shape */
 	for (int i = 0; i < na; i++) {
 		if (ta[i].type != tb[i].type || ta[i].start != tb[i].start || ta[i].end != tb[i].end ||
-		    ta[i].size != tb[i].size || ta[i].next != tb[i].next)
+		    ta[i].size != tb[i].size || ta[i].next != tb[i].next || ta[i].escaped != tb[i].escaped)
 			abort();
 	}
 	if (!keys_changed) { /* then every key is the same text as in A */
@@ -239,6 +239,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++) {
 		if (t[i].type != (int)j[i].type || t[i].start != j[i].start || t[i].end != j[i].end ||
 		    t[i].size != j[i].size)
+			abort();
+		/* escaped: exactly the strings holding a backslash */
+		if (t[i].escaped != (t[i].type == JTOK_STRING &&
+				     memchr(s + t[i].start, '\\', (size_t)(t[i].end - t[i].start)) != NULL))
 			abort();
 		/* next: past the subtree, which is every later token inside the span */
 		if (t[i].next <= i || t[i].next > n)
