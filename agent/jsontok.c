@@ -294,7 +294,7 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 		return -1;
 	for (;;) {
 		size_t m = common_prefix(old + po, olen - po, js + pn, len - pn);
-		int leaf = -1;
+		int leaf, lo = k, hi = n; /* the leaf sought is lo - 1 once lo == hi */
 		size_t ns, ne;
 
 		po += m;
@@ -306,8 +306,6 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 		/* The leaf holding the first difference: the last token starting
 		 * at or before it (tokens start in increasing order), if that is
 		 * a leaf reaching it. Binary search from k, past the last hole. */
-		int lo = k, hi = n; /* the answer is lo - 1 */
-
 		while (lo < hi) {
 			int mid = (lo + hi) / 2;
 

@@ -281,6 +281,12 @@ static void resp_body_out(void *ctx, const uint8_t *d, size_t n)
 			const uint8_t *nl = memchr(d, '\n', n);
 			size_t take = nl ? (size_t)(nl - d) : n;
 
+			if (nl && f->resp_body.len == 0) { /* a whole line in this read: no copy */
+				ndjson_line(f, (const char *)d, take);
+				d += take + 1;
+				n -= take + 1;
+				continue;
+			}
 			xbuf_append(&f->resp_body, (const char *)d, take);
 			if (!nl)
 				break;

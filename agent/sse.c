@@ -97,6 +97,31 @@ static size_t line_end(const uint8_t *buf, size_t i, size_t len)
 	return len;
 }
 
+/* At i, a "data:" line that is a whole event in buf: the value is handed
+ * over where it is, and the offset past the blank line returned; 0 when the
+ * event goes on past this line or this read (or is longer than the cap). */
+static size_t whole_event(struct sse_parser *p, const uint8_t *buf, size_t i, size_t len)
+{
+	size_t v = i + 5, j, end;
+
+	if (v < len && buf[v] == ' ')
+		v++;
+	j = line_end(buf, v, len);
+	if (j - v > SSE_MAX_EVENT)
+		return 0;
+	if (j + 2 <= len && buf[j] == '\n' && buf[j + 1] == '\n')
+		end = j + 2;
+	else if (j + 4 <= len && memcmp(buf + j, "\r\n\r\n", 4) == 0)
+		end = j + 4;
+	else
+		return 0; /* CR-only endings, more lines, or the rest in the next read */
+	p->events++;
+	p->on_event(p->ctx, p->event, (const char *)buf + v, j - v, false);
+	clear_event(p);
+	p->after_cr = false;
+	return end;
+}
+
 void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -115,7 +140,15 @@ void sse_feed(struct sse_parser *p, const uint8_t *buf, size_t len)
 		case SSE_LINE_START:
 			if (ch == 'd' && len - i >= 5 && memcmp(buf + i, "data:", 5) == 0) {
 				/* The line nearly every event is: its name whole in
-				 * this read, taken at once. */
+				 * this read, taken at once; and when the event is
+				 * that one line, whole in this read, it is handed
+				 * over from here without a copy. */
+				size_t next = p->has_data ? 0 : whole_event(p, buf, i, len);
+
+				if (next) {
+					i = next - 1;
+					continue;
+				}
 				memcpy(p->line, "data", 4);
 				p->line_len = 4;
 				field_named(p, false);

@@ -21,7 +21,8 @@
 #define SSE_MAX_EVENT (256u << 10)
 #define SSE_MAX_NAME 64
 
-/* data is NUL-terminated (not counted in len); event is "" when unnamed. */
+/* data is data[0..len), not NUL-terminated (an event whole in one read is
+ * handed over where it lies); event is "" when unnamed. */
 typedef void (*sse_event_fn)(void *ctx, const char *event, const char *data, size_t len,
 			     bool truncated);
 

@@ -30,10 +30,16 @@ static void on_event(void *ctx, const char *event, const char *data, size_t len,
 {
 	struct exchange *x = ctx;
 
+	char *exact = malloc(len ? len : 1);
+
 	(void)truncated;
-	if (data[len] != '\0') /* handed over NUL-terminated at len */
-		abort();
-	llm_stream_event(x, event, data, len, &sink, 1);
+	if (!exact)
+		return;
+	/* data[0..len) only, not terminated: a copy of exactly len bytes lets
+	 * ASan catch a read past it */
+	memcpy(exact, data, len);
+	llm_stream_event(x, event, exact, len, &sink, 1);
+	free(exact);
 }
 
 /* The texts the exchange kept must be what they say they are: NUL-terminated
@@ -88,12 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (len) {
 			const char *nl = memchr(body, '\n', len);
 			size_t n = nl ? (size_t)(nl - body) : len;
-			char *line = malloc(n + 1); /* the session hands lines NUL-terminated */
+			char *line = malloc(n ? n : 1); /* exactly the line: the session hands it unterminated */
 
 			if (!line)
 				break;
 			memcpy(line, body, n);
-			line[n] = '\0';
 			llm_stream_event(x, "", line, n, &sink, 1);
 			free(line);
 			body += n + (nl != NULL), len -= n + (nl != NULL);
