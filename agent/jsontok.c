@@ -281,7 +281,7 @@ static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
  * delimited by the same following byte as the old one (the comparison
  * resumes there), so maximal munch ends it where jtok_parse would. */
 int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
-		 bool *keys_changed)
+		 bool *keys_changed, int *hint)
 {
 	int32_t hole_shift[JTOK_MAX_HOLES];
 	int hole_tok[JTOK_MAX_HOLES];
@@ -305,7 +305,12 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 			return -1;
 		/* The leaf holding the first difference: the last token starting
 		 * at or before it (tokens start in increasing order), if that is
-		 * a leaf reaching it. Binary search from k, past the last hole. */
+		 * a leaf reaching it. Where the last call's first difference was,
+		 * if it holds this one (a later token starts past its end), else a
+		 * binary search from k, past the last hole. */
+		if (nh == 0 && *hint >= k && *hint < n && (size_t)t[*hint].start <= po &&
+		    po <= (size_t)t[*hint].end)
+			lo = hi = *hint + 1;
 		while (lo < hi) {
 			int mid = (lo + hi) / 2;
 
@@ -319,6 +324,8 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 		    (size_t)t[leaf].end < po)
 			return -1;
 		k = leaf + 1;
+		if (nh == 0)
+			*hint = leaf;
 		ns = (size_t)((int64_t)t[leaf].start + (nh ? hole_shift[nh - 1] : 0));
 		hole_escaped[nh] = false;
 		if (t[leaf].type == JTOK_STRING) {

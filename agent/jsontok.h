@@ -53,9 +53,11 @@ int jtok_parse(const char *js, size_t len, struct jtok *t, int cap);
  * -1 (t left as it was) when js differs anywhere else or the change does not
  * hold up: tokenise it whole. A streamed response repeats one event shape
  * with a new token of text in it, so this skips most of the tokenising.
- * *keys_changed tells whether an object key was among the changed leaves. */
+ * *keys_changed tells whether an object key was among the changed leaves.
+ * *hint: the leaf of the first difference, kept from call to call (start
+ * with -1): the next event's text is usually in the same place. */
 #define JTOK_REPARSE_MAX_TOKENS 256 /* more: -1 */
 int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
-		 bool *keys_changed);
+		 bool *keys_changed, int *hint);
 
 #endif

@@ -11,7 +11,7 @@ int jdoc_parse(struct jdoc *d, const char *js, size_t len)
 
 	/* Not the token array: clearing 5 KiB per streamed event showed up. */
 	d->js = js;
-	d->memo = NULL;
+	d->look = NULL;
 	d->t = d->heap = NULL;
 	d->n = 0;
 	n = jtok_parse(js, len, d->stack, JDOC_STACK_TOKENS);
@@ -42,25 +42,13 @@ void jdoc_release(struct jdoc *d)
 	d->n = 0;
 }
 
-#define JDOC_MEMO_LOOKUPS 32
-
-/* A lookup made in the remembered document: its answer holds for the next
- * document as long as the tokens and keys are the same. */
-struct jdoc_lookup {
-	const char *key; /* by address: a string constant */
-	int32_t obj, found;
-};
-
 struct jdoc_memo {
 	uint32_t len, n;        /* the remembered document and its tokens */
 	uint32_t cap_bytes, cap_tokens;
+	int hint;               /* jtok_reparse's */
 	struct jtok *t;         /* cap_tokens of them, then cap_bytes of text */
 	char *js;
-	/* Lookups in the order the reader made them; the next document's
-	 * readers ask the same questions in the same order, so the cursor
-	 * mostly finds its answer at once. */
-	uint32_t nlookups, cursor;
-	struct jdoc_lookup lookups[JDOC_MEMO_LOOKUPS];
+	struct jdoc_lookups look;
 	struct jtok data[];
 };
 
@@ -96,7 +84,8 @@ static void remember(struct jdoc_memo **memo, const struct jdoc *d, const char *
 		m->t = m->data;
 		m->js = (char *)(m->data + ct);
 	}
-	m->nlookups = m->cursor = 0; /* another shape: other answers */
+	m->look.n = m->look.cursor = 0; /* another shape: other answers */
+	m->hint = -1;
 	memcpy(m->t, d->t, (size_t)d->n * sizeof(struct jtok));
 	memcpy(m->js, js, len);
 	m->n = (uint32_t)d->n;
@@ -109,25 +98,25 @@ int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo
 	bool keys_changed;
 
 	if (m && m->n && len <= m->cap_bytes &&
-	    jtok_reparse(m->js, m->len, js, len, m->t, (int)m->n, &keys_changed) == (int)m->n) {
+	    jtok_reparse(m->js, m->len, js, len, m->t, (int)m->n, &keys_changed, &m->hint) == (int)m->n) {
 		/* The memo's tokens now describe js: the document is js read
 		 * through them, and js becomes the memo's text. */
 		memcpy(m->js, js, len);
 		m->len = (uint32_t)len;
 		if (keys_changed)
-			m->nlookups = 0;
-		m->cursor = 0;
+			m->look.n = 0;
+		m->look.cursor = 0;
 		d->js = js;
 		d->t = m->t;
 		d->heap = NULL;
 		d->n = (int)m->n;
-		d->memo = m;
+		d->look = &m->look;
 		return 0;
 	}
 	if (jdoc_parse(d, js, len))
 		return -EBADMSG;
 	remember(memo, d, js, len);
-	d->memo = *memo;
+	d->look = *memo ? &(*memo)->look : NULL;
 	return 0;
 }
 
@@ -157,25 +146,16 @@ static int search(const struct jdoc *d, int obj, const char *key, size_t klen)
 	return found;
 }
 
-int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
+int jdoc_get_searched(const struct jdoc *d, int obj, const char *key, size_t klen)
 {
-	struct jdoc_memo *m = d->memo;
-	struct jdoc_lookup *l;
-	int found;
+	struct jdoc_lookups *l = d->look;
+	int found = search(d, obj, key, klen);
 
-	if (!m)
-		return search(d, obj, key, klen);
-	l = &m->lookups[m->cursor];
-	if (m->cursor < m->nlookups && l->key == key && l->obj == obj) {
-		m->cursor++;
-		return l->found;
-	}
-	found = search(d, obj, key, klen);
-	if (m->cursor < JDOC_MEMO_LOOKUPS) { /* the answer at this step from now on */
-		l->key = key;
-		l->obj = obj;
-		l->found = found;
-		m->nlookups = ++m->cursor;
+	if (l && l->cursor < JDOC_MEMO_LOOKUPS) { /* the answer at this step from now on */
+		l->e[l->cursor].key = key;
+		l->e[l->cursor].obj = obj;
+		l->e[l->cursor].found = found;
+		l->n = ++l->cursor;
 	}
 	return found;
 }

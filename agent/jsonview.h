@@ -29,11 +29,25 @@
 
 struct jdoc_memo;
 
+#define JDOC_MEMO_LOOKUPS 32
+
+/* The lookups made in a remembered document, in the order the reader made
+ * them: their answers hold for the next document as long as its tokens and
+ * keys are the same, and its reader asks the same questions in the same
+ * order, so the cursor mostly finds its answer at once. */
+struct jdoc_lookups {
+	uint32_t n, cursor;
+	struct {
+		const char *key; /* by address: a string constant */
+		int32_t obj, found;
+	} e[JDOC_MEMO_LOOKUPS];
+};
+
 struct jdoc {
 	const char *js;
 	struct jtok *t;
 	int n;
-	struct jdoc_memo *memo; /* set by jdoc_parse_memo: lookups are remembered there */
+	struct jdoc_lookups *look; /* set by jdoc_parse_memo (in the memo) */
 	struct jtok *heap;
 	struct jtok stack[JDOC_STACK_TOKENS];
 };
@@ -61,8 +75,17 @@ void jdoc_release(struct jdoc *d);
 int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo **memo);
 
 /* The value of key (klen bytes) in obj; a repeated key gives its last value
- * (as JSON.parse). */
-int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen);
+ * (as JSON.parse). Inline: in a stream's events most lookups are answered
+ * by the remembered ones. */
+int jdoc_get_searched(const struct jdoc *d, int obj, const char *key, size_t klen);
+static inline int jdoc_get_n(const struct jdoc *d, int obj, const char *key, size_t klen)
+{
+	struct jdoc_lookups *l = d->look;
+
+	if (l && l->cursor < l->n && l->e[l->cursor].key == key && l->e[l->cursor].obj == obj)
+		return l->e[l->cursor++].found;
+	return jdoc_get_searched(d, obj, key, klen);
+}
 /* The same for a NUL-terminated key; inline, so that a literal key's length
  * is known at compile time. */
 static inline int jdoc_get(const struct jdoc *d, int obj, const char *key)

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	double secs = argc > 3 ? atof(argv[3]) : 2.0, t0, el, el_dec, el_tok, mb_dec, mb_cpy, round_mb[ROUNDS];
 	static struct span docs[4096];
 	size_t ndocs;
-	unsigned long iters = 0, bytes;
+	unsigned long iters = 0, bytes, fixed = 0;
 	static char sinkbuf[1 << 16];
 
 	if (argc < 3)
@@ -146,6 +146,11 @@ int main(int argc, char **argv)
 	req = load(argv[1], argv[2], "req", ST_DIR_WRITE);
 	resp = load(argv[1], argv[2], "resp", ST_DIR_READ);
 	bytes = req->data_len + resp->data_len;
+	/* A fixed count instead of a time (DECODE_BENCH_ITERS hundreds per
+	 * round): for counting instructions under callgrind, which is how two
+	 * builds are compared on a machine this noisy. */
+	if (getenv("DECODE_BENCH_ITERS"))
+		fixed = 100 * strtoul(getenv("DECODE_BENCH_ITERS"), NULL, 10);
 	/* In ROUNDS rounds: this VM's neighbours take the core away for whole
 	 * stretches, so the median and the best round are reported beside the
 	 * mean (the best is the code's speed when nothing interferes). */
@@ -164,7 +169,7 @@ int main(int argc, char **argv)
 			}
 			it += 100;
 			el = now_s() - t0;
-		} while (el < secs / ROUNDS);
+		} while (fixed ? it < fixed : el < secs / ROUNDS);
 		round_mb[r] = (double)it * bytes / el / 1e6;
 		iters += it;
 		el_dec += el;
