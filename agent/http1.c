@@ -287,20 +287,29 @@ static void head_line(struct h1_parser *p, const char *l, size_t n)
 		fail(p);
 }
 
+/* A hex digit's value, or -1 (not the locale's ctype: once per chunk). */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static void chunk_size_line(struct h1_parser *p, const char *l, size_t n)
 {
 	uint64_t size = 0;
 	size_t i = 0;
+	int v;
 
 	if (n && l[n - 1] == '\r')
 		n--;
-	for (; i < n && isxdigit((unsigned char)l[i]); i++) {
+	for (; i < n && (v = hex_value(l[i])) >= 0; i++) {
 		if (size >> 60) {
 			fail(p);
 			return;
 		}
-		size = size * 16 + (uint64_t)(isdigit((unsigned char)l[i]) ? l[i] - '0'
-									  : (tolower((unsigned char)l[i]) - 'a' + 10));
+		size = size * 16 + (uint64_t)v;
 	}
 	if (i == 0 || (i < n && l[i] != ';' && l[i] != ' ' && l[i] != '\t')) {
 		fail(p);
