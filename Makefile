@@ -219,6 +219,8 @@ bench: deps all
 	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
 	$(Q)echo "decode throughput, one core, one connection per exchange (fixtures from tests/fixtures):"
 	$(Q)for f in $(BENCH_FIXTURES); do ./$(BUILD)/decode-bench tests/fixtures $$f 2 || exit 1; done
+	$(Q)echo "the same, 20 exchanges per connection (keep-alive; HTTP/2 streams 1, 3, 5...):"
+	$(Q)for f in openai_chat_sse openai_chat_h2_sse; do ./$(BUILD)/decode-bench tests/fixtures $$f 2 20 || exit 1; done
 	$(Q)echo "classifier quality on the labelled corpus (tests/corpus):"
 	$(Q)./$(BUILD)/classify-bench quality tests/corpus/corpus.jsonl | tail -1
 	$(Q)echo "classifier speed, one core:"
