@@ -409,8 +409,16 @@ void h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
 					p->state = H1_CHUNK_END;
 			}
 			break;
-		case H1_CHUNK_SIZE:
 		case H1_CHUNK_END:
+			/* The CRLF after a chunk's data, whole in this read: taken
+			 * at once (a streamed response has one chunk per event). */
+			if (p->line_len == 0 && n >= 2 && d[0] == '\r' && d[1] == '\n') {
+				used = 2;
+				p->state = H1_CHUNK_SIZE;
+				break;
+			}
+			/* fall through */
+		case H1_CHUNK_SIZE:
 		case H1_TRAILERS:
 			used = take_line(p, d, n, &line, &len);
 			if (p->line_overflow) {
