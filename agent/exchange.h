@@ -96,6 +96,10 @@ struct exchange {
 	unsigned output_categories; /* bit (1 << det_category) per category with an output finding (judge.c) */
 	void *drifted; /* the drift features' state (drift.c), released by on_done */
 	struct jdoc_memo *event_memo; /* the last streamed event's tokens (llm.c, jsonview.h); one block */
+	struct {
+		uint8_t op; /* llm.c: the one append the last streamed event made, 0: none or more */
+		int32_t tok, choice;
+	} replay;
 };
 
 /* Receives exchanges as they are produced. on_request gets the exchange

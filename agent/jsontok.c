@@ -270,8 +270,6 @@ static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
 	return i;
 }
 
-#define JTOK_MAX_HOLES 8
-
 /* Why this is sound: each hole is a leaf token (string or primitive) whose
  * new text was checked by the same rules jtok_parse applies (string_end,
  * number_end, literal_end), and every byte between holes is identical to
@@ -281,15 +279,16 @@ static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
  * delimited by the same following byte as the old one (the comparison
  * resumes there), so maximal munch ends it where jtok_parse would. */
 int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
-		 bool *keys_changed, int *hint)
+		 struct jtok_diff *diff)
 {
+	int *hint = &diff->hint;
+	bool keys_changed = false;
 	int32_t hole_shift[JTOK_MAX_HOLES];
 	int hole_tok[JTOK_MAX_HOLES];
 	bool hole_escaped[JTOK_MAX_HOLES];
 	size_t po = 0, pn = 0;
 	int nh = 0, k = 0;
 
-	*keys_changed = false;
 	if (len > INT32_MAX - 1 || olen > INT32_MAX - 1 || n <= 0 || n > JTOK_REPARSE_MAX_TOKENS)
 		return -1;
 	for (;;) {
@@ -343,7 +342,7 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 				return -1;
 		}
 		if (t[leaf].type == JTOK_STRING && t[leaf].size == 1)
-			*keys_changed = true; /* an object key: lookups differ */
+			keys_changed = true; /* an object key: lookups differ */
 		hole_tok[nh] = leaf;
 		hole_shift[nh] = (int32_t)((int64_t)ne - t[leaf].end); /* cumulative */
 		nh++;
@@ -352,6 +351,9 @@ int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struc
 		/* The next difference must lie in a later leaf: k is past this
 		 * one, and every later leaf starts after its end. */
 	}
+	diff->nholes = nh;
+	memcpy(diff->holes, hole_tok, (size_t)nh * sizeof(hole_tok[0]));
+	diff->keys_changed = keys_changed;
 	/* Each hole moves what follows it: the ends of the containers around
 	 * it (the tokens before it whose subtree reaches past it), its own end,
 	 * and everything after it. A piece of text of the old length moves

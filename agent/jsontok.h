@@ -46,18 +46,27 @@ struct jtok {
  * white space, or nests deeper than JTOK_MAX_DEPTH. */
 int jtok_parse(const char *js, size_t len, struct jtok *t, int cap);
 
+/* What jtok_reparse found: hint is kept from call to call (start with -1):
+ * the leaf of the first difference last time, where the next event's text
+ * usually is; the rest is set by each call that succeeds. */
+#define JTOK_MAX_HOLES 8
+struct jtok_diff {
+	int hint;
+	int nholes;                  /* leaves whose text changed, in order */
+	int holes[JTOK_MAX_HOLES];
+	bool keys_changed;           /* an object key among them */
+};
+
 /* Re-tokenises by difference: old[0..olen) was tokenised into t[0..n); js
  * is a document of the same shape in which only leaf values (strings,
- * numbers, literals) differ, at most a few of them. Checks each changed
- * leaf as jtok_parse would and moves the offsets in t, returning n; returns
- * -1 (t left as it was) when js differs anywhere else or the change does not
- * hold up: tokenise it whole. A streamed response repeats one event shape
- * with a new token of text in it, so this skips most of the tokenising.
- * *keys_changed tells whether an object key was among the changed leaves.
- * *hint: the leaf of the first difference, kept from call to call (start
- * with -1): the next event's text is usually in the same place. */
+ * numbers, literals) differ, at most JTOK_MAX_HOLES of them. Checks each
+ * changed leaf as jtok_parse would and moves the offsets in t, returning n;
+ * returns -1 (t left as it was) when js differs anywhere else or the change
+ * does not hold up: tokenise it whole. A streamed response repeats one
+ * event shape with a new token of text in it, so this skips most of the
+ * tokenising. */
 #define JTOK_REPARSE_MAX_TOKENS 256 /* more: -1 */
 int jtok_reparse(const char *old, size_t olen, const char *js, size_t len, struct jtok *t, int n,
-		 bool *keys_changed, int *hint);
+		 struct jtok_diff *diff);
 
 #endif

@@ -12,6 +12,7 @@ int jdoc_parse(struct jdoc *d, const char *js, size_t len)
 	/* Not the token array: clearing 5 KiB per streamed event showed up. */
 	d->js = js;
 	d->look = NULL;
+	d->diff = NULL;
 	d->t = d->heap = NULL;
 	d->n = 0;
 	n = jtok_parse(js, len, d->stack, JDOC_STACK_TOKENS);
@@ -45,7 +46,7 @@ void jdoc_release(struct jdoc *d)
 struct jdoc_memo {
 	uint32_t len, n;        /* the remembered document and its tokens */
 	uint32_t cap_bytes, cap_tokens;
-	int hint;               /* jtok_reparse's */
+	struct jtok_diff diff;  /* jtok_reparse's */
 	struct jtok *t;         /* cap_tokens of them, then cap_bytes of text */
 	char *js;
 	struct jdoc_lookups look;
@@ -85,7 +86,7 @@ static void remember(struct jdoc_memo **memo, const struct jdoc *d, const char *
 		m->js = (char *)(m->data + ct);
 	}
 	m->look.n = m->look.cursor = 0; /* another shape: other answers */
-	m->hint = -1;
+	m->diff.hint = -1;
 	memcpy(m->t, d->t, (size_t)d->n * sizeof(struct jtok));
 	memcpy(m->js, js, len);
 	m->n = (uint32_t)d->n;
@@ -95,15 +96,14 @@ static void remember(struct jdoc_memo **memo, const struct jdoc *d, const char *
 int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo **memo)
 {
 	struct jdoc_memo *m = *memo;
-	bool keys_changed;
 
 	if (m && m->n && len <= m->cap_bytes &&
-	    jtok_reparse(m->js, m->len, js, len, m->t, (int)m->n, &keys_changed, &m->hint) == (int)m->n) {
+	    jtok_reparse(m->js, m->len, js, len, m->t, (int)m->n, &m->diff) == (int)m->n) {
 		/* The memo's tokens now describe js: the document is js read
 		 * through them, and js becomes the memo's text. */
 		memcpy(m->js, js, len);
 		m->len = (uint32_t)len;
-		if (keys_changed)
+		if (m->diff.keys_changed)
 			m->look.n = 0;
 		m->look.cursor = 0;
 		d->js = js;
@@ -111,6 +111,7 @@ int jdoc_parse_memo(struct jdoc *d, const char *js, size_t len, struct jdoc_memo
 		d->heap = NULL;
 		d->n = (int)m->n;
 		d->look = &m->look;
+		d->diff = &m->diff;
 		return 0;
 	}
 	if (jdoc_parse(d, js, len))

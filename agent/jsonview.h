@@ -48,6 +48,9 @@ struct jdoc {
 	struct jtok *t;
 	int n;
 	struct jdoc_lookups *look; /* set by jdoc_parse_memo (in the memo) */
+	/* jdoc_parse_memo: the leaves that differ from the previous document
+	 * (every other byte is the same); NULL when it was tokenised whole */
+	const struct jtok_diff *diff;
 	struct jtok *heap;
 	struct jtok stack[JDOC_STACK_TOKENS];
 };

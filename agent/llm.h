@@ -34,6 +34,11 @@ enum llm_flavor llm_guess_flavor(const char *body, size_t len);
  * -EBADMSG when the body is not the JSON the flavour expects. */
 int llm_parse_request(struct exchange *x, const char *body, size_t len);
 
+/* Whether an event that differs from the one before only in the value
+ * that one appended is read by repeating that append (the default); the
+ * tests turn it off to compare the two. */
+extern bool llm_replay;
+
 /* One streamed piece of the response: an SSE event (name may be "") or an
  * NDJSON line. Deltas go to sink as they are found. -EBADMSG when the data
  * is not JSON (the stream goes on). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,6 +132,47 @@ static void test_llm_responses_stream_events(void **state)
 	exchange_free(x);
 }
 
+/* Events of one shape: the second on are read by replaying the first one's
+ * append (llm_replay), an identical event appends its text again, and a
+ * change elsewhere (a finish reason, tool-call arguments) is read whole;
+ * the result must be what reading every event whole gives. */
+static void stream_events(bool replay, struct exchange *x)
+{
+	static const char *const events[] = {
+		"{\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":null}]}",
+		"{\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"bc\"},\"finish_reason\":null}]}",
+		"{\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"bc\"},\"finish_reason\":null}]}",
+		"{\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\n\"},\"finish_reason\":null}]}",
+		"{\"model\":\"m2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"d\"},\"finish_reason\":null}]}",
+		"{\"model\":\"m2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"e\"},\"finish_reason\":\"stop\"}]}",
+	};
+
+	llm_replay = replay;
+	x->flavor = LLM_OPENAI_CHAT;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		assert_int_equal(llm_stream_event(x, "", events[i], strlen(events[i]), NULL, 10 + i), 0);
+		if (i == 2) /* the event before was one append and nothing else */
+			assert_int_not_equal(x->replay.op, 0);
+	}
+	llm_replay = true;
+}
+
+static void test_llm_stream_replay_reads_as_whole(void **state)
+{
+	struct exchange *x = exchange_new(), *y = exchange_new();
+
+	(void)state;
+	stream_events(true, x);
+	stream_events(false, y);
+	assert_string_equal(x->choices[0].text.p, "abcbc\nde");
+	assert_string_equal(y->choices[0].text.p, "abcbc\nde");
+	assert_string_equal(x->model_reported, "m2"); /* a changed value elsewhere: read whole */
+	assert_string_equal(x->choices[0].finish_reason, "stop");
+	assert_int_equal(x->t_first_token, 10);
+	exchange_free(x);
+	exchange_free(y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_llm_request_shapes),
 		cmocka_unit_test(test_llm_deep_nesting_is_safe),
 		cmocka_unit_test(test_llm_responses_stream_events),
+		cmocka_unit_test(test_llm_stream_replay_reads_as_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
