@@ -66,12 +66,38 @@ static void test_sse_line_endings_comments_and_fields(void **state)
 	expect_events("data: pending\n", "");
 }
 
+/* Lines longer than the line-end scan's 16-byte steps, ending at every
+ * offset within a step, with each kind of ending, fed whole (the event
+ * handed over in place) and split everywhere: the ends the scan finds are
+ * the bytes' own. */
+static void test_sse_long_lines_end_where_they_end(void **state)
+{
+	static const char *const endings[] = { "\n\n", "\r\n\r\n", "\r\r", "\n" };
+	char text[512], want[512], value[160];
+
+	(void)state;
+	for (size_t len = 60; len < 100; len += 3)
+		for (size_t e = 0; e < 4; e++) {
+			for (size_t i = 0; i < len; i++)
+				value[i] = (char)('a' + i % 26);
+			value[len] = '\0';
+			if (e == 3) /* two data lines, joined with LF */
+				snprintf(text, sizeof(text), "data: %s\ndata: %s\n\n", value, value + len / 2),
+					snprintf(want, sizeof(want), "[|%s\n%s]", value, value + len / 2);
+			else
+				snprintf(text, sizeof(text), "data: %s%s", value, endings[e]),
+					snprintf(want, sizeof(want), "[|%s]", value);
+			expect_events(text, want);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sse_openai_style),
 		cmocka_unit_test(test_sse_named_events_and_multiline_data),
 		cmocka_unit_test(test_sse_line_endings_comments_and_fields),
+		cmocka_unit_test(test_sse_long_lines_end_where_they_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
