@@ -30,13 +30,20 @@ static void clear_event(struct sse_parser *p)
 	p->has_data = false;
 }
 
+/* One event to the caller, and the parser ready for the next. */
+static void hand_over(struct sse_parser *p, const char *data, size_t len, bool truncated)
+{
+	p->events++;
+	p->on_event(p->ctx, p->event, data, len, truncated);
+	clear_event(p);
+}
+
 static void dispatch(struct sse_parser *p)
 {
-	if (p->has_data) {
-		p->events++;
-		p->on_event(p->ctx, p->event, p->data.p ? p->data.p : "", p->data.len, p->data.truncated);
-	}
-	clear_event(p);
+	if (p->has_data)
+		hand_over(p, p->data.p ? p->data.p : "", p->data.len, p->data.truncated);
+	else
+		clear_event(p);
 }
 
 /* The field name is complete (we saw ':' or the end of the line). */
@@ -115,9 +122,7 @@ static size_t whole_event(struct sse_parser *p, const uint8_t *buf, size_t i, si
 		end = j + 4;
 	else
 		return 0; /* CR-only endings, more lines, or the rest in the next read */
-	p->events++;
-	p->on_event(p->ctx, p->event, (const char *)buf + v, j - v, false);
-	clear_event(p);
+	hand_over(p, (const char *)buf + v, j - v, false);
 	p->after_cr = false;
 	return end;
 }
