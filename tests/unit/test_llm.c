@@ -132,10 +132,13 @@ static void test_llm_responses_stream_events(void **state)
 	exchange_free(x);
 }
 
-/* Events of one shape: the second on are read by replaying the first one's
- * append (llm_replay), an identical event appends its text again, and a
- * change elsewhere (a finish reason, tool-call arguments) is read whole;
- * the result must be what reading every event whole gives. */
+/* Events of one shape differing only in their text (one of them escaped),
+ * one identical to the event before, then changes elsewhere (the model, a
+ * finish reason). Read with llm_replay and without, the exchanges must be
+ * what reading every event whole gives. That the replay path is taken is
+ * not visible here by design (it has no other effect); the assertion on
+ * x->replay only shows the first event's append was recorded as
+ * replayable, and callgrind shows the saving (README, Decoding). */
 static void stream_events(bool replay, struct exchange *x)
 {
 	static const char *const events[] = {
@@ -151,7 +154,7 @@ static void stream_events(bool replay, struct exchange *x)
 	x->flavor = LLM_OPENAI_CHAT;
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
 		assert_int_equal(llm_stream_event(x, "", events[i], strlen(events[i]), NULL, 10 + i), 0);
-		if (i == 2) /* the event before was one append and nothing else */
+		if (i == 2) /* the events so far made one append each and nothing else */
 			assert_int_not_equal(x->replay.op, 0);
 	}
 	llm_replay = true;
