@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "gate.h"
 #include "validate.h"
 
 #define CL_RING 16384  /* history per stream: a scan piece, plus the longest value and its context */
@@ -24,6 +25,9 @@
 #define PEM_FOLLOW 320  /* bytes after a BEGIN line within which its body is judged */
 #define PEM_BODY_MIN 64 /* base64 characters that make it a key rather than a mention */
 #define PEM_BODY_MAX 160
+#define GATE_WIDTH_MAX 256 /* a gated pattern's longest match, at most: else it is scanned everywhere */
+
+bool cl_gate = true;
 
 /* Values from public documentation, which models quote all the time. */
 static const char *const doc_examples[] = {
@@ -44,8 +48,12 @@ struct classifier {
 	const struct detector *dets;
 	size_t n;
 	uint8_t (*charset)[32]; /* per detector, a bit per byte value */
-	hs_database_t *db;
-	hs_scratch_t *scratch;
+	hs_database_t *db;       /* stream mode: the detectors scanned everywhere (NULL: none) */
+	hs_database_t *gated_db; /* block mode: the shape-only ones, scanned near their shapes (gate.h) */
+	hs_scratch_t *scratch;   /* fits both */
+	unsigned gate_shapes;    /* the shapes the gated detectors need */
+	unsigned gate_width;     /* the longest match of gated_db */
+	unsigned gate_reach;     /* from a shape to the furthest end of a finding containing it */
 	EVP_MAC_CTX *hmac; /* keyed once; each fingerprint starts from a copy */
 	struct cl_stats st;
 	unsigned streams;             /* open streams: a retired classifier waits for them */
@@ -67,6 +75,10 @@ struct cl_stream {
 	cl_finding_fn fn;
 	void *ctx;
 	uint64_t off; /* bytes fed */
+	/* Match ends up to here are within reach of a shape seen already (the
+	 * gated scan goes on into the next piece). */
+	uint64_t gate_until;
+	size_t *raw; /* cl_scan_raw: matches are counted, not judged */
 	size_t npending;
 	unsigned nrecent;
 	struct cand pending[CL_PENDING];
@@ -145,13 +157,90 @@ static bool hmac_new(struct classifier *c, const uint8_t *key, size_t keylen)
 	return c->hmac && EVP_MAC_init(c->hmac, key, keylen, params);
 }
 
+/* A gated detector's pattern goes into the block-mode database when its
+ * matches are bounded: the gated scan starts that far before the match ends
+ * it looks for. A finding's end lies within gate_reach bytes after a shape
+ * it contains (the shape is in its value, or in the match for IBANs; the
+ * slack covers trailing characters trimmed off a value). */
+static bool gateable(struct classifier *c, const struct detector *d, const char *pattern)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	unsigned reach;
+
+	if (!cl_gate || !d->gate || d->context_required)
+		return false;
+	if (hs_expression_info(pattern, 0, &info, &cerr) != HS_SUCCESS) {
+		hs_free_compile_error(cerr);
+		return false; /* reported by the compile that follows */
+	}
+	if (info->max_width > GATE_WIDTH_MAX) {
+		free(info);
+		return false;
+	}
+	if (info->max_width > c->gate_width)
+		c->gate_width = info->max_width;
+	reach = (info->max_width > d->max_len + MAX_DELIM ? info->max_width : d->max_len + MAX_DELIM) + 16;
+	if (reach > c->gate_reach)
+		c->gate_reach = reach;
+	c->gate_shapes |= d->gate;
+	free(info);
+	return true;
+}
+
+static bool compile_db(char **pats, unsigned *ids, unsigned np, unsigned mode, hs_database_t **db,
+		       const struct detector *dets, char *err, size_t errsz)
+{
+	hs_compile_error_t *cerr = NULL;
+
+	if (np == 0)
+		return true;
+	if (hs_compile_multi((const char *const *)pats, NULL, ids, np, mode, NULL, db, &cerr) == HS_SUCCESS)
+		return true;
+	snprintf(err, errsz, "detector %s: pattern does not compile: %s",
+		 cerr && cerr->expression >= 0 ? dets[ids[cerr->expression] / 2].id : "?",
+		 cerr ? cerr->message : "unknown error");
+	hs_free_compile_error(cerr);
+	return false;
+}
+
+/* Patterns 0..np into the streaming database, except the gated ones,
+ * which go into the block-mode one (reordered in place). */
+static bool compile(struct classifier *c, char **pats, unsigned *ids, unsigned np, char *err, size_t errsz)
+{
+	unsigned ng = 0;
+
+	for (unsigned i = 0; i < np; i++) {
+		const struct detector *d = &c->dets[ids[i] / 2];
+
+		if (gateable(c, d, pats[i])) {
+			char *p = pats[i];
+			unsigned id = ids[i];
+
+			/* gated patterns collect at the front */
+			memmove(pats + ng + 1, pats + ng, (i - ng) * sizeof(*pats));
+			memmove(ids + ng + 1, ids + ng, (i - ng) * sizeof(*ids));
+			pats[ng] = p, ids[ng] = id;
+			ng++;
+		}
+	}
+	if (!compile_db(pats, ids, ng, HS_MODE_BLOCK, &c->gated_db, c->dets, err, errsz) ||
+	    !compile_db(pats + ng, ids + ng, np - ng, HS_MODE_STREAM, &c->db, c->dets, err, errsz))
+		return false;
+	if ((c->db && hs_alloc_scratch(c->db, &c->scratch) != HS_SUCCESS) ||
+	    (c->gated_db && hs_alloc_scratch(c->gated_db, &c->scratch) != HS_SUCCESS)) {
+		snprintf(err, errsz, "hyperscan: cannot allocate scratch space");
+		return false;
+	}
+	return true;
+}
+
 struct classifier *classifier_new(const struct detector *dets, size_t ndets, const uint8_t *key,
 				  size_t keylen, char *err, size_t errsz)
 {
 	struct classifier *c;
 	char **pats;
-	unsigned *ids, *flags, np = 0;
-	hs_compile_error_t *cerr = NULL;
+	unsigned *ids, np = 0;
 
 	if (!dets)
 		dets = detectors_builtin(&ndets);
@@ -166,10 +255,9 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 	c = calloc(1, sizeof(*c));
 	pats = calloc(2 * ndets, sizeof(*pats));
 	ids = calloc(2 * ndets, sizeof(*ids));
-	flags = calloc(2 * ndets, sizeof(*flags));
 	if (c)
 		c->charset = calloc(ndets, sizeof(*c->charset));
-	if (!c || !pats || !ids || !flags || !c->charset) {
+	if (!c || !pats || !ids || !c->charset) {
 		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
@@ -198,21 +286,12 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 			snprintf(err, errsz, "out of memory");
 			goto fail;
 		}
-	if (hs_compile_multi((const char *const *)pats, flags, ids, np, HS_MODE_STREAM, NULL, &c->db, &cerr) != HS_SUCCESS) {
-		snprintf(err, errsz, "detector %s: pattern does not compile: %s",
-			 cerr && cerr->expression >= 0 ? dets[ids[cerr->expression] / 2].id : "?",
-			 cerr ? cerr->message : "unknown error");
-		hs_free_compile_error(cerr);
+	if (!compile(c, pats, ids, np, err, errsz))
 		goto fail;
-	}
-	if (hs_alloc_scratch(c->db, &c->scratch) != HS_SUCCESS) {
-		snprintf(err, errsz, "hyperscan: cannot allocate scratch space");
-		goto fail;
-	}
-	free_patterns(pats, np), free(ids), free(flags);
+	free_patterns(pats, np), free(ids);
 	return c;
 fail:
-	free_patterns(pats, np), free(ids), free(flags);
+	free_patterns(pats, np), free(ids);
 	classifier_free(c);
 	return NULL;
 }
@@ -225,6 +304,7 @@ void classifier_free(struct classifier *c)
 		c->retired(c->retired_ctx);
 	hs_free_scratch(c->scratch);
 	hs_free_database(c->db);
+	hs_free_database(c->gated_db);
 	free(c->charset);
 	EVP_MAC_CTX_free(c->hmac);
 	free(c);
@@ -433,10 +513,19 @@ static void candidate(struct cl_stream *s, unsigned id, uint64_t E)
 	enqueue(s, &cand);
 }
 
+/* A match of pattern id ending at stream offset E. */
+static void matched(struct cl_stream *s, unsigned id, uint64_t E)
+{
+	if (s->raw)
+		(*s->raw)++;
+	else
+		candidate(s, id, E);
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
 {
 	(void)from, (void)flags;
-	candidate(ctx, id, to);
+	matched(ctx, id, to);
 	return 0;
 }
 
@@ -695,9 +784,12 @@ struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
 	s->fn = fn;
 	s->ctx = ctx;
 	s->off = 0;
+	s->gate_until = 0;
+	s->raw = NULL;
 	s->npending = 0;
 	s->nrecent = 0;
-	if (hs_open_stream(c->db, 0, &s->hs) != HS_SUCCESS) {
+	s->hs = NULL;
+	if (c->db && hs_open_stream(c->db, 0, &s->hs) != HS_SUCCESS) {
 		free(s);
 		return NULL;
 	}
@@ -705,16 +797,92 @@ struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
 	return s;
 }
 
+struct gated_block {
+	struct cl_stream *s;
+	uint64_t base;  /* stream offset of the block's first byte */
+	uint64_t after; /* matches ending here or before were reported already */
+};
+
+static int on_gated_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+			  void *ctx)
+{
+	struct gated_block *b = ctx;
+
+	(void)from, (void)flags;
+	if (b->base + to > b->after)
+		matched(b->s, id, b->base + to);
+	return 0;
+}
+
+/* The gated database over the block that holds every match ending in
+ * (after, to]: it starts gate_width bytes before the first such end. */
+static void scan_gated(struct cl_stream *s, uint64_t after, uint64_t to)
+{
+	struct classifier *c = s->c;
+	struct gated_block b = { .s = s, .after = after };
+	char block[CL_PIECE + GATE_WIDTH_MAX + GATE_SHAPE_MAX];
+
+	b.base = after + 1 > c->gate_width ? after + 1 - c->gate_width : 0;
+	ring_copy(s, b.base, to, block);
+	c->st.gated_bytes += to - b.base;
+	hs_scan(c->gated_db, block, (unsigned)(to - b.base), 0, c->scratch, on_gated_match, &b);
+}
+
+/* The piece that took the stream from offset prev to s->off: finds the
+ * shapes that ended in it, and runs the gated database over the match ends
+ * within reach of one (this piece's, or an earlier one's still in reach).
+ * Nearby ranges are scanned as one: a scan call costs about as much as
+ * gate_width bytes. */
+static void gate_piece(struct cl_stream *s, uint64_t prev)
+{
+	struct classifier *c = s->c;
+	uint64_t base = prev > GATE_SHAPE_MAX ? prev - GATE_SHAPE_MAX : 0, from = prev, to = prev;
+	size_t n = (size_t)(s->off - base);
+	char text[CL_PIECE + GATE_SHAPE_MAX];
+	uint64_t marks[(CL_PIECE + GATE_SHAPE_MAX + 63) / 64];
+
+	if (s->gate_until > prev)
+		to = s->gate_until < s->off ? s->gate_until : s->off;
+	ring_copy(s, base, s->off, text);
+	gate_mark(c->gate_shapes, text, n, marks);
+	for (size_t k = 0; k < (n + 63) / 64; k++) {
+		uint64_t first, last, lo, hi;
+
+		if (!marks[k])
+			continue;
+		/* Shapes in one word are closer than gate_reach: one range. */
+		first = base + 64 * k + (unsigned)__builtin_ctzll(marks[k]);
+		last = base + 64 * k + 63 - (unsigned)__builtin_clzll(marks[k]);
+		if (last + c->gate_reach > s->gate_until)
+			s->gate_until = last + c->gate_reach;
+		lo = first > prev ? first : prev;
+		hi = s->gate_until < s->off ? s->gate_until : s->off;
+		if (to > from && lo <= to + c->gate_width) {
+			to = hi;
+			continue;
+		}
+		if (to > from)
+			scan_gated(s, from, to);
+		from = lo, to = hi;
+	}
+	if (to > from)
+		scan_gated(s, from, to);
+}
+
 static void scan_piece(struct cl_stream *s, const char *p, size_t n)
 {
 	size_t at = (size_t)(s->off & (CL_RING - 1)), first = CL_RING - at;
+	uint64_t prev = s->off;
 
 	if (first > n)
 		first = n;
 	memcpy(s->ring + at, p, first);
 	memcpy(s->ring, p + first, n - first);
 	s->off += n;
-	hs_scan_stream(s->hs, p, (unsigned)n, 0, s->c->scratch, on_match, s);
+	if (s->hs)
+		hs_scan_stream(s->hs, p, (unsigned)n, 0, s->c->scratch, on_match, s);
+	if (s->c->gated_db)
+		gate_piece(s, prev);
 }
 
 void cl_feed(struct cl_stream *s, const char *text, size_t n)
@@ -741,7 +909,8 @@ void cl_close(struct cl_stream *s)
 		return;
 	c = s->c;
 	scan_piece(s, "\n", 1); /* delimits a value at the very end */
-	hs_close_stream(s->hs, c->scratch, on_match, s);
+	if (s->hs)
+		hs_close_stream(s->hs, c->scratch, on_match, s);
 	flush(s, UINT64_MAX);
 	OPENSSL_cleanse(s->ring, sizeof(s->ring));
 	free(s);
@@ -749,23 +918,20 @@ void cl_close(struct cl_stream *s)
 		classifier_free(c);
 }
 
-static int count_raw(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
-{
-	(void)id, (void)from, (void)to, (void)flags;
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
 size_t cl_scan_raw(struct classifier *c, const char *text, size_t n, size_t write)
 {
-	hs_stream_t *hs;
+	struct cl_stream *s = cl_open(c, NULL, NULL);
 	size_t matches = 0;
 
-	if (hs_open_stream(c->db, 0, &hs) != HS_SUCCESS)
+	if (!s)
 		return 0;
+	s->raw = &matches;
 	for (size_t off = 0; off < n; off += write)
-		hs_scan_stream(hs, text + off, (unsigned)(n - off < write ? n - off : write), 0, c->scratch, count_raw,
-			       &matches);
-	hs_close_stream(hs, c->scratch, count_raw, &matches);
+		for (size_t k = off; k < off + write && k < n; k += CL_PIECE) {
+			size_t end = off + write < n ? off + write : n;
+
+			scan_piece(s, text + k, end - k < CL_PIECE ? end - k : CL_PIECE);
+		}
+	cl_close(s);
 	return matches;
 }

@@ -47,10 +47,16 @@ struct cl_stats {
 	uint64_t rejected_context;   /* context words required and absent */
 	uint64_t overlaps;           /* inside a finding already raised */
 	uint64_t queue_full;         /* candidates dropped: too many awaiting a decision */
+	uint64_t gated_bytes;        /* text the shape-only detectors were run over (near their shapes) */
 };
 
 struct classifier;
 struct cl_stream;
+
+/* Whether the shape-only detectors are scanned only near their shapes
+ * (gate.h; the default) rather than over all of the text. Read when a
+ * classifier is made; the tests turn it off to compare the two. */
+extern bool cl_gate;
 
 /* Compiles the detectors (NULL: the built-ins) into one streaming database.
  * The fingerprint key is copied. NULL with a message in err on failure. */

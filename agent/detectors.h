@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gate.h"
+
 enum det_category { CAT_PII, CAT_FINANCIAL, CAT_HEALTH, CAT_SECRET };
 enum det_severity { SEV_LOW = 1, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
 
@@ -65,6 +67,9 @@ struct detector {
 	enum det_mask mask;
 	unsigned mask_prefix; /* MASK_PREFIX: how many leading bytes are public */
 	enum det_norm norm;
+	/* Shapes (gate.h) one of which every value of a literal-free pattern
+	 * contains: it is scanned only near them. 0: scanned everywhere. */
+	unsigned gate;
 };
 
 /* The built-in detectors, in priority order (earlier wins an overlap). */

@@ -93,6 +93,15 @@ def main():
     lines = open(os.path.join(ROOT, "tests", "corpus", "corpus.jsonl")).read().splitlines()
     for i, line in enumerate(lines[::400]):
         put("classify", "corpus-%02d" % i, bytes([7 + i]) + json.loads(line)["text"].encode())
+    # The shape-only detectors (scanned near their shapes: gate.h), a few
+    # values each, cut into pieces that split values and shapes.
+    gated = ["financial.payment_card", "financial.iban", "financial.crypto_wallet", "health.dea_number",
+             "pii.ssn", "pii.ip_address"]
+    records = [json.loads(line) for line in lines]
+    for det in gated:
+        texts = [r["text"] for r in records if any(l["detector"] == det for l in r["labels"])][:4]
+        for piece in (3, 29):
+            put("classify", "gated-%s-%d" % (det, piece), bytes([piece]) + "\n".join(texts).encode())
     put("record", "empty", b"")
     put("record", "zeros", bytes(128))
     put("config", "agent", b"selectors:\n  comms: [python3]\nmodel_ports: [8000]\ndetectors:\n"
