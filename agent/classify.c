@@ -824,7 +824,8 @@ static void scan_gated(struct cl_stream *s, uint64_t after, uint64_t to)
 
 	b.base = after + 1 > c->gate_width ? after + 1 - c->gate_width : 0;
 	ring_copy(s, b.base, to, block);
-	c->st.gated_bytes += to - b.base;
+	if (!s->raw)
+		c->st.gated_bytes += to - b.base;
 	hs_scan(c->gated_db, block, (unsigned)(to - b.base), 0, c->scratch, on_gated_match, &b);
 }
 
