@@ -851,7 +851,8 @@ static void gate_piece(struct cl_stream *s, uint64_t prev)
 
 		if (!marks[k])
 			continue;
-		/* Shapes in one word are closer than gate_reach: one range. */
+		/* One range for a word's shapes (a little more than their union
+		 * when gate_reach is shorter than a word: only more is scanned). */
 		first = base + 64 * k + (unsigned)__builtin_ctzll(marks[k]);
 		last = base + 64 * k + 63 - (unsigned)__builtin_clzll(marks[k]);
 		if (last + c->gate_reach > s->gate_until)

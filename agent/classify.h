@@ -2,8 +2,11 @@
 /*
  * classify - finds sensitive values in text as it streams.
  *
- * All detectors' patterns are one Hyperscan database scanned in streaming
- * mode, so a value split across deltas, frames or reads is still one match.
+ * The detectors' patterns are one Hyperscan database scanned in streaming
+ * mode, so a value split across deltas, frames or reads is still one match;
+ * the shape-only ones are a block-mode database run over the stream's
+ * history only near the shapes their values contain (gate.h), with the
+ * same result.
  * A match only says where a value may end; the confirm stage, over the
  * stream's own history ring, finds where it starts and judges it
  * (validator, placeholder and entropy filters, context words), then hands
