@@ -124,11 +124,11 @@ static inline AVX2 uint64_t class_avx2(const char *p, int c)
 	}                                                                                                \
 	static inline attr uint64_t name(unsigned shapes, struct block *cur, struct block *prev)         \
 	{                                                                                                \
-		u128 d = (u128)name##_get(cur, DIGIT) << 64 | name##_get(prev, DIGIT);                   \
-		uint64_t m = 0, dd_end = HIGH(d & d << 1);                                               \
+		u128 d = (u128)name##_get(cur, DIGIT) << 64 | name##_get(prev, DIGIT), dd = d & d << 1;  \
+		uint64_t m = 0;                                                                          \
                                                                                                          \
-		if (dd_end && (shapes & (GATE_CARD | GATE_DIGITS7 | GATE_SSN | GATE_IBAN))) {            \
-			u128 dd = d & d << 1, d4 = dd & dd << 2;                                         \
+		if (HIGH(dd) && (shapes & (GATE_CARD | GATE_DIGITS7 | GATE_SSN | GATE_IBAN))) {          \
+			u128 d4 = dd & dd << 2;                                                          \
                                                                                                          \
 			if (shapes & GATE_CARD) /* dddd?dddd */                                          \
 				m |= HIGH(d4 & (d4 << 4 | d4 << 5));                                     \
@@ -215,14 +215,14 @@ GATE_MARK(gate_mark_avx2, shapes_avx2, AVX2)
 #undef get
 #endif
 
-int gate_avx2 = -1;
+int gate_avx2 = 1;
 
 void gate_mark(unsigned shapes, const char *text, size_t n, uint64_t *marks)
 {
 #ifdef GATE_X86
-	if (gate_avx2 < 0)
-		gate_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	if (gate_avx2)
+	/* A load of what libgcc's constructor read from CPUID: nothing is
+	 * written here, so concurrent classifiers share no state. */
+	if (gate_avx2 && __builtin_cpu_supports("avx2"))
 		gate_mark_avx2(shapes, text, n, marks);
 	else
 		gate_mark_sse2(shapes, text, n, marks);

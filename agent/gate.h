@@ -33,8 +33,8 @@ enum gate_shape {
  * bytes before the piece. */
 #define GATE_SHAPE_MAX 26
 
-/* On x86, whether the AVX2 path runs: -1 until the CPU is asked (the
- * tests set 0 to run the SSE2 one). */
+/* On x86, 0 keeps to the SSE2 path even where the CPU has AVX2 (the tests
+ * run both); otherwise AVX2 is used when the CPU has it. */
 extern int gate_avx2;
 
 /* Sets bit i of marks (one bit per byte of text[0..n), (n + 63) / 64 words)
