@@ -54,7 +54,7 @@ struct classifier {
 	unsigned gate_shapes;    /* the shapes the gated detectors need */
 	unsigned gate_width;     /* the longest match of gated_db */
 	unsigned gate_reach;     /* from a shape to the furthest end of a finding containing it */
-	EVP_MAC_CTX *hmac; /* keyed once; each fingerprint starts from a copy */
+	EVP_MAC_CTX *hmac; /* keyed once; re-initialised (the key kept) per fingerprint */
 	struct cl_stats st;
 	unsigned streams;             /* open streams: a retired classifier waits for them */
 	bool is_retired;
@@ -373,10 +373,7 @@ static bool has_word(const char *w, size_t n, const char *const *words)
 
 static bool doc_example(const char *v, size_t n)
 {
-	for (size_t i = 0; i < sizeof(doc_examples) / sizeof(doc_examples[0]); i++)
-		if (memmem(v, n, doc_examples[i], strlen(doc_examples[i])))
-			return true;
-	return false;
+	return mem_has_any(v, n, doc_examples, sizeof(doc_examples) / sizeof(doc_examples[0]));
 }
 
 static void enqueue(struct cl_stream *s, const struct cand *k)
@@ -645,15 +642,17 @@ static size_t normalise(enum det_norm norm, const char *v, size_t n, char *out)
 static void fingerprint(const struct classifier *c, const char *kind, const char *norm, size_t n,
 			uint8_t out[CL_FINGERPRINT_LEN])
 {
-	EVP_MAC_CTX *h = EVP_MAC_CTX_dup(c->hmac);
+	EVP_MAC_CTX *h = c->hmac;
 	size_t len = 0;
 
-	/* The NUL after the kind separates the domain from the value. */
-	if (!h || !EVP_MAC_update(h, (const uint8_t *)kind, strlen(kind) + 1) ||
+	/* A NULL key restarts from the keyed state: no copy of the context (a
+	 * copy, with its allocations and cleansing, cost as much as the rest of
+	 * the confirm stage). The NUL after the kind separates the domain from
+	 * the value. */
+	if (!EVP_MAC_init(h, NULL, 0, NULL) || !EVP_MAC_update(h, (const uint8_t *)kind, strlen(kind) + 1) ||
 	    !EVP_MAC_update(h, (const uint8_t *)norm, n) || !EVP_MAC_final(h, out, &len, CL_FINGERPRINT_LEN) ||
 	    len != CL_FINGERPRINT_LEN)
 		memset(out, 0, CL_FINGERPRINT_LEN); /* out of memory only */
-	EVP_MAC_CTX_free(h);
 }
 
 void cl_fingerprint(const struct classifier *c, const struct detector *d, const char *v, size_t n,

@@ -566,6 +566,28 @@ double entropy_bits(const char *s, size_t n)
 	return h;
 }
 
+bool mem_has_any(const char *s, size_t n, const char *const *needles, size_t count)
+{
+	uint8_t first[32] = { 0 };
+
+	for (size_t k = 0; k < count; k++)
+		first[(uint8_t)needles[k][0] >> 3] |= (uint8_t)(1u << (needles[k][0] & 7));
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = (uint8_t)s[i];
+
+		if (!(first[ch >> 3] & (1u << (ch & 7))))
+			continue;
+		for (size_t k = 0; k < count; k++) {
+			size_t l;
+
+			if ((uint8_t)needles[k][0] == ch && (l = strlen(needles[k])) <= n - i &&
+			    memcmp(s + i, needles[k], l) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 bool looks_placeholder(const char *s, size_t n)
 {
 	static const char *const markers[] = {
@@ -580,9 +602,8 @@ bool looks_placeholder(const char *s, size_t n)
 		n = sizeof(low); /* the markers would show in the first 256 bytes */
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)lower((uint8_t)s[i]);
-	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-		if (memmem(low, n, markers[i], strlen(markers[i])))
-			return true;
+	if (mem_has_any(low, n, markers, sizeof(markers) / sizeof(markers[0])))
+		return true;
 	for (size_t i = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;
 		if (run >= 6)

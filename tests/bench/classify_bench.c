@@ -14,6 +14,11 @@
  *       Each detector's database alone over 32 MB of the same text: where
  *       the scan's time goes.
  *
+ *   classify_bench feed CORPUS MB EVERY ROUNDS
+ *       Only the classifier over the speed text with a record after every
+ *       EVERY filler pieces (0: clean), ROUNDS times: for profilers, whose
+ *       report is otherwise dominated by the database compiles.
+ *
  *   classify_bench speed CORPUS [MB]
  *       Builds MB (default 100) of mixed text - prose, code and JSON, with
  *       a corpus record after every five pieces of it (~1 per 1.5 KiB: far
@@ -355,6 +360,27 @@ static int speed(struct classifier *c, struct rec *recs, size_t nrec, size_t mb)
 	return 0;
 }
 
+static int feed_only(struct classifier *c, struct rec *recs, size_t nrec, size_t mb, unsigned every, int rounds)
+{
+	size_t size = mb << 20;
+	char *text = mixed_text(recs, nrec, size, every);
+	double t0 = now_s(), t;
+
+	for (int round = 0; round < rounds; round++)
+		for (size_t base = 0; base < size; base += 1 << 20) {
+			struct cl_stream *s = cl_open(c, on_speed_finding, NULL);
+
+			for (size_t off = 0; off < 1 << 20 && base + off < size; off += 4096)
+				cl_feed(s, text + base + off, 4096);
+			cl_close(s);
+		}
+	t = now_s() - t0;
+	printf("feed   %zu MB x %d, a record per %u pieces: %.0f MB/s, %lu findings\n", mb, rounds, every,
+	       (double)size * rounds / t / 1e6, speed_findings);
+	free(text);
+	return 0;
+}
+
 /* Each detector's own cost: a classifier with it alone, database only. */
 static int patterns(const uint8_t *key, size_t keylen, struct rec *recs, size_t nrec)
 {
@@ -388,8 +414,10 @@ int main(int argc, char **argv)
 	size_t n;
 	int rc;
 
-	if (argc < 3 || (strcmp(argv[1], "quality") && strcmp(argv[1], "speed") && strcmp(argv[1], "patterns")))
-		return fprintf(stderr, "usage: classify_bench quality|speed|patterns CORPUS [--check [-v] | MB]\n"), 2;
+	if (argc < 3 || (strcmp(argv[1], "quality") && strcmp(argv[1], "speed") && strcmp(argv[1], "patterns") &&
+			  strcmp(argv[1], "feed")) || (strcmp(argv[1], "feed") == 0 && argc < 6))
+		return fprintf(stderr, "usage: classify_bench quality|speed|patterns CORPUS [--check [-v] | MB]\n"
+				       "       classify_bench feed CORPUS MB EVERY ROUNDS\n"), 2;
 	c = classifier_new(NULL, 0, key, sizeof(key), err, sizeof(err));
 	if (!c)
 		return fprintf(stderr, "classifier: %s\n", err), 2;
@@ -402,6 +430,8 @@ int main(int argc, char **argv)
 		rc = quality(c, recs, n, check, verbose);
 	} else if (strcmp(argv[1], "speed") == 0) {
 		rc = speed(c, recs, n, argc > 3 ? (size_t)atoi(argv[3]) : 100);
+	} else if (strcmp(argv[1], "feed") == 0) {
+		rc = feed_only(c, recs, n, (size_t)atoi(argv[3]), (unsigned)atoi(argv[4]), atoi(argv[5]));
 	} else {
 		rc = patterns(key, sizeof(key), recs, n);
 	}

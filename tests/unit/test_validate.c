@@ -114,6 +114,28 @@ static void test_validate_filters(void **state)
 	OK(looks_placeholder, "<your-token>");
 	OK(looks_placeholder, "000000000");
 	NO(looks_placeholder, "ghp_IxNKu8iS2G8NPRVdD53X83RZJzzzgEOzdme");
+	OK(looks_placeholder, "k9Fq2-os.environ"); /* a marker that ends the value */
+	NO(looks_placeholder, "k9Fq2-os.enviro");  /* ... cut short */
+	OK(looks_placeholder, "Sample-k9Fq2");     /* any case, at the start */
+}
+
+/* One pass for many needles: found at the start, the end, after a false
+ * start on the same first byte; not when cut off by the end. */
+static void test_validate_mem_has_any(void **state)
+{
+	static const char *const needles[] = { "abc", "abd", "x", "zz" };
+	size_t n = sizeof(needles) / sizeof(needles[0]);
+
+	(void)state;
+	assert_true(mem_has_any("abc", 3, needles, n));
+	assert_true(mem_has_any("ababd", 5, needles, n));
+	assert_true(mem_has_any("....x", 5, needles, n));
+	assert_true(mem_has_any("zzab", 4, needles, n));
+	assert_false(mem_has_any("abab", 4, needles, n));
+	assert_false(mem_has_any("..z", 3, needles, n));
+	assert_false(mem_has_any("abcx", 2, needles, n)); /* n bounds the search, not the NUL */
+	assert_false(mem_has_any("", 0, needles, n));
+	assert_false(mem_has_any("abc", 3, needles, 0));
 }
 
 int main(void)
@@ -125,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_validate_wallets),
 		cmocka_unit_test(test_validate_tokens_and_addresses),
 		cmocka_unit_test(test_validate_filters),
+		cmocka_unit_test(test_validate_mem_has_any),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
