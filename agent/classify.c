@@ -838,12 +838,17 @@ static void gate_piece(struct cl_stream *s, uint64_t prev)
 	struct classifier *c = s->c;
 	uint64_t base = prev > GATE_SHAPE_MAX ? prev - GATE_SHAPE_MAX : 0, from = prev, to = prev;
 	size_t n = (size_t)(s->off - base);
-	char text[CL_PIECE + GATE_SHAPE_MAX];
+	size_t at = (size_t)(base & (CL_RING - 1));
+	char copy[CL_PIECE + GATE_SHAPE_MAX];
+	const char *text = s->ring + at;
 	uint64_t marks[(CL_PIECE + GATE_SHAPE_MAX + 63) / 64];
 
 	if (s->gate_until > prev)
 		to = s->gate_until < s->off ? s->gate_until : s->off;
-	ring_copy(s, base, s->off, text);
+	if (at + n > CL_RING) { /* the piece, or the bytes before it, wrap round the ring */
+		ring_copy(s, base, s->off, copy);
+		text = copy;
+	}
 	gate_mark(c->gate_shapes, text, n, marks);
 	for (size_t k = 0; k < (n + 63) / 64; k++) {
 		uint64_t first, last, lo, hi;

@@ -171,6 +171,41 @@ static void test_classify_every_split(void **state)
 	classifier_free(c);
 }
 
+/* A value that straddles the end of the classifier's 16 KiB history ring
+ * (the stream's bytes wrap round it there): found once, at its offsets,
+ * whether the writes are 4 KiB or of an odd size. */
+static void test_classify_across_ring_end(void **state)
+{
+	static const char filler[] = "Notes follow here. ";
+	static char text[40000];
+	static const size_t wrap = 2 * 16384, steps[] = { 4096, 1000 };
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(positives) / sizeof(positives[0]); i++) {
+		const struct positive *p = &positives[i];
+		size_t voff = (size_t)(strstr(p->text, p->value) - p->text), vlen = strlen(p->value);
+
+		for (size_t k = 1; k < vlen; k += 4) {
+			size_t start = wrap - k - voff; /* the value starts k bytes before the wrap */
+
+			for (size_t j = 0; j < start; j++)
+				text[j] = filler[j % (sizeof(filler) - 1)];
+			text[start - 1] = '\n';
+			strcpy(text + start, p->text);
+			for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+				scan(c, text, steps[st], &fd);
+				if (fd.n != 1 || strcmp(fd.f[0].det->id, p->id) != 0 || fd.f[0].start != wrap - k ||
+				    fd.f[0].end != wrap - k + vlen)
+					fail_msg("%s across the ring's end (%zu bytes before it, %zu-byte writes): %d findings",
+						 p->id, k, steps[st], fd.n);
+			}
+		}
+	}
+	classifier_free(c);
+}
+
 static void test_classify_hard_negatives(void **state)
 {
 	static const char *const negatives[] = {
@@ -329,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_each_detector),
 		cmocka_unit_test(test_classify_every_split),
+		cmocka_unit_test(test_classify_across_ring_end),
 		cmocka_unit_test(test_classify_hard_negatives),
 		cmocka_unit_test(test_classify_real_time),
 		cmocka_unit_test(test_classify_fingerprints),
