@@ -57,6 +57,7 @@ bool date_ok(const char *s, size_t n);
  * is tried only where its first byte is. It runs for every candidate value,
  * where glibc's memmem would cost a set-up per needle. */
 bool mem_has_any(const char *s, size_t n, const char *const *needles, size_t count);
+
 /* Shannon entropy of the bytes, in bits per byte. */
 double entropy_bits(const char *s, size_t n);
 /* Whether the value reads like a placeholder rather than a real secret:
