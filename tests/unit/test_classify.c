@@ -198,8 +198,9 @@ static void test_classify_across_ring_end(void **state)
 				scan(c, text, steps[st], &fd);
 				if (fd.n != 1 || strcmp(fd.f[0].det->id, p->id) != 0 || fd.f[0].start != wrap - k ||
 				    fd.f[0].end != wrap - k + vlen)
-					fail_msg("%s across the ring's end (%zu bytes before it, %zu-byte writes): %d findings",
-						 p->id, k, steps[st], fd.n);
+					fail_msg("%s across the ring's end (%zu bytes before it, %zu-byte writes): %d findings, "
+						 "first %s at %llu", p->id, k, steps[st], fd.n, fd.n ? fd.f[0].det->id : "-",
+						 fd.n ? (unsigned long long)fd.f[0].start : 0ULL);
 			}
 		}
 	}
