@@ -114,14 +114,15 @@ TEST_MODS_jsonview := exchange jsontok
 TEST_MODS_sse      := exchange
 TEST_MODS_identity := procfs
 TEST_MODS_session  := http1 http2 decode sse llm jsonview jsontok exchange identity procfs record
-TEST_MODS_validate := jsonview jsontok exchange
-TEST_MODS_classify := gate detectors validate jsonview jsontok exchange
+TEST_MODS_validate := hash jsonview jsontok exchange
+TEST_MODS_classify := gate hash detectors validate jsonview jsontok exchange
 TEST_LIBS_validate := -lcrypto -lm
+TEST_LIBS_hash     := -lcrypto
 TEST_LIBS_classify := -lhs -lcrypto -lm
-TEST_MODS_detector_config := classify gate detectors validate jsonview jsontok exchange
+TEST_MODS_detector_config := classify gate hash detectors validate jsonview jsontok exchange
 TEST_SRCS_detector_config := proto/yaml_options.c
 TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
-TEST_MODS_evidence := spool detectors validate jsonview jsontok exchange
+TEST_MODS_evidence := spool detectors validate hash jsonview jsontok exchange
 TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/hex.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
 TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
 TEST_LIBS_elfsym   := -lelf
@@ -132,7 +133,7 @@ TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
 TEST_LIBS_drift_stats := -lm
 TEST_MODS_drift_features := exchange jsonview jsontok
 TEST_LIBS_drift_features := -lm
-TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate jsonview jsontok
+TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate hash jsonview jsontok
 TEST_SRCS_drift := $(TEST_SRCS_evidence) proto/json.c
 TEST_LIBS_drift := -lhs -lprotobuf-c -lcrypto -lz -lm
 .SECONDEXPANSION:
@@ -151,14 +152,14 @@ $(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(add
 	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
 
 # The evidence path, agent side, for make bench.
-EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate jsonview jsontok
+EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate hash jsonview jsontok
 $(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
 		-lprotobuf-c -lcrypto -lcurl -lyaml -lz -lm
 
 # Drift detection on synthetic streams, for make bench.
-DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate jsonview jsontok
+DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate hash jsonview jsontok
 $(BUILD)/drift-bench: tests/bench/drift_bench.c $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) -o $@ \

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include <hs/hs.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 #include "gate.h"
+#include "hash.h"
 #include "validate.h"
 
 #define CL_RING 16384  /* history per stream: a scan piece, plus the longest value and its context */
@@ -26,6 +26,8 @@
 #define PEM_BODY_MIN 64 /* base64 characters that make it a key rather than a mention */
 #define PEM_BODY_MAX 160
 #define GATE_WIDTH_MAX 256 /* a gated pattern's longest match, at most: else it is scanned everywhere */
+
+_Static_assert(CL_FINGERPRINT_LEN == HASH_LEN, "a fingerprint is one HMAC-SHA-256");
 
 bool cl_gate = true;
 
@@ -54,7 +56,7 @@ struct classifier {
 	unsigned gate_shapes;    /* the shapes the gated detectors need */
 	unsigned gate_width;     /* the longest match of gated_db */
 	unsigned gate_reach;     /* from a shape to the furthest end of a finding containing it */
-	EVP_MAC_CTX *hmac; /* keyed once; re-initialised (the key kept) per fingerprint */
+	struct hash_key *hmac; /* the fingerprint key */
 	struct cl_stats st;
 	unsigned streams;             /* open streams: a retired classifier waits for them */
 	bool is_retired;
@@ -142,19 +144,6 @@ static void free_patterns(char **pats, unsigned n)
 		for (unsigned i = 0; i < n; i++)
 			free(pats[i]);
 	free(pats);
-}
-
-static bool hmac_new(struct classifier *c, const uint8_t *key, size_t keylen)
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-
-	c->hmac = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	EVP_MAC_free(mac); /* the context holds its own reference */
-	return c->hmac && EVP_MAC_init(c->hmac, key, keylen, params);
 }
 
 /* A gated detector's pattern goes into the block-mode database when its
@@ -263,8 +252,9 @@ struct classifier *classifier_new(const struct detector *dets, size_t ndets, con
 	}
 	c->dets = dets;
 	c->n = ndets;
-	if (!hmac_new(c, key, keylen)) {
-		snprintf(err, errsz, "libcrypto: HMAC-SHA-256 unavailable");
+	c->hmac = hash_key_new(key, keylen);
+	if (!c->hmac) {
+		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < ndets; i++) {
@@ -306,7 +296,7 @@ void classifier_free(struct classifier *c)
 	hs_free_database(c->db);
 	hs_free_database(c->gated_db);
 	free(c->charset);
-	EVP_MAC_CTX_free(c->hmac);
+	hash_key_free(c->hmac);
 	free(c);
 }
 
@@ -639,19 +629,11 @@ static size_t normalise(enum det_norm norm, const char *v, size_t n, char *out)
 	return k;
 }
 
+/* The NUL after the kind separates the domain from the value. */
 static void fingerprint(const struct classifier *c, const char *kind, const char *norm, size_t n,
 			uint8_t out[CL_FINGERPRINT_LEN])
 {
-	EVP_MAC_CTX *h = c->hmac;
-	size_t len = 0;
-
-	/* A NULL key restarts from the keyed state: no copy of the context (a
-	 * copy, with its allocations and cleansing, took 2.5 times as long).
-	 * The NUL after the kind separates the domain from the value. */
-	if (!EVP_MAC_init(h, NULL, 0, NULL) || !EVP_MAC_update(h, (const uint8_t *)kind, strlen(kind) + 1) ||
-	    !EVP_MAC_update(h, (const uint8_t *)norm, n) || !EVP_MAC_final(h, out, &len, CL_FINGERPRINT_LEN) ||
-	    len != CL_FINGERPRINT_LEN)
-		memset(out, 0, CL_FINGERPRINT_LEN); /* out of memory only */
+	hash_hmac2(c->hmac, kind, strlen(kind) + 1, norm, n, out);
 }
 
 void cl_fingerprint(const struct classifier *c, const struct detector *d, const char *v, size_t n,

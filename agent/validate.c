@@ -8,8 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
+#include "hash.h"
 #include "jsonview.h"
 
 static bool is_digit(char c)
@@ -318,7 +318,7 @@ static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstu
 
 static bool base58check_ok(const char *s, size_t n)
 {
-	uint8_t b[32] = { 0 }, h1[32], h2[32];
+	uint8_t b[32] = { 0 }, h1[HASH_LEN], h2[HASH_LEN];
 	size_t zeros = 0, size;
 	const uint8_t *payload;
 
@@ -348,9 +348,8 @@ static bool base58check_ok(const char *s, size_t n)
 	payload = b + sizeof(b) - 25;
 	if (payload[0] != 0x00 && payload[0] != 0x05)
 		return false;
-	if (!EVP_Digest(payload, 21, h1, NULL, EVP_sha256(), NULL) ||
-	    !EVP_Digest(h1, 32, h2, NULL, EVP_sha256(), NULL))
-		return false;
+	hash_sha256(payload, 21, h1);
+	hash_sha256(h1, sizeof(h1), h2);
 	return memcmp(h2, payload + 21, 4) == 0;
 }
 
