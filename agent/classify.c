@@ -361,9 +361,17 @@ static bool has_word(const char *w, size_t n, const char *const *words)
 	return false;
 }
 
+static struct needle_set doc_example_set;
+
+/* Before main, single-threaded: the set is read-only from then on. */
+__attribute__((constructor)) static void doc_examples_init(void)
+{
+	needle_set_init(&doc_example_set, doc_examples, sizeof(doc_examples) / sizeof(doc_examples[0]));
+}
+
 static bool doc_example(const char *v, size_t n)
 {
-	return mem_has_any(v, n, doc_examples, sizeof(doc_examples) / sizeof(doc_examples[0]));
+	return needle_set_find(&doc_example_set, v, n);
 }
 
 static void enqueue(struct cl_stream *s, const struct cand *k)

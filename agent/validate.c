@@ -565,43 +565,61 @@ double entropy_bits(const char *s, size_t n)
 	return h;
 }
 
-bool mem_has_any(const char *s, size_t n, const char *const *needles, size_t count)
+bool needle_set_init(struct needle_set *set, const char *const *needles, size_t count)
 {
-	uint8_t first[32] = { 0 };
+	memset(set, 0, sizeof(*set));
+	if (count > NEEDLE_SET_MAX)
+		return false;
+	for (size_t k = 0; k < count; k++) {
+		size_t l = strlen(needles[k]);
 
-	for (size_t k = 0; k < count; k++)
-		first[(uint8_t)needles[k][0] >> 3] |= (uint8_t)(1u << (needles[k][0] & 7));
+		if (l == 0 || l > UINT8_MAX) {
+			memset(set, 0, sizeof(*set));
+			return false;
+		}
+		set->len[k] = (uint8_t)l;
+		set->by_first[(uint8_t)needles[k][0]] |= 1u << k;
+	}
+	set->needles = needles;
+	return true;
+}
+
+bool needle_set_find(const struct needle_set *set, const char *s, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
-		uint8_t ch = (uint8_t)s[i];
+		for (uint32_t m = set->by_first[(uint8_t)s[i]]; m; m &= m - 1) {
+			unsigned k = (unsigned)__builtin_ctz(m);
 
-		if (!(first[ch >> 3] & (1u << (ch & 7))))
-			continue;
-		for (size_t k = 0; k < count; k++) {
-			size_t l;
-
-			if ((uint8_t)needles[k][0] == ch && (l = strlen(needles[k])) <= n - i &&
-			    memcmp(s + i, needles[k], l) == 0)
+			if ((size_t)set->len[k] <= n - i && memcmp(s + i, set->needles[k], set->len[k]) == 0)
 				return true;
 		}
 	}
 	return false;
 }
 
+static const char *const placeholder_markers[] = {
+	"xxxx", "****", "....", "<", ">", "{{", "${", "$(", "%s", "example", "sample", "dummy",
+	"placeholder", "your_", "your-", "yourkey", "yoursecret", "changeme", "redacted",
+	"insert", "replace", "fake", "abcdefgh", "12345678", "qwerty", "process.env", "os.environ",
+};
+static struct needle_set placeholders;
+
+/* Before main, single-threaded: the set is read-only from then on. */
+__attribute__((constructor)) static void placeholders_init(void)
+{
+	needle_set_init(&placeholders, placeholder_markers, sizeof(placeholder_markers) / sizeof(placeholder_markers[0]));
+}
+
 bool looks_placeholder(const char *s, size_t n)
 {
-	static const char *const markers[] = {
-		"xxxx", "****", "....", "<", ">", "{{", "${", "$(", "%s", "example", "sample", "dummy",
-		"placeholder", "your_", "your-", "yourkey", "yoursecret", "changeme", "redacted",
-		"insert", "replace", "fake", "abcdefgh", "12345678", "qwerty", "process.env", "os.environ",
-	};
-	char low[256];
+	char low[256] = { 0 }; /* zeroed for gcc, which cannot see n bytes set */
 	size_t run = 1;
 
 	if (n > sizeof(low))
 		n = sizeof(low); /* the markers would show in the first 256 bytes */
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)lower((uint8_t)s[i]);
-	if (mem_has_any(low, n, markers, sizeof(markers) / sizeof(markers[0])))
+	if (needle_set_find(&placeholders, low, n))
 		return true;
 	for (size_t i = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;

@@ -10,6 +10,7 @@
 #define SEALTAP_VALIDATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 /* Copies the decimal digits of s (dropping anything else) into out, at most
@@ -53,10 +54,24 @@ bool ip_ok(const char *s, size_t n);
  * between 1900 and now. */
 bool date_ok(const char *s, size_t n);
 
-/* Whether s holds one of the count needles (non-empty), in one pass: each
- * is tried only where its first byte is. It runs for every candidate value,
- * where glibc's memmem would cost a set-up per needle. */
-bool mem_has_any(const char *s, size_t n, const char *const *needles, size_t count);
+/* Up to NEEDLE_SET_MAX non-empty needles, indexed by first byte once so
+ * that needle_set_find tries each only where its first byte is. It runs for
+ * every candidate value, where glibc's memmem would cost a set-up per
+ * needle, and trying every needle at every byte that starts one cost ~5k
+ * instructions per value. */
+#define NEEDLE_SET_MAX 32
+struct needle_set {
+	const char *const *needles;
+	uint32_t by_first[256]; /* bit k: needles[k] starts with this byte */
+	uint8_t len[NEEDLE_SET_MAX];
+};
+
+/* false (and an empty set) when count > NEEDLE_SET_MAX or a needle is
+ * empty or longer than 255 bytes. */
+bool needle_set_init(struct needle_set *set, const char *const *needles, size_t count);
+
+/* Whether s[0..n) holds one of the set's needles. */
+bool needle_set_find(const struct needle_set *set, const char *s, size_t n);
 
 /* Shannon entropy of the bytes, in bits per byte. */
 double entropy_bits(const char *s, size_t n);

@@ -121,21 +121,32 @@ static void test_validate_filters(void **state)
 
 /* One pass for many needles: found at the start, the end, after a false
  * start on the same first byte; not when cut off by the end. */
-static void test_validate_mem_has_any(void **state)
+static void test_validate_needle_set(void **state)
 {
 	static const char *const needles[] = { "abc", "abd", "x", "zz" };
-	size_t n = sizeof(needles) / sizeof(needles[0]);
+	static const char *const empty_needle[] = { "a", "" };
+	static const char *many[NEEDLE_SET_MAX + 1];
+	struct needle_set set, none;
 
 	(void)state;
-	assert_true(mem_has_any("abc", 3, needles, n));
-	assert_true(mem_has_any("ababd", 5, needles, n));
-	assert_true(mem_has_any("....x", 5, needles, n));
-	assert_true(mem_has_any("zzab", 4, needles, n));
-	assert_false(mem_has_any("abab", 4, needles, n));
-	assert_false(mem_has_any("..z", 3, needles, n));
-	assert_false(mem_has_any("abcx", 2, needles, n)); /* n bounds the search, not the NUL */
-	assert_false(mem_has_any("", 0, needles, n));
-	assert_false(mem_has_any("abc", 3, needles, 0));
+	assert_true(needle_set_init(&set, needles, sizeof(needles) / sizeof(needles[0])));
+	assert_true(needle_set_find(&set, "abc", 3));
+	assert_true(needle_set_find(&set, "ababd", 5)); /* a false start on the same first byte, then one */
+	assert_true(needle_set_find(&set, "....x", 5));
+	assert_true(needle_set_find(&set, "zzab", 4));
+	assert_false(needle_set_find(&set, "abab", 4));
+	assert_false(needle_set_find(&set, "..z", 3));
+	assert_false(needle_set_find(&set, "abcx", 2)); /* n bounds the search, not the NUL */
+	assert_false(needle_set_find(&set, "", 0));
+	assert_true(needle_set_init(&none, needles, 0));
+	assert_false(needle_set_find(&none, "abc", 3));
+	assert_false(needle_set_init(&none, empty_needle, 2));
+	assert_false(needle_set_find(&none, "a", 1)); /* a refused set holds nothing */
+	for (size_t i = 0; i < NEEDLE_SET_MAX + 1; i++)
+		many[i] = i == NEEDLE_SET_MAX - 1 ? "q" : "m";
+	assert_false(needle_set_init(&none, many, NEEDLE_SET_MAX + 1));
+	assert_true(needle_set_init(&set, many, NEEDLE_SET_MAX));
+	assert_true(needle_set_find(&set, "q", 1)); /* the last needle: bit 31 */
 }
 
 int main(void)
@@ -147,7 +158,7 @@ int main(void)
 		cmocka_unit_test(test_validate_wallets),
 		cmocka_unit_test(test_validate_tokens_and_addresses),
 		cmocka_unit_test(test_validate_filters),
-		cmocka_unit_test(test_validate_mem_has_any),
+		cmocka_unit_test(test_validate_needle_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
