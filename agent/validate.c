@@ -551,18 +551,27 @@ bool date_ok(const char *s, size_t n)
 
 double entropy_bits(const char *s, size_t n)
 {
-	unsigned counts[256] = { 0 };
-	double h = 0;
+	/* H = log2(n) - sum(c log2 c) / n over the distinct bytes' counts c.
+	 * Only the counters of bytes present are cleared and summed: values
+	 * are tens of bytes, and 256 counters each time cost more than they. */
+	size_t counts[256];
+	uint8_t distinct[256];
+	unsigned nd = 0;
+	double sum = 0;
 
+	if (n == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++)
-		counts[(uint8_t)s[i]]++;
-	for (int c = 0; c < 256; c++)
-		if (counts[c]) {
-			double p = (double)counts[c] / (double)n;
+		counts[(uint8_t)s[i]] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (counts[(uint8_t)s[i]]++ == 0)
+			distinct[nd++] = (uint8_t)s[i];
+	for (unsigned k = 0; k < nd; k++) {
+		double c = (double)counts[distinct[k]];
 
-			h -= p * log2(p);
-		}
-	return h;
+		sum += c * log2(c);
+	}
+	return log2((double)n) - sum / (double)n;
 }
 
 bool needle_set_init(struct needle_set *set, const char *const *needles, size_t count)

@@ -109,6 +109,15 @@ static void test_validate_filters(void **state)
 	(void)state;
 	assert_true(entropy_bits("aaaaaaaa", 8) < 0.01);
 	assert_true(entropy_bits("abcdefgh", 8) > 2.99 && entropy_bits("abcdefgh", 8) < 3.01);
+	assert_float_equal(entropy_bits("aaab", 4), 0.8112781244591328, 1e-12); /* -(3/4 log2 3/4 + 1/4 log2 1/4) */
+	assert_float_equal(entropy_bits("", 0), 0, 0);
+	{
+		char all[512];
+
+		for (size_t i = 0; i < sizeof(all); i++)
+			all[i] = (char)(i * 7); /* every byte value twice */
+		assert_float_equal(entropy_bits(all, sizeof(all)), 8.0, 1e-12);
+	}
 	OK(looks_placeholder, "AKIAIOSFODNN7EXAMPLE");
 	OK(looks_placeholder, "ghp_xxxxxxxxxxxxxxxxxxxx");
 	OK(looks_placeholder, "<your-token>");
