@@ -362,6 +362,8 @@ static bool has_word(const char *w, size_t n, const char *const *words)
 }
 
 static struct needle_set doc_example_set;
+_Static_assert(sizeof(doc_examples) / sizeof(doc_examples[0]) <= NEEDLE_SET_MAX,
+	       "a needle set holds at most NEEDLE_SET_MAX examples");
 
 /* Before main, single-threaded: the set is read-only from then on. */
 __attribute__((constructor)) static void doc_examples_init(void)

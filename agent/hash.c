@@ -9,7 +9,8 @@
  * deprecated in OpenSSL 3 but are part of it (Debian 12 ships 3.0) and use
  * the same SHA-NI/AVX2 code; a state is a plain struct, so the key's inner
  * and outer pads are hashed once (RFC 2104 section 4) and copied per
- * message. The classifier's known-answer tests pin both results.
+ * message. test_hash (FIPS 180-2 and RFC 4231 vectors) and the classifier's
+ * fingerprint known-answer test pin the results.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "hash.h"

@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <time.h>
 
-
 #include "hash.h"
 #include "jsonview.h"
 
@@ -612,6 +611,8 @@ static const char *const placeholder_markers[] = {
 	"insert", "replace", "fake", "abcdefgh", "12345678", "qwerty", "process.env", "os.environ",
 };
 static struct needle_set placeholders;
+_Static_assert(sizeof(placeholder_markers) / sizeof(placeholder_markers[0]) <= NEEDLE_SET_MAX,
+	       "a needle set holds at most NEEDLE_SET_MAX markers");
 
 /* Before main, single-threaded: the set is read-only from then on. */
 __attribute__((constructor)) static void placeholders_init(void)

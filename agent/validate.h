@@ -10,8 +10,8 @@
 #define SEALTAP_VALIDATE_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Copies the decimal digits of s (dropping anything else) into out, at most
  * max; returns how many there were (possibly more than max). */
