@@ -247,6 +247,53 @@ static void test_classify_hard_negatives(void **state)
 	classifier_free(c);
 }
 
+/* The secrets' patterns leave long runs open (detectors.c): a value of the
+ * detector's max_len is found whole, one a character longer is not found at
+ * all, however its run ends. */
+static void test_classify_length_bounds(void **state)
+{
+	static const struct {
+		const char *id, *before, *prefix;
+	} cases[] = {
+		{ "secret.generic", "password = ", "" },
+		{ "secret.slack_token", "token ", "xoxb-" },
+		{ "secret.stripe_live_key", "key ", "sk_live_" },
+		{ "secret.anthropic_api_key", "key ", "sk-ant-api03-" },
+		{ "secret.openai_api_key", "key ", "sk-proj-" },
+	};
+	static const char alnum[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct detector *d = det(c, cases[i].id);
+		uint32_t x = 2463534242u; /* xorshift: no markers, no runs of six */
+
+		for (size_t extra = 0; extra <= 1; extra++) {
+			size_t len = d->max_len + extra, pre = strlen(cases[i].before);
+			char text[512];
+			char *v = text + pre;
+
+			memcpy(text, cases[i].before, pre);
+			memcpy(v, cases[i].prefix, strlen(cases[i].prefix));
+			for (size_t k = strlen(cases[i].prefix); k < len; k++) {
+				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+				v[k] = alnum[x % (sizeof(alnum) - 1)];
+			}
+			strcpy(v + len, " and more\n");
+			scan(c, text, 0, &fd);
+			if (extra == 0 && (fd.n != 1 || fd.f[0].det != d || fd.f[0].start != pre || fd.f[0].end != pre + len))
+				fail_msg("%s, %zu bytes: %d findings, first %s [%llu, %llu)", cases[i].id, len, fd.n,
+					 fd.n ? fd.f[0].det->id : "-", fd.n ? (unsigned long long)fd.f[0].start : 0,
+					 fd.n ? (unsigned long long)fd.f[0].end : 0);
+			if (extra == 1 && fd.n != 0)
+				fail_msg("%s, %zu bytes (over max_len): %s reported", cases[i].id, len, fd.f[0].det->id);
+		}
+	}
+	classifier_free(c);
+}
+
 /* Streamed like a completion: the finding comes with the delta that ends
  * the value, not when the response ends. */
 static void test_classify_real_time(void **state)
@@ -367,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_classify_every_split),
 		cmocka_unit_test(test_classify_across_ring_end),
 		cmocka_unit_test(test_classify_hard_negatives),
+		cmocka_unit_test(test_classify_length_bounds),
 		cmocka_unit_test(test_classify_real_time),
 		cmocka_unit_test(test_classify_fingerprints),
 		cmocka_unit_test(test_classify_private_key),
