@@ -106,6 +106,19 @@ static inline AVX2 uint64_t class_avx2(const char *p, int c)
 #endif
 
 /*
+ * Whether a run of 26 set bits can end in cur (prev: the block before). One
+ * ending at byte 15 or later holds one of cur's aligned 8-byte groups whole;
+ * one ending before holds prev's last group. A whole group is a 0xff byte
+ * of the mask: a zero byte of its complement, found by the borrow trick
+ * (which may also flag a 0x01 byte above a zero one: a false "possible"
+ * only). Most blocks of prose fail this, and skip the run computation.
+ */
+static inline uint64_t run26_possible(uint64_t cur, uint64_t prev)
+{
+	return ((~cur - 0x0101010101010101ull) & cur & 0x8080808080808080ull) | ((prev >> 56) == 0xff);
+}
+
+/*
  * The shapes ending in block cur (prev: the block before it, or a block of
  * no class). In a 128-bit pair (cur high, prev low) shifted left by j, bit
  * 64 + i is byte i - j's; HIGH takes cur's half. A shape is given up as
@@ -155,7 +168,7 @@ static inline AVX2 uint64_t class_avx2(const char *p, int c)
                                                                                                          \
 			m |= HIGH(col & (col << 1 | col << 2 | col << 3 | col << 4 | col << 5));         \
 		}                                                                                        \
-		if (shapes & GATE_ALNUM26) {                                                             \
+		if ((shapes & GATE_ALNUM26) && run26_possible(get(cur, ALNUM), get(prev, ALNUM))) {       \
 			u128 a = PAIR(ALNUM), r2 = a & a << 1, r4 = r2 & r2 << 2, r8 = r4 & r4 << 4;     \
 			u128 r16 = r8 & r8 << 8;                                                         \
                                                                                                          \
