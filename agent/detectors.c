@@ -353,8 +353,8 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
  * Long runs are left open in the patterns ("{8,}", not "{8,128}"): the
  * confirm stage bounds every value by max_len anyway, and Hyperscan's
  * bounded repeats of a hundred or more cost ~1.8 instructions per byte of
- * the streaming scan on text dense with secrets (callgrind, all eleven
- * together). An open run reports a superset of match ends, each judged by
+ * the streaming scan on text dense with secrets (callgrind, the eleven
+ * repeats together). An open run reports a superset of match ends, each judged by
  * its value's length.
  */
 static const struct detector builtin[] = {
