@@ -354,8 +354,8 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
  * confirm stage bounds every value by max_len anyway, and Hyperscan's
  * bounded repeats of a hundred or more cost ~1.8 instructions per byte of
  * the streaming scan on text dense with secrets (callgrind, the eleven
- * repeats together). An open run reports a superset of match ends, each judged by
- * its value's length.
+ * repeats together). An open run reports a superset of match ends, each
+ * judged by its value's length.
  */
 static const struct detector builtin[] = {
 	/* Secrets first: the most specific patterns win overlaps. */

@@ -111,7 +111,8 @@ static inline AVX2 uint64_t class_avx2(const char *p, int c)
  * one ending before holds prev's last group. A whole group is a 0xff byte
  * of the mask: a zero byte of its complement, found by the borrow trick
  * (which may also flag a 0x01 byte above a zero one: a false "possible"
- * only). A block with no word of 8 or more skips the run computation.
+ * only). Blocks of ordinary words mostly have no such group, and skip the
+ * run computation.
  */
 static inline uint64_t run26_possible(uint64_t cur, uint64_t prev)
 {
