@@ -253,13 +253,15 @@ static void test_classify_hard_negatives(void **state)
 static void test_classify_length_bounds(void **state)
 {
 	static const struct {
-		const char *id, *before, *prefix;
+		const char *id, *before, *prefix, *suffix; /* value: prefix, random characters, suffix */
 	} cases[] = {
-		{ "secret.generic", "password = ", "" },
-		{ "secret.slack_token", "token ", "xoxb-" },
-		{ "secret.stripe_live_key", "key ", "sk_live_" },
-		{ "secret.anthropic_api_key", "key ", "sk-ant-api03-" },
-		{ "secret.openai_api_key", "key ", "sk-proj-" },
+		{ "secret.generic", "password = ", "", "" },
+		{ "secret.slack_token", "token ", "xoxb-", "" },
+		{ "secret.slack_webhook", "hook ", "https://hooks.slack.com/services/", "" },
+		{ "secret.stripe_live_key", "key ", "sk_live_", "" },
+		{ "secret.anthropic_api_key", "key ", "sk-ant-api03-", "" },
+		{ "secret.openai_api_key", "key ", "sk-proj-", "" },
+		{ "secret.connection_string", "dsn ", "postgres://svc:", "@" },
 	};
 	static const char alnum[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	struct classifier *c = builtin();
@@ -277,10 +279,11 @@ static void test_classify_length_bounds(void **state)
 
 			memcpy(text, cases[i].before, pre);
 			memcpy(v, cases[i].prefix, strlen(cases[i].prefix));
-			for (size_t k = strlen(cases[i].prefix); k < len; k++) {
+			for (size_t k = strlen(cases[i].prefix); k < len - strlen(cases[i].suffix); k++) {
 				x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 				v[k] = alnum[x % (sizeof(alnum) - 1)];
 			}
+			memcpy(v + len - strlen(cases[i].suffix), cases[i].suffix, strlen(cases[i].suffix));
 			strcpy(v + len, " and more\n");
 			scan(c, text, 0, &fd);
 			if (extra == 0 && (fd.n != 1 || fd.f[0].det != d || fd.f[0].start != pre || fd.f[0].end != pre + len))
