@@ -2,8 +2,6 @@
 #   bpf/*.bpf.c -> build/*.bpf.o -> build/*.skel.h -> agent objects -> build/sealtap-agent
 # Quiet unless V=1.
 .DELETE_ON_ERROR:
-# Keep BPF objects and skeletons: they are intermediate but dear to rebuild.
-.SECONDARY:
 .DEFAULT_GOAL := all
 
 # SAN=1: everything built with AddressSanitizer and UndefinedBehaviorSanitizer,
@@ -29,8 +27,7 @@ endif
 
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
-override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -D_GNU_SOURCE
-LDLIBS_AGENT := -lbpf -lelf -lz -lbrotlidec -lnghttp2 -lhs -lcrypto -lm -lyaml -lprotobuf-c -lcurl -lmicrohttpd
+override CFLAGS += $(WARN) -std=gnu11 -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iproto -D_GNU_SOURCE
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
               -I$(BUILD) -Ibpf
 
@@ -43,152 +40,179 @@ DEPS_PKGS := clang libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev l
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
              make python3 python3-yaml curl openssl nginx-light nodejs util-linux prometheus systemd binutils
 
-AGENT_SRCS := $(wildcard agent/*.c)
-AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
+# ---- the agent: one static library per stage --------------------------------
+# Each stage is a folder of agent/ and a library; STAGE_USES_x names the stages
+# x stands on. A stage's include path holds only itself, the stages it uses,
+# agent/ (headers every stage shares) and proto/, so a call upstream does not
+# compile: the one-way order is enforced by the build, not by prose.
+STAGES := evidence decode capture judge drift ops
+STAGE_USES_evidence :=
+STAGE_USES_decode   :=
+STAGE_USES_capture  := decode
+STAGE_USES_judge    := decode evidence
+STAGE_USES_drift    := judge decode evidence
+STAGE_USES_ops      := capture decode evidence
+# What each stage links besides its own libraries.
+STAGE_LIBS_evidence := -lcurl -lprotobuf-c -lcrypto -lz
+STAGE_LIBS_decode   := -lz -lbrotlidec -lnghttp2
+STAGE_LIBS_capture  := -lbpf -lelf -lz
+STAGE_LIBS_judge    := -lhs -lyaml -lcrypto -lm
+STAGE_LIBS_drift    := -lm
+STAGE_LIBS_ops      := -lmicrohttpd
+# A stage before the ones it uses, as a static link needs them.
+LINK_ORDER := ops drift judge capture decode evidence
+
+# stage_closure(s): s and every stage below it.
+stage_closure = $(sort $(1) $(foreach d,$(STAGE_USES_$(1)),$(call stage_closure,$(d))))
+# stage_link(build, stages): their libraries in link order, then proto's, then system libraries.
+stage_link = $(foreach s,$(LINK_ORDER),$(if $(filter $(s),$(foreach t,$(2),$(call stage_closure,$(t)))),$(1)/agent/lib$(s).a)) \
+             $(1)/proto/libproto.a $(sort $(foreach t,$(2),$(foreach s,$(call stage_closure,$(t)),$(STAGE_LIBS_$(s))))) \
+             $(PROTO_LIBS)
+# stage_inc(s): the include path of stage s; files at agent/'s top (main,
+# config) see every stage.
+stage_inc = -Iagent $(if $(filter $(STAGES),$(1)),$(addprefix -Iagent/,$(1) $(STAGE_USES_$(1))),$(addprefix -Iagent/,$(STAGES)))
+# The stage a source file belongs to (agent/judge/gate.c -> judge).
+stage_of = $(word 2,$(subst /, ,$(1)))
+
 # The evidence format and what agent and collector share: the protobuf-c
 # code generated from proto/evidence.proto, Merkle trees, signed notes.
 PROTO_GEN  := $(BUILD)/proto/evidence.pb-c.c $(BUILD)/proto/evidence.pb-c.h
 PROTO_SRCS := $(wildcard proto/*.c)
-PROTO_OBJS := $(patsubst proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRCS)) $(BUILD)/proto/evidence.pb-c.o
+PROTO_LIBS := -lprotobuf-c -lyaml -lcrypto
 BPF_PROGS  := sslsniff bench_empty
 SKELS      := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+# Generated headers every object may include: made before any object, then
+# tracked per object by the compiler's dependency files.
+GENERATED  := $(SKELS) $(PROTO_GEN)
+DEPFLAGS    = -MMD -MP
+# Keep BPF objects: intermediate between source and skeleton, but dear to rebuild.
+.SECONDARY: $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+AGENT_LIBS := $(patsubst %,$(BUILD)/agent/lib%.a,$(STAGES))
 
 .PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
 
-$(BUILD) $(BUILD)/agent $(BUILD)/tests $(BUILD)/proto $(BUILD)/collector:
-	$(Q)mkdir -p $@
-
-$(BUILD)/vmlinux.h: | $(BUILD)
+$(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "no kernel BTF at /sys/kernel/btf/vmlinux: sealtap needs CONFIG_DEBUG_INFO_BTF" >&2; exit 2; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/agent/%.o: agent/%.c agent/*.h proto/*.h bpf/sslsniff.h $(SKELS) $(PROTO_GEN) | $(BUILD)/agent
+.SECONDEXPANSION:
+# (addprefix, not patsubst, in prerequisites: in a pattern rule '%' would be
+# taken for the stem.)
+
+# Every object and library named, so that make treats none as an
+# intermediate to delete or to skip when missing.
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/*.c agent/*/*.c proto/*.c collector/*.c)) $(AGENT_LIBS) \
+$(BUILD)/proto/libproto.a $(BUILD)/collector/libcollector.a:
+
+$(BUILD)/agent/%.o: agent/%.c | $(GENERATED)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(call stage_inc,$(call stage_of,$<)) $(DEPFLAGS) -c $< -o $@
 
-# The collector: its own modules and the shared proto/ code.
-COLLECTOR_OBJS := $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(wildcard collector/*.c))
-LDLIBS_COLLECTOR := -lmicrohttpd -lgnutls -lsqlite3 -lpq -lcurl -lyaml -lprotobuf-c -lcrypto -lpthread
-$(BUILD)/collector/%.o: collector/%.c collector/*.h proto/*.h $(PROTO_GEN) | $(BUILD)/collector
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Icollector -I/usr/include/postgresql -c $< -o $@
+$(BUILD)/agent/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c))))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/sealtap-collector: $(COLLECTOR_OBJS) $(PROTO_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_COLLECTOR)
-
-$(PROTO_GEN) &: proto/evidence.proto | $(BUILD)/proto
+$(PROTO_GEN) &: proto/evidence.proto
 	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(BUILD)/proto
 	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
-$(BUILD)/proto/%.o: proto/%.c proto/*.h $(PROTO_GEN) | $(BUILD)/proto
+$(BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/proto/evidence.pb-c.o: $(BUILD)/proto/evidence.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(BUILD)/sealtap-agent: $(AGENT_OBJS) $(PROTO_OBJS)
+$(BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRCS)) $(BUILD)/proto/evidence.pb-c.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+AGENT_TOP := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(wildcard agent/*.c))
+$(BUILD)/sealtap-agent: $(AGENT_TOP) $(AGENT_LIBS) $(BUILD)/proto/libproto.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS_AGENT)
+	$(Q)$(CC) $(CFLAGS) $(AGENT_TOP) $(call stage_link,$(BUILD),$(STAGES)) -o $@
 
-# Unit tests: one binary per module, linking the module under test and the
-# few modules it stands on (TEST_MODS_x), nothing else.
-TEST_MODS_llm      := exchange jsonview jsontok
-TEST_MODS_jsonview := exchange jsontok
-TEST_MODS_sse      := exchange
-TEST_MODS_identity := procfs
-TEST_MODS_session  := http1 http2 decode sse llm jsonview jsontok exchange identity procfs record
-TEST_MODS_validate := hash jsonview jsontok exchange
-TEST_MODS_classify := gate hash detectors validate jsonview jsontok exchange
-TEST_LIBS_validate := -lcrypto -lm
-TEST_LIBS_hash     := -lcrypto
-TEST_LIBS_classify := -lhs -lcrypto -lm
-TEST_MODS_detector_config := classify gate hash detectors validate jsonview jsontok exchange
-TEST_SRCS_detector_config := proto/yaml_options.c
-TEST_LIBS_detector_config := -lhs -lcrypto -lm -lyaml
-TEST_MODS_evidence := spool detectors validate hash jsonview jsontok exchange
-TEST_SRCS_evidence := proto/tlog.c proto/note.c proto/hex.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
-TEST_LIBS_evidence := -lprotobuf-c -lcrypto -lz -lm
-TEST_LIBS_elfsym   := -lelf
-TEST_LIBS_decode   := -lz -lbrotlidec -lbrotlienc
-TEST_LIBS_spool    := -lz
-TEST_LIBS_http2    := -lnghttp2
-TEST_LIBS_session  := -lz -lbrotlidec -lnghttp2
-TEST_LIBS_drift_stats := -lm
-TEST_MODS_drift_features := exchange jsonview jsontok
-TEST_LIBS_drift_features := -lm
-TEST_MODS_drift := drift_stats drift_features banned evidence spool exchange detectors validate hash jsonview jsontok
-TEST_SRCS_drift := $(TEST_SRCS_evidence) proto/json.c
-TEST_LIBS_drift := -lhs -lprotobuf-c -lcrypto -lz -lm
-.SECONDEXPANSION:
-# (addprefix, not patsubst: in a pattern rule '%' would be taken for the stem.)
-$(BUILD)/tests/test_%: tests/unit/test_%.c agent/%.c $$(addprefix agent/,$$(addsuffix .c,$$(TEST_MODS_$$*))) $$(TEST_SRCS_$$*) agent/*.h | $(BUILD)/tests
+# ---- the collector: its modules as a library (the fuzzers link it), and main
+COLLECTOR_MODS := $(filter-out collector/main.c,$(wildcard collector/*.c))
+COLLECTOR_LIBS := $(BUILD)/collector/libcollector.a $(BUILD)/proto/libproto.a \
+                  -lmicrohttpd -lgnutls -lsqlite3 -lpq -lcurl $(PROTO_LIBS) -lpthread
+COLLECTOR_INC  := -Icollector -I/usr/include/postgresql
+$(BUILD)/collector/%.o: collector/%.c | $(PROTO_GEN)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< agent/$*.c \
-		$(addprefix agent/,$(addsuffix .c,$(TEST_MODS_$*))) $(TEST_SRCS_$*) -o $@ -lcmocka $(TEST_LIBS_$*)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(COLLECTOR_INC) $(DEPFLAGS) -c $< -o $@
 
-# Unit tests of the shared evidence code (proto/): the module and the few it
-# stands on.
-PROTO_UNIT_TESTS := $(patsubst proto/%.c,$(BUILD)/tests/test_%,$(filter $(patsubst tests/unit/test_%.c,proto/%.c,$(wildcard tests/unit/test_*.c)),$(PROTO_SRCS)))
-TEST_MODS_note := tlog hex
-$(PROTO_UNIT_TESTS): $(BUILD)/tests/test_%: tests/unit/test_%.c proto/%.c $$(addprefix proto/,$$(addsuffix .c,$$(TEST_MODS_$$*))) proto/*.h | $(BUILD)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< proto/$*.c $(addprefix proto/,$(addsuffix .c,$(TEST_MODS_$*))) -o $@ -lcmocka -lcrypto
+$(BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(COLLECTOR_MODS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The evidence path, agent side, for make bench.
-EVIDENCE_BENCH_MODS := evidence spool ship exchange detectors validate hash jsonview jsontok
-$(BUILD)/evidence-bench: tests/bench/evidence_bench.c $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(EVIDENCE_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
-		-lprotobuf-c -lcrypto -lcurl -lyaml -lz -lm
+$(BUILD)/sealtap-collector: $(BUILD)/collector/main.o $(BUILD)/collector/libcollector.a $(BUILD)/proto/libproto.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(COLLECTOR_LIBS) -o $@
 
-# Drift detection on synthetic streams, for make bench.
-DRIFT_BENCH_MODS := drift drift_stats drift_features banned evidence spool exchange detectors validate hash jsonview jsontok
-$(BUILD)/drift-bench: tests/bench/drift_bench.c $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) agent/*.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DRIFT_BENCH_MODS)) $(PROTO_OBJS) -o $@ \
-		-lhs -lprotobuf-c -lcrypto -lyaml -lz -lm
+# ---- unit tests: one binary per module, linking its stage's library and the
+# ones below it (a static link takes only the objects it needs). A test of
+# proto/ links proto's library; of collector/, the collector's.
+test_module = $(patsubst $(BUILD)/tests/test_%,%,$(1))
+test_source = $(firstword $(wildcard agent/*/$(call test_module,$(1)).c proto/$(call test_module,$(1)).c collector/$(call test_module,$(1)).c))
+test_stage  = $(call stage_of,$(call test_source,$(1)))
+test_where  = $(firstword $(subst /, ,$(call test_source,$(1))))
+test_flags  = $(if $(filter agent,$(call test_where,$(1))),$(call stage_inc,$(call test_stage,$(1))),$(if $(filter collector,$(call test_where,$(1))),$(COLLECTOR_INC)))
+test_link   = $(if $(filter agent,$(call test_where,$(1))),$(call stage_link,$(BUILD),$(call test_stage,$(1))),$(if $(filter collector,$(call test_where,$(1))),$(COLLECTOR_LIBS),$(BUILD)/proto/libproto.a $(PROTO_LIBS)))
+test_deps   = $(if $(filter agent,$(call test_where,$(1))),$(AGENT_LIBS),$(if $(filter collector,$(call test_where,$(1))),$(BUILD)/collector/libcollector.a)) $(BUILD)/proto/libproto.a
 
-# Test helpers.
-$(BUILD)/note-example: tests/tools/note_example.c proto/note.c proto/tlog.c proto/hex.c proto/*.h | $(BUILD)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(call test_deps,$$@) | $(GENERATED)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< proto/note.c proto/tlog.c proto/hex.c -o $@ -lcrypto
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(call test_flags,$@) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< \
+		-o $@ -lcmocka $(call test_link,$@) $(TEST_LIBS_$(call test_module,$@))
+# What a test needs beyond its stage (the brotli encoder makes its input).
+TEST_LIBS_decode := -lbrotlienc
 
-# Benchmark helpers.
-$(BUILD)/tlsloop: tests/bench/tlsloop.c | $(BUILD)
+# ---- benchmarks and test helpers: each links the stages it measures.
+BENCH_STAGE_decode-bench   := decode
+BENCH_STAGE_classify-bench := judge
+BENCH_STAGE_evidence-bench := evidence
+BENCH_STAGE_drift-bench    := drift
+BENCH_STAGE_bench-empty    := capture
+BENCH_SRC_decode-bench   := tests/bench/decode_bench.c
+BENCH_SRC_classify-bench := tests/bench/classify_bench.c
+BENCH_SRC_evidence-bench := tests/bench/evidence_bench.c
+BENCH_SRC_drift-bench    := tests/bench/drift_bench.c
+BENCH_SRC_bench-empty    := tests/bench/bench_empty.c
+BENCHES := decode-bench classify-bench evidence-bench drift-bench bench-empty
+$(patsubst %,$(BUILD)/%,$(BENCHES)): $(BUILD)/%: $$(BENCH_SRC_$$*) $(AGENT_LIBS) $(BUILD)/proto/libproto.a | $(GENERATED)
 	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(call stage_inc,$(BENCH_STAGE_$*)) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d $< -o $@ \
+		$(call stage_link,$(BUILD),$(BENCH_STAGE_$*))
+
+$(BUILD)/note-example: tests/tools/note_example.c $(BUILD)/proto/libproto.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d $< -o $@ $(BUILD)/proto/libproto.a $(PROTO_LIBS)
+
+$(BUILD)/tlsloop: tests/bench/tlsloop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lssl -lcrypto
-$(BUILD)/bench-empty: tests/bench/bench_empty.c $(BUILD)/bench_empty.skel.h agent/elfsym.c | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< agent/elfsym.c -o $@ $(LDLIBS_AGENT)
 
-# The decoding stack: the session module and what its unit test links.
-DECODE_MODS := session $(TEST_MODS_session)
-$(BUILD)/decode-bench: tests/bench/decode_bench.c $(patsubst %,agent/%.c,$(DECODE_MODS)) agent/*.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(DECODE_MODS)) -o $@ -lz -lbrotlidec -lnghttp2
-
-# The classifier and what it stands on.
-CLASSIFY_MODS := classify $(TEST_MODS_classify)
-$(BUILD)/classify-bench: tests/bench/classify_bench.c $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) agent/*.h | $(BUILD)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) -o $@ $(TEST_LIBS_classify)
 
 # Installs what is missing, and nothing when all is present. npm is checked
 # by command: it ships inside some nodejs builds and conflicts with Debian's
@@ -240,34 +264,54 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF   ?= 3
 FUZZ_TARGETS := session http2 llm json record classify config batch proof
-FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 \
-                -D_GNU_SOURCE -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iagent -Iproto -Icollector -I/usr/include/postgresql
-FUZZ_COLLECTOR := collector/ingest.c collector/store.c collector/store_sqlite.c collector/store_pg.c \
-                  collector/verify.c collector/export.c collector/webhook.c proto/tlog.c proto/note.c proto/hex.c \
-                  proto/json.c proto/event_json.c proto/keyfile.c $(BUILD)/proto/evidence.pb-c.c
-FUZZ_SRCS_session  := $(patsubst %,agent/%.c,session $(TEST_MODS_session))
-FUZZ_LIBS_session  := $(TEST_LIBS_session)
-FUZZ_SRCS_http2    := agent/http2.c
-FUZZ_LIBS_http2    := -lnghttp2
-FUZZ_SRCS_llm      := $(patsubst %,agent/%.c,llm sse jsonview jsontok exchange)
-FUZZ_SRCS_json     := agent/jsontok.c
-FUZZ_SRCS_record   := agent/record.c
-FUZZ_SRCS_classify := $(patsubst %,agent/%.c,$(CLASSIFY_MODS))
-FUZZ_LIBS_classify := $(TEST_LIBS_classify)
-FUZZ_SRCS_config   := agent/config.c agent/detector_config.c $(patsubst %,agent/%.c,$(CLASSIFY_MODS)) proto/yaml_options.c
-FUZZ_LIBS_config   := -lhs -lyaml -lcrypto -lm
-FUZZ_SRCS_batch    := $(FUZZ_COLLECTOR)
-FUZZ_LIBS_batch    := -lsqlite3 -lpq -lcurl -lprotobuf-c -lcrypto -lpthread
-FUZZ_SRCS_proof    := $(FUZZ_COLLECTOR)
-FUZZ_LIBS_proof    := $(FUZZ_LIBS_batch)
+# The fuzzers link the same stage libraries as everything else, built again
+# with the fuzzer's coverage instrumentation and the sanitizers.
+FUZZ_CFLAGS  := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -std=gnu11 \
+                -D_GNU_SOURCE -I$(BUILD) -I$(BUILD)/proto -Ibpf -Iproto
+FUZZ_STAGE_session  := decode
+FUZZ_STAGE_http2    := decode
+FUZZ_STAGE_llm      := decode
+FUZZ_STAGE_json     := decode
+FUZZ_STAGE_record   := capture
+FUZZ_STAGE_classify := judge
+FUZZ_STAGE_config   := judge
+FUZZ_EXTRA_config   := $(FUZZ_BUILD)/agent/config.o
+FUZZ_COLLECTOR      := batch proof
+fuzz_flags = $(if $(filter $(1),$(FUZZ_COLLECTOR)),$(COLLECTOR_INC),$(call stage_inc,$(if $(FUZZ_EXTRA_$(1)),top,$(FUZZ_STAGE_$(1)))))
+fuzz_link  = $(FUZZ_EXTRA_$(1)) $(if $(filter $(1),$(FUZZ_COLLECTOR)),$(subst $(BUILD)/,$(FUZZ_BUILD)/,$(COLLECTOR_LIBS)),$(call stage_link,$(FUZZ_BUILD),$(FUZZ_STAGE_$(1))))
+
+# Named, as in the main build, so that none is taken for an intermediate.
+$(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard agent/*.c agent/*/*.c proto/*.c collector/*.c)) \
+$(patsubst %,$(FUZZ_BUILD)/agent/lib%.a,$(STAGES)) $(FUZZ_BUILD)/proto/libproto.a $(FUZZ_BUILD)/collector/libcollector.a:
+
+$(FUZZ_BUILD)/agent/%.o: agent/%.c | $(GENERATED)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call stage_inc,$(call stage_of,$<)) $(DEPFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/agent/lib%.a: $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c))))
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/proto/evidence.pb-c.o: $(BUILD)/proto/evidence.pb-c.c
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -Wno-unused-parameter -c $< -o $@
+$(FUZZ_BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(FUZZ_BUILD)/proto/%.o,$(PROTO_SRCS)) $(FUZZ_BUILD)/proto/evidence.pb-c.o
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/collector/%.o: collector/%.c | $(PROTO_GEN)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(COLLECTOR_INC) $(DEPFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(FUZZ_BUILD)/collector/%.o,$(COLLECTOR_MODS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 FUZZERS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
 
-$(FUZZ_BUILD):
-	$(Q)mkdir -p $@
-
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(PROTO_GEN) agent/*.h collector/*.h proto/*.h | $(FUZZ_BUILD)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(patsubst %,$(FUZZ_BUILD)/agent/lib%.a,$(STAGES)) $(FUZZ_BUILD)/agent/config.o \
+                     $(FUZZ_BUILD)/collector/libcollector.a $(FUZZ_BUILD)/proto/libproto.a | $(GENERATED)
 	$(call msg,FUZZ,$@)
-	$(Q)clang $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -o $@ $(FUZZ_LIBS_$*)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call fuzz_flags,$*) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d $< -o $@ $(call fuzz_link,$*)
 
 fuzzers: $(FUZZERS)
 
@@ -294,3 +338,6 @@ soak: deps all
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
+
+# What each object includes, as the compiler found it (-MMD).
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -33,9 +33,11 @@
 #include "drift.h"
 #include "evidence.h"
 #include "evidence_copy.h"
+#include "fanout.h"
 #include "hex.h"
 #include "judge.h"
 #include "metrics.h"
+#include "paths.h"
 #include "privileges.h"
 #include "note.h"
 #include "keyfile.h"
@@ -490,7 +492,7 @@ static int keys_main(int argc, char **argv)
 	const char *dir = argc == 3 && strcmp(argv[1], "--state-dir") == 0 ? argv[2] : "/var/lib/sealtap";
 	uint8_t seed[64], pub[NOTE_PUBKEY];
 	struct note_signer *s;
-	char path[4200], err[512];
+	char path[PATH_BUF], err[512];
 
 	if (argc != 1 && argc != 3)
 		return fprintf(stderr, "usage: sealtap-agent keys [--state-dir DIR]\n"), EXIT_SETUP;
@@ -516,6 +518,7 @@ static void write_reload_stats(const struct running *r, FILE *out);
 
 struct stages {
 	struct judge *judge;
+	struct evidence *ev;
 	struct ship *ship;
 	struct evidence_copy *copy;
 	struct drift *drift;
@@ -546,6 +549,8 @@ static void write_stage_stats(void *ctx, FILE *out)
 
 	if (st->judge)
 		judge_write_stats(st->judge, out);
+	if (st->ev)
+		evidence_write_stats(st->ev, out);
 	if (st->ship)
 		ship_write_stats(st->ship, out);
 	evidence_copy_write_stats(st->copy, out);
@@ -645,7 +650,7 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 			    struct evidence **ev, struct evidence_copy **copy, struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
-	char err[512], keypath[4200], host[256] = "";
+	char err[512], keypath[PATH_BUF], host[256] = "";
 	int keylen;
 
 	if (load_detectors(o, set))
@@ -748,7 +753,7 @@ static void reload(struct running *r)
 	struct policy next = { 0 };
 	struct detector_set *old_set;
 	uint8_t key[CL_KEY_MAX];
-	char err[1024], keypath[4200], hex[2 * CONFIG_DIGEST + 1], **argv2 = NULL;
+	char err[1024], keypath[PATH_BUF], hex[2 * CONFIG_DIGEST + 1], **argv2 = NULL;
 	int argc2, keylen, same;
 
 	if (!r->o->config_path) {
@@ -837,6 +842,7 @@ int main(int argc, char **argv)
 	struct coverage *cov = NULL;
 	struct evidence_copy *copy = NULL;
 	struct stages stages;
+	struct fanout fan;
 	struct rlimit nofile = { 65536, 65536 };
 	struct yopt_args config = { 0 };
 	struct metrics *metrics = NULL;
@@ -893,7 +899,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.no_drift) {
-		char msg[512], drift_state[4200];
+		char msg[512], drift_state[PATH_BUF];
 
 		if (o.drift_refusals && !(pol.refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
 			err = fail(EXIT_SETUP, "--drift-refusals: %s", msg);
@@ -915,7 +921,8 @@ int main(int argc, char **argv)
 	}
 	run = (struct running){ .o = &o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
 				.policy = &pol, .judge = judge, .drift = drift, .ev = ev };
-	stages = (struct stages){ judge, ship, copy, drift, &run };
+	stages = (struct stages){ judge, ev, ship, copy, drift, &run };
+	fanout_init(&fan, judge, drift, o.dump_exchanges ? stdout : NULL);
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
@@ -938,7 +945,6 @@ int main(int argc, char **argv)
 	}
 	att = attach_new(skel, &o.sel);
 	cap = att ? capture_new(skel, att, &(struct capture_opts){ .dump_chunks = o.dump_capture,
-								    .dump_exchanges = o.dump_exchanges,
 								    .out = stdout,
 								    .max_conns = o.max_conns,
 								    .idle_timeout_ns = (uint64_t)(o.idle_timeout_s * 1e9),
@@ -947,8 +953,7 @@ int main(int argc, char **argv)
 								    .nmodel_ports = o.nmodel_ports,
 								    .model_comms = o.model_comms,
 								    .nmodel_comms = o.nmodel_comms,
-								    .judge = judge,
-								    .drift = drift,
+								    .sink = &fan.sink,
 								    .extra_stats = write_stage_stats,
 								    .extra_ctx = &stages })
 		  : NULL;

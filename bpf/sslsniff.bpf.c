@@ -53,12 +53,6 @@ struct call_args {
 #define IDENT_REFRESH 64
 
 /* Per-connection state the kernel side needs to number stream bytes. */
-struct conn_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 ssl;
-};
-
 struct conn_state {
 	__u64 off[2]; /* next stream offset, per direction */
 	__s32 fd;     /* from SSL_set_fd, -1 when unknown */
@@ -99,7 +93,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct conn_key);
+	__type(key, struct st_conn_key);
 	__type(value, struct conn_state);
 } conns SEC(".maps");
 
@@ -264,7 +258,7 @@ static __always_inline void resolve_addr(struct conn_state *c)
 
 static __always_inline struct conn_state *conn_get(__u32 tgid, __u64 ssl)
 {
-	struct conn_key k = { .tgid = tgid, .ssl = ssl };
+	struct st_conn_key k = { .tgid = tgid, .ssl = ssl };
 	struct conn_state *c = bpf_map_lookup_elem(&conns, &k);
 	struct conn_state fresh = { .fd = -1 };
 
@@ -416,7 +410,7 @@ SEC("uprobe")
 int BPF_KPROBE(ssl_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct conn_key k = { .tgid = id >> 32, .ssl = (__u64)ssl };
+	struct st_conn_key k = { .tgid = id >> 32, .ssl = (__u64)ssl };
 	struct conn_state *c;
 	struct st_close_record *r;
 

@@ -99,6 +99,14 @@ struct st_close_record {
 
 /* ST_REC_EXEC / ST_REC_EXIT carry only the header. */
 
+/* Key of the kernel's per-connection map (conns): the agent walks it to drop
+ * a dead process's entries, so its layout is part of the contract. */
+struct st_conn_key {
+	__u32 tgid;
+	__u32 pad; /* zeroed: the key is hashed as bytes */
+	__u64 ssl;
+};
+
 /* Loss and activity counters, one per-CPU array slot each (wire values). */
 enum st_counter {
 	ST_CNT_CALLS = 0,           /* successful SSL data calls seen */
@@ -123,6 +131,8 @@ enum st_counter {
 	_Static_assert(__builtin_offsetof(struct st_data_record, data_len) == 80,             \
 		       "st_data_record layout");                                                \
 	_Static_assert(sizeof(struct st_data_record) == 128, "st_data_record layout");        \
-	_Static_assert(sizeof(struct st_close_record) == 72, "st_close_record layout")
+	_Static_assert(sizeof(struct st_close_record) == 72, "st_close_record layout");      \
+	_Static_assert(sizeof(struct st_conn_key) == 16, "st_conn_key layout");              \
+	_Static_assert(__builtin_offsetof(struct st_conn_key, ssl) == 8, "st_conn_key layout")
 
 #endif /* SEALTAP_SSLSNIFF_H */

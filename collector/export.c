@@ -8,6 +8,7 @@
 #include "evidence.pb-c.h"
 #include "hex.h"
 #include "json.h"
+#include "chain.h"
 #include "note.h"
 
 typedef Sealtap__Evidence__V1__Event Event;
@@ -71,7 +72,7 @@ static int pick_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t
 	return 0;
 }
 
-int export_proof(struct store *s, const uint8_t stream[STREAM_ID], uint64_t from, uint64_t to, FILE *out, char *err,
+int export_proof(struct store *s, const uint8_t stream[CHAIN_STREAM_ID], uint64_t from, uint64_t to, FILE *out, char *err,
 		 size_t errsz)
 {
 	Sealtap__Evidence__V1__ProofBundle b = SEALTAP__EVIDENCE__V1__PROOF_BUNDLE__INIT;
@@ -124,8 +125,8 @@ int export_proof(struct store *s, const uint8_t stream[STREAM_ID], uint64_t from
 			pbd[i * TLOG_MAX_PROOF + (uint64_t)j] = (ProtobufCBinaryData){ TLOG_HASH, proofs[i][j] };
 		pes[i] = &pe[i];
 	}
-	b.agent_public_key = (ProtobufCBinaryData){ AGENT_KEY, row.agent_key };
-	b.stream_id = (ProtobufCBinaryData){ STREAM_ID, (uint8_t *)stream };
+	b.agent_public_key = (ProtobufCBinaryData){ CHAIN_AGENT_KEY, row.agent_key };
+	b.stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, (uint8_t *)stream };
 	b.checkpoint = (ProtobufCBinaryData){ pick.len, (uint8_t *)pick.note };
 	b.n_events = (size_t)n;
 	b.events = pes;
@@ -148,28 +149,23 @@ out:
 	return rc;
 }
 
-int verify_proof(const uint8_t *data, size_t len, const uint8_t key[AGENT_KEY], FILE *out)
+int verify_proof(const uint8_t *data, size_t len, const uint8_t key[CHAIN_AGENT_KEY], FILE *out)
 {
 	Sealtap__Evidence__V1__ProofBundle *b = sealtap__evidence__v1__proof_bundle__unpack(NULL, len, data);
-	char name[NOTE_NAME_MAX], origin[128], want[NOTE_ORIGIN_MAX], note[NOTE_MAX];
-	uint8_t root[TLOG_HASH];
-	uint64_t size;
-	size_t body;
+	struct chain_checkpoint cp;
+	char note[NOTE_MAX];
 	int bad = 0;
 
 	if (!b) {
 		fprintf(out, "not a proof bundle\n");
 		return -1;
 	}
-	note_key_name("agent", key, name);
-	if (b->stream_id.len != STREAM_ID || b->checkpoint.len == 0 || b->checkpoint.len > NOTE_MAX) {
+	if (b->stream_id.len != CHAIN_STREAM_ID || b->checkpoint.len == 0 || b->checkpoint.len > NOTE_MAX) {
 		fprintf(out, "bundle: no stream id or checkpoint\n");
 		goto fail;
 	}
 	memcpy(note, b->checkpoint.data, b->checkpoint.len);
-	checkpoint_origin(b->stream_id.data, want);
-	if (!note_verify(note, b->checkpoint.len, name, key, &body) ||
-	    !checkpoint_parse(note, body, origin, sizeof(origin), &size, root) || strcmp(origin, want)) {
+	if (chain_checkpoint_check(note, b->checkpoint.len, b->stream_id.data, key, &cp) != CHAIN_CHECKPOINT_OK) {
 		fprintf(out, "checkpoint: not signed by the given agent key for this stream\n");
 		goto fail;
 	}
@@ -185,15 +181,14 @@ int verify_proof(const uint8_t *data, size_t len, const uint8_t key[AGENT_KEY], 
 				memcpy(proof[j], e->inclusion_proof[j].data, TLOG_HASH);
 		}
 		tlog_leaf_hash(e->event.data, e->event.len, leaf);
-		ok = ok && tlog_verify_inclusion(e->seq, size, leaf, (const uint8_t(*)[TLOG_HASH])proof,
-						 (int)e->n_inclusion_proof, root);
+		ok = ok && tlog_verify_inclusion(e->seq, cp.size, leaf, (const uint8_t(*)[TLOG_HASH])proof,
+						 (int)e->n_inclusion_proof, cp.root);
 		ev = ok ? sealtap__evidence__v1__event__unpack(NULL, e->event.len, e->event.data) : NULL;
-		ok = ev && ev->seq == e->seq && ev->stream_id.len == STREAM_ID &&
-		     memcmp(ev->stream_id.data, b->stream_id.data, STREAM_ID) == 0;
+		ok = ev && chain_claims(ev, b->stream_id.data, e->seq) == CHAIN_NEXT;
 		if (ev)
 			sealtap__evidence__v1__event__free_unpacked(ev, NULL);
 		if (!ok) {
-			fprintf(out, "event %" PRIu64 ": NOT in the signed tree of size %" PRIu64 "\n", e->seq, size);
+			fprintf(out, "event %" PRIu64 ": NOT in the signed tree of size %" PRIu64 "\n", e->seq, cp.size);
 			bad++;
 			continue;
 		}
@@ -232,7 +227,7 @@ static int json_stream(void *ctx, const struct stream_row *r)
 {
 	struct by_time *t = ctx;
 
-	return store_each_event(t->s, r->id, json_event, t);
+	return store_each_event(t->s, r->chain.id, json_event, t);
 }
 
 int export_json(struct store *s, uint64_t since_ns, uint64_t until_ns, FILE *out)

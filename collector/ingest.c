@@ -30,7 +30,7 @@ static void ack(struct ingest_result *r, const uint8_t *stream, uint64_t size, c
 {
 	Sealtap__Evidence__V1__Ack a = SEALTAP__EVIDENCE__V1__ACK__INIT;
 
-	a.stream_id = (ProtobufCBinaryData){ STREAM_ID, (uint8_t *)stream };
+	a.stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, (uint8_t *)stream };
 	a.tree_size = size;
 	if (note)
 		a.cosigned_checkpoint = (ProtobufCBinaryData){ note_len, (uint8_t *)note };
@@ -49,7 +49,7 @@ static void ack(struct ingest_result *r, const uint8_t *stream, uint64_t size, c
 static int admit(struct collector *c, const uint8_t *key, struct ingest_result *r)
 {
 	enum agent_state st;
-	char hex[2 * AGENT_KEY + 1];
+	char hex[2 * CHAIN_AGENT_KEY + 1];
 
 	if (store_agent_state(c->store, key, &st)) {
 		set(r, 503, "store: %s", store_error(c->store));
@@ -62,13 +62,13 @@ static int admit(struct collector *c, const uint8_t *key, struct ingest_result *
 	if (st == AGENT_APPROVED)
 		return 0;
 	for (size_t i = 0; i < c->allow.n; i++)
-		if (memcmp(c->allow.keys[i], key, AGENT_KEY) == 0)
+		if (memcmp(c->allow.keys[i], key, CHAIN_AGENT_KEY) == 0)
 			return 0;
 	if (!c->first_use) {
 		set(r, 403, "agent key not enrolled");
 		return -1;
 	}
-	hex_encode(key, AGENT_KEY, hex);
+	hex_encode(key, CHAIN_AGENT_KEY, hex);
 	if (st == AGENT_UNKNOWN && store_agent_request(c->store, key)) {
 		set(r, 503, "store: %s", store_error(c->store));
 		return -1;
@@ -105,28 +105,17 @@ static bool check_events(const Batch *b, struct pending *p, struct ingest_result
 	for (size_t i = p->from; i < b->n_events; i++) {
 		uint64_t seq = b->first_seq + i;
 		const ProtobufCBinaryData *raw = &b->events[i];
-		Event *e = p->decoded[i - p->from] = sealtap__evidence__v1__event__unpack(NULL, raw->len, raw->data);
-		uint8_t leaf[TLOG_HASH];
-		bool ok;
+		enum chain_verdict v = chain_step(&p->next.chain, raw->data, raw->len, &p->decoded[i - p->from]);
 
-		if (!e) {
+		if (v == CHAIN_NOT_AN_EVENT) {
 			set(r, 400, "event %llu is not an Event", (unsigned long long)seq);
 			return false;
 		}
-		ok = e->stream_id.len == STREAM_ID && memcmp(e->stream_id.data, b->stream_id.data, STREAM_ID) == 0 &&
-		     e->seq == seq &&
-		     (seq == 0 ? e->prev_leaf_hash.len == 0
-			       : e->prev_leaf_hash.len == TLOG_HASH &&
-					 memcmp(e->prev_leaf_hash.data, p->next.prev_leaf, TLOG_HASH) == 0);
-		if (!ok) {
+		if (v != CHAIN_NEXT) {
 			set(r, 400, "event %llu does not continue the stream (stream id, sequence number or previous "
 				    "leaf hash)", (unsigned long long)seq);
 			return false;
 		}
-		tlog_leaf_hash(raw->data, raw->len, leaf);
-		tlog_frontier_append(&p->next.tree, leaf);
-		memcpy(p->next.prev_leaf, leaf, TLOG_HASH);
-		p->next.size++;
 	}
 	return true;
 }
@@ -153,42 +142,39 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		if (store_put_event(s, b->stream_id.data, b->first_seq + i, raw->data, raw->len, &m))
 			return -1;
 	}
-	return store_put_checkpoint(s, b->stream_id.data, p->next.size, note, note_len) || store_put_stream(s, &p->next)
+	return store_put_checkpoint(s, b->stream_id.data, p->next.chain.tree.size, note, note_len) ||
+			       store_put_stream(s, &p->next)
 		       ? -1
 		       : 0;
 }
 
-static void judge_new_events(struct collector *c, const Batch *b, struct pending *p, uint64_t size, uint64_t had,
-			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r);
+static void judge_new_events(struct collector *c, const Batch *b, struct pending *p,
+			     const struct chain_checkpoint *cp, uint64_t had, char *note, struct ingest_result *r);
 
-static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
+static void judge_stream(struct collector *c, const Batch *b, const struct chain_checkpoint *cp, char *note,
 			 struct pending *p, struct ingest_result *r);
 
 static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 {
 	struct pending p = { 0 };
-	char name[NOTE_NAME_MAX], want_origin[NOTE_ORIGIN_MAX], origin[128];
+	struct chain_checkpoint cp;
+	enum chain_checkpoint_verdict v;
 	char note[NOTE_MAX + 512];
-	uint8_t root[TLOG_HASH];
-	uint64_t size;
-	size_t body_len;
 
-	if (b->agent_public_key.len != AGENT_KEY || b->stream_id.len != STREAM_ID || !b->checkpoint.len ||
+	if (b->agent_public_key.len != CHAIN_AGENT_KEY || b->stream_id.len != CHAIN_STREAM_ID || !b->checkpoint.len ||
 	    b->checkpoint.len > NOTE_MAX) {
 		set(r, 400, "a batch needs a 32-byte agent key, a 16-byte stream id and a checkpoint");
 		return;
 	}
 	if (admit(c, b->agent_public_key.data, r))
 		return;
-	note_key_name("agent", b->agent_public_key.data, name);
 	memcpy(note, b->checkpoint.data, b->checkpoint.len);
-	if (!note_verify(note, b->checkpoint.len, name, b->agent_public_key.data, &body_len)) {
+	v = chain_checkpoint_check(note, b->checkpoint.len, b->stream_id.data, b->agent_public_key.data, &cp);
+	if (v == CHAIN_CHECKPOINT_UNSIGNED) {
 		set(r, 403, "checkpoint not signed by this agent's key");
 		return;
 	}
-	checkpoint_origin(b->stream_id.data, want_origin);
-	if (!checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) || strcmp(origin, want_origin) ||
-	    size != b->first_seq + b->n_events || b->first_seq > size) {
+	if (v != CHAIN_CHECKPOINT_OK || cp.size != b->first_seq + b->n_events || b->first_seq > cp.size) {
 		set(r, 400, "the checkpoint is not of this stream or does not end with the batch");
 		return;
 	}
@@ -196,7 +182,7 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 		set(r, 503, "store: %s", store_error(c->store));
 		return;
 	}
-	judge_stream(c, b, size, root, note, &p, r);
+	judge_stream(c, b, &cp, note, &p, r);
 	if (r->status == 200 && r->stored && store_commit(c->store)) {
 		set(r, 503, "store: %s", store_error(c->store));
 		r->stored = 0;
@@ -214,14 +200,15 @@ static void judge(struct collector *c, const Batch *b, struct ingest_result *r)
 
 /* From reading the stream (locked until the end) to storing the new
  * events: one transaction, committed by the caller. */
-static void judge_stream(struct collector *c, const Batch *b, uint64_t size, const uint8_t root[TLOG_HASH], char *note,
+static void judge_stream(struct collector *c, const Batch *b, const struct chain_checkpoint *cp, char *note,
 			 struct pending *pp, struct ingest_result *r)
 {
 	char idhex[33];
 	struct stream_row have;
+	uint64_t had;
 	int found, n;
 
-	hex_encode(b->stream_id.data, STREAM_ID, idhex);
+	hex_encode(b->stream_id.data, CHAIN_STREAM_ID, idhex);
 	found = store_get_stream(c->store, b->stream_id.data, &have);
 	if (found < 0) {
 		set(r, 503, "store: %s", store_error(c->store));
@@ -229,21 +216,21 @@ static void judge_stream(struct collector *c, const Batch *b, uint64_t size, con
 	}
 	if (!found) {
 		memset(&have, 0, sizeof(have));
-		memcpy(have.id, b->stream_id.data, STREAM_ID);
-		memcpy(have.agent_key, b->agent_public_key.data, AGENT_KEY);
-		tlog_frontier_init(&have.tree);
-	} else if (memcmp(have.agent_key, b->agent_public_key.data, AGENT_KEY) != 0) {
+		chain_init(&have.chain, b->stream_id.data);
+		memcpy(have.agent_key, b->agent_public_key.data, CHAIN_AGENT_KEY);
+	} else if (memcmp(have.agent_key, b->agent_public_key.data, CHAIN_AGENT_KEY) != 0) {
 		set(r, 403, "stream %s belongs to another agent key", idhex);
 		return;
 	}
-	if (b->first_seq > have.size) {
+	had = have.chain.tree.size;
+	if (b->first_seq > had) {
 		set(r, 409, "gap: the collector has %llu events of this stream, the batch starts at %llu",
-		    (unsigned long long)have.size, (unsigned long long)b->first_seq);
-		ack(r, b->stream_id.data, have.size, NULL, 0);
+		    (unsigned long long)had, (unsigned long long)b->first_seq);
+		ack(r, b->stream_id.data, had, NULL, 0);
 		return;
 	}
 	/* Events the collector has already: they must be the same bytes. */
-	for (uint64_t seq = b->first_seq; seq < have.size && seq < size; seq++) {
+	for (uint64_t seq = b->first_seq; seq < had && seq < cp->size; seq++) {
 		const ProtobufCBinaryData *raw = &b->events[seq - b->first_seq];
 		uint8_t *stored;
 		size_t len;
@@ -260,22 +247,21 @@ static void judge_stream(struct collector *c, const Batch *b, uint64_t size, con
 			return;
 		}
 	}
-	pp->from = have.size > b->first_seq ? (size_t)(have.size - b->first_seq) : 0;
+	pp->from = had > b->first_seq ? (size_t)(had - b->first_seq) : 0;
 	pp->next = have;
-	if (size > have.size && !check_events(b, pp, r))
+	if (cp->size > had && !check_events(b, pp, r))
 		return;
-	judge_new_events(c, b, pp, size, have.size, root, note, r);
+	judge_new_events(c, b, pp, cp, had, note, r);
 }
 
 /* The batch's new events check out: compare the roots, cosign, store, and
  * acknowledge. */
-static void judge_new_events(struct collector *c, const Batch *b, struct pending *p, uint64_t size, uint64_t had,
-			     const uint8_t root[TLOG_HASH], char *note, struct ingest_result *r)
+static void judge_new_events(struct collector *c, const Batch *b, struct pending *p,
+			     const struct chain_checkpoint *cp, uint64_t had, char *note, struct ingest_result *r)
 {
-	uint8_t ours[TLOG_HASH];
+	uint64_t size = cp->size;
 	int n;
 
-	tlog_frontier_root(&p->next.tree, ours);
 	if (size < had) {
 		/* An old checkpoint, for events all stored: acknowledge what we
 		 * hold, with the checkpoint cosigned when it was stored, so the
@@ -292,7 +278,7 @@ static void judge_new_events(struct collector *c, const Batch *b, struct pending
 		free(stored);
 		return;
 	}
-	if (memcmp(ours, root, TLOG_HASH) != 0) {
+	if (!chain_checkpoint_matches(&p->next.chain, cp)) {
 		set(r, 400, "the checkpoint's root is not the root of the stream's events");
 		return;
 	}
@@ -320,7 +306,7 @@ void ingest_batch(struct collector *c, const uint8_t *data, size_t len, struct i
 	else
 		judge(c, b, r);
 	if (r->status != 200)
-		store_put_rejection(c->store, b && b->agent_public_key.len == AGENT_KEY ? b->agent_public_key.data : NULL,
+		store_put_rejection(c->store, b && b->agent_public_key.len == CHAIN_AGENT_KEY ? b->agent_public_key.data : NULL,
 				    r->status, r->message);
 	if (b)
 		sealtap__evidence__v1__batch__free_unpacked(b, NULL);
@@ -346,16 +332,16 @@ int allowlist_load(struct allowlist *a, const char *path, char *err, size_t errs
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line + strspn(line, " \t");
 		size_t n = strcspn(p, " \t\r\n#");
-		uint8_t key[AGENT_KEY], (*grown)[AGENT_KEY];
+		uint8_t key[CHAIN_AGENT_KEY], (*grown)[CHAIN_AGENT_KEY];
 
 		lineno++;
 		if (n == 0)
 			continue;
-		if (n != 2 * AGENT_KEY) {
+		if (n != 2 * CHAIN_AGENT_KEY) {
 			snprintf(err, errsz, "%s:%d: expected a 64-hex-digit Ed25519 public key", path, lineno);
 			goto fail;
 		}
-		for (int i = 0; i < AGENT_KEY; i++)
+		for (int i = 0; i < CHAIN_AGENT_KEY; i++)
 			if (sscanf(p + 2 * i, "%2hhx", &key[i]) != 1) {
 				snprintf(err, errsz, "%s:%d: not hexadecimal", path, lineno);
 				goto fail;
@@ -366,7 +352,7 @@ int allowlist_load(struct allowlist *a, const char *path, char *err, size_t errs
 			goto fail;
 		}
 		a->keys = grown;
-		memcpy(a->keys[a->n++], key, AGENT_KEY);
+		memcpy(a->keys[a->n++], key, CHAIN_AGENT_KEY);
 	}
 	fclose(f);
 	return 0;

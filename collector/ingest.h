@@ -29,7 +29,7 @@
 #include "store.h"
 
 struct allowlist {
-	uint8_t (*keys)[AGENT_KEY];
+	uint8_t (*keys)[CHAIN_AGENT_KEY];
 	size_t n;
 };
 

@@ -27,6 +27,7 @@
 #include "ingest.h"
 #include "keyfile.h"
 #include "note.h"
+#include "paths.h"
 #include "store.h"
 #include "verify.h"
 #include "webhook.h"
@@ -99,7 +100,7 @@ static char *slurp(const char *path)
 static struct note_signer *collector_signer(const char *state_dir, uint8_t pub[NOTE_PUBKEY],
 					    char name[NOTE_NAME_MAX])
 {
-	char keypath[4200], err[512];
+	char keypath[PATH_BUF], err[512];
 	uint8_t seed[64];
 	struct note_signer *signer;
 
@@ -251,7 +252,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 		{ "config", required_argument, NULL, 'f' },
 		{ 0 },
 	};
-	char where[4200];
+	char where[PATH_BUF];
 	const char *webhook_url = NULL, *webhook_secret = NULL, *webhook_severity = "high", *webhook_ca = NULL;
 	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
 	const char *client_ca = NULL;
@@ -409,12 +410,12 @@ static struct store *existing_store(const char *cmd, const char *path)
 
 static int verify_bundle(const char *path, const char *keyhex)
 {
-	uint8_t key[AGENT_KEY], *data;
+	uint8_t key[CHAIN_AGENT_KEY], *data;
 	FILE *f;
 	long n;
 	int bad;
 
-	if (!keyhex || hex_decode(keyhex, key, AGENT_KEY))
+	if (!keyhex || hex_decode(keyhex, key, CHAIN_AGENT_KEY))
 		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), 2;
 	f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (256 << 20) || fseek(f, 0, SEEK_SET) ||
@@ -441,7 +442,7 @@ static int export_cmd(int argc, char **argv)
 	};
 	const char *store_path = NULL, *stream = NULL, *proof = NULL;
 	uint64_t from = 0, to = 0, since = 0, until = UINT64_MAX;
-	uint8_t id[STREAM_ID];
+	uint8_t id[CHAIN_STREAM_ID];
 	char err[512];
 	struct store *s;
 	int opt, rc;
@@ -459,7 +460,7 @@ static int export_cmd(int argc, char **argv)
 		default: return usage(stderr, 2);
 		}
 	}
-	if (proof && (!stream || hex_decode(stream, id, STREAM_ID)))
+	if (proof && (!stream || hex_decode(stream, id, CHAIN_STREAM_ID)))
 		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), 2;
 	s = existing_store("export", store_path);
 	if (!s)
@@ -535,7 +536,7 @@ static int verify(int argc, char **argv)
 		{ 0 },
 	};
 	const char *store_path = NULL, *stream = NULL, *proof = NULL, *key = NULL;
-	uint8_t id[STREAM_ID];
+	uint8_t id[CHAIN_STREAM_ID];
 	uint64_t streams = 0, events = 0;
 	struct store *s;
 	int opt, problems;
@@ -557,7 +558,7 @@ static int verify(int argc, char **argv)
 		return verify_bundle(proof, key);
 
 	if (stream) {
-		if (hex_decode(stream, id, STREAM_ID))
+		if (hex_decode(stream, id, CHAIN_STREAM_ID))
 			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), 2;
 	}
 	s = existing_store("verify", store_path);
@@ -574,10 +575,10 @@ static int verify(int argc, char **argv)
 
 static int print_agent(void *ctx, const struct agent_row *a)
 {
-	char hex[2 * AGENT_KEY + 1];
+	char hex[2 * CHAIN_AGENT_KEY + 1];
 
 	(void)ctx;
-	hex_encode(a->key, AGENT_KEY, hex);
+	hex_encode(a->key, CHAIN_AGENT_KEY, hex);
 	printf("%s %-8s first_seen=%lld decided=%lld\n", hex, agent_state_name(a->state), (long long)a->first_seen_unix,
 	       (long long)a->decided_unix);
 	return 0;
@@ -590,7 +591,7 @@ static int agents_cmd(const char *cmd, int argc, char **argv)
 	static const struct option opts[] = { { "store", required_argument, NULL, 's' }, { 0 } };
 	const char *store_path = NULL;
 	bool listing = strcmp(cmd, "agents") == 0;
-	uint8_t key[AGENT_KEY];
+	uint8_t key[CHAIN_AGENT_KEY];
 	struct store *s;
 	int opt, rc;
 
@@ -600,7 +601,7 @@ static int agents_cmd(const char *cmd, int argc, char **argv)
 			return usage(stderr, 2);
 		store_path = optarg;
 	}
-	if (!listing && (optind != argc - 1 || hex_decode(argv[optind], key, AGENT_KEY)))
+	if (!listing && (optind != argc - 1 || hex_decode(argv[optind], key, CHAIN_AGENT_KEY)))
 		return fprintf(stderr, "sealtap-collector %s: KEY: the agent's 64-hex-digit public key "
 				       "(sealtap-agent keys prints it)\n", cmd), 2;
 	s = existing_store(cmd, store_path);

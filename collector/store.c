@@ -42,7 +42,7 @@ void store_rollback(struct store *s)
 	s->ops->rollback(s);
 }
 
-int store_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
+int store_get_stream(struct store *s, const uint8_t id[CHAIN_STREAM_ID], struct stream_row *out)
 {
 	return s->ops->get_stream(s, id, out);
 }
@@ -52,23 +52,23 @@ int store_put_stream(struct store *s, const struct stream_row *r)
 	return s->ops->put_stream(s, r);
 }
 
-int store_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+int store_get_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
 {
 	return s->ops->get_event(s, id, seq, bytes, len);
 }
 
-int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
+int store_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 		    const struct event_meta *m)
 {
 	return s->ops->put_event(s, id, seq, bytes, len, m);
 }
 
-int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
+int store_put_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, const char *note, size_t len)
 {
 	return s->ops->put_checkpoint(s, id, size, note, len);
 }
 
-int store_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
+int store_get_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
 {
 	return s->ops->get_checkpoint(s, id, size, note, len);
 }
@@ -80,7 +80,7 @@ int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, c
 
 int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
 {
-	uint8_t(*ids)[STREAM_ID] = NULL;
+	uint8_t(*ids)[CHAIN_STREAM_ID] = NULL;
 	size_t n = 0;
 	int r = s->ops->stream_ids(s, &ids, &n);
 
@@ -93,12 +93,12 @@ int store_each_stream(struct store *s, store_stream_fn fn, void *ctx)
 	return r;
 }
 
-int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+int store_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return s->ops->each_event(s, id, fn, ctx);
 }
 
-int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+int store_each_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return s->ops->each_checkpoint(s, id, fn, ctx);
 }
@@ -108,17 +108,17 @@ int store_query(struct store *s, const struct store_query *q, store_row_fn fn, v
 	return s->ops->query(s, q, fn, ctx);
 }
 
-int store_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state)
+int store_agent_state(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state *state)
 {
 	return s->ops->agent_state(s, key, state);
 }
 
-int store_agent_request(struct store *s, const uint8_t key[AGENT_KEY])
+int store_agent_request(struct store *s, const uint8_t key[CHAIN_AGENT_KEY])
 {
 	return s->ops->agent_request(s, key);
 }
 
-int store_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state)
+int store_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state)
 {
 	return s->ops->agent_decide(s, key, state);
 }
@@ -138,23 +138,22 @@ const char *agent_state_name(enum agent_state st)
 	}
 }
 
-int store_stream_from_columns(struct store *s, const uint8_t id[STREAM_ID], const void *key, size_t key_len,
+int store_stream_from_columns(struct store *s, const uint8_t id[CHAIN_STREAM_ID], const void *key, size_t key_len,
 			      uint64_t size, const void *prev, size_t prev_len, const void *frontier,
 			      size_t frontier_len, struct stream_row *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (key_len != AGENT_KEY || prev_len != TLOG_HASH || frontier_len % TLOG_HASH ||
+	if (key_len != CHAIN_AGENT_KEY || prev_len != TLOG_HASH || frontier_len % TLOG_HASH ||
 	    frontier_len / TLOG_HASH != (size_t)__builtin_popcountll(size)) {
 		snprintf(s->err, sizeof(s->err), "stream row damaged");
 		return -1;
 	}
-	memcpy(out->id, id, STREAM_ID);
-	memcpy(out->agent_key, key, AGENT_KEY);
-	out->size = size;
-	memcpy(out->prev_leaf, prev, TLOG_HASH);
-	out->tree.size = size;
-	out->tree.n = frontier_len / TLOG_HASH;
+	chain_init(&out->chain, id);
+	memcpy(out->agent_key, key, CHAIN_AGENT_KEY);
+	memcpy(out->chain.prev_leaf, prev, TLOG_HASH);
+	out->chain.tree.size = size;
+	out->chain.tree.n = (int)(frontier_len / TLOG_HASH);
 	if (frontier_len)
-		memcpy(out->tree.h, frontier, frontier_len);
+		memcpy(out->chain.tree.h, frontier, frontier_len);
 	return 1;
 }

@@ -23,17 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tlog.h"
+#include "chain.h"
 
-#define STREAM_ID 16
-#define AGENT_KEY 32
-
+/* A stream as stored: where its chain stands, and the key that owns it. */
 struct stream_row {
-	uint8_t id[STREAM_ID];
-	uint8_t agent_key[AGENT_KEY];
-	uint64_t size;
-	uint8_t prev_leaf[TLOG_HASH];
-	struct tlog_frontier tree;
+	struct chain chain; /* chain.tree.size: the events stored */
+	uint8_t agent_key[CHAIN_AGENT_KEY];
 };
 
 /* What an event is about, kept beside its bytes for queries. */
@@ -62,15 +57,15 @@ int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
 /* 1 found, 0 absent, -1 error. */
-int store_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out);
+int store_get_stream(struct store *s, const uint8_t id[CHAIN_STREAM_ID], struct stream_row *out);
 int store_put_stream(struct store *s, const struct stream_row *r);
 /* The stored bytes of (stream, seq) into a malloc'd buffer: 1, 0, -1. */
-int store_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len);
-int store_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
+int store_get_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len);
+int store_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 		    const struct event_meta *m);
-int store_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len);
+int store_put_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, const char *note, size_t len);
 /* The stored (cosigned) checkpoint note at a tree size, malloc'd: 1, 0, -1. */
-int store_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
+int store_get_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
 /* Keeps the newest 100,000 refusals: anyone can send garbage. */
 int store_put_rejection(struct store *s, const uint8_t *agent_key, int status, const char *reason);
 
@@ -80,8 +75,8 @@ typedef int (*store_stream_fn)(void *ctx, const struct stream_row *r);
 /* An event (seq, its bytes) or a checkpoint (tree size, its note). */
 typedef int (*store_row_fn)(void *ctx, uint64_t n, const uint8_t *bytes, size_t len);
 int store_each_stream(struct store *s, store_stream_fn fn, void *ctx);
-int store_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
-int store_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
+int store_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
+int store_each_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
 
 /* Events matching every filter given (NULL / 0: any), by time. */
 struct store_query {
@@ -94,15 +89,15 @@ int store_query(struct store *s, const struct store_query *q, store_row_fn fn, v
 /* Enrollment of agent keys. */
 enum agent_state { AGENT_UNKNOWN, AGENT_PENDING, AGENT_APPROVED, AGENT_REVOKED };
 struct agent_row {
-	uint8_t key[AGENT_KEY];
+	uint8_t key[CHAIN_AGENT_KEY];
 	enum agent_state state;
 	int64_t first_seen_unix, decided_unix; /* decided 0: not yet */
 };
 /* 0 with *state set (AGENT_UNKNOWN when never seen), -1 error. */
-int store_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state);
+int store_agent_state(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state *state);
 /* Records an unknown key as pending; a known one keeps its state. */
-int store_agent_request(struct store *s, const uint8_t key[AGENT_KEY]);
-int store_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state);
+int store_agent_request(struct store *s, const uint8_t key[CHAIN_AGENT_KEY]);
+int store_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state);
 typedef int (*store_agent_fn)(void *ctx, const struct agent_row *a);
 int store_each_agent(struct store *s, store_agent_fn fn, void *ctx);
 const char *agent_state_name(enum agent_state st);

@@ -14,24 +14,24 @@ struct store_ops {
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
-	int (*get_stream)(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out);
+	int (*get_stream)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], struct stream_row *out);
 	int (*put_stream)(struct store *s, const struct stream_row *r);
-	int (*get_event)(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len);
-	int (*put_event)(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
+	int (*get_event)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len);
+	int (*put_event)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 			 const struct event_meta *m);
-	int (*put_checkpoint)(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note,
+	int (*put_checkpoint)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, const char *note,
 			      size_t len);
-	int (*get_checkpoint)(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
+	int (*get_checkpoint)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, uint8_t **note, size_t *len);
 	int (*put_rejection)(struct store *s, const uint8_t *agent_key, int status, const char *reason);
 	/* Lists stream ids (into a malloc'd array) so that walking them can
 	 * query the store again. */
-	int (*stream_ids)(struct store *s, uint8_t (**ids)[STREAM_ID], size_t *n);
-	int (*each_event)(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
-	int (*each_checkpoint)(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx);
+	int (*stream_ids)(struct store *s, uint8_t (**ids)[CHAIN_STREAM_ID], size_t *n);
+	int (*each_event)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
+	int (*each_checkpoint)(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
 	int (*query)(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx);
-	int (*agent_state)(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state);
-	int (*agent_request)(struct store *s, const uint8_t key[AGENT_KEY]);
-	int (*agent_decide)(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state);
+	int (*agent_state)(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state *state);
+	int (*agent_request)(struct store *s, const uint8_t key[CHAIN_AGENT_KEY]);
+	int (*agent_decide)(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state);
 	int (*each_agent)(struct store *s, store_agent_fn fn, void *ctx);
 };
 
@@ -41,7 +41,7 @@ struct store {
 };
 
 /* Most of a stream row is checked the same way whatever stored it. */
-int store_stream_from_columns(struct store *s, const uint8_t id[STREAM_ID], const void *key, size_t key_len,
+int store_stream_from_columns(struct store *s, const uint8_t id[CHAIN_STREAM_ID], const void *key, size_t key_len,
 			      uint64_t size, const void *prev, size_t prev_len, const void *frontier,
 			      size_t frontier_len, struct stream_row *out);
 

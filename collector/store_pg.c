@@ -317,13 +317,13 @@ static void pg_rollback(struct store *s)
 	pg(s)->in_tx = false;
 }
 
-static int pg_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
+static int pg_get_stream(struct store *s, const uint8_t id[CHAIN_STREAM_ID], struct stream_row *out)
 {
 	struct params p = { 0 };
 	PGresult *res;
 	int r;
 
-	p_bytes(&p, id, STREAM_ID);
+	p_bytes(&p, id, CHAIN_STREAM_ID);
 	/* In an ingest the row stays locked until commit (see the top). */
 	res = run(s,
 		  pg(s)->in_tx ? "SELECT agent_key, size, prev_leaf, frontier FROM streams WHERE stream_id = $1 FOR UPDATE"
@@ -344,11 +344,11 @@ static int pg_put_stream(struct store *s, const struct stream_row *r)
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, r->id, STREAM_ID);
-	p_bytes(&p, r->agent_key, AGENT_KEY);
-	p_u64(&p, r->size);
-	p_bytes(&p, r->prev_leaf, TLOG_HASH);
-	p_bytes(&p, r->tree.h, r->tree.n * TLOG_HASH);
+	p_bytes(&p, r->chain.id, CHAIN_STREAM_ID);
+	p_bytes(&p, r->agent_key, CHAIN_AGENT_KEY);
+	p_u64(&p, r->chain.tree.size);
+	p_bytes(&p, r->chain.prev_leaf, TLOG_HASH);
+	p_bytes(&p, r->chain.tree.h, r->chain.tree.n * TLOG_HASH);
 	return run_done(s,
 			"INSERT INTO streams (stream_id, agent_key, size, prev_leaf, frontier) VALUES ($1, $2, $3, $4, $5) "
 			"ON CONFLICT (stream_id) DO UPDATE SET size = excluded.size, prev_leaf = excluded.prev_leaf, "
@@ -357,14 +357,14 @@ static int pg_put_stream(struct store *s, const struct stream_row *r)
 }
 
 /* One bytea by (stream, number) into a malloc'd buffer: 1, 0, -1. */
-static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID], uint64_t n, uint8_t **bytes,
+static int get_blob(struct store *s, const char *sql, const uint8_t id[CHAIN_STREAM_ID], uint64_t n, uint8_t **bytes,
 		    size_t *len)
 {
 	struct params p = { 0 };
 	PGresult *res;
 	int r = 0;
 
-	p_bytes(&p, id, STREAM_ID);
+	p_bytes(&p, id, CHAIN_STREAM_ID);
 	p_u64(&p, n);
 	res = run(s, sql, &p);
 	if (!res)
@@ -380,22 +380,22 @@ static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID
 	return r;
 }
 
-static int pg_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+static int pg_get_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
 {
 	return get_blob(s, "SELECT bytes FROM events WHERE stream_id = $1 AND seq = $2", id, seq, bytes, len);
 }
 
-static int pg_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
+static int pg_get_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, uint8_t **note, size_t *len)
 {
 	return get_blob(s, "SELECT note FROM checkpoints WHERE stream_id = $1 AND size = $2", id, size, note, len);
 }
 
-static int pg_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
+static int pg_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, const uint8_t *bytes, size_t len,
 			const struct event_meta *m)
 {
 	struct pg_store *p = pg(s);
 	const char *texts[] = { m->kind, m->detector, m->severity, m->pod_uid, m->model };
-	size_t need = sizeof(copy_header) + 2 + 9 * 4 + STREAM_ID + 8 + len + 8 + 2;
+	size_t need = sizeof(copy_header) + 2 + 9 * 4 + CHAIN_STREAM_ID + 8 + len + 8 + 2;
 	uint16_t fields = htobe16(9);
 	uint64_t seq_be = htobe64(seq), time_be = htobe64(m->time_unix_nano);
 
@@ -408,7 +408,7 @@ static int pg_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t s
 	if (!p->copy_rows)
 		copy_put(p, copy_header, sizeof(copy_header));
 	copy_put(p, &fields, 2);
-	copy_field(p, id, STREAM_ID);
+	copy_field(p, id, CHAIN_STREAM_ID);
 	copy_field(p, &seq_be, 8);
 	copy_field(p, bytes, len);
 	copy_field(p, &time_be, 8);
@@ -418,11 +418,11 @@ static int pg_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t s
 	return 0;
 }
 
-static int pg_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
+static int pg_put_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, const char *note, size_t len)
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, id, STREAM_ID);
+	p_bytes(&p, id, CHAIN_STREAM_ID);
 	p_u64(&p, size);
 	p_bytes(&p, note, len);
 	return run_done(s,
@@ -437,7 +437,7 @@ static int pg_put_rejection(struct store *s, const uint8_t *agent_key, int statu
 	char sql[160];
 
 	if (agent_key)
-		p_bytes(&p, agent_key, AGENT_KEY);
+		p_bytes(&p, agent_key, CHAIN_AGENT_KEY);
 	else
 		p_text(&p, NULL);
 	p_i64(&p, status);
@@ -450,7 +450,7 @@ static int pg_put_rejection(struct store *s, const uint8_t *agent_key, int statu
 	return run_done(s, sql, NULL);
 }
 
-static int pg_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t *n)
+static int pg_stream_ids(struct store *s, uint8_t (**ids)[CHAIN_STREAM_ID], size_t *n)
 {
 	PGresult *res = run(s, "SELECT stream_id FROM streams ORDER BY stream_id", NULL);
 	int rows;
@@ -460,15 +460,15 @@ static int pg_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t *n)
 	if (!res)
 		return -1;
 	rows = PQntuples(res);
-	*ids = calloc((size_t)rows + 1, STREAM_ID);
+	*ids = calloc((size_t)rows + 1, CHAIN_STREAM_ID);
 	if (!*ids) {
 		PQclear(res);
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -1;
 	}
 	for (int i = 0; i < rows; i++)
-		if (PQgetlength(res, i, 0) == STREAM_ID)
-			memcpy((*ids)[(*n)++], PQgetvalue(res, i, 0), STREAM_ID);
+		if (PQgetlength(res, i, 0) == CHAIN_STREAM_ID)
+			memcpy((*ids)[(*n)++], PQgetvalue(res, i, 0), CHAIN_STREAM_ID);
 	PQclear(res);
 	return 0;
 }
@@ -503,19 +503,19 @@ static int rows(struct store *s, const char *sql, const struct params *p, store_
 	return r;
 }
 
-static int pg_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int pg_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, id, STREAM_ID);
+	p_bytes(&p, id, CHAIN_STREAM_ID);
 	return rows(s, "SELECT seq, bytes FROM events WHERE stream_id = $1 ORDER BY seq", &p, fn, ctx);
 }
 
-static int pg_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int pg_each_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, id, STREAM_ID);
+	p_bytes(&p, id, CHAIN_STREAM_ID);
 	return rows(s, "SELECT size, note FROM checkpoints WHERE stream_id = $1 ORDER BY size", &p, fn, ctx);
 }
 
@@ -543,12 +543,12 @@ static int pg_query(struct store *s, const struct store_query *q, store_row_fn f
 		    &p, fn, ctx);
 }
 
-static int pg_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state)
+static int pg_agent_state(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state *state)
 {
 	struct params p = { 0 };
 	PGresult *res;
 
-	p_bytes(&p, key, AGENT_KEY);
+	p_bytes(&p, key, CHAIN_AGENT_KEY);
 	res = run(s, "SELECT state FROM agents WHERE agent_key = $1", &p);
 	if (!res)
 		return -1;
@@ -557,22 +557,22 @@ static int pg_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum ag
 	return 0;
 }
 
-static int pg_agent_request(struct store *s, const uint8_t key[AGENT_KEY])
+static int pg_agent_request(struct store *s, const uint8_t key[CHAIN_AGENT_KEY])
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, key, AGENT_KEY);
+	p_bytes(&p, key, CHAIN_AGENT_KEY);
 	p_i64(&p, AGENT_PENDING);
 	return run_done(s, "INSERT INTO agents (agent_key, state, first_seen_unix) VALUES ($1, $2, " NOW ") "
 			   "ON CONFLICT DO NOTHING",
 			&p);
 }
 
-static int pg_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state)
+static int pg_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state)
 {
 	struct params p = { 0 };
 
-	p_bytes(&p, key, AGENT_KEY);
+	p_bytes(&p, key, CHAIN_AGENT_KEY);
 	p_i64(&p, state);
 	return run_done(s,
 			"INSERT INTO agents (agent_key, state, first_seen_unix, decided_unix) VALUES ($1, $2, " NOW ", " NOW
@@ -592,9 +592,9 @@ static int pg_each_agent(struct store *s, store_agent_fn fn, void *ctx)
 	for (int i = 0; !r && i < PQntuples(res); i++) {
 		struct agent_row a;
 
-		if (PQgetlength(res, i, 0) != AGENT_KEY)
+		if (PQgetlength(res, i, 0) != CHAIN_AGENT_KEY)
 			continue;
-		memcpy(a.key, PQgetvalue(res, i, 0), AGENT_KEY);
+		memcpy(a.key, PQgetvalue(res, i, 0), CHAIN_AGENT_KEY);
 		a.state = (enum agent_state)col_u64(res, i, 1);
 		a.first_seen_unix = (int64_t)col_u64(res, i, 2);
 		a.decided_unix = (int64_t)col_u64(res, i, 3);

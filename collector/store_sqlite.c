@@ -115,14 +115,14 @@ static int done(struct store *s, sqlite3_stmt *st)
 	return r;
 }
 
-static int sqlite_get_stream(struct store *s, const uint8_t id[STREAM_ID], struct stream_row *out)
+static int sqlite_get_stream(struct store *s, const uint8_t id[CHAIN_STREAM_ID], struct stream_row *out)
 {
 	sqlite3_stmt *st = prep(s, "SELECT agent_key, size, prev_leaf, frontier FROM streams WHERE stream_id = ?");
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, id, CHAIN_STREAM_ID, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		r = store_stream_from_columns(s, id, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
@@ -143,16 +143,16 @@ static int sqlite_put_stream(struct store *s, const struct stream_row *r)
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, r->id, STREAM_ID, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, r->agent_key, AGENT_KEY, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->size);
-	sqlite3_bind_blob(st, 4, r->prev_leaf, TLOG_HASH, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, r->tree.h, r->tree.n * TLOG_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, r->chain.id, CHAIN_STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->agent_key, CHAIN_AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->chain.tree.size);
+	sqlite3_bind_blob(st, 4, r->chain.prev_leaf, TLOG_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, r->chain.tree.h, r->chain.tree.n * TLOG_HASH, SQLITE_STATIC);
 	return done(s, st);
 }
 
 /* One blob by (stream, number) into a malloc'd buffer: 1, 0, -1. */
-static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID], uint64_t n, uint8_t **bytes,
+static int get_blob(struct store *s, const char *sql, const uint8_t id[CHAIN_STREAM_ID], uint64_t n, uint8_t **bytes,
 		    size_t *len)
 {
 	sqlite3_stmt *st = prep(s, sql);
@@ -160,7 +160,7 @@ static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, id, CHAIN_STREAM_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
@@ -176,12 +176,12 @@ static int get_blob(struct store *s, const char *sql, const uint8_t id[STREAM_ID
 	return r;
 }
 
-static int sqlite_get_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
+static int sqlite_get_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, uint8_t **bytes, size_t *len)
 {
 	return get_blob(s, "SELECT bytes FROM events WHERE stream_id = ? AND seq = ?", id, seq, bytes, len);
 }
 
-static int sqlite_get_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, uint8_t **note,
+static int sqlite_get_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, uint8_t **note,
 				 size_t *len)
 {
 	return get_blob(s, "SELECT note FROM checkpoints WHERE stream_id = ? AND size = ?", id, size, note, len);
@@ -195,7 +195,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static int sqlite_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64_t seq, const uint8_t *bytes,
+static int sqlite_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t seq, const uint8_t *bytes,
 			    size_t len, const struct event_meta *m)
 {
 	sqlite3_stmt *st = sq(s)->put_event;
@@ -207,7 +207,7 @@ static int sqlite_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64
 		if (!st)
 			return -1;
 	}
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, id, CHAIN_STREAM_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->time_unix_nano);
@@ -222,14 +222,14 @@ static int sqlite_put_event(struct store *s, const uint8_t id[STREAM_ID], uint64
 	return r;
 }
 
-static int sqlite_put_checkpoint(struct store *s, const uint8_t id[STREAM_ID], uint64_t size, const char *note, size_t len)
+static int sqlite_put_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint64_t size, const char *note, size_t len)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO checkpoints (stream_id, size, note, received_unix) "
 				   "VALUES (?, ?, ?, strftime('%s','now')) ON CONFLICT DO NOTHING");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, id, CHAIN_STREAM_ID, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
 	sqlite3_bind_blob(st, 3, note, (int)len, SQLITE_STATIC);
 	return done(s, st);
@@ -243,7 +243,7 @@ static int sqlite_put_rejection(struct store *s, const uint8_t *agent_key, int s
 	if (!st)
 		return -1;
 	if (agent_key)
-		sqlite3_bind_blob(st, 1, agent_key, AGENT_KEY, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 1, agent_key, CHAIN_AGENT_KEY, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 1);
 	sqlite3_bind_int(st, 2, status);
@@ -260,7 +260,7 @@ static int sqlite_put_rejection(struct store *s, const uint8_t *agent_key, int s
 	}
 }
 
-static int sqlite_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t *n)
+static int sqlite_stream_ids(struct store *s, uint8_t (**ids)[CHAIN_STREAM_ID], size_t *n)
 {
 	sqlite3_stmt *st = prep(s, "SELECT stream_id FROM streams ORDER BY stream_id");
 	size_t cap = 0;
@@ -271,10 +271,10 @@ static int sqlite_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t
 	if (!st)
 		return -1;
 	while (!r && sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != STREAM_ID)
+		if (sqlite3_column_bytes(st, 0) != CHAIN_STREAM_ID)
 			continue;
 		if (*n == cap) {
-			uint8_t(*grown)[STREAM_ID] = realloc(*ids, (cap = cap ? 2 * cap : 16) * STREAM_ID);
+			uint8_t(*grown)[CHAIN_STREAM_ID] = realloc(*ids, (cap = cap ? 2 * cap : 16) * CHAIN_STREAM_ID);
 
 			if (!grown) {
 				snprintf(s->err, sizeof(s->err), "out of memory");
@@ -283,7 +283,7 @@ static int sqlite_stream_ids(struct store *s, uint8_t (**ids)[STREAM_ID], size_t
 			}
 			*ids = grown;
 		}
-		memcpy((*ids)[(*n)++], sqlite3_column_blob(st, 0), STREAM_ID);
+		memcpy((*ids)[(*n)++], sqlite3_column_blob(st, 0), CHAIN_STREAM_ID);
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -301,22 +301,22 @@ static int rows(sqlite3_stmt *st, store_row_fn fn, void *ctx)
 	return r;
 }
 
-static int each_of_stream(struct store *s, const char *sql, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int each_of_stream(struct store *s, const char *sql, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = prep(s, sql);
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, id, STREAM_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, id, CHAIN_STREAM_ID, SQLITE_STATIC);
 	return rows(st, fn, ctx);
 }
 
-static int sqlite_each_event(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int sqlite_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return each_of_stream(s, "SELECT seq, bytes FROM events WHERE stream_id = ? ORDER BY seq", id, fn, ctx);
 }
 
-static int sqlite_each_checkpoint(struct store *s, const uint8_t id[STREAM_ID], store_row_fn fn, void *ctx)
+static int sqlite_each_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
 {
 	return each_of_stream(s, "SELECT size, note FROM checkpoints WHERE stream_id = ? ORDER BY size", id, fn, ctx);
 }
@@ -342,14 +342,14 @@ static int sqlite_query(struct store *s, const struct store_query *q, store_row_
 	return rows(st, fn, ctx);
 }
 
-static int sqlite_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state *state)
+static int sqlite_agent_state(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state *state)
 {
 	sqlite3_stmt *st = prep(s, "SELECT state FROM agents WHERE agent_key = ?");
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, key, CHAIN_AGENT_KEY, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	*state = r == SQLITE_ROW ? (enum agent_state)sqlite3_column_int(st, 0) : AGENT_UNKNOWN;
 	r = r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail(s);
@@ -357,19 +357,19 @@ static int sqlite_agent_state(struct store *s, const uint8_t key[AGENT_KEY], enu
 	return r;
 }
 
-static int sqlite_agent_request(struct store *s, const uint8_t key[AGENT_KEY])
+static int sqlite_agent_request(struct store *s, const uint8_t key[CHAIN_AGENT_KEY])
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO agents (agent_key, state, first_seen_unix) "
 				   "VALUES (?, ?, strftime('%s','now')) ON CONFLICT DO NOTHING");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, key, CHAIN_AGENT_KEY, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, AGENT_PENDING);
 	return done(s, st);
 }
 
-static int sqlite_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], enum agent_state state)
+static int sqlite_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO agents (agent_key, state, first_seen_unix, decided_unix) "
 				   "VALUES (?1, ?2, strftime('%s','now'), strftime('%s','now')) ON CONFLICT (agent_key) "
@@ -377,7 +377,7 @@ static int sqlite_agent_decide(struct store *s, const uint8_t key[AGENT_KEY], en
 
 	if (!st)
 		return -1;
-	sqlite3_bind_blob(st, 1, key, AGENT_KEY, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, key, CHAIN_AGENT_KEY, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, state);
 	return done(s, st);
 }
@@ -393,9 +393,9 @@ static int sqlite_each_agent(struct store *s, store_agent_fn fn, void *ctx)
 	while (!r && sqlite3_step(st) == SQLITE_ROW) {
 		struct agent_row a;
 
-		if (sqlite3_column_bytes(st, 0) != AGENT_KEY)
+		if (sqlite3_column_bytes(st, 0) != CHAIN_AGENT_KEY)
 			continue;
-		memcpy(a.key, sqlite3_column_blob(st, 0), AGENT_KEY);
+		memcpy(a.key, sqlite3_column_blob(st, 0), CHAIN_AGENT_KEY);
 		a.state = (enum agent_state)sqlite3_column_int(st, 1);
 		a.first_seen_unix = sqlite3_column_int64(st, 2);
 		a.decided_unix = sqlite3_column_int64(st, 3);

@@ -7,6 +7,7 @@
 
 #include "evidence.pb-c.h"
 #include "hex.h"
+#include "chain.h"
 #include "note.h"
 
 struct cp {
@@ -19,9 +20,7 @@ struct walk {
 	FILE *out;
 	const struct stream_row *row;
 	char idhex[33];
-	uint64_t expect;
-	uint8_t prev[TLOG_HASH];
-	struct tlog_frontier tree;
+	struct chain chain; /* the events read so far, as a writer would have chained them */
 	struct cp *cps;
 	size_t ncps, cap, next_cp;
 	int problems;
@@ -44,27 +43,22 @@ static void problem(struct walk *w, const char *fmt, ...)
 /* Checks every checkpoint whose size the tree has now reached. */
 static void check_checkpoints(struct walk *w)
 {
-	char name[NOTE_NAME_MAX], origin[128], want[NOTE_ORIGIN_MAX];
-	uint8_t root[TLOG_HASH], ours[TLOG_HASH];
-	uint64_t size;
-	size_t body;
+	uint64_t size = w->chain.tree.size;
 
-	note_key_name("agent", w->row->agent_key, name);
-	checkpoint_origin(w->row->id, want);
-	while (!w->stop && w->next_cp < w->ncps && w->cps[w->next_cp].size <= w->tree.size) {
+	while (!w->stop && w->next_cp < w->ncps && w->cps[w->next_cp].size <= size) {
 		struct cp *c = &w->cps[w->next_cp++];
+		struct chain_checkpoint cp;
 
-		if (!note_verify(c->note, c->len, name, w->row->agent_key, &body) ||
-		    !checkpoint_parse(c->note, body, origin, sizeof(origin), &size, root) || strcmp(origin, want) ||
-		    size != c->size) {
+		if (chain_checkpoint_check(c->note, c->len, w->row->chain.id, w->row->agent_key, &cp) !=
+			    CHAIN_CHECKPOINT_OK ||
+		    cp.size != c->size) {
 			problem(w, "checkpoint at size %llu: not a checkpoint of this stream signed by its agent key",
 				(unsigned long long)c->size);
 			return;
 		}
-		if (size != w->tree.size)
+		if (cp.size != size)
 			continue; /* reached only when events are missing: reported there */
-		tlog_frontier_root(&w->tree, ours);
-		if (memcmp(ours, root, TLOG_HASH) != 0)
+		if (!chain_checkpoint_matches(&w->chain, &cp))
 			problem(w, "checkpoint at size %llu: its root is not the root of the stored events (one of "
 				   "events 0..%llu altered)",
 				(unsigned long long)size, (unsigned long long)size - 1);
@@ -75,37 +69,28 @@ static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 {
 	struct walk *w = ctx;
 	Sealtap__Evidence__V1__Event *e;
-	uint8_t leaf[TLOG_HASH];
+	enum chain_verdict v;
 
 	if (w->stop)
 		return 0;
-	if (seq != w->expect) {
-		problem(w, "event %llu missing (the next stored is %llu)", (unsigned long long)w->expect,
+	if (seq != w->chain.tree.size) {
+		problem(w, "event %llu missing (the next stored is %llu)", (unsigned long long)w->chain.tree.size,
 			(unsigned long long)seq);
 		return 0;
 	}
-	e = sealtap__evidence__v1__event__unpack(NULL, len, bytes);
-	if (!e) {
+	v = chain_step(&w->chain, bytes, len, &e);
+	if (v == CHAIN_NOT_AN_EVENT)
 		problem(w, "event %llu: not an Event (altered)", (unsigned long long)seq);
-		return 0;
-	}
-	if (e->seq != seq || e->stream_id.len != STREAM_ID || memcmp(e->stream_id.data, w->row->id, STREAM_ID))
+	else if (v == CHAIN_OTHER_STREAM || v == CHAIN_WRONG_SEQ)
 		problem(w, "event %llu: holds sequence number %llu of %s stream (moved or altered)",
-			(unsigned long long)seq, (unsigned long long)e->seq,
-			e->stream_id.len == STREAM_ID && !memcmp(e->stream_id.data, w->row->id, STREAM_ID) ? "this"
-													   : "another");
-	else if (seq == 0 ? e->prev_leaf_hash.len != 0
-			  : e->prev_leaf_hash.len != TLOG_HASH || memcmp(e->prev_leaf_hash.data, w->prev, TLOG_HASH))
+			(unsigned long long)seq, (unsigned long long)e->seq, v == CHAIN_WRONG_SEQ ? "this" : "another");
+	else if (v == CHAIN_BROKEN_LINK)
 		problem(w, "event %llu: does not chain to event %llu (one of the two altered)", (unsigned long long)seq,
 			(unsigned long long)seq - 1);
-	sealtap__evidence__v1__event__free_unpacked(e, NULL);
-	if (w->stop)
-		return 0;
-	tlog_leaf_hash(bytes, len, leaf);
-	tlog_frontier_append(&w->tree, leaf);
-	memcpy(w->prev, leaf, TLOG_HASH);
-	w->expect++;
-	check_checkpoints(w);
+	if (e)
+		sealtap__evidence__v1__event__free_unpacked(e, NULL);
+	if (v == CHAIN_NEXT)
+		check_checkpoints(w);
 	return 0;
 }
 
@@ -143,29 +128,32 @@ static int on_stream(void *ctx, const struct stream_row *row)
 {
 	struct all *a = ctx;
 	struct walk w = { .out = a->out, .row = row };
+	const uint8_t *id = row->chain.id;
 	uint8_t ours[TLOG_HASH], theirs[TLOG_HASH];
+	uint64_t read;
 
-	if (a->only && memcmp(a->only, row->id, STREAM_ID))
+	if (a->only && memcmp(a->only, id, CHAIN_STREAM_ID))
 		return 0;
-	hex_encode(row->id, STREAM_ID, w.idhex);
-	tlog_frontier_init(&w.tree);
-	if (store_each_checkpoint(a->s, row->id, on_checkpoint, &w) || store_each_event(a->s, row->id, on_event, &w)) {
+	hex_encode(id, CHAIN_STREAM_ID, w.idhex);
+	chain_init(&w.chain, id);
+	if (store_each_checkpoint(a->s, id, on_checkpoint, &w) || store_each_event(a->s, id, on_event, &w)) {
 		fprintf(a->out, "stream %s: cannot read the store: %s\n", w.idhex, store_error(a->s));
 		w.problems++;
 	}
-	if (!w.stop && w.expect != row->size)
+	read = w.chain.tree.size;
+	if (!w.stop && read != row->chain.tree.size)
 		problem(&w, "%llu events stored, the stream says %llu (events %llu.. missing: truncated?)",
-			(unsigned long long)w.expect, (unsigned long long)row->size, (unsigned long long)w.expect);
+			(unsigned long long)read, (unsigned long long)row->chain.tree.size, (unsigned long long)read);
 	if (!w.stop && w.next_cp < w.ncps)
 		problem(&w, "checkpoint at size %llu covers events not stored", (unsigned long long)w.cps[w.next_cp].size);
 	if (!w.stop) {
-		tlog_frontier_root(&w.tree, ours);
-		tlog_frontier_root(&row->tree, theirs);
+		chain_root(&w.chain, ours);
+		chain_root(&row->chain, theirs);
 		if (memcmp(ours, theirs, TLOG_HASH))
 			problem(&w, "the stream's stored frontier is not the tree of its events");
 	}
 	a->streams++;
-	a->events += w.expect;
+	a->events += read;
 	a->problems += w.problems;
 	for (size_t i = 0; i < w.ncps; i++)
 		free(w.cps[i].note);

@@ -11,9 +11,11 @@
 
 #include <openssl/rand.h>
 
+#include "paths.h"
+
 static int create_key(const char *path, char *err, size_t errsz)
 {
-	char dir[4096];
+	char dir[PATH_MAX];
 	uint8_t key[KEYFILE_LEN];
 	int fd;
 	ssize_t w;

@@ -25,8 +25,8 @@ COLLECTOR = os.path.join(BUILD, "sealtap-collector")
 
 
 def kept_capabilities():
-    """The capabilities agent/privileges.c keeps, as Kubernetes names them."""
-    src = open(os.path.join(ROOT, "agent", "privileges.c")).read()
+    """The capabilities agent/ops/privileges.c keeps, as Kubernetes names them."""
+    src = open(os.path.join(ROOT, "agent", "ops", "privileges.c")).read()
     m = re.search(r"static const int kept\[\] = \{([^}]*)\}", src)
     return sorted(c.strip()[len("CAP_"):] for c in m.group(1).split(","))
 

@@ -28,8 +28,8 @@ static void setup(void)
 	agent = note_signer_new("k", seed);
 	note_signer_public(agent, pub);
 	note_signer_free(agent);
-	c.allow.keys = malloc(AGENT_KEY);
-	memcpy(c.allow.keys[0], pub, AGENT_KEY);
+	c.allow.keys = malloc(CHAIN_AGENT_KEY);
+	memcpy(c.allow.keys[0], pub, CHAIN_AGENT_KEY);
 	c.allow.n = 1;
 	memset(seed, 0x09, sizeof(seed));
 	c.signer = note_signer_new("sealtap-collector-fuzz", seed);

@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t key[AGENT_KEY] = { 0x42 }; /* no one holds its private key */
+	static const uint8_t key[CHAIN_AGENT_KEY] = { 0x42 }; /* no one holds its private key */
 	FILE *devnull = fopen("/dev/null", "w");
 
 	if (!devnull)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "capture.h"
-#include "drift.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,9 +12,8 @@
 
 #include "attach.h"
 #include "clock.h"
-#include "exchange_json.h"
+#include "identity.h"
 #include "json.h"
-#include "judge.h"
 #include "record.h"
 #include "session.h"
 #include "sslsniff.h"
@@ -30,18 +28,13 @@ struct capture {
 	struct stream_table streams;
 	struct session_stats sst;
 	struct session_env env;
-	struct exchange_sink sink;
 	uint64_t records;
 	uint64_t malformed;
 	int ncpus;
 };
 
-/* Must match struct conn_key in sslsniff.bpf.c. */
-struct bpf_conn_key {
-	uint32_t tgid;
-	uint32_t pad;
-	uint64_t ssl;
-};
+_Static_assert((int)SESSION_SENT == ST_DIR_WRITE && (int)SESSION_RECEIVED == ST_DIR_READ,
+	       "the session's directions are the wire's");
 
 static const char *const fn_names[] = {
 	[ST_FN_SSL_WRITE] = "SSL_write",   [ST_FN_SSL_WRITE_EX] = "SSL_write_ex",
@@ -101,43 +94,43 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 		dump_chunk(c, d, gap);
 	if (!conn)
 		return;
-	if (!conn->user && !(conn->user = session_new(&c->env)))
-		c->sst.no_memory++;
+	if (!conn->user) {
+		struct session_origin o = {
+			.pid = d->h.pid,
+			.tid = d->h.tid,
+			.uid = d->h.uid,
+			.cgroup_id = d->h.cgroup_id,
+			.family = d->family,
+		};
+
+		memcpy(o.comm, d->h.comm, sizeof(o.comm));
+		memcpy(o.laddr, d->laddr, sizeof(o.laddr));
+		memcpy(o.raddr, d->raddr, sizeof(o.raddr));
+		if (d->family != ST_AF_UNKNOWN) {
+			o.lport = d->lport;
+			o.rport = d->rport;
+		}
+		if (!(conn->user = session_new(&c->env, &o)))
+			c->sst.no_memory++;
+	}
 	if (conn->user)
-		session_data(conn->user, d, gap);
+		session_data(conn->user, d->dir, d->data, d->data_len, d->h.ts_ns, gap);
+}
+
+/* An exchange's identity, as capture knows its connection: the addresses
+ * off the wire and the process's executable, container and pod (cached per
+ * process by identity.c). */
+static void identify(void *ctx, const struct session_origin *o, struct x_identity *who, uint64_t now_ns)
+{
+	(void)ctx;
+	record_format_addr(who->local, sizeof(who->local), o->family, o->laddr, o->lport);
+	record_format_addr(who->peer, sizeof(who->peer), o->family, o->raddr, o->rport);
+	identity_fill(who, now_ns);
 }
 
 static void release_session(void *user)
 {
 	session_close(user);
-}
-
-static void on_exchange_request(void *ctx, struct exchange *x)
-{
-	struct capture *c = ctx;
-
-	if (c->opts.judge)
-		judge_request(c->opts.judge, x);
-}
-
-static void on_exchange_delta(void *ctx, struct exchange *x, int choice, const char *text, size_t len)
-{
-	struct capture *c = ctx;
-
-	if (c->opts.judge)
-		judge_delta(c->opts.judge, x, choice, text, len);
-	drift_delta(c->opts.drift, x, choice, text, len);
-}
-
-static void on_exchange_done(void *ctx, struct exchange *x)
-{
-	struct capture *c = ctx;
-
-	if (c->opts.judge)
-		judge_done(c->opts.judge, x); /* first: drift counts the output findings by category */
-	drift_done(c->opts.drift, x);
-	if (c->opts.dump_exchanges)
-		exchange_write_json(c->opts.out, x);
 }
 
 static void on_close(struct capture *c, const struct st_close_record *r)
@@ -161,7 +154,7 @@ static void on_close(struct capture *c, const struct st_close_record *r)
 static void forget_bpf_conns(struct capture *c, uint32_t pid)
 {
 	int fd = bpf_map__fd(c->skel->maps.conns);
-	struct bpf_conn_key key, next, doomed[64];
+	struct st_conn_key key, next, doomed[64];
 	int ndoomed = 0;
 	void *prev = NULL;
 
@@ -227,11 +220,8 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 		return NULL;
 	}
 	c->streams.release_user = release_session;
-	c->sink.on_request = on_exchange_request;
-	c->sink.on_delta = on_exchange_delta;
-	c->sink.on_done = on_exchange_done;
-	c->sink.ctx = c;
-	c->env.sink = &c->sink;
+	c->env.sink = opts->sink;
+	c->env.identify = identify;
 	c->env.st = &c->sst;
 	c->env.max_body = opts->max_body;
 	c->env.model_ports = opts->model_ports;

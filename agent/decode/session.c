@@ -8,11 +8,8 @@
 #include "decode.h"
 #include "http1.h"
 #include "http2.h"
-#include "identity.h"
 #include "llm.h"
-#include "record.h"
 #include "sse.h"
-#include "sslsniff.h"
 
 #define DETECT_BYTES 24   /* enough to recognise a client's first bytes */
 #define DETECT_HOLD 512   /* held while waiting for the other direction */
@@ -70,18 +67,8 @@ struct session {
 	uint8_t *detect[2]; /* first bytes per direction, until the protocol is known */
 	size_t detect_len[2];
 	uint64_t now; /* timestamp of the chunk being decoded */
-	/* The connection's side of an exchange's identity, kept compact (an
-	 * exchange's x_identity is built from it): a tracked connection's cost
-	 * is mostly this struct. */
-	struct {
-		uint32_t pid, tid, uid;
-		uint64_t cgroup_id;
-		char comm[16];
-		uint8_t family; /* enum st_addr_family */
-		uint8_t laddr[16], raddr[16];
-		bool process_is_server;
-	} who;
-	uint16_t lport, rport; /* 0: unknown */
+	struct session_origin origin; /* an exchange's identity is built from it */
+	bool process_is_server;
 
 	/* HTTP/1.1 */
 	struct h1_parser req, resp;
@@ -99,13 +86,13 @@ struct session {
  * configured model port, or the watched process a configured model process? */
 static bool is_model_conn(const struct session *s)
 {
-	uint16_t port = s->who.process_is_server ? s->lport : s->rport;
+	uint16_t port = s->process_is_server ? s->origin.lport : s->origin.rport;
 
 	for (int i = 0; port && i < s->env->nmodel_ports; i++)
 		if (s->env->model_ports[i] == port)
 			return true;
 	for (int i = 0; i < s->env->nmodel_comms; i++)
-		if (strcmp(s->env->model_comms[i], s->who.comm) == 0)
+		if (strcmp(s->env->model_comms[i], s->origin.comm) == 0)
 			return true;
 	return false;
 }
@@ -150,20 +137,19 @@ static void flow_abort(struct flow *f)
 	flow_free(f);
 }
 
-/* An exchange's identity: the connection's, with the process's executable,
- * container and pod (cached per process) and the addresses formatted. */
+/* An exchange's identity: the connection's, completed by the environment
+ * (the process's executable, container and pod; the addresses formatted). */
 static void identity_of(const struct session *s, struct x_identity *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->pid = s->who.pid;
-	w->tid = s->who.tid;
-	w->uid = s->who.uid;
-	w->cgroup_id = s->who.cgroup_id;
-	memcpy(w->comm, s->who.comm, sizeof(w->comm));
-	w->process_is_server = s->who.process_is_server;
-	record_format_addr(w->local, sizeof(w->local), s->who.family, s->who.laddr, s->lport);
-	record_format_addr(w->peer, sizeof(w->peer), s->who.family, s->who.raddr, s->rport);
-	identity_fill(w, s->now);
+	w->pid = s->origin.pid;
+	w->tid = s->origin.tid;
+	w->uid = s->origin.uid;
+	w->cgroup_id = s->origin.cgroup_id;
+	memcpy(w->comm, s->origin.comm, sizeof(w->comm));
+	w->process_is_server = s->process_is_server;
+	if (s->env->identify)
+		s->env->identify(s->env->identify_ctx, &s->origin, w, s->now);
 }
 
 static struct flow *flow_request_head(struct session *s, const char *method, const char *path,
@@ -649,39 +635,24 @@ static const struct h2_callbacks h2_cb = {
 
 /* ---- connection ---- */
 
-struct session *session_new(struct session_env *env)
+struct session *session_new(struct session_env *env, const struct session_origin *o)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->env = env;
+	s->origin = *o;
+	s->origin.comm[sizeof(s->origin.comm) - 1] = '\0';
 	env->st->sessions++;
 	return s;
-}
-
-static void set_identity(struct session *s, const struct st_data_record *d)
-{
-	s->who.pid = d->h.pid;
-	s->who.tid = d->h.tid;
-	s->who.uid = d->h.uid;
-	s->who.cgroup_id = d->h.cgroup_id;
-	memcpy(s->who.comm, d->h.comm, sizeof(s->who.comm));
-	s->who.comm[sizeof(s->who.comm) - 1] = '\0';
-	s->who.family = d->family;
-	memcpy(s->who.laddr, d->laddr, sizeof(s->who.laddr));
-	memcpy(s->who.raddr, d->raddr, sizeof(s->who.raddr));
-	if (d->family != ST_AF_UNKNOWN) {
-		s->lport = d->lport;
-		s->rport = d->rport;
-	}
 }
 
 static void start(struct session *s, enum proto proto, int req_dir)
 {
 	s->proto = proto;
 	s->req_dir = req_dir;
-	s->who.process_is_server = req_dir == ST_DIR_READ;
+	s->process_is_server = req_dir == SESSION_RECEIVED;
 	if (proto == PROTO_HTTP1) {
 		s->env->st->proto_http1++;
 		h1_init(&s->req, true, &req_cb, s);
@@ -778,26 +749,23 @@ static void feed(struct session *s, int dir, const uint8_t *d, size_t n)
 	}
 }
 
-void session_data(struct session *s, const struct st_data_record *d, uint64_t gap)
+void session_data(struct session *s, enum session_dir dir, const uint8_t *data, size_t len, uint64_t now_ns,
+		  uint64_t gap)
 {
-	int dir = d->dir;
-
-	s->now = d->h.ts_ns;
+	s->now = now_ns;
 	if (s->proto == PROTO_UNKNOWN) {
 		size_t held = s->detect_len[dir];
 
-		if (!s->who.pid)
-			set_identity(s, d);
 		if (gap) /* a connection whose start we lost: we can't tell */
 			return;
-		if (!detect(s, dir, d->data, d->data_len) ||
+		if (!detect(s, dir, data, len) ||
 		    (s->proto != PROTO_HTTP1 && s->proto != PROTO_HTTP2))
 			goto done;
 		/* Replay what detection held: the other direction's first bytes,
 		 * and this direction's earlier chunks and this one. */
 		feed(s, !dir, s->detect[!dir], s->detect_len[!dir]);
 		feed(s, dir, s->detect[dir], held);
-		feed(s, dir, d->data, d->data_len);
+		feed(s, dir, data, len);
 done:
 		if (s->proto != PROTO_UNKNOWN)
 			for (int k = 0; k < 2; k++) {
@@ -809,11 +777,11 @@ done:
 	if (gap && (s->proto == PROTO_HTTP1 || s->proto == PROTO_HTTP2)) {
 		s->env->st->gaps++;
 		if (s->proto == PROTO_HTTP1)
-			h1_gap(dir == s->req_dir ? &s->req : &s->resp, gap);
+			h1_gap((int)dir == s->req_dir ? &s->req : &s->resp, gap);
 		else
 			h2_gap(&s->h2->p[dir]);
 	}
-	feed(s, dir, d->data, d->data_len);
+	feed(s, dir, data, len);
 }
 
 void session_close(struct session *s)

@@ -23,12 +23,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "classify.h"
-#include "exchange.h"
+#include "chain.h"
 #include "note.h"
 
-#define EVIDENCE_STREAM_ID 16
+#define EVIDENCE_FINGERPRINT 32 /* a finding's keyed fingerprint (HMAC-SHA-256) */
 
 struct Sealtap__Evidence__V1__Event;
 /* Told of each event once it is in the spool with its final sequence
@@ -56,13 +56,56 @@ struct evidence_stats {
 	bool new_stream;      /* a previous stream could not be continued */
 };
 
-/* Where a finding is, as the judge saw it. */
-struct evidence_place {
-	bool input;
+/*
+ * The values an event records, filled by its producer from its own types:
+ * this module knows nothing of exchanges, detectors or drift tests. Strings
+ * are borrowed for the call; NULL records as "".
+ */
+
+/* Which process and which model an event is about. */
+struct evidence_about {
+	uint32_t pid, uid;
+	uint64_t cgroup_id;
+	const char *executable, *comm, *container_id, *pod_uid;
+	const char *peer; /* "ip:port", "" when unknown (never guessed) */
+	bool process_is_server;
+	const char *api, *model_requested, *model_reported, *endpoint, *system_fingerprint;
+	uint64_t exchange_id;
+};
+
+/* One sensitive value seen: never the value, its masked preview and
+ * keyed fingerprint only. */
+struct evidence_finding {
+	const char *detector, *category, *severity;
+	bool input;    /* in the prompt, else in the output */
 	int leak;      /* 0 none (input), 1 echo, 2 novel, 3 cross_identity */
-	const char *part;
+	const char *part; /* message, completion, tool_call... */
 	int index;
 	const char *role;
+	uint64_t start, end; /* byte offsets in the part's text */
+	const char *masked;
+	const uint8_t *fingerprint; /* EVIDENCE_FINGERPRINT bytes */
+};
+
+/* A window of observations a drift test compared. */
+struct evidence_span {
+	uint64_t start_ns, end_ns, count;
+};
+
+/* A drift alert: which test moved on which feature of which key. */
+struct evidence_drift {
+	const char *key, *layer, *feature, *test;
+	double statistic, threshold, effect_size, p_value;
+	double reference_value, current_value, fixed_reference_value;
+	struct evidence_span reference, current;
+	const char *const *contributors;
+	size_t ncontributors;
+};
+
+/* The model a key reports changed version. */
+struct evidence_model_change {
+	const char *previous, *current;
+	const char *previous_fingerprint, *current_fingerprint;
 };
 
 struct evidence;
@@ -75,13 +118,12 @@ void evidence_close(struct evidence *ev);
 
 /* Records a finding; returns its sequence number, or -1 if it was dropped
  * (counted) or could not be written. */
-int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
-			 const struct evidence_place *where);
-struct drift_alert;
-/* A drift event, or (model_change) the reported model changing; x, when
- * given, supplies identity and model. Returns the sequence number or -1. */
-int64_t evidence_drift(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
-int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, const struct drift_alert *a);
+int64_t evidence_finding(struct evidence *ev, const struct evidence_about *ab, const struct evidence_finding *f);
+/* A drift event, or the reported model changing; ab may be NULL (an alert
+ * no single exchange raised). Returns the sequence number or -1. */
+int64_t evidence_drift(struct evidence *ev, const struct evidence_about *ab, const struct evidence_drift *d);
+int64_t evidence_model_change(struct evidence *ev, const struct evidence_about *ab,
+			      const struct evidence_model_change *m);
 /* A policy_change event: the configuration in force changed (a reload). */
 int64_t evidence_policy_change(struct evidence *ev, const uint8_t digest[32]);
 /* A capture_loss event: n reasons with the counts lost since the previous
@@ -95,7 +137,7 @@ int64_t evidence_heartbeat(struct evidence *ev, const struct evidence_heartbeat 
 /* Signs a checkpoint when one is due. */
 void evidence_tick(struct evidence *ev, uint64_t now_ns);
 
-void evidence_stream_id(const struct evidence *ev, uint8_t id[EVIDENCE_STREAM_ID]);
+void evidence_stream_id(const struct evidence *ev, uint8_t id[CHAIN_STREAM_ID]);
 void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY]);
 /* The key name in its checkpoint signatures ("sealtap-agent-<16 hex>"). */
 const char *evidence_key_name(const struct evidence *ev);
@@ -104,6 +146,8 @@ uint64_t evidence_checkpointed(const struct evidence *ev);
 /* The signed note inside a spool checkpoint record (NULL if it is not one). */
 const uint8_t *evidence_checkpoint_note(const uint8_t *rec, size_t len, size_t *note_len);
 const struct evidence_stats *evidence_stats(const struct evidence *ev);
+/* ,"evidence":{...} for the agent's stats line: these counts and the spool's. */
+void evidence_write_stats(const struct evidence *ev, FILE *out);
 struct spool *evidence_spool(struct evidence *ev);
 
 #endif

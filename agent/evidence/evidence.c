@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "evidence.h"
 
-#include "drift.h"
-
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +13,23 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "chain.h"
+#include "clock.h"
 #include "evidence.pb-c.h"
 #include "keyfile.h"
+#include "paths.h"
 #include "spool.h"
-#include "tlog.h"
 
 #define STATE_MAGIC "SEALTAP1"
 #define EVENT_MAX (64u << 10) /* one serialised event, at most */
-#define STATE_FIXED (8 + EVIDENCE_STREAM_ID + 8 + 8 + TLOG_HASH + 1)
+#define STATE_FIXED (8 + CHAIN_STREAM_ID + 8 + 8 + TLOG_HASH + 1)
 
 typedef Sealtap__Evidence__V1__Event Event;
 
 /* Where the stream stands: enough to append the next event and sign. */
 struct stream_state {
-	uint8_t id[EVIDENCE_STREAM_ID];
-	uint64_t next; /* the next sequence number = the tree size */
+	struct chain c;  /* c.tree.size: the next sequence number */
 	uint64_t untold; /* events dropped before sequencing, no gap event yet */
-	uint8_t prev_leaf[TLOG_HASH];
-	struct tlog_frontier tree;
 };
 
 struct evidence {
@@ -53,22 +51,6 @@ struct evidence {
 	bool have_replayed, replay_broken;
 };
 
-static uint64_t now_unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t now_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- the state a checkpoint record carries ------------------------------
  * magic(8) | stream(16) | size(8) | drops not yet told(8) | prev leaf(32) |
  * n(1) | n hashes | note. The drops ride along so that a restart still tells
@@ -76,19 +58,20 @@ static uint64_t now_mono_ns(void)
 
 static size_t state_pack(const struct stream_state *s, const char *note, size_t note_len, uint8_t *out, size_t cap)
 {
-	size_t need = STATE_FIXED + (size_t)s->tree.n * TLOG_HASH + note_len, k = 0;
+	const struct tlog_frontier *t = &s->c.tree;
+	size_t need = STATE_FIXED + (size_t)t->n * TLOG_HASH + note_len, k = 0;
 
 	if (need > cap)
 		return 0;
 	memcpy(out, STATE_MAGIC, 8), k += 8;
-	memcpy(out + k, s->id, EVIDENCE_STREAM_ID), k += EVIDENCE_STREAM_ID;
+	memcpy(out + k, s->c.id, CHAIN_STREAM_ID), k += CHAIN_STREAM_ID;
 	for (int i = 0; i < 8; i++)
-		out[k++] = (uint8_t)(s->next >> (8 * i));
+		out[k++] = (uint8_t)(t->size >> (8 * i));
 	for (int i = 0; i < 8; i++)
 		out[k++] = (uint8_t)(s->untold >> (8 * i));
-	memcpy(out + k, s->prev_leaf, TLOG_HASH), k += TLOG_HASH;
-	out[k++] = (uint8_t)s->tree.n;
-	memcpy(out + k, s->tree.h, (size_t)s->tree.n * TLOG_HASH), k += (size_t)s->tree.n * TLOG_HASH;
+	memcpy(out + k, s->c.prev_leaf, TLOG_HASH), k += TLOG_HASH;
+	out[k++] = (uint8_t)t->n;
+	memcpy(out + k, t->h, (size_t)t->n * TLOG_HASH), k += (size_t)t->n * TLOG_HASH;
 	memcpy(out + k, note, note_len);
 	return need;
 }
@@ -108,26 +91,25 @@ const uint8_t *evidence_checkpoint_note(const uint8_t *rec, size_t len, size_t *
 
 static bool state_unpack(const uint8_t *p, size_t len, struct stream_state *s)
 {
-	size_t k = 8 + EVIDENCE_STREAM_ID;
+	size_t k = 8 + CHAIN_STREAM_ID;
 	uint64_t size = 0;
 	int n;
 
 	if (len < STATE_FIXED || memcmp(p, STATE_MAGIC, 8) != 0)
 		return false;
 	memset(s, 0, sizeof(*s));
-	memcpy(s->id, p + 8, EVIDENCE_STREAM_ID);
+	chain_init(&s->c, p + 8);
 	for (int i = 0; i < 8; i++)
 		size |= (uint64_t)p[k++] << (8 * i);
 	for (int i = 0; i < 8; i++)
 		s->untold |= (uint64_t)p[k++] << (8 * i);
-	memcpy(s->prev_leaf, p + k, TLOG_HASH), k += TLOG_HASH;
+	memcpy(s->c.prev_leaf, p + k, TLOG_HASH), k += TLOG_HASH;
 	n = p[k++];
 	if (n > 64 || len < k + (size_t)n * TLOG_HASH || n != __builtin_popcountll(size))
 		return false;
-	s->next = size;
-	s->tree.size = size;
-	s->tree.n = n;
-	memcpy(s->tree.h, p + k, (size_t)n * TLOG_HASH);
+	s->c.tree.size = size;
+	s->c.tree.n = n;
+	memcpy(s->c.tree.h, p + k, (size_t)n * TLOG_HASH);
 	return true;
 }
 
@@ -138,22 +120,20 @@ static int on_replay(void *ctx, enum spool_type type, uint64_t seq, const uint8_
 	struct evidence *ev = ctx;
 	struct stream_state *r = &ev->replayed;
 	Event *e;
-	uint8_t leaf[TLOG_HASH];
-	bool ok;
 
 	if (ev->replay_broken)
 		return 0;
 	if (type == SPOOL_CHECKPOINT) {
 		struct stream_state s;
 
-		if (!state_unpack(data, len, &s) || s.next != seq ||
-		    (ev->have_replayed && memcmp(s.id, r->id, EVIDENCE_STREAM_ID))) {
+		if (!state_unpack(data, len, &s) || s.c.tree.size != seq ||
+		    (ev->have_replayed && memcmp(s.c.id, r->c.id, CHAIN_STREAM_ID))) {
 			ev->replay_broken = true;
 			return 0;
 		}
 		/* A checkpoint states the chain as of its size; an older one
 		 * (repeated at a segment's head) adds nothing. */
-		if (!ev->have_replayed || s.next >= r->next)
+		if (!ev->have_replayed || s.c.tree.size >= r->c.tree.size)
 			*r = s;
 		ev->have_replayed = true;
 		return 0;
@@ -163,26 +143,19 @@ static int on_replay(void *ctx, enum spool_type type, uint64_t seq, const uint8_
 		ev->replay_broken = true;
 		return 0;
 	}
-	if (!ev->have_replayed && e->seq == 0 && e->stream_id.len == EVIDENCE_STREAM_ID) {
+	if (!ev->have_replayed && e->seq == 0 && e->stream_id.len == CHAIN_STREAM_ID) {
 		memset(r, 0, sizeof(*r)); /* a stream replayed from its first event */
-		memcpy(r->id, e->stream_id.data, EVIDENCE_STREAM_ID);
+		chain_init(&r->c, e->stream_id.data);
 		ev->have_replayed = true;
 	}
-	ok = ev->have_replayed && e->seq == seq && e->stream_id.len == EVIDENCE_STREAM_ID &&
-	     memcmp(e->stream_id.data, r->id, EVIDENCE_STREAM_ID) == 0;
-	if (ok && seq < r->next) {
-		/* Already inside the state a later-read checkpoint gave: nothing to add. */
-	} else if (ok && seq == r->next &&
-		   (seq == 0 ? e->prev_leaf_hash.len == 0
-			     : e->prev_leaf_hash.len == TLOG_HASH &&
-				       memcmp(e->prev_leaf_hash.data, r->prev_leaf, TLOG_HASH) == 0)) {
-		tlog_leaf_hash(data, len, leaf);
-		tlog_frontier_append(&r->tree, leaf);
-		memcpy(r->prev_leaf, leaf, TLOG_HASH);
-		r->next++;
-	} else {
+	if (!ev->have_replayed || e->seq != seq)
 		ev->replay_broken = true;
-	}
+	else if (seq < r->c.tree.size && chain_claims(e, r->c.id, seq) == CHAIN_NEXT)
+		; /* already inside the state a later-read checkpoint gave: nothing to add */
+	else if (chain_check(&r->c, e) == CHAIN_NEXT)
+		chain_append(&r->c, data, len);
+	else
+		ev->replay_broken = true;
 	sealtap__evidence__v1__event__free_unpacked(e, NULL);
 	return 0;
 }
@@ -195,15 +168,13 @@ static int checkpoint(struct evidence *ev);
 static int64_t append(struct evidence *ev, Event *e)
 {
 	static uint8_t buf[EVENT_MAX];
-	uint8_t leaf[TLOG_HASH];
+	uint64_t seq = ev->s.c.tree.size;
 	size_t n;
 	int r;
 
 	e->schema_version = SEALTAP__EVIDENCE__V1__SCHEMA_VERSION__SCHEMA_VERSION_1;
-	e->stream_id = (ProtobufCBinaryData){ EVIDENCE_STREAM_ID, ev->s.id };
-	e->seq = ev->s.next;
-	e->prev_leaf_hash = (ProtobufCBinaryData){ ev->s.next ? TLOG_HASH : 0, ev->s.prev_leaf };
-	e->time_unix_nano = now_unix_ns();
+	chain_link(&ev->s.c, e);
+	e->time_unix_nano = clock_wall_ns();
 	e->node = ev->node;
 	n = sealtap__evidence__v1__event__get_packed_size(e);
 	if (n > sizeof(buf)) {
@@ -211,7 +182,7 @@ static int64_t append(struct evidence *ev, Event *e)
 		return -1;
 	}
 	sealtap__evidence__v1__event__pack(e, buf);
-	r = spool_append(ev->spool, SPOOL_EVENT, ev->s.next, buf, n);
+	r = spool_append(ev->spool, SPOOL_EVENT, seq, buf, n);
 	if (r == -ENOSPC) {
 		if (e->kind_case != SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) { /* a gap event retries, uncounted */
 			ev->s.untold++;
@@ -224,16 +195,14 @@ static int64_t append(struct evidence *ev, Event *e)
 		ev->st.errors++;
 		return -1;
 	}
-	tlog_leaf_hash(buf, n, leaf);
-	tlog_frontier_append(&ev->s.tree, leaf);
-	memcpy(ev->s.prev_leaf, leaf, TLOG_HASH);
+	chain_append(&ev->s.c, buf, n);
 	ev->st.events++;
 	ev->since_checkpoint++;
 	if (ev->o.observer)
 		ev->o.observer(ev->o.observer_ctx, e, ev->pub);
 	if (ev->since_checkpoint >= ev->o.checkpoint_every)
 		checkpoint(ev);
-	return (int64_t)ev->s.next++;
+	return (int64_t)seq;
 }
 
 /* Reports drops as soon as the spool takes an event again. */
@@ -269,17 +238,17 @@ static int checkpoint(struct evidence *ev)
 		ev->st.errors++;
 		return -1;
 	}
-	tlog_frontier_root(&ev->s.tree, root);
-	n = checkpoint_body(note, sizeof(note), ev->origin, ev->s.tree.size, root);
+	chain_root(&ev->s.c, root);
+	n = checkpoint_body(note, sizeof(note), ev->origin, ev->s.c.tree.size, root);
 	if (n < 0 || (n = note_sign(ev->signer, note, (size_t)n, sizeof(note))) < 0 ||
 	    !(len = state_pack(&ev->s, note, (size_t)n, blob, sizeof(blob))) ||
-	    spool_append(ev->spool, SPOOL_CHECKPOINT, ev->s.tree.size, blob, len)) {
+	    spool_append(ev->spool, SPOOL_CHECKPOINT, ev->s.c.tree.size, blob, len)) {
 		ev->st.errors++;
 		return -1;
 	}
 	ev->since_checkpoint = 0;
-	ev->checkpoint_time = now_mono_ns();
-	ev->checkpointed = ev->s.tree.size;
+	ev->checkpoint_time = clock_mono_ns();
+	ev->checkpointed = ev->s.c.tree.size;
 	ev->st.checkpoints++;
 	return 0;
 }
@@ -297,7 +266,7 @@ static void lifecycle(struct evidence *ev, bool start, const uint8_t *previous)
 	if (ev->o.config_digest)
 		lc.config_digest = (ProtobufCBinaryData){ 32, (uint8_t *)ev->o.config_digest };
 	if (previous)
-		lc.previous_stream_id = (ProtobufCBinaryData){ EVIDENCE_STREAM_ID, (uint8_t *)previous };
+		lc.previous_stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, (uint8_t *)previous };
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE;
 	e.lifecycle = &lc;
 	append(ev, &e);
@@ -306,8 +275,8 @@ static void lifecycle(struct evidence *ev, bool start, const uint8_t *previous)
 struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t errsz)
 {
 	struct evidence *ev = calloc(1, sizeof(*ev));
-	char path[4200];
-	uint8_t seed[CL_KEY_MAX], previous[EVIDENCE_STREAM_ID];
+	char path[PATH_BUF];
+	uint8_t seed[NOTE_SEED], id[CHAIN_STREAM_ID], previous[CHAIN_STREAM_ID];
 	bool had_previous = false;
 	int n;
 
@@ -352,7 +321,7 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 	ev->spool = spool_open(path, o->spool_max_bytes, on_replay, ev, err, errsz);
 	if (!ev->spool) {
 		/* Damaged: keep it for inspection, start a fresh spool and stream. */
-		char aside[4300];
+		char aside[PATH_BUF + 32];
 
 		snprintf(aside, sizeof(aside), "%s.damaged-%llu", path, (unsigned long long)time(NULL));
 		fprintf(stderr, "sealtap-agent: evidence spool: %s; moved to %s, a new stream begins\n", err, aside);
@@ -370,17 +339,18 @@ struct evidence *evidence_open(const struct evidence_opts *o, char *err, size_t 
 		ev->st.resumed = true;
 	} else {
 		if (ev->have_replayed) {
-			memcpy(previous, ev->replayed.id, EVIDENCE_STREAM_ID);
+			memcpy(previous, ev->replayed.c.id, CHAIN_STREAM_ID);
 			had_previous = true;
 		}
 		ev->st.new_stream = ev->have_replayed || ev->replay_broken;
-		if (RAND_bytes(ev->s.id, EVIDENCE_STREAM_ID) != 1) {
+		if (RAND_bytes(id, CHAIN_STREAM_ID) != 1) {
 			snprintf(err, errsz, "no randomness for a stream id");
 			goto fail;
 		}
-		tlog_frontier_init(&ev->s.tree);
+		memset(&ev->s, 0, sizeof(ev->s));
+		chain_init(&ev->s.c, id);
 	}
-	checkpoint_origin(ev->s.id, ev->origin);
+	checkpoint_origin(ev->s.c.id, ev->origin);
 	lifecycle(ev, true, had_previous ? previous : NULL);
 	if (checkpoint(ev)) {
 		snprintf(err, errsz, "%s: cannot write the first checkpoint", path);
@@ -422,118 +392,116 @@ static Sealtap__Evidence__V1__Leak leak_of(int leak)
 	return SEALTAP__EVIDENCE__V1__LEAK__LEAK_UNSPECIFIED;
 }
 
+static char *str(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
 /* The identity and model fields every event about an exchange carries. */
 struct about {
 	Sealtap__Evidence__V1__Identity id;
 	Sealtap__Evidence__V1__Model m;
 };
 
-static void about_exchange(struct about *ab, const struct exchange *x, Event *e)
+static void about_fill(struct about *out, const struct evidence_about *ab, Event *e)
 {
-	const struct x_identity *w = &x->who;
-
-	sealtap__evidence__v1__identity__init(&ab->id);
-	sealtap__evidence__v1__model__init(&ab->m);
-	ab->id.pid = w->pid;
-	ab->id.uid = w->uid;
-	ab->id.executable = (char *)w->exe;
-	ab->id.comm = (char *)w->comm;
-	ab->id.container_id = (char *)w->container_id;
-	ab->id.pod_uid = (char *)w->pod_uid;
-	ab->id.cgroup_id = w->cgroup_id;
-	ab->id.peer = (char *)w->peer;
-	ab->id.process_is_server = w->process_is_server;
-	ab->m.api = (char *)llm_flavor_name(x->flavor);
-	ab->m.requested = (char *)x->model_requested;
-	ab->m.reported = (char *)x->model_reported;
-	ab->m.endpoint = (char *)x->path;
-	ab->m.system_fingerprint = (char *)x->system_fingerprint;
-	ab->m.exchange_id = x->id;
-	e->identity = &ab->id;
-	e->model = &ab->m;
+	sealtap__evidence__v1__identity__init(&out->id);
+	sealtap__evidence__v1__model__init(&out->m);
+	out->id.pid = ab->pid;
+	out->id.uid = ab->uid;
+	out->id.executable = str(ab->executable);
+	out->id.comm = str(ab->comm);
+	out->id.container_id = str(ab->container_id);
+	out->id.pod_uid = str(ab->pod_uid);
+	out->id.cgroup_id = ab->cgroup_id;
+	out->id.peer = str(ab->peer);
+	out->id.process_is_server = ab->process_is_server;
+	out->m.api = str(ab->api);
+	out->m.requested = str(ab->model_requested);
+	out->m.reported = str(ab->model_reported);
+	out->m.endpoint = str(ab->endpoint);
+	out->m.system_fingerprint = str(ab->system_fingerprint);
+	out->m.exchange_id = ab->exchange_id;
+	e->identity = &out->id;
+	e->model = &out->m;
 }
 
-int64_t evidence_finding(struct evidence *ev, const struct exchange *x, const struct cl_finding *f,
-			 const struct evidence_place *where)
+int64_t evidence_finding(struct evidence *ev, const struct evidence_about *ab, const struct evidence_finding *f)
 {
 	Sealtap__Evidence__V1__Finding fd = SEALTAP__EVIDENCE__V1__FINDING__INIT;
 	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
-	struct about ab;
+	struct about a;
 
 	report_drops(ev);
-	fd.detector = (char *)f->det->id;
-	fd.category = (char *)det_category_name(f->det->category);
-	fd.severity = (char *)det_severity_name(f->det->severity);
-	fd.direction = where->input ? SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT
-				    : SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_OUTPUT;
-	fd.leak = leak_of(where->leak);
-	fd.part = (char *)where->part;
-	fd.index = where->index;
-	fd.role = (char *)(where->role ? where->role : "");
+	fd.detector = str(f->detector);
+	fd.category = str(f->category);
+	fd.severity = str(f->severity);
+	fd.direction = f->input ? SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT
+				: SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_OUTPUT;
+	fd.leak = leak_of(f->leak);
+	fd.part = str(f->part);
+	fd.index = f->index;
+	fd.role = str(f->role);
 	fd.start = f->start;
 	fd.end = f->end;
-	fd.masked = (char *)f->masked;
-	fd.fingerprint = (ProtobufCBinaryData){ CL_FINGERPRINT_LEN, (uint8_t *)f->fingerprint };
-	about_exchange(&ab, x, &e);
+	fd.masked = str(f->masked);
+	fd.fingerprint = (ProtobufCBinaryData){ EVIDENCE_FINGERPRINT, (uint8_t *)f->fingerprint };
+	about_fill(&a, ab, &e);
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING;
 	e.finding = &fd;
 	return append(ev, &e);
 }
 
-static char *str(const char *s)
-{
-	return (char *)(s ? s : "");
-}
-
-int64_t evidence_drift(struct evidence *ev, const struct exchange *x, const struct drift_alert *a)
+int64_t evidence_drift(struct evidence *ev, const struct evidence_about *ab, const struct evidence_drift *d)
 {
 	Sealtap__Evidence__V1__Drift dr = SEALTAP__EVIDENCE__V1__DRIFT__INIT;
 	Sealtap__Evidence__V1__Span ref = SEALTAP__EVIDENCE__V1__SPAN__INIT, cur = SEALTAP__EVIDENCE__V1__SPAN__INIT;
 	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
-	struct about ab;
+	struct about a;
 
 	report_drops(ev);
-	dr.key = str(a->key);
-	dr.feature = str(a->feature);
-	dr.test = str(a->test);
-	dr.layer = str(a->layer);
-	dr.statistic = a->statistic;
-	dr.threshold = a->threshold;
-	dr.effect_size = a->effect_size;
-	dr.p_value = a->p_value;
-	dr.reference_value = a->reference_value;
-	dr.current_value = a->current_value;
-	dr.fixed_reference_value = a->fixed_reference_value;
-	ref.start_unix_nano = a->reference_start_ns;
-	ref.end_unix_nano = a->reference_end_ns;
-	ref.count = a->reference_count;
-	cur.start_unix_nano = a->current_start_ns;
-	cur.end_unix_nano = a->current_end_ns;
-	cur.count = a->current_count;
+	dr.key = str(d->key);
+	dr.feature = str(d->feature);
+	dr.test = str(d->test);
+	dr.layer = str(d->layer);
+	dr.statistic = d->statistic;
+	dr.threshold = d->threshold;
+	dr.effect_size = d->effect_size;
+	dr.p_value = d->p_value;
+	dr.reference_value = d->reference_value;
+	dr.current_value = d->current_value;
+	dr.fixed_reference_value = d->fixed_reference_value;
+	ref.start_unix_nano = d->reference.start_ns;
+	ref.end_unix_nano = d->reference.end_ns;
+	ref.count = d->reference.count;
+	cur.start_unix_nano = d->current.start_ns;
+	cur.end_unix_nano = d->current.end_ns;
+	cur.count = d->current.count;
 	dr.reference = &ref;
 	dr.current = &cur;
-	dr.n_contributors = (size_t)a->ncontributors;
-	dr.contributors = (char **)a->contributors;
-	if (x)
-		about_exchange(&ab, x, &e);
+	dr.n_contributors = d->ncontributors;
+	dr.contributors = (char **)d->contributors;
+	if (ab)
+		about_fill(&a, ab, &e);
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT;
 	e.drift = &dr;
 	return append(ev, &e);
 }
 
-int64_t evidence_model_change(struct evidence *ev, const struct exchange *x, const struct drift_alert *a)
+int64_t evidence_model_change(struct evidence *ev, const struct evidence_about *ab,
+			      const struct evidence_model_change *m)
 {
 	Sealtap__Evidence__V1__ModelChange mc = SEALTAP__EVIDENCE__V1__MODEL_CHANGE__INIT;
 	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
-	struct about ab;
+	struct about a;
 
 	report_drops(ev);
-	mc.previous = str(a->previous_model);
-	mc.current = str(a->model);
-	mc.previous_fingerprint = str(a->previous_fingerprint);
-	mc.current_fingerprint = str(a->fingerprint);
-	if (x)
-		about_exchange(&ab, x, &e);
+	mc.previous = str(m->previous);
+	mc.current = str(m->current);
+	mc.previous_fingerprint = str(m->previous_fingerprint);
+	mc.current_fingerprint = str(m->current_fingerprint);
+	if (ab)
+		about_fill(&a, ab, &e);
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_MODEL_CHANGE;
 	e.model_change = &mc;
 	return append(ev, &e);
@@ -597,9 +565,9 @@ void evidence_tick(struct evidence *ev, uint64_t now_ns)
 		checkpoint(ev);
 }
 
-void evidence_stream_id(const struct evidence *ev, uint8_t id[EVIDENCE_STREAM_ID])
+void evidence_stream_id(const struct evidence *ev, uint8_t id[CHAIN_STREAM_ID])
 {
-	memcpy(id, ev->s.id, EVIDENCE_STREAM_ID);
+	memcpy(id, ev->s.c.id, CHAIN_STREAM_ID);
 }
 
 void evidence_public_key(const struct evidence *ev, uint8_t pub[NOTE_PUBKEY])
@@ -625,4 +593,17 @@ const struct evidence_stats *evidence_stats(const struct evidence *ev)
 struct spool *evidence_spool(struct evidence *ev)
 {
 	return ev->spool;
+}
+
+void evidence_write_stats(const struct evidence *ev, FILE *out)
+{
+	const struct evidence_stats *e = &ev->st;
+	const struct spool_stats *sp = spool_stats(ev->spool);
+
+	fprintf(out,
+		",\"evidence\":{\"events\":%" PRIu64 ",\"checkpoints\":%" PRIu64 ",\"dropped\":%" PRIu64
+		",\"gap_events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"resumed\":%s,\"new_stream\":%s"
+		",\"spool_bytes\":%" PRIu64 ",\"spool_segments\":%" PRIu64 ",\"spool_torn_bytes\":%" PRIu64 "}",
+		e->events, e->checkpoints, e->dropped, e->gap_events, e->errors, e->resumed ? "true" : "false",
+		e->new_stream ? "true" : "false", sp->bytes, sp->segments, sp->torn_tail_bytes);
 }

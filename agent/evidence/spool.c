@@ -15,6 +15,8 @@
 
 #include <zlib.h>
 
+#include "paths.h"
+
 #define SEG_MAX (4u << 20) /* a segment is closed at the first checkpoint past this */
 #define REC_MAX (1u << 20) /* one record's payload */
 #define HDR 17             /* length, CRC, type, seq */
@@ -31,7 +33,7 @@ struct segment {
 };
 
 struct spool {
-	char dir[4096];
+	char dir[PATH_MAX];
 	int dirfd;
 	int fd; /* the last segment, appended to */
 	struct segment *segs;
@@ -80,7 +82,7 @@ static int cmp_seg(const void *a, const void *b)
 /* Reads a whole segment file. */
 static uint8_t *slurp(const struct spool *s, uint64_t id, size_t *len)
 {
-	char path[4200];
+	char path[PATH_BUF];
 	struct stat st;
 	uint8_t *buf;
 	int fd;
@@ -147,7 +149,7 @@ static int add_segment(struct spool *s, uint64_t id)
 
 static int open_segment(struct spool *s, uint64_t id, bool create)
 {
-	char path[4200];
+	char path[PATH_BUF];
 
 	seg_path(s, id, path, sizeof(path));
 	s->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
@@ -261,7 +263,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, spool_fn replay, v
 			goto fail;
 		}
 		if (good < len) { /* a crash mid-append: cut the torn record */
-			char path[4200];
+			char path[PATH_BUF];
 
 			seg_path(s, s->segs[i].id, path, sizeof(path));
 			if (truncate(path, (off_t)good)) {
@@ -342,7 +344,7 @@ void spool_release(struct spool *s, uint64_t acked)
 
 	for (size_t i = 0; i < s->nsegs; i++) {
 		struct segment *g = &s->segs[i];
-		char path[4200];
+		char path[PATH_BUF];
 
 		if (i + 1 < s->nsegs && (!g->has_events || g->max_seq < acked)) {
 			seg_path(s, g->id, path, sizeof(path));

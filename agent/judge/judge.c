@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "about.h"
 #include "clock.h"
 #include "evidence.h"
 #include "exchange_json.h"
@@ -14,7 +15,6 @@
 #include "hex.h"
 #include "json.h"
 #include "leak.h"
-#include "spool.h"
 
 #define PROMPT_VALUES 128 /* fingerprints of one exchange's prompt kept for echo */
 
@@ -175,14 +175,26 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 		leak = leak_label(j, jx, f, now);
 	}
 	tally_finding(j->tally, f->det, input, leak);
-	if (j->o.ev)
-		seq = evidence_finding(j->o.ev, x, f,
-				       &(struct evidence_place){ .input = input,
-								 .leak = leak,
-								 .part = parts[o->part],
-								 .index = o->index,
-								 .role = o->part == PART_MESSAGE ? x->messages[o->index].role
-												 : NULL });
+	if (j->o.ev) {
+		struct evidence_about ab;
+
+		about_exchange(x, &ab);
+		seq = evidence_finding(j->o.ev, &ab,
+				       &(struct evidence_finding){
+					       .detector = f->det->id,
+					       .category = det_category_name(f->det->category),
+					       .severity = det_severity_name(f->det->severity),
+					       .input = input,
+					       .leak = leak,
+					       .part = parts[o->part],
+					       .index = o->index,
+					       .role = o->part == PART_MESSAGE ? x->messages[o->index].role : NULL,
+					       .start = f->start,
+					       .end = f->end,
+					       .masked = f->masked,
+					       .fingerprint = f->fingerprint,
+				       });
+	}
 	fprintf(out, "{\"type\":\"finding\",\"time_ns\":%" PRIu64 ",\"exchange_id\":%" PRIu64 ",\"api\":\"%s\"",
 		now, x->id, llm_flavor_name(x->flavor));
 	put_str(out, "path", x->path);
@@ -201,13 +213,13 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 	finding_put_fields(out, f);
 	exchange_write_identity(out, &x->who);
 	if (j->o.ev) { /* where the signed copy is: stream and sequence number */
-		uint8_t id[EVIDENCE_STREAM_ID];
+		uint8_t id[CHAIN_STREAM_ID];
 
 		evidence_stream_id(j->o.ev, id);
 		fputs(",\"evidence\":", out);
 		if (seq >= 0) {
 			fputs("{\"stream\":\"", out);
-			hex_put(out, id, EVIDENCE_STREAM_ID);
+			hex_put(out, id, CHAIN_STREAM_ID);
 			fprintf(out, "\",\"seq\":%" PRId64 "}", seq);
 		} else {
 			fputs("null", out); /* dropped (spool full, counted) or not written */
@@ -304,15 +316,4 @@ void judge_write_stats(const struct judge *j, FILE *out)
 		j->st.echo, j->st.novel, j->st.cross_identity, c->rejected_shape, c->rejected_validator, c->rejected_filter,
 		c->rejected_context, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
 		l->remembered, l->evicted);
-	if (j->o.ev) {
-		const struct evidence_stats *e = evidence_stats(j->o.ev);
-		const struct spool_stats *sp = spool_stats(evidence_spool(j->o.ev));
-
-		fprintf(out,
-			",\"evidence\":{\"events\":%" PRIu64 ",\"checkpoints\":%" PRIu64 ",\"dropped\":%" PRIu64
-			",\"gap_events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"resumed\":%s,\"new_stream\":%s"
-			",\"spool_bytes\":%" PRIu64 ",\"spool_segments\":%" PRIu64 ",\"spool_torn_bytes\":%" PRIu64 "}",
-			e->events, e->checkpoints, e->dropped, e->gap_events, e->errors, e->resumed ? "true" : "false",
-			e->new_stream ? "true" : "false", sp->bytes, sp->segments, sp->torn_tail_bytes);
-	}
 }

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "evidence.h"
 #include "evidence.pb-c.h"
 #include "note.h"
@@ -38,14 +39,6 @@ struct ship {
 	uint64_t backoff;
 	struct ship_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct ship *ship_new(struct evidence *ev, const struct ship_opts *o, char *err, size_t errsz)
 {
@@ -121,7 +114,7 @@ static bool build(struct ship *s)
 {
 	Sealtap__Evidence__V1__Batch b = SEALTAP__EVIDENCE__V1__BATCH__INIT;
 	struct gather g = { .first = s->acked };
-	uint8_t id[EVIDENCE_STREAM_ID], pub[NOTE_PUBKEY];
+	uint8_t id[CHAIN_STREAM_ID], pub[NOTE_PUBKEY];
 	bool ok = false;
 
 	g.events = calloc(BATCH_EVENTS, sizeof(*g.events));
@@ -131,7 +124,7 @@ static bool build(struct ship *s)
 	if (g.checkpoint && g.checkpoint_size > s->acked) {
 		evidence_stream_id(s->ev, id);
 		evidence_public_key(s->ev, pub);
-		b.stream_id = (ProtobufCBinaryData){ EVIDENCE_STREAM_ID, id };
+		b.stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, id };
 		b.first_seq = s->acked;
 		b.n_events = (size_t)(g.checkpoint_size - s->acked); /* only what the checkpoint covers */
 		b.events = g.events;
@@ -211,7 +204,7 @@ static void retry_later(struct ship *s, uint64_t now, curl_off_t retry_after)
 static bool cosigned(const struct ship *s, const Sealtap__Evidence__V1__Ack *ack)
 {
 	char name[NOTE_NAME_MAX], want[NOTE_ORIGIN_MAX], origin[NOTE_ORIGIN_MAX], note[NOTE_MAX];
-	uint8_t id[EVIDENCE_STREAM_ID], root[TLOG_HASH];
+	uint8_t id[CHAIN_STREAM_ID], root[TLOG_HASH];
 	size_t body_len, n = ack->cosigned_checkpoint.len;
 	uint64_t size;
 
@@ -307,10 +300,10 @@ void ship_tick(struct ship *s, uint64_t now)
 
 void ship_flush(struct ship *s, uint64_t timeout_ns)
 {
-	uint64_t end = now_ns() + timeout_ns;
+	uint64_t end = clock_mono_ns() + timeout_ns;
 
-	while (now_ns() < end) {
-		uint64_t now = now_ns();
+	while (clock_mono_ns() < end) {
+		uint64_t now = clock_mono_ns();
 
 		if (!s->easy && now >= s->next_try && (evidence_checkpointed(s->ev) <= s->acked || !build(s)))
 			return; /* everything signed is acknowledged */

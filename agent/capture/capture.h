@@ -2,8 +2,8 @@
 /*
  * capture - consumes the probes' ring buffer: checks each record, accounts
  * stream offsets and gaps (stream.h), feeds each connection's decoder
- * (session.h), hands process events to attach, and writes what the agent
- * was asked to print.
+ * (session.h), whose exchanges go to the sink it is given, hands process
+ * events to attach, and writes the chunks when asked to.
  *
  * Wake-ups are batched in the kernel (a record forces one only when enough
  * data is queued), so capture_poll always drains the ring after waiting:
@@ -20,12 +20,10 @@
 struct sslsniff_bpf;
 struct attach;
 struct capture;
-struct judge;
-struct drift;
+struct exchange_sink;
 
 struct capture_opts {
 	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
-	bool dump_exchanges; /* print every model API exchange (--dump exchanges) */
 	FILE *out;        /* JSON lines */
 	size_t max_conns; /* connections tracked at once */
 	uint64_t idle_timeout_ns; /* drop connections quiet this long (0: never) */
@@ -34,8 +32,9 @@ struct capture_opts {
 	int nmodel_ports;
 	const char *const *model_comms; /* ... and POSTs to or from these processes */
 	int nmodel_comms;
-	struct judge *judge; /* classifies exchanges (NULL: not at all) */
-	struct drift *drift; /* measures outputs for drift, after the judge (NULL: not at all) */
+	/* Every decoded exchange, delta by delta (the later stages' fan-out);
+	 * must outlive the capture. */
+	const struct exchange_sink *sink;
 	/* Appends later stages' groups to the stats line (",\"name\":{...}"). */
 	void (*extra_stats)(void *ctx, FILE *out);
 	void *extra_ctx;

@@ -23,8 +23,26 @@
 #define SESSION_MAX_PENDING 16
 #define SESSION_MAX_BODY (4u << 20)
 
-struct st_data_record;
 struct session;
+
+/* The two directions of a connection, as the watched process sees them. */
+enum session_dir {
+	SESSION_SENT = 0,     /* the process wrote it */
+	SESSION_RECEIVED = 1, /* the process read it */
+};
+
+/* Who a connection belongs to, from its first chunk. Kept compact (a
+ * tracked connection's cost is mostly this struct); family and addresses
+ * are in capture's encoding, opaque here, and become an exchange's strings
+ * through env->identify. */
+struct session_origin {
+	uint32_t pid, tid, uid;
+	uint64_t cgroup_id;
+	char comm[16];
+	uint8_t family;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport; /* 0: unknown */
+};
 
 struct session_stats {
 	uint64_t sessions;
@@ -57,12 +75,20 @@ struct session_env {
 	int nmodel_ports;
 	const char *const *model_comms;
 	int nmodel_comms;
+	/* Completes an exchange's identity from its connection's origin: the
+	 * executable, container and pod, the local and peer addresses (pid,
+	 * uid, comm and the server side are filled already). NULL: they stay
+	 * "" (unknown). */
+	void (*identify)(void *ctx, const struct session_origin *o, struct x_identity *who, uint64_t now_ns);
+	void *identify_ctx;
 };
 
-struct session *session_new(struct session_env *env);
-/* One chunk of the connection, in stream order; gap is the number of bytes
- * lost right before it in that direction. */
-void session_data(struct session *s, const struct st_data_record *d, uint64_t gap);
+/* A connection, from its first chunk's origin (copied). */
+struct session *session_new(struct session_env *env, const struct session_origin *o);
+/* One chunk of the connection, in stream order, at now_ns (CLOCK_MONOTONIC);
+ * gap is the number of bytes lost right before it in that direction. */
+void session_data(struct session *s, enum session_dir dir, const uint8_t *data, size_t len, uint64_t now_ns,
+		  uint64_t gap);
 /* The connection closed (or was evicted): ends what can end, reports the
  * rest as incomplete, frees everything. */
 void session_close(struct session *s);

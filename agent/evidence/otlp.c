@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "event_json.h"
 #include "hex.h"
 
@@ -161,14 +162,6 @@ struct otlp {
 	uint64_t last_send, next_try, backoff;
 	struct otlp_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct otlp *otlp_new(const struct otlp_opts *o, char *err, size_t errsz)
 {
@@ -491,16 +484,16 @@ void otlp_tick(struct otlp *x, uint64_t now)
 
 void otlp_flush(struct otlp *x, uint64_t timeout_ns)
 {
-	uint64_t end = now_ns() + timeout_ns;
+	uint64_t end = clock_mono_ns() + timeout_ns;
 
 	if (!x)
 		return;
 	x->last_send = 0; /* send what is queued now, not in a second */
 	x->next_try = 0;
-	while (now_ns() < end && (x->n || x->easy)) {
+	while (clock_mono_ns() < end && (x->n || x->easy)) {
 		uint64_t before = x->st.failures;
 
-		otlp_tick(x, now_ns());
+		otlp_tick(x, clock_mono_ns());
 		if (x->st.failures != before)
 			break; /* the receiver is not there: what is left is counted as dropped below */
 		curl_multi_poll(x->multi, NULL, 0, 50, NULL);

@@ -12,11 +12,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "about.h"
 #include "banned.h"
+#include "clock.h"
 #include "drift_stats.h"
 #include "detectors.h"
 #include "evidence.h"
 #include "json.h"
+#include "paths.h"
 
 /* ---- tuning (drift_bench calibrates these: see the README) ---- */
 #define REF_N 1000          /* numeric reference sample per feature */
@@ -105,7 +108,7 @@ struct key {
 
 struct drift {
 	struct drift_opts o;
-	char state_path[4200]; /* copied: the caller's string may not outlive drift_new */
+	char state_path[PATH_BUF]; /* copied: the caller's string may not outlive drift_new */
 	struct key *keys;
 	struct banned *banned;
 	struct drift_stats st;
@@ -121,14 +124,6 @@ struct drifted {
 	struct exchange *x;
 	unsigned raised; /* rules already reported for this exchange (first 32) */
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static enum family family_of_num(int f)
 {
@@ -200,13 +195,49 @@ static void write_alert(FILE *out, const struct drift_alert *a, int64_t seq)
 	fflush(out);
 }
 
+/* The alert into the signed record: a model_change event or a drift event,
+ * about x when one exchange raised it. Returns its sequence number or -1. */
+static int64_t record_alert(struct evidence *ev, const struct drift_alert *a, const struct exchange *x)
+{
+	struct evidence_about ab;
+
+	if (x)
+		about_exchange(x, &ab);
+	if (a->model_change)
+		return evidence_model_change(ev, x ? &ab : NULL,
+					     &(struct evidence_model_change){
+						     .previous = a->previous_model,
+						     .current = a->model,
+						     .previous_fingerprint = a->previous_fingerprint,
+						     .current_fingerprint = a->fingerprint,
+					     });
+	return evidence_drift(ev, x ? &ab : NULL,
+			      &(struct evidence_drift){
+				      .key = a->key,
+				      .layer = a->layer,
+				      .feature = a->feature,
+				      .test = a->test,
+				      .statistic = a->statistic,
+				      .threshold = a->threshold,
+				      .effect_size = a->effect_size,
+				      .p_value = a->p_value,
+				      .reference_value = a->reference_value,
+				      .current_value = a->current_value,
+				      .fixed_reference_value = a->fixed_reference_value,
+				      .reference = { a->reference_start_ns, a->reference_end_ns, a->reference_count },
+				      .current = { a->current_start_ns, a->current_end_ns, a->current_count },
+				      .contributors = a->contributors,
+				      .ncontributors = (size_t)a->ncontributors,
+			      });
+}
+
 static void raise_alert(struct drift *d, struct key *k, const struct drift_alert *a, const struct exchange *x,
 			int family)
 {
 	int64_t seq = -1;
 
 	if (d->o.ev)
-		seq = a->model_change ? evidence_model_change(d->o.ev, x, a) : evidence_drift(d->o.ev, x, a);
+		seq = record_alert(d->o.ev, a, x);
 	if (d->o.out)
 		write_alert(d->o.out, a, seq);
 	if (d->o.on_alert)
@@ -857,7 +888,7 @@ static void on_banned(void *ctx, unsigned line)
 	a.test = "match";
 	a.statistic = 1;
 	a.threshold = 1;
-	a.current_end_ns = wall_ns();
+	a.current_end_ns = clock_wall_ns();
 	a.current_count = 1;
 	a.contributors[a.ncontributors++] = rule;
 	d->st.banned++;
@@ -918,7 +949,7 @@ void drift_done(struct drift *d, struct exchange *x)
 			drift_text_feed(&dx->text, x->choices[0].text.p, x->choices[0].text.len);
 		drift_features_finish(&dx->text, x, d->o.refusals, &o);
 		key_name(x, name, sizeof(name));
-		drift_observe(d, name, x->model_reported, x->system_fingerprint, &o, wall_ns(), x);
+		drift_observe(d, name, x->model_reported, x->system_fingerprint, &o, clock_wall_ns(), x);
 	}
 	free(dx);
 	x->drifted = NULL;
@@ -936,7 +967,7 @@ struct state_header {
 
 static int save(struct drift *d)
 {
-	char tmp[4200];
+	char tmp[PATH_BUF];
 	struct state_header h = { STATE_MAGIC, sizeof(struct key), 0, 0, 0 };
 	uLong crc = crc32(0, NULL, 0);
 	FILE *f;
