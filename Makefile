@@ -91,7 +91,7 @@ DEPFLAGS    = -MMD -MP
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 AGENT_LIBS := $(patsubst %,$(BUILD)/agent/lib%.a,$(STAGES))
 
-.PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak
+.PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak docs
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
@@ -214,6 +214,13 @@ $(BUILD)/tlsloop: tests/bench/tlsloop.c
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lssl -lcrypto
 
 
+# The option references are made by the programs from their option tables
+# (a test fails when the committed pages differ).
+docs: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector
+	$(Q)mkdir -p docs
+	$(Q)$(BUILD)/sealtap-agent --options-reference > docs/agent-options.md
+	$(Q)$(BUILD)/sealtap-collector serve --options-reference > docs/collector-options.md
+
 # Installs what is missing, and nothing when all is present. npm is checked
 # by command: it ships inside some nodejs builds and conflicts with Debian's
 # npm package there.
@@ -275,7 +282,7 @@ FUZZ_STAGE_json     := decode
 FUZZ_STAGE_record   := capture
 FUZZ_STAGE_classify := judge
 FUZZ_STAGE_config   := judge
-FUZZ_EXTRA_config   := $(FUZZ_BUILD)/agent/config.o
+FUZZ_EXTRA_config   := $(FUZZ_BUILD)/agent/config.o $(FUZZ_BUILD)/agent/options.o
 FUZZ_COLLECTOR      := batch proof
 fuzz_flags = $(if $(filter $(1),$(FUZZ_COLLECTOR)),$(COLLECTOR_INC),$(call stage_inc,$(if $(FUZZ_EXTRA_$(1)),top,$(FUZZ_STAGE_$(1)))))
 fuzz_link  = $(FUZZ_EXTRA_$(1)) $(if $(filter $(1),$(FUZZ_COLLECTOR)),$(subst $(BUILD)/,$(FUZZ_BUILD)/,$(COLLECTOR_LIBS)),$(call stage_link,$(FUZZ_BUILD),$(FUZZ_STAGE_$(1))))
@@ -308,7 +315,7 @@ $(FUZZ_BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(FUZZ_BUILD)/c
 
 FUZZERS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(patsubst %,$(FUZZ_BUILD)/agent/lib%.a,$(STAGES)) $(FUZZ_BUILD)/agent/config.o \
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(patsubst %,$(FUZZ_BUILD)/agent/lib%.a,$(STAGES)) $(FUZZ_BUILD)/agent/config.o $(FUZZ_BUILD)/agent/options.o \
                      $(FUZZ_BUILD)/collector/libcollector.a $(FUZZ_BUILD)/proto/libproto.a | $(GENERATED)
 	$(call msg,FUZZ,$@)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call fuzz_flags,$*) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d $< -o $@ $(call fuzz_link,$*)

@@ -5,7 +5,7 @@
  * main reads as the lifecycle: options, preflight checks, open, configure,
  * load, attach, consume until told to stop, clean up. Modules return
  * negative errno; only main turns failures into exit codes:
- *   0 ok, 1 runtime failure, 2 unusable setup (options, privileges, kernel).
+ *   SEALTAP_EXIT_OK, _FAILED (runtime), _SETUP (options, privileges, kernel).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +40,7 @@
 #include "paths.h"
 #include "privileges.h"
 #include "note.h"
+#include "options.h"
 #include "keyfile.h"
 #include "scan.h"
 #include "ship.h"
@@ -47,45 +48,7 @@
 #include "sslsniff.skel.h"
 
 #define SEALTAP_VERSION "0.1.0"
-#define MAX_MODEL_PORTS 16
-#define EXIT_SETUP 2
 
-struct options {
-	struct selector sel;
-	bool dump_capture;
-	bool dump_exchanges;
-	bool verbose;
-	double duration_s;       /* 0: until signalled */
-	double stats_interval_s; /* 0: only at exit */
-	unsigned long ringbuf_bytes;
-	unsigned long wakeup_bytes;
-	unsigned long max_conns;
-	double idle_timeout_s;
-	unsigned long max_body;
-	uint16_t model_ports[MAX_MODEL_PORTS];
-	int nmodel_ports;
-	const char *model_comms[MAX_MODEL_PORTS];
-	int nmodel_comms;
-	const char *fingerprint_key;
-	const char *detectors_file;
-	const char *state_dir;
-	const char *node;
-	unsigned long spool_max;
-	struct ship_opts ship;
-	double leak_window_s;
-	unsigned long leak_slots;
-	double heartbeat_s; /* 0: no heartbeat events */
-	bool no_drift;
-	const char *drift_banned, *drift_refusals;
-	unsigned long drift_keys;
-	double drift_rate_shift;
-	struct evidence_copy_opts copy;
-	const char *metrics_listen;    /* --metrics ADDR:PORT */
-	const char *config_path;       /* --config */
-	bool check_config;             /* --check-config: validate and exit */
-	const char *detectors_section; /* the config file, when it has a detectors section */
-	uint8_t digest[CONFIG_DIGEST]; /* of the configuration in effect */
-};
 
 /* Where the option being parsed came from, for errors: a line of the
  * configuration file, or the command line. */
@@ -104,66 +67,11 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sealtap-agent [selection] [options]\n"
-		"       sealtap-agent scan [--key FILE] [--format json|text] [FILE...]  (see scan --help)\n"
-		"       sealtap-agent keys [--state-dir DIR]   print the agent's public key (made if missing)\n"
-		"\n"
-		"Selection (any match selects a process; probes are attached per process):\n"
-		"  --pid PID          a process id (repeatable)\n"
-		"  --comm NAME        a command name, exact (repeatable)\n"
-		"  --exe PATH         an executable path as the process sees it (repeatable)\n"
-		"  --cgroup TEXT      a cgroup path substring: container id, pod UID (repeatable)\n"
-		"  --all              every process on the host\n"
-		"\n"
-		"Output:\n"
-		"  --dump capture     print every captured chunk as a JSON line, WITH PLAINTEXT\n"
-		"  --dump exchanges   print every model API exchange as a JSON line, WITH PROMPTS\n"
-		"                     AND COMPLETIONS (both dumps may be given)\n"
-		"  --model-port PORT  POSTs to this server port are model calls whatever their path;\n"
-		"                     the API is told from the body (repeatable)\n"
-		"  --model-process NAME  the same for POSTs to or from processes of this command name\n"
-		"  --stats-interval S print a stats line every S seconds (default 10; 0: at exit)\n"
-		"  --metrics ADDR:PORT  Prometheus metrics on GET /metrics (e.g. 127.0.0.1:9464)\n"
-		"\n"
-		"Classification (findings are JSON lines: masked values and fingerprints, never values):\n"
-		"  --detectors FILE   YAML: built-ins to disable, severities, custom detectors\n"
-		"  --fingerprint-key FILE  HMAC key for fingerprints, created (mode 0600) if missing\n"
-		"                     (default STATE_DIR/fingerprint.key)\n"
-		"  --leak-window S    a prompt value counts for cross_identity this long (default 3600)\n"
-		"  --leak-slots N     prompt values remembered across exchanges (default 16384)\n"
-		"\n"
-		"Evidence (findings signed and chained; see README):\n"
-		"  --state-dir DIR    keys and the evidence spool (default /var/lib/sealtap)\n"
-		"  --spool-max B      spool size; past it events are dropped and counted (default 256 MiB)\n"
-		"  --node NAME        this host's name in events (default: the hostname)\n"
-		"  --collector URL    ship evidence to https://HOST:PORT/v1/batches\n"
-		"  --collector-ca F   the collector's CA certificate (default: the system's)\n"
-		"  --collector-cert F, --collector-key F   client certificate for mutual TLS\n"
-		"  --collector-pubkey HEX  the collector's Ed25519 key: an acknowledgement releases the\n"
-		"                     spool only if it carries the checkpoint cosigned with this key\n"
-		"  --evidence-json FILE  a copy of every evidence event as a JSON line ('-': stdout)\n"
-		"  --otlp-logs URL    a copy of every event as an OTLP/HTTP log record (http(s)://H:4318/v1/logs)\n"
-		"  --otlp-ca F, --otlp-header 'NAME: VALUE'   its CA; headers, e.g. an API key (repeatable)\n"
-		"  --heartbeat-interval S  a heartbeat event (what was watched) every S seconds\n"
-		"                     (default 60; 0: none). Capture losses are recorded as they happen.\n"
-		"\n"
-		"Drift (per serving identity, endpoint and model; state in STATE_DIR/drift.state):\n"
-		"  --drift-banned FILE    phrases (or re:PATTERN), one per line, raised at once in outputs\n"
-		"  --drift-refusals FILE  the refusal lexicon, one phrase per line (default: built in)\n"
-		"  --drift-keys N         keys tracked at once (default 128, ~50 KiB each)\n"
-		"  --drift-rate-shift P   smallest rate change worth an alert (default 0.03)\n"
-		"  --no-drift             measure nothing\n"
-		"\n"
-		"Limits and tuning:\n"
-		"  --duration S       stop after S seconds\n"
-		"  --ringbuf-size B   ring buffer bytes, a power of two >= 4096 (default 8 MiB)\n"
-		"  --wakeup-bytes B   queued bytes that wake the consumer early (default 64 KiB)\n"
-		"  --max-conns N      connections tracked at once (default 65536)\n"
-		"  --idle-timeout S   drop connections with no data for S seconds (default 300; 0: never)\n"
-		"  --max-body B       bytes kept of a request or whole response body (default 4 MiB)\n"
-		"  -v, --verbose      libbpf diagnostics\n"
-		"  --version, -h/--help\n");
+	fputs("usage: sealtap-agent [selection] [options]\n"
+	      "       sealtap-agent scan [--key FILE] [--format json|text] [FILE...]  (see scan --help)\n"
+	      "       sealtap-agent keys [--state-dir DIR]   print the agent's public key (made if missing)\n",
+	      out);
+	opt_usage(out, agent_option_defs);
 }
 
 static int fail(int code, const char *fmt, ...)
@@ -180,284 +88,134 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static int parse_number(const char *s, double min, double max, double *out)
+/* "--name VALUE: expected ..." for a value the table or the code refused. */
+static int refused(const struct opt_def *d, const char *arg)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	/* Sizes may say K, M or G (binary: 256M is 256 MiB). */
-	if (end != s && end[0] && !end[1] && strchr("kKmMgG", end[0]))
-		v *= end[0] == 'k' || end[0] == 'K' ? 1024.0 : end[0] == 'm' || end[0] == 'M' ? 1048576.0 : 1073741824.0, end++;
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return fail(SEALTAP_EXIT_SETUP, "--%s %s: expected %s", d->name, arg ? arg : "", d->expect);
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+/* The options the table cannot store alone: lists, choices, checks. */
+static int parse_special(const struct opt_def *d, const char *arg, struct agent_options *o)
 {
-	enum { OPT_PID = 256, OPT_COMM, OPT_EXE, OPT_CGROUP, OPT_ALL, OPT_DUMP, OPT_DURATION,
-	       OPT_RINGBUF, OPT_WAKEUP, OPT_STATS, OPT_MAXCONNS, OPT_IDLE, OPT_MAXBODY, OPT_MODELPORT, OPT_MODELPROC,
-	       OPT_FPKEY, OPT_LEAKWINDOW, OPT_LEAKSLOTS, OPT_DETECTORS, OPT_STATEDIR, OPT_NODE, OPT_SPOOLMAX,
-	       OPT_COLLECTOR, OPT_COLLECTOR_CA, OPT_COLLECTOR_CERT, OPT_COLLECTOR_KEY, OPT_COLLECTOR_PUBKEY,
-	       OPT_HEARTBEAT, OPT_DRIFT_BANNED, OPT_DRIFT_REFUSALS, OPT_DRIFT_KEYS, OPT_DRIFT_SHIFT, OPT_NO_DRIFT,
-	       OPT_METRICS, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_DETECTORS_SECTION, OPT_EVIDENCE_JSON, OPT_OTLP, OPT_OTLP_CA, OPT_OTLP_HEADER, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "comm", required_argument, NULL, OPT_COMM },
-		{ "exe", required_argument, NULL, OPT_EXE },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "dump", required_argument, NULL, OPT_DUMP },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
-		{ "wakeup-bytes", required_argument, NULL, OPT_WAKEUP },
-		{ "stats-interval", required_argument, NULL, OPT_STATS },
-		{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "max-body", required_argument, NULL, OPT_MAXBODY },
-		{ "model-port", required_argument, NULL, OPT_MODELPORT },
-		{ "model-process", required_argument, NULL, OPT_MODELPROC },
-		{ "fingerprint-key", required_argument, NULL, OPT_FPKEY },
-		{ "detectors", required_argument, NULL, OPT_DETECTORS },
-		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
-		{ "node", required_argument, NULL, OPT_NODE },
-		{ "spool-max", required_argument, NULL, OPT_SPOOLMAX },
-		{ "collector", required_argument, NULL, OPT_COLLECTOR },
-		{ "collector-ca", required_argument, NULL, OPT_COLLECTOR_CA },
-		{ "collector-cert", required_argument, NULL, OPT_COLLECTOR_CERT },
-		{ "collector-key", required_argument, NULL, OPT_COLLECTOR_KEY },
-		{ "collector-pubkey", required_argument, NULL, OPT_COLLECTOR_PUBKEY },
-		{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
-		{ "evidence-json", required_argument, NULL, OPT_EVIDENCE_JSON },
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
-		{ "detectors-section", required_argument, NULL, OPT_DETECTORS_SECTION },
-		{ "drift-banned", required_argument, NULL, OPT_DRIFT_BANNED },
-		{ "drift-refusals", required_argument, NULL, OPT_DRIFT_REFUSALS },
-		{ "drift-keys", required_argument, NULL, OPT_DRIFT_KEYS },
-		{ "drift-rate-shift", required_argument, NULL, OPT_DRIFT_SHIFT },
-		{ "no-drift", no_argument, NULL, OPT_NO_DRIFT },
-		{ "otlp-logs", required_argument, NULL, OPT_OTLP },
-		{ "otlp-ca", required_argument, NULL, OPT_OTLP_CA },
-		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
-		{ "leak-window", required_argument, NULL, OPT_LEAKWINDOW },
-		{ "leak-slots", required_argument, NULL, OPT_LEAKSLOTS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	static const char *const kinds[] = { "pid", "comm", "exe", "cgroup" };
 	double v;
+	int r;
+
+	switch (d->id) {
+	case AOPT_CHECK_CONFIG:
+		o->config_path = arg;
+		o->check_config = true;
+		return 0;
+	case AOPT_PID:
+	case AOPT_COMM:
+	case AOPT_EXE:
+	case AOPT_CGROUP:
+		r = selector_add(&o->sel, kinds[d->id - AOPT_PID], arg);
+		if (r)
+			return fail(SEALTAP_EXIT_SETUP, "--%s %s: %s", d->name, arg,
+				    r == -ENOSPC ? "too many selectors of that kind" : "not a valid value");
+		return 0;
+	case AOPT_DUMP:
+		if (strcmp(arg, "capture") == 0)
+			o->dump_capture = true;
+		else if (strcmp(arg, "exchanges") == 0)
+			o->dump_exchanges = true;
+		else
+			return refused(d, arg);
+		return 0;
+	case AOPT_RINGBUF:
+		if (opt_number(d, arg, &v) || ((unsigned long)v & ((unsigned long)v - 1)))
+			return refused(d, arg);
+		o->ringbuf_bytes = (unsigned long)v;
+		return 0;
+	case AOPT_MODELPORT:
+		if (opt_number(d, arg, &v) || v != (double)(uint16_t)v)
+			return refused(d, arg);
+		if (o->nmodel_ports == MAX_MODEL_PORTS)
+			return fail(SEALTAP_EXIT_SETUP, "--model-port: at most %d ports", MAX_MODEL_PORTS);
+		o->model_ports[o->nmodel_ports++] = (uint16_t)v;
+		return 0;
+	case AOPT_MODELPROC:
+		if (!*arg || strlen(arg) > 15)
+			return refused(d, arg);
+		if (o->nmodel_comms == MAX_MODEL_PORTS)
+			return fail(SEALTAP_EXIT_SETUP, "--model-process: at most %d names", MAX_MODEL_PORTS);
+		o->model_comms[o->nmodel_comms++] = arg;
+		return 0;
+	case AOPT_COLLECTOR:
+		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://127.", 11))
+			return refused(d, arg);
+		o->ship.url = arg;
+		return 0;
+	case AOPT_COLLECTOR_PUBKEY:
+		if (hex_decode(arg, o->ship.collector_key, sizeof(o->ship.collector_key)))
+			return refused(d, arg);
+		o->ship.check_cosignature = true;
+		return 0;
+	case AOPT_OTLP:
+		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7))
+			return refused(d, arg);
+		o->copy.otlp.url = arg;
+		return 0;
+	case AOPT_OTLP_HEADER:
+		if (o->copy.otlp.nheaders == OTLP_MAX_HEADERS || !strchr(arg, ':') || strpbrk(arg, "\r\n"))
+			/* (not the value: a header is often an API key) */
+			return fail(SEALTAP_EXIT_SETUP, "--otlp-header: expected 'Name: value' (at most %d)",
+				    OTLP_MAX_HEADERS);
+		o->copy.otlp.headers[o->copy.otlp.nheaders++] = arg;
+		return 0;
+	case AOPT_HEARTBEAT:
+		if (opt_number(d, arg, &o->heartbeat_s) || (o->heartbeat_s > 0 && o->heartbeat_s < 1))
+			return refused(d, arg);
+		return 0;
+	case AOPT_VERSION:
+		printf("sealtap-agent %s\n", SEALTAP_VERSION);
+		exit(SEALTAP_EXIT_OK);
+	case AOPT_HELP:
+		usage(stdout);
+		exit(SEALTAP_EXIT_OK);
+	case AOPT_OPTIONS_REFERENCE:
+		fputs("# sealtap-agent options\n\n"
+		      "Every option of the agent, on the command line and in its configuration file (`--config FILE`;\n"
+		      "keys are dotted by section: `evidence.state_dir` is `state_dir:` under `evidence:`). The file is\n"
+		      "read first and the command line overrides it; repeatable options add up. This page is made by\n"
+		      "`sealtap-agent --options-reference` from the agent's one option table (agent/options.c):\n"
+		      "`make docs` writes it, and a test fails when it differs.\n\n",
+		      stdout);
+		opt_markdown(stdout, agent_option_defs);
+		exit(SEALTAP_EXIT_OK);
+	}
+	usage(stderr);
+	return SEALTAP_EXIT_SETUP;
+}
+
+static int parse_options(int argc, char **argv, struct agent_options *o)
+{
+	static struct option longopts[96];
 	int c;
 
-	o->stats_interval_s = 10;
-	o->ringbuf_bytes = 8ul << 20; /* a burst buffer: the consumer drains it continuously */
-	o->wakeup_bytes = 64ul << 10;
-	o->max_conns = 65536;
-	o->idle_timeout_s = 300;
-	o->max_body = 4ul << 20;
-	o->state_dir = "/var/lib/sealtap";
-	o->spool_max = 256ul << 20;
-	o->heartbeat_s = 60;
-	o->leak_window_s = 3600;
-	o->leak_slots = 16384;
+	if (opt_getopt_table(agent_option_defs, longopts, sizeof(longopts) / sizeof(longopts[0])) < 0)
+		return fail(SEALTAP_EXIT_FAILED, "the option table outgrew its getopt table");
+	agent_options_init(o);
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		parsing_index = optind - 1; /* options from the file are one "--name=value" each */
-		switch (c) {
-		case OPT_CONFIG:
-			o->config_path = optarg; /* read before parsing: see main */
-			break;
-		case OPT_METRICS:
-			o->metrics_listen = optarg; /* checked when it listens */
-			break;
-		case OPT_CHECK_CONFIG:
-			o->config_path = optarg;
-			o->check_config = true;
-			break;
-		case OPT_DETECTORS_SECTION:
-			o->detectors_section = optarg;
-			break;
-		case OPT_PID:
-		case OPT_COMM:
-		case OPT_EXE:
-		case OPT_CGROUP: {
-			int r = selector_add(&o->sel, kinds[c - OPT_PID], optarg);
+		const struct opt_def *d = opt_find(agent_option_defs, c);
+		int r;
 
-			if (r)
-				return fail(EXIT_SETUP, "--%s %s: %s", kinds[c - OPT_PID], optarg,
-					    r == -ENOSPC ? "too many selectors of that kind"
-							 : "not a valid value");
-			break;
-		}
-		case OPT_ALL:
-			o->sel.all = true;
-			break;
-		case OPT_DUMP:
-			if (strcmp(optarg, "capture") == 0)
-				o->dump_capture = true;
-			else if (strcmp(optarg, "exchanges") == 0)
-				o->dump_exchanges = true;
-			else
-				return fail(EXIT_SETUP, "--dump %s: expected 'capture' or 'exchanges'", optarg);
-			break;
-		case OPT_DURATION:
-			if (parse_number(optarg, 0.001, 1e9, &o->duration_s))
-				return fail(EXIT_SETUP, "--duration %s: expected seconds > 0", optarg);
-			break;
-		case OPT_STATS:
-			if (parse_number(optarg, 0, 1e9, &o->stats_interval_s))
-				return fail(EXIT_SETUP, "--stats-interval %s: expected seconds >= 0", optarg);
-			break;
-		case OPT_RINGBUF:
-			if (parse_number(optarg, 4096, 1u << 30, &v) || ((unsigned long)v & ((unsigned long)v - 1)))
-				return fail(EXIT_SETUP,
-					    "--ringbuf-size %s: expected a power of two from 4096 to 1 GiB", optarg);
-			o->ringbuf_bytes = (unsigned long)v;
-			break;
-		case OPT_WAKEUP:
-			if (parse_number(optarg, 0, 1u << 30, &v))
-				return fail(EXIT_SETUP, "--wakeup-bytes %s: expected bytes", optarg);
-			o->wakeup_bytes = (unsigned long)v;
-			break;
-		case OPT_MAXCONNS:
-			if (parse_number(optarg, 16, 1 << 24, &v))
-				return fail(EXIT_SETUP, "--max-conns %s: expected 16 to 16777216", optarg);
-			o->max_conns = (unsigned long)v;
-			break;
-		case OPT_IDLE:
-			if (parse_number(optarg, 0, 1e7, &o->idle_timeout_s))
-				return fail(EXIT_SETUP, "--idle-timeout %s: expected seconds >= 0", optarg);
-			break;
-		case OPT_MAXBODY:
-			if (parse_number(optarg, 1024, 1u << 30, &v))
-				return fail(EXIT_SETUP, "--max-body %s: expected 1024 bytes to 1 GiB", optarg);
-			o->max_body = (unsigned long)v;
-			break;
-		case OPT_MODELPORT:
-			if (parse_number(optarg, 1, 65535, &v) || v != (double)(uint16_t)v)
-				return fail(EXIT_SETUP, "--model-port %s: expected a port number", optarg);
-			if (o->nmodel_ports == MAX_MODEL_PORTS)
-				return fail(EXIT_SETUP, "--model-port: at most %d ports", MAX_MODEL_PORTS);
-			o->model_ports[o->nmodel_ports++] = (uint16_t)v;
-			break;
-		case OPT_MODELPROC:
-			if (!*optarg || strlen(optarg) > 15)
-				return fail(EXIT_SETUP, "--model-process %s: expected a command name (1-15 bytes)",
-					    optarg);
-			if (o->nmodel_comms == MAX_MODEL_PORTS)
-				return fail(EXIT_SETUP, "--model-process: at most %d names", MAX_MODEL_PORTS);
-			o->model_comms[o->nmodel_comms++] = optarg;
-			break;
-		case OPT_FPKEY:
-			o->fingerprint_key = optarg;
-			break;
-		case OPT_DETECTORS:
-			o->detectors_file = optarg;
-			break;
-		case OPT_STATEDIR:
-			o->state_dir = optarg;
-			break;
-		case OPT_COLLECTOR:
-			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://127.", 11))
-				return fail(EXIT_SETUP, "--collector %s: expected https://HOST:PORT/v1/batches "
-							"(plain http only on loopback)", optarg);
-			o->ship.url = optarg;
-			break;
-		case OPT_COLLECTOR_CA:
-			o->ship.ca_file = optarg;
-			break;
-		case OPT_COLLECTOR_CERT:
-			o->ship.cert_file = optarg;
-			break;
-		case OPT_COLLECTOR_KEY:
-			o->ship.key_file = optarg;
-			break;
-		case OPT_COLLECTOR_PUBKEY:
-			if (hex_decode(optarg, o->ship.collector_key, sizeof(o->ship.collector_key)))
-				return fail(EXIT_SETUP, "--collector-pubkey %s: expected the collector's 64-hex-digit "
-							"Ed25519 public key", optarg);
-			o->ship.check_cosignature = true;
-			break;
-		case OPT_DRIFT_BANNED:
-			o->drift_banned = optarg;
-			break;
-		case OPT_DRIFT_REFUSALS:
-			o->drift_refusals = optarg;
-			break;
-		case OPT_DRIFT_KEYS:
-			if (parse_number(optarg, 1, 1 << 16, &v))
-				return fail(EXIT_SETUP, "--drift-keys %s: expected 1 to 65536", optarg);
-			o->drift_keys = (unsigned long)v;
-			break;
-		case OPT_DRIFT_SHIFT:
-			if (parse_number(optarg, 0.001, 0.5, &o->drift_rate_shift))
-				return fail(EXIT_SETUP, "--drift-rate-shift %s: expected a rate between 0.001 and 0.5", optarg);
-			break;
-		case OPT_NO_DRIFT:
-			o->no_drift = true;
-			break;
-		case OPT_EVIDENCE_JSON:
-			o->copy.json_path = optarg;
-			break;
-		case OPT_OTLP:
-			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
-				return fail(EXIT_SETUP, "--otlp-logs %s: expected http(s)://HOST:PORT/v1/logs", optarg);
-			o->copy.otlp.url = optarg;
-			break;
-		case OPT_OTLP_CA:
-			o->copy.otlp.ca_file = optarg;
-			break;
-		case OPT_OTLP_HEADER:
-			if (o->copy.otlp.nheaders == OTLP_MAX_HEADERS || !strchr(optarg, ':') || strpbrk(optarg, "\r\n"))
-				/* (not the value: a header is often an API key) */
-				return fail(EXIT_SETUP, "--otlp-header: expected 'Name: value' (at most %d)",
-					    OTLP_MAX_HEADERS);
-			o->copy.otlp.headers[o->copy.otlp.nheaders++] = optarg;
-			break;
-		case OPT_HEARTBEAT:
-			if (parse_number(optarg, 0, 1e7, &o->heartbeat_s) || (o->heartbeat_s > 0 && o->heartbeat_s < 1))
-				return fail(EXIT_SETUP, "--heartbeat-interval %s: expected seconds, 0 or at least 1", optarg);
-			break;
-		case OPT_NODE:
-			o->node = optarg;
-			break;
-		case OPT_SPOOLMAX:
-			if (parse_number(optarg, 1 << 20, 1e13, &v))
-				return fail(EXIT_SETUP, "--spool-max %s: expected bytes, at least 1 MiB", optarg);
-			o->spool_max = (unsigned long)v;
-			break;
-		case OPT_LEAKWINDOW:
-			if (parse_number(optarg, 1, 1e8, &o->leak_window_s))
-				return fail(EXIT_SETUP, "--leak-window %s: expected seconds >= 1", optarg);
-			break;
-		case OPT_LEAKSLOTS:
-			if (parse_number(optarg, 16, 1 << 24, &v))
-				return fail(EXIT_SETUP, "--leak-slots %s: expected 16 to 16777216", optarg);
-			o->leak_slots = (unsigned long)v;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case OPT_VERSION:
-			printf("sealtap-agent %s\n", SEALTAP_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
+		parsing_index = optind - 1; /* options from the file are one "--name=value" each */
+		if (!d) {
 			usage(stderr);
-			return EXIT_SETUP;
+			return SEALTAP_EXIT_SETUP;
 		}
+		r = opt_store(d, optarg, o);
+		if (r < 0)
+			return refused(d, optarg);
+		if (r > 0 && (r = parse_special(d, optarg, o)))
+			return r;
 	}
 	if (optind < argc)
-		return fail(EXIT_SETUP, "unexpected argument '%s' (see --help)", argv[optind]);
+		return fail(SEALTAP_EXIT_SETUP, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (selector_is_empty(&o->sel))
-		return fail(EXIT_SETUP,
+		return fail(SEALTAP_EXIT_SETUP,
 			    "nothing selected: name processes with --pid, --comm, --exe or --cgroup, "
 			    "or probe every process with --all");
 	return 0;
@@ -476,10 +234,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static int preflight(void)
 {
 	if (geteuid() != 0)
-		return fail(EXIT_SETUP, "must run as root: loading probes needs CAP_BPF, CAP_PERFMON "
+		return fail(SEALTAP_EXIT_SETUP, "must run as root: loading probes needs CAP_BPF, CAP_PERFMON "
 					"and CAP_SYS_ADMIN");
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-		return fail(EXIT_SETUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): sealtap "
+		return fail(SEALTAP_EXIT_SETUP, "this kernel has no BTF (/sys/kernel/btf/vmlinux): sealtap "
 					"needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return 0;
 }
@@ -495,16 +253,16 @@ static int keys_main(int argc, char **argv)
 	char path[PATH_BUF], err[512];
 
 	if (argc != 1 && argc != 3)
-		return fprintf(stderr, "usage: sealtap-agent keys [--state-dir DIR]\n"), EXIT_SETUP;
+		return fprintf(stderr, "usage: sealtap-agent keys [--state-dir DIR]\n"), SEALTAP_EXIT_SETUP;
 	if (mkdir(dir, 0700) && errno != EEXIST)
-		return fail(EXIT_SETUP, "%s: %s", dir, strerror(errno));
+		return fail(SEALTAP_EXIT_SETUP, "%s: %s", dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/agent.key", dir);
 	if (keyfile_load(path, true, seed, sizeof(seed), err, sizeof(err)) < 0)
-		return fail(EXIT_SETUP, "%s", err);
+		return fail(SEALTAP_EXIT_SETUP, "%s", err);
 	s = note_signer_new("k", seed);
 	OPENSSL_cleanse(seed, sizeof(seed));
 	if (!s)
-		return fail(EXIT_SETUP, "%s: not usable as an Ed25519 key", path);
+		return fail(SEALTAP_EXIT_SETUP, "%s: not usable as an Ed25519 key", path);
 	note_signer_public(s, pub);
 	note_signer_free(s);
 	hex_put(stdout, pub, NOTE_PUBKEY);
@@ -562,16 +320,16 @@ static void write_stage_stats(void *ctx, FILE *out)
 
 /* The built-in detectors with what the configuration file's detectors
  * section and --detectors FILE change (both: the section first). */
-static int load_detectors(const struct options *o, struct detector_set *set)
+static int load_detectors(const struct agent_options *o, struct detector_set *set)
 {
 	char err[512];
 
 	if (o->detectors_section && o->detectors_file)
-		return fail(EXIT_SETUP, "detectors: set in %s and in %s: choose one", o->detectors_section,
+		return fail(SEALTAP_EXIT_SETUP, "detectors: set in %s and in %s: choose one", o->detectors_section,
 			    o->detectors_file);
 	if (detector_set_load(set, o->detectors_section ? o->detectors_section : o->detectors_file,
 			      o->detectors_section ? "detectors" : NULL, err, sizeof(err)))
-		return fail(EXIT_SETUP, "detectors: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "detectors: %s", err);
 	return 0;
 }
 
@@ -593,10 +351,10 @@ static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_a
 	if (!path)
 		return 0;
 	if (config_load(path, cfg, err, sizeof(err)))
-		return fail(EXIT_SETUP, "%s", err);
+		return fail(SEALTAP_EXIT_SETUP, "%s", err);
 	merged = yopt_merge(argc, argv, cfg, out_argc);
 	if (!merged)
-		return fail(1, "out of memory");
+		return fail(SEALTAP_EXIT_FAILED, "out of memory");
 	*out_argv = merged;
 	parsing_config = cfg;
 	return 0;
@@ -604,33 +362,33 @@ static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_a
 
 /* The digest of the configuration in effect: the file, the policy files it
  * or the command line name, and every option. */
-static int digest_config(struct options *o, int argc, char **argv)
+static int digest_config(struct agent_options *o, int argc, char **argv)
 {
 	const char *policy[] = { o->detectors_file, o->drift_banned, o->drift_refusals };
 	char err[512];
 
 	if (config_digest(o->config_path, policy, 3, argv + 1, argc - 1, o->digest, err, sizeof(err)))
-		return fail(EXIT_SETUP, "configuration: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "configuration: %s", err);
 	return 0;
 }
 
 /* --check-config: everything the agent would refuse at start, refused now,
  * without loading BPF. */
-static int check_config(struct options *o)
+static int check_config(struct agent_options *o)
 {
 	struct detector_set set = { 0 };
 	struct banned *b = NULL;
 	char **lex = NULL, err[512], hex[2 * CONFIG_DIGEST + 1];
-	int rc = EXIT_SETUP;
+	int rc = SEALTAP_EXIT_SETUP;
 
 	if (load_detectors(o, &set))
 		goto out;
 	if (o->drift_banned && !(b = banned_load(o->drift_banned, err, sizeof(err)))) {
-		fail(EXIT_SETUP, "--drift-banned: %s", err);
+		fail(SEALTAP_EXIT_SETUP, "--drift-banned: %s", err);
 		goto out;
 	}
 	if (o->drift_refusals && !(lex = drift_lexicon_load(o->drift_refusals, err, sizeof(err)))) {
-		fail(EXIT_SETUP, "--drift-refusals: %s", err);
+		fail(SEALTAP_EXIT_SETUP, "--drift-refusals: %s", err);
 		goto out;
 	}
 	hex_encode(o->digest, CONFIG_DIGEST, hex);
@@ -646,7 +404,7 @@ out:
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
  * (made on first start), the classifier, the evidence log. */
-static int classifier_setup(struct options *o, struct detector_set *set, struct classifier **cls,
+static int classifier_setup(struct agent_options *o, struct detector_set *set, struct classifier **cls,
 			    struct evidence **ev, struct evidence_copy **copy, struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
@@ -654,23 +412,23 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 	int keylen;
 
 	if (load_detectors(o, set))
-		return EXIT_SETUP;
+		return SEALTAP_EXIT_SETUP;
 	if (mkdir(o->state_dir, 0700) && errno != EEXIST)
-		return fail(EXIT_SETUP, "--state-dir %s: %s", o->state_dir, strerror(errno));
+		return fail(SEALTAP_EXIT_SETUP, "--state-dir %s: %s", o->state_dir, strerror(errno));
 	snprintf(keypath, sizeof(keypath), "%s/fingerprint.key", o->state_dir);
 	keylen = keyfile_load(o->fingerprint_key ? o->fingerprint_key : keypath, true, key, sizeof(key), err,
 			      sizeof(err));
 	if (keylen < 0)
-		return fail(EXIT_SETUP, "fingerprint key: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "fingerprint key: %s", err);
 	*cls = classifier_new(set->dets, set->n, key, (size_t)keylen, err, sizeof(err));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (!*cls)
-		return fail(EXIT_SETUP, "classifier: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "classifier: %s", err);
 	gethostname(host, sizeof(host) - 1);
 	o->copy.otlp.node = o->node ? o->node : host;
 	o->copy.otlp.version = SEALTAP_VERSION;
 	if ((o->copy.json_path || o->copy.otlp.url) && !(*copy = evidence_copy_new(&o->copy, err, sizeof(err))))
-		return fail(EXIT_SETUP, "evidence copy: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "evidence copy: %s", err);
 	*ev = evidence_open(&(struct evidence_opts){ .state_dir = o->state_dir,
 						     .node = o->node ? o->node : host,
 						     .version = SEALTAP_VERSION,
@@ -680,13 +438,13 @@ static int classifier_setup(struct options *o, struct detector_set *set, struct 
 						     .observer_ctx = *copy },
 			    err, sizeof(err));
 	if (!*ev)
-		return fail(EXIT_SETUP, "evidence: %s", err);
+		return fail(SEALTAP_EXIT_SETUP, "evidence: %s", err);
 	*judge = judge_new(*cls, &(struct judge_opts){ .out = stdout,
 						       .ev = *ev,
 						       .leak_slots = o->leak_slots,
 						       .leak_window_ns = (uint64_t)(o->leak_window_s * 1e9) });
 	if (!*judge)
-		return fail(1, "out of memory");
+		return fail(SEALTAP_EXIT_FAILED, "out of memory");
 	return 0;
 }
 
@@ -710,7 +468,7 @@ static void policy_set_free(void *ctx)
 
 /* The running agent, as a reload sees it. */
 struct running {
-	struct options *o;
+	struct agent_options *o;
 	int argc;               /* the options in force (file and command line merged) */
 	char **argv;
 	int cli_argc;           /* the command line alone */
@@ -748,7 +506,7 @@ static void write_reload_stats(const struct running *r, FILE *out)
  * the policy changed; otherwise say why and keep running as before. */
 static void reload(struct running *r)
 {
-	struct options o2 = { 0 };
+	struct agent_options o2 = { 0 };
 	struct yopt_args cfg = { 0 };
 	struct policy next = { 0 };
 	struct detector_set *old_set;
@@ -830,7 +588,7 @@ done:
 
 int main(int argc, char **argv)
 {
-	struct options o = { 0 };
+	struct agent_options o = { 0 };
 	struct sslsniff_bpf *skel = NULL;
 	struct attach *att = NULL;
 	struct capture *cap = NULL;
@@ -889,12 +647,12 @@ int main(int argc, char **argv)
 		char msg[256];
 
 		if ((o.ship.cert_file != NULL) != (o.ship.key_file != NULL)) {
-			err = fail(EXIT_SETUP, "--collector-cert and --collector-key go together");
+			err = fail(SEALTAP_EXIT_SETUP, "--collector-cert and --collector-key go together");
 			goto cleanup;
 		}
 		ship = ship_new(ev, &o.ship, msg, sizeof(msg));
 		if (!ship) {
-			err = fail(EXIT_SETUP, "shipping: %s", msg);
+			err = fail(SEALTAP_EXIT_SETUP, "shipping: %s", msg);
 			goto cleanup;
 		}
 	}
@@ -902,7 +660,7 @@ int main(int argc, char **argv)
 		char msg[512], drift_state[PATH_BUF];
 
 		if (o.drift_refusals && !(pol.refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
-			err = fail(EXIT_SETUP, "--drift-refusals: %s", msg);
+			err = fail(SEALTAP_EXIT_SETUP, "--drift-refusals: %s", msg);
 			goto cleanup;
 		}
 		snprintf(drift_state, sizeof(drift_state), "%s/drift.state", o.state_dir);
@@ -915,7 +673,7 @@ int main(int argc, char **argv)
 							 .rate_shift = o.drift_rate_shift },
 				  msg, sizeof(msg));
 		if (!drift) {
-			err = fail(EXIT_SETUP, "drift: %s", msg);
+			err = fail(SEALTAP_EXIT_SETUP, "drift: %s", msg);
 			goto cleanup;
 		}
 	}
@@ -926,7 +684,7 @@ int main(int argc, char **argv)
 
 	skel = sslsniff_bpf__open();
 	if (!skel) {
-		err = fail(EXIT_SETUP, "cannot open the BPF object: %s", strerror(errno));
+		err = fail(SEALTAP_EXIT_SETUP, "cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
 	skel->rodata->targ_self_tgid = (uint32_t)getpid();
@@ -934,13 +692,13 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o.ringbuf_bytes);
 	err = sslsniff_bpf__load(skel);
 	if (err) {
-		err = fail(EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "
+		err = fail(SEALTAP_EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "
 				       "-v for the verifier log", strerror(-err));
 		goto cleanup;
 	}
 	err = sslsniff_bpf__attach(skel); /* the exec/exit tracepoints; uprobes come per process */
 	if (err) {
-		err = fail(EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
+		err = fail(SEALTAP_EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
 		goto cleanup;
 	}
 	att = attach_new(skel, &o.sel);
@@ -958,7 +716,7 @@ int main(int argc, char **argv)
 								    .extra_ctx = &stages })
 		  : NULL;
 	if (!cap) {
-		err = fail(1, "out of memory");
+		err = fail(SEALTAP_EXIT_FAILED, "out of memory");
 		goto cleanup;
 	}
 
@@ -969,7 +727,7 @@ int main(int argc, char **argv)
 		metrics = metrics_start(o.metrics_listen, &(struct metrics_source){ metrics_stats, metrics_labelled, &mctx },
 					msg, sizeof(msg));
 		if (!metrics) {
-			err = fail(EXIT_SETUP, "--metrics %s", msg);
+			err = fail(SEALTAP_EXIT_SETUP, "--metrics %s", msg);
 			goto cleanup;
 		}
 	}
@@ -979,7 +737,7 @@ int main(int argc, char **argv)
 		/* Everything is open and bound: keep only what attaching to new
 		 * processes needs (privileges.h). */
 		if (privileges_drop(msg, sizeof(msg))) {
-			err = fail(1, "dropping privileges: %s", msg);
+			err = fail(SEALTAP_EXIT_FAILED, "dropping privileges: %s", msg);
 			goto cleanup;
 		}
 	}
@@ -991,7 +749,7 @@ int main(int argc, char **argv)
 	covered = attach_scan_all(att);
 	if (covered == 0 && o.sel.npids && !o.sel.all && !o.sel.ncomms && !o.sel.nexes &&
 	    !o.sel.ncgroups) {
-		err = fail(EXIT_SETUP, "nothing to attach to: no selected process maps an OpenSSL "
+		err = fail(SEALTAP_EXIT_SETUP, "nothing to attach to: no selected process maps an OpenSSL "
 				       "library (libssl, or an executable exporting SSL_write)");
 		goto cleanup;
 	}
@@ -1009,7 +767,7 @@ int main(int argc, char **argv)
 
 		err = capture_poll(cap, 50);
 		if (err < 0) {
-			err = fail(1, "reading the ring buffer: %s", strerror(-err));
+			err = fail(SEALTAP_EXIT_FAILED, "reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
 		}
 		now = clock_mono_ns();

@@ -7,12 +7,13 @@
  *
  * STORE is an SQLite file or a postgresql:// URI (see usage()).
  *
- * Exit codes: 0 ok (verify: everything verified), 1 verify found problems
- * or a runtime failure, 2 unusable setup.
+ * Exit codes (enum sealtap_exit): OK (verify: everything verified), FAILED
+ * (verify found problems, or a runtime failure), SETUP (unusable setup).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "ingest.h"
 #include "keyfile.h"
 #include "note.h"
+#include "opt.h"
 #include "paths.h"
 #include "store.h"
 #include "verify.h"
@@ -41,40 +43,35 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static const struct opt_def serve_option_defs[];
+
 static int usage(FILE *out, int code)
 {
-	fprintf(out, "usage: sealtap-collector serve --store STORE [--allow FILE] [--enroll first-use]\n"
-		     "                               [--listen ADDR:PORT] [--tls-cert PEM --tls-key PEM | --plain]\n"
-		     "                               [--client-ca PEM] [--state-dir DIR]\n"
-		     "                               [--webhook URL --webhook-secret FILE [--webhook-severity S]\n"
-		     "                                [--webhook-ca PEM]]\n"
-		     "       sealtap-collector verify --store FILE [--stream HEX]\n"
-		     "       sealtap-collector verify --proof FILE --key HEX\n"
-		     "       sealtap-collector export --store FILE [--since UNIX] [--until UNIX]\n"
-		     "       sealtap-collector export --store FILE --stream HEX --from SEQ --to SEQ --proof OUT\n"
-		     "       sealtap-collector query --store FILE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
-		     "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
-		     "       sealtap-collector serve --config FILE [options]   (YAML; README: collector configuration)\n"
-		     "       sealtap-collector key [--state-dir DIR]\n"
-		     "       sealtap-collector agents --store STORE\n"
-		     "       sealtap-collector approve|revoke --store STORE KEY\n"
-		     "\n"
-		     "STORE    an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share.\n"
-		     "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
-		     "         roots, keeps them and answers with a cosigned checkpoint. Agent keys listed in\n"
-		     "         --allow (hex Ed25519 public keys, one per line) or approved in the store are\n"
-		     "         accepted; with --enroll first-use an unknown key is recorded as pending and refused\n"
-		     "         until approved. --client-ca: agents must present a client certificate it issued.\n"
-		     "         --webhook: each stored finding at or above --webhook-severity (default high) is\n"
-		     "         POSTed as JSON, signed with HMAC-SHA-256 under the key in --webhook-secret\n"
-		     "         (X-Sealtap-Signature: sha256=HEX), retried with backoff.\n"
-		     "key      prints the collector's public key (agents' --collector-pubkey).\n"
-		     "agents   lists the agent keys the store knows: pending, approved, revoked.\n"
-		     "approve  lets a pending (or any) key ship; revoke refuses it from then on, even if listed.\n"
-		     "verify   checks the whole store offline; names the first bad record of each stream.\n"
-		     "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
-		     "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
-		     "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n");
+	fputs("usage: sealtap-collector serve --store STORE (--allow FILE | --enroll first-use)\n"
+	      "                               (--tls-cert PEM --tls-key PEM | --plain) [options below]\n"
+	      "       sealtap-collector serve --config FILE [options]\n"
+	      "       sealtap-collector verify --store STORE [--stream HEX]\n"
+	      "       sealtap-collector verify --proof FILE --key HEX\n"
+	      "       sealtap-collector export --store STORE [--since UNIX] [--until UNIX]\n"
+	      "       sealtap-collector export --store STORE --stream HEX --from SEQ --to SEQ --proof OUT\n"
+	      "       sealtap-collector query --store STORE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
+	      "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
+	      "       sealtap-collector key [--state-dir DIR]\n"
+	      "       sealtap-collector agents --store STORE\n"
+	      "       sealtap-collector approve|revoke --store STORE KEY\n"
+	      "\n"
+	      "STORE    an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share.\n"
+	      "serve    takes agents' batches on POST /v1/batches, verifies signatures, chains and Merkle\n"
+	      "         roots, keeps them and answers with a cosigned checkpoint.\n"
+	      "key      prints the collector's public key (agents' --collector-pubkey).\n"
+	      "agents   lists the agent keys the store knows: pending, approved, revoked.\n"
+	      "approve  lets a pending (or any) key ship; revoke refuses it from then on, even if listed.\n"
+	      "verify   checks the whole store offline; names the first bad record of each stream.\n"
+	      "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
+	      "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
+	      "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n",
+	      out);
+	opt_usage(out, serve_option_defs);
 	return code;
 }
 
@@ -139,38 +136,76 @@ static int key_cmd(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt != 'd')
-			return usage(stderr, 2);
+			return usage(stderr, SEALTAP_EXIT_SETUP);
 		state_dir = optarg;
 	}
 	signer = collector_signer(state_dir, pub, name);
 	if (!signer)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	note_signer_free(signer);
 	hex_encode(pub, NOTE_PUBKEY, hex);
 	printf("%s\n", hex);
 	return 0;
 }
 
-/* The collector's configuration file (serve --config FILE): the same
- * options as the command line, which overrides it. */
-#define END { NULL, 0, NULL, NULL }
-static const struct yopt_setting tls_settings[] = {
-	{ "cert", YOPT_SCALAR, "tls-cert", NULL },
-	{ "key", YOPT_SCALAR, "tls-key", NULL },
-	{ "client_ca", YOPT_SCALAR, "client-ca", NULL },
-	END,
+/* serve's options, on the command line and in its configuration file
+ * (serve --config FILE): one table (proto/opt.h) makes the getopt table,
+ * the usage text, the file's keys and docs/collector-options.md. */
+struct serve_options {
+	const char *store, *allow, *listen, *tls_cert, *tls_key, *client_ca, *state_dir;
+	const char *webhook, *webhook_secret, *webhook_severity, *webhook_ca, *config;
+	bool plain, first_use;
 };
-static const struct yopt_setting webhook_settings[] = {
-	{ "url", YOPT_SCALAR, "webhook", NULL },	{ "secret", YOPT_SCALAR, "webhook-secret", NULL },
-	{ "severity", YOPT_SCALAR, "webhook-severity", NULL }, { "ca", YOPT_SCALAR, "webhook-ca", NULL },
-	END,
+
+enum serve_option_id {
+	SOPT_STORE = 256, SOPT_ALLOW, SOPT_ENROLL, SOPT_STATE_DIR, SOPT_LISTEN, SOPT_TLS_CERT, SOPT_TLS_KEY,
+	SOPT_CLIENT_CA, SOPT_PLAIN, SOPT_WEBHOOK, SOPT_WEBHOOK_SECRET, SOPT_WEBHOOK_SEVERITY, SOPT_WEBHOOK_CA,
+	SOPT_CONFIG, SOPT_OPTIONS_REFERENCE, SOPT_HELP = 'h',
 };
-static const struct yopt_setting collector_settings[] = {
-	{ "store", YOPT_SCALAR, "store", NULL },	  { "allow", YOPT_SCALAR, "allow", NULL },
-	{ "enroll", YOPT_SCALAR, "enroll", NULL },	  { "listen", YOPT_SCALAR, "listen", NULL },
-	{ "plain", YOPT_FLAG, "plain", NULL },		  { "state_dir", YOPT_SCALAR, "state-dir", NULL },
-	{ "tls", YOPT_SECTION, NULL, tls_settings },	  { "webhook", YOPT_SECTION, NULL, webhook_settings },
-	END,
+
+#define SAT(field) offsetof(struct serve_options, field)
+static const struct opt_def serve_option_defs[] = {
+	OPT_HEADING("serve: where evidence is kept, and who may send it"),
+	{ "store", SOPT_STORE, "STORE", "store", YOPT_SCALAR, OPT_STORE_STRING, SAT(store),
+	  .help = "an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share" },
+	{ "allow", SOPT_ALLOW, "FILE", "allow", YOPT_SCALAR, OPT_STORE_STRING, SAT(allow),
+	  .help = "agent keys that may ship: hex Ed25519 public keys, one per line\n"
+		  "(keys approved in the store are accepted too)" },
+	{ "enroll", SOPT_ENROLL, "first-use", "enroll", YOPT_SCALAR, .expect = "first-use",
+	  .help = "an unknown key is recorded as pending and refused until approved" },
+	{ "state-dir", SOPT_STATE_DIR, "DIR", "state_dir", YOPT_SCALAR, OPT_STORE_STRING, SAT(state_dir),
+	  .help = "the collector's cosigning key (default /var/lib/sealtap-collector)" },
+	OPT_HEADING("serve: how agents reach it"),
+	{ "listen", SOPT_LISTEN, "ADDR:PORT", "listen", YOPT_SCALAR, .expect = "ADDR:PORT",
+	  .help = "batches are taken on POST /v1/batches here (default 127.0.0.1:8443)" },
+	{ "tls-cert", SOPT_TLS_CERT, "PEM", "tls.cert", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_cert),
+	  .help = "the server's certificate" },
+	{ "tls-key", SOPT_TLS_KEY, "PEM", "tls.key", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_key),
+	  .help = "its private key" },
+	{ "client-ca", SOPT_CLIENT_CA, "PEM", "tls.client_ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(client_ca),
+	  .help = "agents must present a client certificate this CA issued" },
+	{ "plain", SOPT_PLAIN, NULL, "plain", YOPT_FLAG, OPT_STORE_BOOL, SAT(plain),
+	  .help = "plain HTTP instead of TLS (tests; or behind a TLS-terminating proxy)" },
+	OPT_HEADING("serve: alerts"),
+	{ "webhook", SOPT_WEBHOOK, "URL", "webhook.url", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook),
+	  .help = "each stored finding at or above --webhook-severity is POSTed as\n"
+		  "JSON, retried with backoff" },
+	{ "webhook-secret", SOPT_WEBHOOK_SECRET, "FILE", "webhook.secret", YOPT_SCALAR, OPT_STORE_STRING,
+	  SAT(webhook_secret),
+	  .help = "the key its HMAC-SHA-256 signature is made with\n"
+		  "(X-Sealtap-Signature: sha256=HEX)" },
+	{ "webhook-severity", SOPT_WEBHOOK_SEVERITY, "S", "webhook.severity", YOPT_SCALAR,
+	  .expect = "low, medium, high or critical", .help = "the lowest severity sent (default high)" },
+	{ "webhook-ca", SOPT_WEBHOOK_CA, "PEM", "webhook.ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook_ca),
+	  .help = "the webhook receiver's CA certificate" },
+	OPT_HEADING("serve: configuration"),
+	{ "config", SOPT_CONFIG, "FILE", .store = OPT_STORE_STRING, .offset = SAT(config),
+	  .help = "a YAML file of these settings (docs/collector-options.md);\n"
+		  "the command line overrides it" },
+	{ "help", SOPT_HELP, .help = "this text (-h)" },
+	/* docs/collector-options.md is this table, printed by the collector. */
+	{ "options-reference", SOPT_OPTIONS_REFERENCE, .help = NULL },
+	OPT_END,
 };
 
 /* serve --config FILE: the file's options first. Returns the argv to
@@ -189,7 +224,7 @@ static char **with_config(int argc, char **argv, struct yopt_args *cfg, int *out
 	}
 	if (!path)
 		return argv;
-	if (yopt_load(path, collector_settings, cfg, err, sizeof(err))) {
+	if (yopt_load(path, serve_option_defs, cfg, err, sizeof(err))) {
 		fprintf(stderr, "sealtap-collector: %s\n", err);
 		return NULL;
 	}
@@ -231,7 +266,7 @@ static int serve(int argc, char **argv)
 	char **all = with_config(argc, argv, &cfg, &n);
 
 	if (!all)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	rc = serve_opts(n, all, &cfg);
 	if (all != argv)
 		free(all);
@@ -239,81 +274,87 @@ static int serve(int argc, char **argv)
 	return rc;
 }
 
+/* "FILE:LINE: --name VALUE: expected ..." (2) for a refused value. */
+static int serve_refused(const struct yopt_args *cfg, const struct opt_def *d, const char *arg)
+{
+	char where[PATH_BUF];
+
+	fprintf(stderr, "sealtap-collector: %s--%s %s: expected %s\n", origin(cfg, optind - 1, where, sizeof(where)),
+		d->name, arg ? arg : "", d->expect);
+	return SEALTAP_EXIT_SETUP;
+}
+
 static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },     { "allow", required_argument, NULL, 'a' },
-		{ "listen", required_argument, NULL, 'l' },    { "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },   { "plain", no_argument, NULL, 'p' },
-		{ "state-dir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
-		{ "enroll", required_argument, NULL, 'e' },    { "client-ca", required_argument, NULL, 'C' },
-		{ "webhook", required_argument, NULL, 'w' },   { "webhook-secret", required_argument, NULL, 'S' },
-		{ "webhook-severity", required_argument, NULL, 'V' }, { "webhook-ca", required_argument, NULL, 'A' },
-		{ "config", required_argument, NULL, 'f' },
-		{ 0 },
-	};
-	char where[PATH_BUF];
-	const char *webhook_url = NULL, *webhook_secret = NULL, *webhook_severity = "high", *webhook_ca = NULL;
-	const char *store_path = NULL, *allow_path = NULL, *listen = "127.0.0.1:8443", *cert = NULL, *key = NULL;
-	const char *client_ca = NULL;
+	static struct option opts[32];
+	struct serve_options so = { .listen = "127.0.0.1:8443",
+				    .state_dir = "/var/lib/sealtap-collector",
+				    .webhook_severity = "high" };
+	const char *store_path, *allow_path, *cert, *key, *client_ca, *state_dir;
+	const char *webhook_url, *webhook_secret, *webhook_severity, *webhook_ca;
 	char *client_ca_pem = NULL;
-	const char *state_dir = "/var/lib/sealtap-collector";
 	char addr[64], err[512], name[NOTE_NAME_MAX], *cert_pem = NULL, *key_pem = NULL;
 	char pubhex[2 * NOTE_PUBKEY + 1];
 	uint8_t pub[NOTE_PUBKEY];
 	struct collector c = { 0 };
 	struct http *h = NULL;
-	bool plain = false;
-	int opt, rc = 2;
+	bool plain;
+	int opt, rc = SEALTAP_EXIT_SETUP;
 	unsigned long port;
 
-	split_listen(listen, addr, &port); /* the default; --listen replaces it */
+	if (opt_getopt_table(serve_option_defs, opts, sizeof(opts) / sizeof(opts[0])) < 0)
+		return SEALTAP_EXIT_FAILED;
+	split_listen(so.listen, addr, &port); /* the default; --listen replaces it */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		const struct opt_def *d = opt_find(serve_option_defs, opt);
+		int r = d ? opt_store(d, optarg, &so) : -1;
+
+		if (r <= 0 && d) {
+			if (r < 0)
+				return serve_refused(cfg, d, optarg);
+			continue;
+		}
 		switch (opt) {
-		case 's': store_path = optarg; break;
-		case 'a': allow_path = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'k': key = optarg; break;
-		case 'p': plain = true; break;
-		case 'd': state_dir = optarg; break;
-		case 'C': client_ca = optarg; break;
-		case 'w': webhook_url = optarg; break;
-		case 'S': webhook_secret = optarg; break;
-		case 'A': webhook_ca = optarg; break;
-		case 'f': break; /* read before parsing: see serve */
-		case 'l':
-			listen = optarg;
-			if (split_listen(listen, addr, &port))
-				return fprintf(stderr, "sealtap-collector: %s--listen %s: expected ADDR:PORT\n",
-					       origin(cfg, optind - 1, where, sizeof(where)), listen),
-				       2;
+		case SOPT_LISTEN:
+			so.listen = optarg;
+			if (split_listen(so.listen, addr, &port))
+				return serve_refused(cfg, d, optarg);
 			break;
-		case 'V':
-			webhook_severity = optarg;
+		case SOPT_WEBHOOK_SEVERITY:
+			so.webhook_severity = optarg;
 			if (strcmp(optarg, "low") && strcmp(optarg, "medium") && strcmp(optarg, "high") &&
 			    strcmp(optarg, "critical"))
-				return fprintf(stderr, "sealtap-collector: %s--webhook-severity %s: expected low, medium, "
-						       "high or critical\n",
-					       origin(cfg, optind - 1, where, sizeof(where)), optarg),
-				       2;
+				return serve_refused(cfg, d, optarg);
 			break;
-		case 'e':
+		case SOPT_ENROLL:
 			if (strcmp(optarg, "first-use"))
-				return fprintf(stderr, "sealtap-collector: %s--enroll %s: expected first-use\n",
-					       origin(cfg, optind - 1, where, sizeof(where)), optarg),
-				       2;
-			c.first_use = true;
+				return serve_refused(cfg, d, optarg);
+			so.first_use = true;
 			break;
-		case 'h': return usage(stdout, 0);
-		default: return usage(stderr, 2);
+		case SOPT_HELP: return usage(stdout, SEALTAP_EXIT_OK);
+		case SOPT_OPTIONS_REFERENCE:
+			fputs("# sealtap-collector serve options\n\n"
+			      "Every option of `sealtap-collector serve`, on the command line and in its configuration file\n"
+			      "(`--config FILE`; keys are dotted by section: `tls.cert` is `cert:` under `tls:`). The file is\n"
+			      "read first and the command line overrides it. This page is made by\n"
+			      "`sealtap-collector serve --options-reference` from the collector's one option table\n"
+			      "(collector/main.c): `make docs` writes it, and a test fails when it differs.\n\n",
+			      stdout);
+			opt_markdown(stdout, serve_option_defs);
+			return SEALTAP_EXIT_OK;
+		default: return usage(stderr, SEALTAP_EXIT_SETUP);
 		}
 	}
+	store_path = so.store, allow_path = so.allow, cert = so.tls_cert, key = so.tls_key;
+	client_ca = so.client_ca, state_dir = so.state_dir, plain = so.plain, c.first_use = so.first_use;
+	webhook_url = so.webhook, webhook_secret = so.webhook_secret, webhook_severity = so.webhook_severity;
+	webhook_ca = so.webhook_ca;
 	if (!store_path || (!allow_path && !c.first_use) || (!plain && (!cert || !key)))
 		return fprintf(stderr, "sealtap-collector serve: --store, --allow or --enroll first-use, and --tls-cert "
-				       "with --tls-key (or --plain) are required\n"), 2;
+				       "with --tls-key (or --plain) are required\n"), SEALTAP_EXIT_SETUP;
 	if (client_ca && plain)
-		return fprintf(stderr, "sealtap-collector serve: --client-ca needs TLS\n"), 2;
+		return fprintf(stderr, "sealtap-collector serve: --client-ca needs TLS\n"), SEALTAP_EXIT_SETUP;
 	if (!plain && (!(cert_pem = slurp(cert)) || !(key_pem = slurp(key)))) {
 		fprintf(stderr, "sealtap-collector: cannot read %s\n", cert_pem ? key : cert);
 		goto out;
@@ -376,7 +417,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 			(unsigned long long)st->requests, (unsigned long long)st->accepted,
 			(unsigned long long)st->events, (unsigned long long)st->rejected, (unsigned long long)st->busy);
 	}
-	rc = 0;
+	rc = SEALTAP_EXIT_OK;
 out:
 	http_stop(h);
 	webhook_stop(c.webhook);
@@ -416,14 +457,14 @@ static int verify_bundle(const char *path, const char *keyhex)
 	int bad;
 
 	if (!keyhex || hex_decode(keyhex, key, CHAIN_AGENT_KEY))
-		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), 2;
+		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), SEALTAP_EXIT_SETUP;
 	f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (256 << 20) || fseek(f, 0, SEEK_SET) ||
 	    !(data = malloc((size_t)n + 1)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "sealtap-collector verify --proof: %s: cannot read\n", path);
 		if (f)
 			fclose(f);
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	}
 	fclose(f);
 	bad = verify_proof(data, (size_t)n, key, stdout);
@@ -457,14 +498,14 @@ static int export_cmd(int argc, char **argv)
 		case 'p': proof = optarg; break;
 		case 'a': since = strtoull(optarg, NULL, 10) * 1000000000ull; break;
 		case 'u': until = strtoull(optarg, NULL, 10) * 1000000000ull; break;
-		default: return usage(stderr, 2);
+		default: return usage(stderr, SEALTAP_EXIT_SETUP);
 		}
 	}
 	if (proof && (!stream || hex_decode(stream, id, CHAIN_STREAM_ID)))
-		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), 2;
+		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), SEALTAP_EXIT_SETUP;
 	s = existing_store("export", store_path);
 	if (!s)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	if (proof) {
 		FILE *out = fopen(proof, "wb");
 
@@ -477,7 +518,7 @@ static int export_cmd(int argc, char **argv)
 		rc = export_json(s, since, until, stdout);
 	}
 	store_close(s);
-	return rc ? 1 : 0;
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
 static int print_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
@@ -513,17 +554,17 @@ static int query_cmd(int argc, char **argv)
 		case 'm': q.model = optarg; break;
 		case 'd': q.detector = optarg; break;
 		case 'l': q.limit = strtoull(optarg, NULL, 10); break;
-		default: return usage(stderr, 2);
+		default: return usage(stderr, SEALTAP_EXIT_SETUP);
 		}
 	}
 	s = existing_store("query", store_path);
 	if (!s)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	rc = store_query(s, &q, print_event, NULL);
 	if (rc)
 		fprintf(stderr, "sealtap-collector query: %s\n", store_error(s));
 	store_close(s);
-	return rc ? 1 : 0;
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
 static int verify(int argc, char **argv)
@@ -552,25 +593,25 @@ static int verify(int argc, char **argv)
 		else if (opt == 'k')
 			key = optarg;
 		else
-			return usage(stderr, 2);
+			return usage(stderr, SEALTAP_EXIT_SETUP);
 	}
 	if (proof)
 		return verify_bundle(proof, key);
 
 	if (stream) {
 		if (hex_decode(stream, id, CHAIN_STREAM_ID))
-			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), 2;
+			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), SEALTAP_EXIT_SETUP;
 	}
 	s = existing_store("verify", store_path);
 	if (!s)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	problems = verify_store(s, stream ? id : NULL, stdout, &streams, &events);
 	store_close(s);
 	if (problems < 0)
-		return 1;
+		return SEALTAP_EXIT_FAILED;
 	printf("%s: %llu stream(s), %llu event(s), %d problem(s)\n", problems ? "FAILED" : "verified",
 	       (unsigned long long)streams, (unsigned long long)events, problems);
-	return problems ? 1 : 0;
+	return problems ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
 static int print_agent(void *ctx, const struct agent_row *a)
@@ -598,15 +639,15 @@ static int agents_cmd(const char *cmd, int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt != 's')
-			return usage(stderr, 2);
+			return usage(stderr, SEALTAP_EXIT_SETUP);
 		store_path = optarg;
 	}
 	if (!listing && (optind != argc - 1 || hex_decode(argv[optind], key, CHAIN_AGENT_KEY)))
 		return fprintf(stderr, "sealtap-collector %s: KEY: the agent's 64-hex-digit public key "
-				       "(sealtap-agent keys prints it)\n", cmd), 2;
+				       "(sealtap-agent keys prints it)\n", cmd), SEALTAP_EXIT_SETUP;
 	s = existing_store(cmd, store_path);
 	if (!s)
-		return 2;
+		return SEALTAP_EXIT_SETUP;
 	if (listing)
 		rc = store_each_agent(s, print_agent, NULL);
 	else
@@ -616,13 +657,13 @@ static int agents_cmd(const char *cmd, int argc, char **argv)
 	else if (!listing)
 		printf("%s %s\n", argv[optind], strcmp(cmd, "approve") == 0 ? "approved" : "revoked");
 	store_close(s);
-	return rc ? 1 : 0;
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage(stderr, 2);
+		return usage(stderr, SEALTAP_EXIT_SETUP);
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
@@ -636,6 +677,6 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "agents") == 0 || strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "revoke") == 0)
 		return agents_cmd(argv[1], argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		return usage(stdout, 0);
-	return usage(stderr, 2);
+		return usage(stdout, SEALTAP_EXIT_OK);
+	return usage(stderr, SEALTAP_EXIT_SETUP);
 }

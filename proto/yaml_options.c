@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 struct walk {
+	const struct opt_def *defs;
 	const char *path;
 	yaml_document_t doc;
 	struct yopt_args *out;
@@ -68,88 +69,132 @@ static int add(struct walk *w, const yaml_node_t *at, const char *option, const 
 	return 0;
 }
 
-static const char *expected_keys(const struct yopt_setting *set, char *buf, size_t n)
+/* The part of path after prefix and its dot, up to the next dot, into buf;
+ * NULL when path is not under prefix. */
+static const char *next_key(const char *path, const char *prefix, char *buf, size_t n)
+{
+	size_t k = strlen(prefix), len;
+	const char *rest, *dot;
+
+	if (!path || (k && (strncmp(path, prefix, k) || path[k] != '.')))
+		return NULL;
+	rest = path + (k ? k + 1 : 0);
+	dot = strchr(rest, '.');
+	len = dot ? (size_t)(dot - rest) : strlen(rest);
+	if (len >= n)
+		return NULL;
+	memcpy(buf, rest, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The keys a mapping at prefix may hold, in the table's order, once each. */
+static const char *expected_keys(const struct opt_def *defs, const char *prefix, char *buf, size_t n)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (const struct yopt_setting *s = set; s->key && off < n; s++)
-		off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", s->key);
+	for (const struct opt_def *d = defs; (d->name || d->help) && off < n; d++) {
+		char key[128], *seen;
+		size_t klen;
+
+		if (!d->name || !next_key(d->yaml, prefix, key, sizeof(key)))
+			continue;
+		klen = strlen(key);
+		for (seen = strstr(buf, key); seen; seen = strstr(seen + 1, key))
+			if ((seen == buf || seen[-1] == ' ') && (seen[klen] == ',' || seen[klen] == '\0'))
+				break;
+		if (!seen)
+			off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", key);
+	}
 	return buf;
 }
 
-static int walk_section(struct walk *w, const yaml_node_t *map, const struct yopt_setting *set);
+static int walk_section(struct walk *w, const yaml_node_t *map, const char *prefix);
 
-static int walk_value(struct walk *w, const yaml_node_t *k, const yaml_node_t *v, const struct yopt_setting *s)
+static int walk_value(struct walk *w, const yaml_node_t *k, const yaml_node_t *v, const char *key,
+		      const struct opt_def *s)
 {
 	const char *val = scalar(v);
 
-	switch (s->kind) {
+	switch (s->yaml_kind) {
 	case YOPT_SCALAR:
 		if (!val || !*val)
-			return fail_at(w, v, "%s: expected a value", s->key);
-		return add(w, v, s->option, val);
+			return fail_at(w, v, "%s: expected a value", key);
+		return add(w, v, s->name, val);
 	case YOPT_FLAG:
 	case YOPT_NEGATED:
 		if (!val || (strcmp(val, "true") && strcmp(val, "false")))
-			return fail_at(w, v, "%s: expected true or false", s->key);
-		return (strcmp(val, "true") == 0) == (s->kind == YOPT_FLAG) ? add(w, v, s->option, NULL) : 0;
+			return fail_at(w, v, "%s: expected true or false", key);
+		return (strcmp(val, "true") == 0) == (s->yaml_kind == YOPT_FLAG) ? add(w, v, s->name, NULL) : 0;
 	case YOPT_LIST:
 		if (v->type != YAML_SEQUENCE_NODE)
-			return fail_at(w, v, "%s: expected a list", s->key);
+			return fail_at(w, v, "%s: expected a list", key);
 		for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 			const yaml_node_t *e = yaml_document_get_node(&w->doc, *it);
 
 			if (!scalar(e) || !*scalar(e))
-				return fail_at(w, e, "%s: expected a list of values", s->key);
-			if (add(w, e, s->option, scalar(e)))
+				return fail_at(w, e, "%s: expected a list of values", key);
+			if (add(w, e, s->name, scalar(e)))
 				return -1;
 		}
 		return 0;
 	case YOPT_MAP:
 		if (v->type != YAML_MAPPING_NODE)
-			return fail_at(w, v, "%s: expected name: value pairs", s->key);
+			return fail_at(w, v, "%s: expected name: value pairs", key);
 		for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
 			const yaml_node_t *pk = yaml_document_get_node(&w->doc, p->key);
 			const yaml_node_t *pv = yaml_document_get_node(&w->doc, p->value);
 			char pair[1024];
 
 			if (!scalar(pk) || !scalar(pv))
-				return fail_at(w, pk, "%s: expected name: value pairs", s->key);
+				return fail_at(w, pk, "%s: expected name: value pairs", key);
 			snprintf(pair, sizeof(pair), "%s: %s", scalar(pk), scalar(pv));
-			if (add(w, pk, s->option, pair))
+			if (add(w, pk, s->name, pair))
 				return -1;
 		}
 		return 0;
-	case YOPT_SECTION:
-		if (v->type != YAML_MAPPING_NODE)
-			return fail_at(w, v, "%s: expected a mapping", s->key);
-		return walk_section(w, v, s->children);
 	case YOPT_RAW:
-		/* The detectors section: its own parser reads it from the file. */
+		/* A section its own parser reads from the file (the detectors). */
 		if (v->type != YAML_MAPPING_NODE)
-			return fail_at(w, v, "%s: expected a mapping (disable, severity, custom)", s->key);
-		return add(w, k, s->option, w->path);
+			return fail_at(w, v, "%s: expected %s", key, s->expect ? s->expect : "a mapping");
+		return add(w, k, s->name, w->path);
 	}
 	return 0;
 }
 
-static int walk_section(struct walk *w, const yaml_node_t *map, const struct yopt_setting *set)
+static int walk_section(struct walk *w, const yaml_node_t *map, const char *prefix)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(&w->doc, p->key);
 		const yaml_node_t *v = yaml_document_get_node(&w->doc, p->value);
 		const char *key = scalar(k) ? scalar(k) : "";
-		const struct yopt_setting *s = set;
-		char keys[512];
+		const struct opt_def *leaf = NULL;
+		bool section = false;
+		char path[256], buf[128], keys[512];
 
-		while (s->key && strcmp(s->key, key))
-			s++;
-		if (!s->key)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key) >= sizeof(path))
+			return fail_at(w, k, "key '%s': too long", key);
+		for (const struct opt_def *d = w->defs; (d->name || d->help) && !leaf; d++) {
+			if (!d->name || !d->yaml)
+				continue;
+			if (strcmp(d->yaml, path) == 0)
+				leaf = d;
+			else if (next_key(d->yaml, path, buf, sizeof(buf)))
+				section = true;
+		}
+		if (leaf) {
+			if (walk_value(w, k, v, key, leaf))
+				return -1;
+		} else if (section) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail_at(w, v, "%s: expected a mapping", key);
+			if (walk_section(w, v, path))
+				return -1;
+		} else {
 			return fail_at(w, k, "unknown key '%s' (expected one of: %s)", key,
-				       expected_keys(set, keys, sizeof(keys)));
-		if (walk_value(w, k, v, s))
-			return -1;
+				       expected_keys(w->defs, prefix, keys, sizeof(keys)));
+		}
 	}
 	return 0;
 }
@@ -174,9 +219,9 @@ int yopt_check_owner(const char *path, char *err, size_t errsz)
 	return 0;
 }
 
-int yopt_load(const char *path, const struct yopt_setting *root, struct yopt_args *out, char *err, size_t errsz)
+int yopt_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz)
 {
-	struct walk w = { .path = path, .out = out, .err = err, .errsz = errsz };
+	struct walk w = { .defs = defs, .path = path, .out = out, .err = err, .errsz = errsz };
 	const yaml_node_t *top;
 	yaml_parser_t parser;
 	FILE *f;
@@ -206,7 +251,7 @@ int yopt_load(const char *path, const struct yopt_setting *root, struct yopt_arg
 	else if (top->type != YAML_MAPPING_NODE)
 		r = fail_at(&w, top, "expected a mapping of settings");
 	else
-		r = walk_section(&w, top, root);
+		r = walk_section(&w, top, "");
 	yaml_document_delete(&w.doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

@@ -3,8 +3,8 @@
  * yaml_options - a YAML settings file (libyaml) read into the long options
  * a program's command line takes ("--name=value" strings, each with the
  * line it came from), so one option parser checks both and the messages
- * can name file and line. The agent and the collector each give their
- * table of settings.
+ * can name file and line. The keys are those of the program's option
+ * table (options.h): the agent's and the collector's.
  *
  * An unknown key, or a value of the wrong shape (a list where one value is
  * expected, ...), is an error naming the file, the line and what was
@@ -18,20 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opt.h"
+
 struct yaml_node_s;
-
-/* SCALAR: one value; LIST: a sequence of scalars (one option each); FLAG:
- * a boolean giving the option when true (NEGATED: when false); MAP: name:
- * value pairs as "name: value"; SECTION: a mapping of further settings;
- * RAW: the option gets the file's path (a section its own parser reads). */
-enum yopt_kind { YOPT_SCALAR, YOPT_LIST, YOPT_FLAG, YOPT_NEGATED, YOPT_MAP, YOPT_SECTION, YOPT_RAW };
-
-struct yopt_setting {
-	const char *key;
-	enum yopt_kind kind;
-	const char *option;                  /* the long option */
-	const struct yopt_setting *children; /* SECTION */
-};
 
 struct yopt_args {
 	char **argv;
@@ -40,7 +29,9 @@ struct yopt_args {
 	char *path;
 };
 
-int yopt_load(const char *path, const struct yopt_setting *root, struct yopt_args *out, char *err, size_t errsz);
+/* Reads path with the keys of an option table (opt_def.yaml, dotted by
+ * section): every value found becomes "--name=value" in out. */
+int yopt_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz);
 void yopt_release(struct yopt_args *a);
 
 /* Refuses a file that others can write or that belongs to another user

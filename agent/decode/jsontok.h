@@ -7,7 +7,7 @@
  * model response is one small document per token, and the tokeniser is the
  * decoder's largest cost. jsmn (Debian's libjsmn-dev, used before) ran at
  * ~480 MB/s on those documents and held the decoder far under its target;
- * json-c and simdjson (C++) were measured too (README, Decoding). This one
+ * json-c and simdjson (C++) were measured too (docs/perf/history.md, Decoding). This one
  * scans strings 16 bytes at a time (SSE2, with a portable fallback), checks
  * the full grammar (numbers, literals, escapes, no control characters in
  * strings, commas and colons where they belong) and records for each token

@@ -21,7 +21,7 @@
 #include "json.h"
 #include "paths.h"
 
-/* ---- tuning (drift_bench calibrates these: see the README) ---- */
+/* ---- tuning (drift_bench calibrates these: see docs/perf/history.md, Drift detection) ---- */
 #define REF_N 1000          /* numeric reference sample per feature */
 #define DELAY 300           /* the fast layer's reference lags this many responses */
 #define TAU 2000.0          /* its averaging horizon, in responses */

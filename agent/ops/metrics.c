@@ -72,11 +72,11 @@ int metrics_from_stats(const char *json, size_t len, FILE *out)
 			else if (num[0] == 'n')
 				continue; /* null */
 			if (is_gauge(name))
-				fprintf(out, "# HELP sealtap_%s %s: %s (see the README's counters)\n# TYPE sealtap_%s gauge\n"
+				fprintf(out, "# HELP sealtap_%s %s: %s (see docs/operator-guide.md, Counters)\n# TYPE sealtap_%s gauge\n"
 					     "sealtap_%s %s\n",
 					name, group, name + strlen(group) + 1, name, name, num);
 			else
-				fprintf(out, "# HELP sealtap_%s_total %s: %s (see the README's counters)\n"
+				fprintf(out, "# HELP sealtap_%s_total %s: %s (see docs/operator-guide.md, Counters)\n"
 					     "# TYPE sealtap_%s_total counter\nsealtap_%s_total %s\n",
 					name, group, name + strlen(group) + 1, name, name, num);
 		}

@@ -6,6 +6,7 @@ policy_change event with the new digest, findings that follow it) and
 refuses an edit that needs a restart, keeping the running configuration."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -151,3 +152,43 @@ def test_collector_config_file():
             check(r.returncode == 2 and (bad + want).encode() in r.stderr, "%r: %s" % (text, r.stderr))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_option_references_are_made_from_the_option_tables():
+    """docs/agent-options.md and docs/collector-options.md are what the
+    programs print from their one option table (`make docs`): an option
+    added, renamed or given another file key without the page fails here.
+    Every key the reference names is also one the file reader accepts."""
+    from harness import ROOT
+    collector = os.path.join(os.path.dirname(AGENT), "sealtap-collector")
+    for cmd, page in (([AGENT, "--options-reference"], "agent-options.md"),
+                      ([collector, "serve", "--options-reference"], "collector-options.md")):
+        made = subprocess.run(cmd, capture_output=True, timeout=10, check=True).stdout.decode()
+        with open(os.path.join(ROOT, "docs", page)) as f:
+            check(f.read() == made, "docs/%s differs from `%s` (run make docs)" % (page, " ".join(cmd[1:])))
+    # The agent's reference names every long option --help shows, and the
+    # file reader takes each file key the reference gives.
+    usage = subprocess.run([AGENT, "--help"], capture_output=True, timeout=10).stdout.decode()
+    made = subprocess.run([AGENT, "--options-reference"], capture_output=True, timeout=10).stdout.decode()
+    shown = re.findall(r"^  (--[a-z-]+)", usage, re.M)
+    check(len(shown) > 40, "--help lists %d options" % len(shown))
+    for name in shown:
+        check("`%s" % name in made, "%s is in --help but not in the reference" % name)
+    tmp = tempfile.mkdtemp()
+    try:
+        for line in made.splitlines():
+            cells = [c.strip() for c in line.split("|")]
+            if len(cells) < 4 or not cells[2].startswith("`"):
+                continue
+            key, kind = cells[2].split("`")[1], cells[2].split("`")[2].strip()
+            value = {"(list)": "[x]", "(name: value)": "{a: b}", "(true/false)": "true",
+                     "(false gives the option)": "false", "(a section)": "{disable: []}"}.get(kind, "x")
+            path = os.path.join(tmp, "c.yaml")
+            parts = key.split(".")
+            text = "".join("%s%s:\n" % ("  " * i, p) for i, p in enumerate(parts[:-1]))
+            text += "%s%s: %s\nselectors: {all: true}\n" % ("  " * (len(parts) - 1), parts[-1], value)
+            write(path, text)
+            rc, out = check_config(path)
+            check("unknown key" not in out, "the reference's key %s is refused by the reader: %s" % (key, out))
+    finally:
+        shutil.rmtree(tmp)

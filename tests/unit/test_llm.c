@@ -138,7 +138,7 @@ static void test_llm_responses_stream_events(void **state)
  * what reading every event whole gives. That the replay path is taken is
  * not visible here by design (it has no other effect); the assertion on
  * x->replay only shows the first event's append was recorded as
- * replayable, and callgrind shows the saving (README, Decoding). */
+ * replayable, and callgrind shows the saving (docs/perf/history.md, Decoding). */
 static void stream_events(bool replay, struct exchange *x)
 {
 	static const char *const events[] = {
