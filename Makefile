@@ -38,7 +38,7 @@ DEPS_PKGS := clang libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev l
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
-             make python3 python3-yaml curl openssl nginx-light nodejs util-linux prometheus systemd binutils
+             make python3 python3-yaml python3-pytest curl openssl nginx-light nodejs util-linux prometheus systemd binutils
 
 # ---- the agent: one static library per stage --------------------------------
 # Each stage is a folder of agent/ and a library; STAGE_USES_x names the stages
@@ -51,7 +51,7 @@ STAGE_USES_decode   :=
 STAGE_USES_capture  := decode
 STAGE_USES_judge    := decode evidence
 STAGE_USES_drift    := judge decode evidence
-STAGE_USES_ops      := capture decode evidence
+STAGE_USES_ops      := decode
 # What each stage links besides its own libraries.
 STAGE_LIBS_evidence := -lcurl -lprotobuf-c -lcrypto -lz
 STAGE_LIBS_decode   := -lz -lbrotlidec -lnghttp2
@@ -124,9 +124,11 @@ $(BUILD)/agent/%.o: agent/%.c | $(GENERATED)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(call stage_inc,$(call stage_of,$<)) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/agent/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c))))
+# The stage's folder is a prerequisite too: a file moved out of it must
+# leave the archive, though no object of those left changed.
+$(BUILD)/agent/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c)))) agent/$$*
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(PROTO_GEN) &: proto/evidence.proto
 	$(call msg,PROTOC,$@)
@@ -141,9 +143,9 @@ $(BUILD)/proto/evidence.pb-c.o: $(BUILD)/proto/evidence.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRCS)) $(BUILD)/proto/evidence.pb-c.o
+$(BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(BUILD)/proto/%.o,$(PROTO_SRCS)) $(BUILD)/proto/evidence.pb-c.o proto
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 AGENT_TOP := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(wildcard agent/*.c))
 $(BUILD)/sealtap-agent: $(AGENT_TOP) $(AGENT_LIBS) $(BUILD)/proto/libproto.a
@@ -160,9 +162,9 @@ $(BUILD)/collector/%.o: collector/%.c | $(PROTO_GEN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(COLLECTOR_INC) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(COLLECTOR_MODS))
+$(BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(BUILD)/collector/%.o,$(COLLECTOR_MODS)) collector
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/sealtap-collector: $(BUILD)/collector/main.o $(BUILD)/collector/libcollector.a $(BUILD)/proto/libproto.a
 	$(call msg,LINK,$@)
@@ -295,8 +297,8 @@ $(FUZZ_BUILD)/agent/%.o: agent/%.c | $(GENERATED)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call stage_inc,$(call stage_of,$<)) $(DEPFLAGS) -c $< -o $@
-$(FUZZ_BUILD)/agent/lib%.a: $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c))))
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/agent/lib%.a: $$(addprefix $(FUZZ_BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard agent/$$*/*.c)))) agent/$$*
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 $(FUZZ_BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -304,14 +306,14 @@ $(FUZZ_BUILD)/proto/%.o: proto/%.c | $(PROTO_GEN)
 $(FUZZ_BUILD)/proto/evidence.pb-c.o: $(BUILD)/proto/evidence.pb-c.c
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -Wno-unused-parameter -c $< -o $@
-$(FUZZ_BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(FUZZ_BUILD)/proto/%.o,$(PROTO_SRCS)) $(FUZZ_BUILD)/proto/evidence.pb-c.o
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/proto/libproto.a: $(patsubst proto/%.c,$(FUZZ_BUILD)/proto/%.o,$(PROTO_SRCS)) $(FUZZ_BUILD)/proto/evidence.pb-c.o proto
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 $(FUZZ_BUILD)/collector/%.o: collector/%.c | $(PROTO_GEN)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(COLLECTOR_INC) $(DEPFLAGS) -c $< -o $@
-$(FUZZ_BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(FUZZ_BUILD)/collector/%.o,$(COLLECTOR_MODS))
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/collector/libcollector.a: $(patsubst collector/%.c,$(FUZZ_BUILD)/collector/%.o,$(COLLECTOR_MODS)) collector
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 FUZZERS := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
 

@@ -2,10 +2,11 @@
 /*
  * sealtap-agent: sees the plaintext model-serving processes hand to OpenSSL.
  *
- * main reads as the lifecycle: options, preflight checks, open, configure,
- * load, attach, consume until told to stop, clean up. Modules return
- * negative errno; only main turns failures into exit codes:
- *   SEALTAP_EXIT_OK, _FAILED (runtime), _SETUP (options, privileges, kernel).
+ * main reads as the lifecycle: options (the table in options.c, the file
+ * in config.c), preflight checks, open_stages, load_probes, get_ready,
+ * consume until told to stop, agent_close. Modules return negative errno;
+ * only main turns failures into exit codes (enum sealtap_exit): OK,
+ * FAILED (runtime), SETUP (options, privileges, kernel).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,28 +24,28 @@
 #include <openssl/crypto.h>
 
 #include "attach.h"
-#include "clock.h"
+#include "banned.h"
 #include "capture.h"
 #include "classify.h"
-#include "detector_config.h"
-#include "banned.h"
+#include "clock.h"
 #include "config.h"
 #include "coverage.h"
+#include "detector_config.h"
 #include "drift.h"
 #include "evidence.h"
 #include "evidence_copy.h"
 #include "fanout.h"
 #include "hex.h"
 #include "judge.h"
+#include "keyfile.h"
 #include "metrics.h"
-#include "paths.h"
-#include "privileges.h"
 #include "note.h"
 #include "options.h"
-#include "keyfile.h"
+#include "paths.h"
+#include "privileges.h"
 #include "scan.h"
-#include "ship.h"
 #include "selector.h"
+#include "ship.h"
 #include "sslsniff.skel.h"
 
 #define SEALTAP_VERSION "0.1.0"
@@ -586,30 +587,244 @@ done:
 		free(argv2);
 }
 
+/* What capture saw and lost so far, for the coverage events. */
+static void coverage_of(struct capture *cap, struct coverage_sample *s)
+{
+	struct capture_seen seen;
+
+	_Static_assert(CAPTURE_LOSS_REASONS <= COVERAGE_LOSS_MAX, "every loss reason fits a capture_loss event");
+	s->nlosses = capture_losses(cap, s->loss_names, s->losses, COVERAGE_LOSS_MAX);
+	capture_seen(cap, &seen);
+	s->exchanges = seen.exchanges;
+	s->bytes = seen.bytes;
+	s->processes = seen.processes;
+}
+
+/* Everything the agent runs, for the lifecycle below; each part is NULL
+ * until it is made, and agent_close takes what exists. */
+struct agent {
+	struct agent_options o;
+	struct policy pol;
+	struct evidence *ev;
+	struct evidence_copy *copy;
+	struct judge *judge;
+	struct drift *drift;
+	struct ship *ship;
+	struct fanout fan;
+	struct stages stages;
+	struct running run;
+	struct sslsniff_bpf *skel;
+	struct attach *att;
+	struct capture *cap;
+	struct coverage *cov;
+	struct metrics *metrics;
+	struct metrics_ctx mctx;
+};
+
+/* The stages after capture: classifier, evidence and its copies, judge,
+ * shipping, drift, and the fan-out that feeds them. */
+static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, char **cli_argv)
+{
+	struct agent_options *o = &a->o;
+	int err = classifier_setup(o, &a->pol.set, &a->pol.cls, &a->ev, &a->copy, &a->judge);
+
+	if (err)
+		return err;
+	if (o->ship.url) {
+		char msg[256];
+
+		if ((o->ship.cert_file != NULL) != (o->ship.key_file != NULL))
+			return fail(SEALTAP_EXIT_SETUP, "--collector-cert and --collector-key go together");
+		a->ship = ship_new(a->ev, &o->ship, msg, sizeof(msg));
+		if (!a->ship)
+			return fail(SEALTAP_EXIT_SETUP, "shipping: %s", msg);
+	}
+	if (!o->no_drift) {
+		char msg[512], drift_state[PATH_BUF];
+
+		if (o->drift_refusals &&
+		    !(a->pol.refusals = drift_lexicon_load(o->drift_refusals, msg, sizeof(msg))))
+			return fail(SEALTAP_EXIT_SETUP, "--drift-refusals: %s", msg);
+		snprintf(drift_state, sizeof(drift_state), "%s/drift.state", o->state_dir);
+		a->drift = drift_new(&(struct drift_opts){ .out = stdout,
+							    .ev = a->ev,
+							    .max_keys = o->drift_keys,
+							    .state_path = drift_state,
+							    .banned_path = o->drift_banned,
+							    .refusals = (const char *const *)a->pol.refusals,
+							    .rate_shift = o->drift_rate_shift },
+				     msg, sizeof(msg));
+		if (!a->drift)
+			return fail(SEALTAP_EXIT_SETUP, "drift: %s", msg);
+	}
+	a->run = (struct running){ .o = o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
+				   .policy = &a->pol, .judge = a->judge, .drift = a->drift, .ev = a->ev };
+	a->stages = (struct stages){ a->judge, a->ev, a->ship, a->copy, a->drift, &a->run };
+	fanout_init(&a->fan, a->judge, a->drift, o->dump_exchanges ? stdout : NULL);
+	return 0;
+}
+
+/* The BPF object loaded, the process tracepoints attached, the consumer
+ * of its ring buffer made (uprobes come per process, from attach). */
+static int load_probes(struct agent *a)
+{
+	const struct agent_options *o = &a->o;
+	int err;
+
+	a->skel = sslsniff_bpf__open();
+	if (!a->skel)
+		return fail(SEALTAP_EXIT_SETUP, "cannot open the BPF object: %s", strerror(errno));
+	a->skel->rodata->targ_self_tgid = (uint32_t)getpid();
+	a->skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	bpf_map__set_max_entries(a->skel->maps.rb, (uint32_t)o->ringbuf_bytes);
+	err = sslsniff_bpf__load(a->skel);
+	if (err)
+		return fail(SEALTAP_EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "
+						"-v for the verifier log", strerror(-err));
+	err = sslsniff_bpf__attach(a->skel);
+	if (err)
+		return fail(SEALTAP_EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
+	a->att = attach_new(a->skel, &o->sel);
+	a->cap = a->att ? capture_new(a->skel, a->att, &(struct capture_opts){ .dump_chunks = o->dump_capture,
+										.out = stdout,
+										.max_conns = o->max_conns,
+										.idle_timeout_ns = (uint64_t)(o->idle_timeout_s * 1e9),
+										.max_body = o->max_body,
+										.model_ports = o->model_ports,
+										.nmodel_ports = o->nmodel_ports,
+										.model_comms = o->model_comms,
+										.nmodel_comms = o->nmodel_comms,
+										.sink = &a->fan.sink,
+										.extra_stats = write_stage_stats,
+										.extra_ctx = &a->stages })
+			: NULL;
+	if (!a->cap)
+		return fail(SEALTAP_EXIT_FAILED, "out of memory");
+	return 0;
+}
+
+/* Metrics bound, privileges dropped, signals taken, every running process
+ * that matches covered; then the readiness lines. */
+static int get_ready(struct agent *a)
+{
+	const struct agent_options *o = &a->o;
+	char msg[256];
+	int covered;
+
+	if (o->metrics_listen) {
+		a->mctx = (struct metrics_ctx){ a->cap, a->judge };
+		a->metrics = metrics_start(o->metrics_listen,
+					   &(struct metrics_source){ metrics_stats, metrics_labelled, &a->mctx }, msg,
+					   sizeof(msg));
+		if (!a->metrics)
+			return fail(SEALTAP_EXIT_SETUP, "--metrics %s", msg);
+	}
+	/* Everything is open and bound: keep only what attaching to new
+	 * processes needs (privileges.h). */
+	if (privileges_drop(msg, sizeof(msg)))
+		return fail(SEALTAP_EXIT_FAILED, "dropping privileges: %s", msg);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	covered = attach_scan_all(a->att);
+	if (covered == 0 && o->sel.npids && !o->sel.all && !o->sel.ncomms && !o->sel.nexes && !o->sel.ncgroups)
+		return fail(SEALTAP_EXIT_SETUP, "nothing to attach to: no selected process maps an OpenSSL "
+						"library (libssl, or an executable exporting SSL_write)");
+	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n", covered);
+	/* The same for programs (tests, supervisors): every probe of the
+	 * processes running now is attached and the consumer is about to run. */
+	printf("{\"type\":\"ready\",\"pid\":%d,\"version\":\"%s\",\"processes_covered\":%d}\n", (int)getpid(),
+	       SEALTAP_VERSION, covered);
+	fflush(stdout);
+	/* Compiling the pattern databases left megabytes of freed heap below
+	 * live blocks; hand those pages back rather than carry them forever. */
+	malloc_trim(0);
+	return 0;
+}
+
+/* Consumes until told to stop (or --duration): the ring buffer every 50 ms
+ * at most, housekeeping once a second, stats at their interval. */
+static int consume(struct agent *a)
+{
+	const struct agent_options *o = &a->o;
+	struct coverage_sample sample;
+	uint64_t start = clock_mono_ns(), next_tick = 0;
+	uint64_t next_stats = o->stats_interval_s > 0 ? start + (uint64_t)(o->stats_interval_s * 1e9) : UINT64_MAX;
+	int err;
+
+	a->cov = a->ev ? coverage_new(a->ev, (uint64_t)(o->heartbeat_s * 1e9), start) : NULL;
+	while (!stop_requested) {
+		uint64_t now;
+
+		err = capture_poll(a->cap, 50);
+		if (err < 0)
+			return fail(SEALTAP_EXIT_FAILED, "reading the ring buffer: %s", strerror(-err));
+		now = clock_mono_ns();
+		metrics_poll(a->metrics);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(&a->run);
+			malloc_trim(0); /* the same after recompiling */
+		}
+		attach_tick(a->att, now);
+		evidence_tick(a->ev, now);
+		if (a->ship)
+			ship_tick(a->ship, now);
+		evidence_copy_tick(a->copy, now);
+		if (now >= next_tick) {
+			capture_tick(a->cap, now);
+			coverage_of(a->cap, &sample);
+			coverage_tick(a->cov, &sample, now);
+			drift_tick(a->drift, now);
+			next_tick = now + 1000000000ull;
+		}
+		if (now >= next_stats) {
+			capture_write_stats(a->cap, stdout);
+			next_stats = now + (uint64_t)(o->stats_interval_s * 1e9);
+		}
+		if (o->duration_s > 0 && now - start >= (uint64_t)(o->duration_s * 1e9))
+			break;
+	}
+	/* Drain what the probes queued before we stop reading. */
+	capture_poll(a->cap, 0);
+	coverage_of(a->cap, &sample);
+	coverage_tick(a->cov, &sample, clock_mono_ns()); /* losses up to the end are in the record */
+	capture_write_stats(a->cap, stdout);
+	return 0;
+}
+
+/* Takes down what exists, in the order the record needs. */
+static void agent_close(struct agent *a)
+{
+	metrics_stop(a->metrics);
+	capture_free(a->cap); /* finishes open exchanges: before the judge goes */
+	coverage_free(a->cov);
+	judge_free(a->judge);
+	drift_free(a->drift); /* saves its state; its last alerts went into the record above */
+	drift_lexicon_free(a->pol.refusals);
+	evidence_finish(a->ev); /* the stop event and a last checkpoint */
+	if (a->ship)
+		ship_flush(a->ship, 5000000000ull); /* give the collector a few seconds to take it all */
+	ship_free(a->ship);
+	evidence_copy_flush(a->copy, 2000000000ull); /* the stop event, to the OTLP pipeline */
+	evidence_close(a->ev);
+	evidence_copy_free(a->copy);
+	classifier_free(a->pol.cls);
+	detector_set_release(&a->pol.set);
+	attach_free(a->att);
+	sslsniff_bpf__destroy(a->skel);
+}
+
 int main(int argc, char **argv)
 {
-	struct agent_options o = { 0 };
-	struct sslsniff_bpf *skel = NULL;
-	struct attach *att = NULL;
-	struct capture *cap = NULL;
-	struct policy pol = { 0 };
-	struct evidence *ev = NULL;
-	struct judge *judge = NULL;
-	struct drift *drift = NULL;
-	struct ship *ship = NULL;
-	struct coverage *cov = NULL;
-	struct evidence_copy *copy = NULL;
-	struct stages stages;
-	struct fanout fan;
+	static struct agent a; /* large, and lives as long as the process */
 	struct rlimit nofile = { 65536, 65536 };
 	struct yopt_args config = { 0 };
-	struct metrics *metrics = NULL;
-	struct metrics_ctx mctx;
-	struct running run;
 	int cli_argc = argc;
 	char **cli_argv = argv;
-	uint64_t start, next_stats, next_tick = 0;
-	int err, covered;
+	int err;
 
 	if (argc > 1 && strcmp(argv[1], "scan") == 0)
 		return scan_main(argc - 1, argv + 1);
@@ -617,208 +832,38 @@ int main(int argc, char **argv)
 		return keys_main(argc - 1, argv + 1);
 	err = merge_config(argc, argv, &config, &argc, &argv);
 	if (!err)
-		err = parse_options(argc, argv, &o);
+		err = parse_options(argc, argv, &a.o);
 	parsing_config = NULL;
 	if (!err)
-		err = digest_config(&o, argc, argv);
-	if (!err && o.check_config) {
-		err = check_config(&o);
+		err = digest_config(&a.o, argc, argv);
+	if (!err && a.o.check_config) {
+		err = check_config(&a.o);
 		goto cleanup;
 	}
 	if (!err)
 		err = preflight();
 	if (err)
 		goto cleanup;
-	libbpf_verbose = o.verbose;
+	libbpf_verbose = a.o.verbose;
 	libbpf_set_print(libbpf_print);
 	/* One perf event fd per probe: a busy node needs thousands. */
 	setrlimit(RLIMIT_NOFILE, &nofile);
-
-	if (o.dump_capture || o.dump_exchanges)
+	if (a.o.dump_capture || a.o.dump_exchanges)
 		fprintf(stderr,
 			"sealtap-agent: WARNING: --dump %s prints captured PLAINTEXT, including any "
 			"secrets and personal data in it. Use it for debugging only, never in production.\n",
-			o.dump_capture ? "capture" : "exchanges");
+			a.o.dump_capture ? "capture" : "exchanges");
 
-	err = classifier_setup(&o, &pol.set, &pol.cls, &ev, &copy, &judge);
-	if (err)
-		goto cleanup;
-	if (o.ship.url) {
-		char msg[256];
-
-		if ((o.ship.cert_file != NULL) != (o.ship.key_file != NULL)) {
-			err = fail(SEALTAP_EXIT_SETUP, "--collector-cert and --collector-key go together");
-			goto cleanup;
-		}
-		ship = ship_new(ev, &o.ship, msg, sizeof(msg));
-		if (!ship) {
-			err = fail(SEALTAP_EXIT_SETUP, "shipping: %s", msg);
-			goto cleanup;
-		}
-	}
-	if (!o.no_drift) {
-		char msg[512], drift_state[PATH_BUF];
-
-		if (o.drift_refusals && !(pol.refusals = drift_lexicon_load(o.drift_refusals, msg, sizeof(msg)))) {
-			err = fail(SEALTAP_EXIT_SETUP, "--drift-refusals: %s", msg);
-			goto cleanup;
-		}
-		snprintf(drift_state, sizeof(drift_state), "%s/drift.state", o.state_dir);
-		drift = drift_new(&(struct drift_opts){ .out = stdout,
-							 .ev = ev,
-							 .max_keys = o.drift_keys,
-							 .state_path = drift_state,
-							 .banned_path = o.drift_banned,
-							 .refusals = (const char *const *)pol.refusals,
-							 .rate_shift = o.drift_rate_shift },
-				  msg, sizeof(msg));
-		if (!drift) {
-			err = fail(SEALTAP_EXIT_SETUP, "drift: %s", msg);
-			goto cleanup;
-		}
-	}
-	run = (struct running){ .o = &o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
-				.policy = &pol, .judge = judge, .drift = drift, .ev = ev };
-	stages = (struct stages){ judge, ev, ship, copy, drift, &run };
-	fanout_init(&fan, judge, drift, o.dump_exchanges ? stdout : NULL);
-
-	skel = sslsniff_bpf__open();
-	if (!skel) {
-		err = fail(SEALTAP_EXIT_SETUP, "cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
-	}
-	skel->rodata->targ_self_tgid = (uint32_t)getpid();
-	skel->rodata->wakeup_bytes = o.wakeup_bytes;
-	bpf_map__set_max_entries(skel->maps.rb, (uint32_t)o.ringbuf_bytes);
-	err = sslsniff_bpf__load(skel);
-	if (err) {
-		err = fail(SEALTAP_EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "
-				       "-v for the verifier log", strerror(-err));
-		goto cleanup;
-	}
-	err = sslsniff_bpf__attach(skel); /* the exec/exit tracepoints; uprobes come per process */
-	if (err) {
-		err = fail(SEALTAP_EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
-		goto cleanup;
-	}
-	att = attach_new(skel, &o.sel);
-	cap = att ? capture_new(skel, att, &(struct capture_opts){ .dump_chunks = o.dump_capture,
-								    .out = stdout,
-								    .max_conns = o.max_conns,
-								    .idle_timeout_ns = (uint64_t)(o.idle_timeout_s * 1e9),
-								    .max_body = o.max_body,
-								    .model_ports = o.model_ports,
-								    .nmodel_ports = o.nmodel_ports,
-								    .model_comms = o.model_comms,
-								    .nmodel_comms = o.nmodel_comms,
-								    .sink = &fan.sink,
-								    .extra_stats = write_stage_stats,
-								    .extra_ctx = &stages })
-		  : NULL;
-	if (!cap) {
-		err = fail(SEALTAP_EXIT_FAILED, "out of memory");
-		goto cleanup;
-	}
-
-	if (o.metrics_listen) {
-		char msg[256];
-
-		mctx = (struct metrics_ctx){ cap, judge };
-		metrics = metrics_start(o.metrics_listen, &(struct metrics_source){ metrics_stats, metrics_labelled, &mctx },
-					msg, sizeof(msg));
-		if (!metrics) {
-			err = fail(SEALTAP_EXIT_SETUP, "--metrics %s", msg);
-			goto cleanup;
-		}
-	}
-	{
-		char msg[256];
-
-		/* Everything is open and bound: keep only what attaching to new
-		 * processes needs (privileges.h). */
-		if (privileges_drop(msg, sizeof(msg))) {
-			err = fail(SEALTAP_EXIT_FAILED, "dropping privileges: %s", msg);
-			goto cleanup;
-		}
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-
-	covered = attach_scan_all(att);
-	if (covered == 0 && o.sel.npids && !o.sel.all && !o.sel.ncomms && !o.sel.nexes &&
-	    !o.sel.ncgroups) {
-		err = fail(SEALTAP_EXIT_SETUP, "nothing to attach to: no selected process maps an OpenSSL "
-				       "library (libssl, or an executable exporting SSL_write)");
-		goto cleanup;
-	}
-	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n",
-		covered);
-	/* Compiling the pattern databases left megabytes of freed heap below
-	 * live blocks; hand those pages back rather than carry them forever. */
-	malloc_trim(0);
-
-	start = clock_mono_ns();
-	cov = ev ? coverage_new(ev, (uint64_t)(o.heartbeat_s * 1e9), start) : NULL;
-	next_stats = o.stats_interval_s > 0 ? start + (uint64_t)(o.stats_interval_s * 1e9) : UINT64_MAX;
-	while (!stop_requested) {
-		uint64_t now;
-
-		err = capture_poll(cap, 50);
-		if (err < 0) {
-			err = fail(SEALTAP_EXIT_FAILED, "reading the ring buffer: %s", strerror(-err));
-			goto cleanup;
-		}
-		now = clock_mono_ns();
-		metrics_poll(metrics);
-		if (reload_requested) {
-			reload_requested = 0;
-			reload(&run);
-			malloc_trim(0); /* the same after recompiling */
-		}
-		attach_tick(att, now);
-		evidence_tick(ev, now);
-		if (ship)
-			ship_tick(ship, now);
-		evidence_copy_tick(copy, now);
-		if (now >= next_tick) {
-			capture_tick(cap, now);
-			coverage_tick(cov, cap, now);
-			drift_tick(drift, now);
-			next_tick = now + 1000000000ull;
-		}
-		if (now >= next_stats) {
-			capture_write_stats(cap, stdout);
-			next_stats = now + (uint64_t)(o.stats_interval_s * 1e9);
-		}
-		if (o.duration_s > 0 && now - start >= (uint64_t)(o.duration_s * 1e9))
-			break;
-	}
-	/* Drain what the probes queued before we stop reading. */
-	capture_poll(cap, 0);
-	coverage_tick(cov, cap, clock_mono_ns()); /* losses up to the end are in the record */
-	capture_write_stats(cap, stdout);
-	err = 0;
+	err = open_stages(&a, argc, argv, cli_argc, cli_argv);
+	if (!err)
+		err = load_probes(&a);
+	if (!err)
+		err = get_ready(&a);
+	if (!err)
+		err = consume(&a);
 
 cleanup:
-	metrics_stop(metrics);
-	capture_free(cap); /* finishes open exchanges: before the judge goes */
-	coverage_free(cov);
-	judge_free(judge);
-	drift_free(drift); /* saves its state; its last alerts went into the record above */
-	drift_lexicon_free(pol.refusals);
-	evidence_finish(ev); /* the stop event and a last checkpoint */
-	if (ship)
-		ship_flush(ship, 5000000000ull); /* give the collector a few seconds to take it all */
-	ship_free(ship);
-	evidence_copy_flush(copy, 2000000000ull); /* the stop event, to the OTLP pipeline */
-	evidence_close(ev);
-	evidence_copy_free(copy);
-	classifier_free(pol.cls);
-	detector_set_release(&pol.set);
-	attach_free(att);
-	sslsniff_bpf__destroy(skel);
+	agent_close(&a);
 	if (argv != cli_argv)
 		free(argv); /* the merged options; their strings are the config's */
 	yopt_release(&config);

@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
 """Runs every test: the cmocka unit binaries, then the end-to-end tests that
-drive the real agent. Ends with one line 'N passed, N failed' and exits
-non-zero on any failure. End-to-end tests need root and BPF: without them
-each one fails with a message saying so; nothing is skipped silently."""
+drive the real agent (pytest). Ends with one line 'N passed, N failed' and
+exits non-zero on any failure. End-to-end tests that start the agent are
+marked bpf: without root or BTF they are skipped with the reason (said
+before the last line), or fail when SEALTAP_REQUIRE_BPF=1, as in CI."""
 import argparse
 import glob
-import importlib
 import os
 import subprocess
 import sys
-import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,36 +32,55 @@ def run_unit(build, results):
             results.append((name, False, "exit %d, output:\n%s%s" % (p.returncode, out, p.stderr.decode())))
 
 
-def bpf_problem():
-    if os.geteuid() != 0:
-        return "end-to-end tests need root (they load BPF probes); run make test as root"
-    if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        return "end-to-end tests need a kernel with BTF (/sys/kernel/btf/vmlinux)"
-    return None
+class Outcomes:
+    """A pytest plugin: one line and one result per end-to-end test, said
+    when the test is over (a failure in its setup or teardown fails it)."""
+
+    def __init__(self, results):
+        self.results = results
+        self.skipped = []
+        self.current = {}
+
+    def pytest_runtest_logreport(self, report):
+        state = self.current.setdefault(report.nodeid, {"failed": [], "skipped": None, "duration": 0.0})
+        state["duration"] += report.duration
+        if report.failed:
+            state["failed"].append("%s:\n%s" % (report.when, report.longreprtext))
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            state["skipped"] = reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+        if report.when != "teardown":
+            return
+        del self.current[report.nodeid]
+        name = report.nodeid.split("/")[-1].replace(".py::", ".")
+        if state["failed"]:
+            detail = "\n".join(state["failed"])
+            self.results.append((name, False, detail))
+            print("FAIL %s (%.1fs)\n%s" % (name, state["duration"], detail), flush=True)
+        elif state["skipped"]:
+            self.skipped.append((name, state["skipped"]))
+            print("skip %s: %s" % (name, state["skipped"]), flush=True)
+        else:
+            self.results.append((name, True, ""))
+            print("ok   %s (%.1fs)" % (name, state["duration"]), flush=True)
 
 
 def run_e2e(build, only, results):
-    sys.path.insert(0, os.path.join(HERE, "e2e"))
+    """The end-to-end tests, under pytest (tests/e2e/conftest.py: the bpf
+    marker, skipped without root or BTF unless SEALTAP_REQUIRE_BPF=1)."""
+    import pytest
+
     os.environ["SEALTAP_BUILD"] = build
-    problem = bpf_problem()
-    for path in sorted(glob.glob(os.path.join(HERE, "e2e", "test_*.py"))):
-        mod = importlib.import_module(os.path.basename(path)[:-3])
-        for name in sorted(n for n in dir(mod) if n.startswith("test_")):
-            full = "%s.%s" % (mod.__name__, name)
-            if only and only not in full:
-                continue
-            if problem:
-                results.append((full, False, problem))
-                print("FAIL %s: %s" % (full, problem), flush=True)
-                continue
-            t0 = time.monotonic()
-            try:
-                getattr(mod, name)()
-                results.append((full, True, ""))
-                print("ok   %s (%.1fs)" % (full, time.monotonic() - t0), flush=True)
-            except Exception:
-                results.append((full, False, traceback.format_exc()))
-                print("FAIL %s (%.1fs)\n%s" % (full, time.monotonic() - t0, traceback.format_exc()), flush=True)
+    plugin = Outcomes(results)
+    args = [os.path.join(HERE, "e2e"), "-p", "no:cacheprovider", "-p", "no:terminal"]
+    if only:
+        args += ["-k", only]
+    code = pytest.main(args, plugins=[plugin])
+    # 5: nothing collected (a -k that matched nothing). Anything else that is
+    # not a test's own pass or failure (an import error, a usage error) fails.
+    if code not in (0, 1, 5) or (code == 5 and not only):
+        results.append(("e2e: pytest", False, "pytest exited with %s" % code))
+    return plugin.skipped
 
 
 def main():
@@ -81,8 +98,9 @@ def main():
             print("%s %s" % ("ok  " if ok else "FAIL", name))
             if not ok:
                 print(detail)
+    skipped = []
     if not args.no_e2e:
-        run_e2e(build, args.only, results)
+        skipped = run_e2e(build, args.only, results)
     passed = sum(1 for r in results if r[1])
     failed = len(results) - passed
     if failed:
@@ -90,6 +108,8 @@ def main():
         for name, ok, _ in results:
             if not ok:
                 print("  " + name)
+    if skipped:
+        print("\n%d skipped (%s)" % (len(skipped), skipped[0][1]))
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or not results else 0)
 

@@ -58,11 +58,33 @@ def free_port():
     return port
 
 
+# Set by conftest.py for each test: whether it is marked bpf (None outside
+# pytest: the soak and the benchmarks start agents too). AGENTS_STARTED
+# counts agents started, so conftest can tell a marker that lies.
+BPF_ALLOWED = None
+AGENTS_STARTED = 0
+
+
+def _count_agent():
+    global AGENTS_STARTED
+    if BPF_ALLOWED is False:
+        raise TestFailure("this test starts the agent (BPF probes) but is not marked @pytest.mark.bpf")
+    AGENTS_STARTED += 1
+
+
+def run_agent(*args, timeout=20):
+    """The agent run to its end (errors at start-up, say): its
+    CompletedProcess, with stdout and stderr as bytes."""
+    _count_agent()
+    return subprocess.run([AGENT] + list(args), capture_output=True, timeout=timeout)
+
+
 class Agent:
     """The agent binary, started with --dump capture; stdout collected in a
     thread, stderr lines matched on demand."""
 
     def __init__(self, *args, dump=True):
+        _count_agent()
         cmd = [AGENT] + list(args)
         if "--state-dir" not in args:
             # The agent makes its keys and spool on first start; tests keep theirs out of /var/lib.
@@ -117,8 +139,22 @@ class Agent:
                     raise TestFailure("agent printed %r %d times within %.0fs" % (needle, count, timeout))
                 self._cond.wait(min(left, 0.2))
 
-    def ready(self):
-        return self.wait_stderr("ready:")
+    def ready(self, timeout=15.0):
+        """Waits for the agent's readiness line (stdout, JSON) and returns it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.stdout_lines:
+                    if line.startswith('{"type":"ready"'):
+                        return json.loads(line)
+                if self.proc.poll() is not None and not self._t_out.is_alive():
+                    raise TestFailure("agent exited (%s) before it was ready; stderr:\n%s"
+                                      % (self.proc.returncode, "\n".join(self.stderr_lines)))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("agent was not ready within %.0fs; stderr:\n%s"
+                                      % (timeout, "\n".join(self.stderr_lines)))
+                self._cond.wait(min(left, 0.2))
 
     def wait_attached(self, pid, timeout=15.0):
         return self.wait_stderr("attached pid %d " % pid, timeout)

@@ -10,11 +10,15 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import (AGENT, Agent, Peer, certs, check, free_port, python_peer, start_nginx,
-                     stream_of, streams, wait_listening, PYTHON, PEERS)
+from harness import (AGENT, Agent, Peer, certs, check, free_port, python_peer, run_agent,
+                     start_nginx, stream_of, streams, wait_listening, PYTHON, PEERS)
 import sys
 sys.path.insert(0, PEERS)
 from pattern import pattern  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bpf  # every test here starts the agent
 
 MIB = 1 << 20
 
@@ -361,15 +365,14 @@ def test_ring_buffer_overfill_is_counted_and_visible_as_gap():
 
 
 def test_errors_exit_2_with_clear_messages():
-    r = subprocess.run([AGENT], capture_output=True, timeout=10)
+    r = run_agent(timeout=10)
     check(r.returncode == 2 and b"nothing selected" in r.stderr, "no selector: %r" % r.stderr)
-    r = subprocess.run([AGENT, "--pid", "999999999"], capture_output=True, timeout=10)
+    r = run_agent("--pid", "999999999", timeout=10)
     check(r.returncode == 2, "bad pid: rc %d %r" % (r.returncode, r.stderr))
     # A process with no OpenSSL mapped: nothing to attach to.
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        r = subprocess.run([AGENT, "--pid", str(sleeper.pid)],
-                           capture_output=True, timeout=20)
+        r = run_agent("--pid", str(sleeper.pid))
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -378,8 +381,7 @@ def test_errors_exit_2_with_clear_messages():
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         AGENT, "--all"], capture_output=True, timeout=10)
     check(r.returncode == 2 and b"must run as root" in r.stderr, "non-root: rc %d %r" % (r.returncode, r.stderr))
-    r = subprocess.run([AGENT, "--all", "--ringbuf-size", "1000"],
-                       capture_output=True, timeout=10)
+    r = run_agent("--all", "--ringbuf-size", "1000", timeout=10)
     check(r.returncode == 2 and b"power of two" in r.stderr, "bad ringbuf size: %r" % r.stderr)
 
 

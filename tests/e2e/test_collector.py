@@ -18,6 +18,9 @@ import time
 from evidence_tools import agent_state, batch, fields, sign_checkpoint
 from harness import BUILD, Agent, certs, check, free_port, python_peer, wait_listening
 
+import pytest  # noqa: E402
+
+
 COLLECTOR = os.path.join(BUILD, "sealtap-collector")
 CARD = "4532 0151 1283 0366"
 
@@ -61,6 +64,7 @@ def tampered(store, tmp, name, sql):
     return copy
 
 
+@pytest.mark.bpf
 def test_agent_to_collector_verified_stored_and_tamper_evident():
     crt, key = certs()
     tmp = tempfile.mkdtemp(prefix="sealtap-collector-")
@@ -292,6 +296,7 @@ def test_collector_killed_mid_stream_stores_every_event_once():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.mark.bpf
 def test_webhook_findings_signed_and_retried():
     """Stored findings at or above the severity reach a webhook receiver as
     JSON signed with HMAC-SHA-256; a 503 is retried; nothing holds a value."""

@@ -20,6 +20,10 @@ from harness import Agent, certs, check, free_port, python_peer, wait_listening
 from postgres import Postgres
 from test_collector import CARD, COLLECTOR, chat
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bpf  # every test here starts the agent
+
 
 def make_ca(d, name):
     """A CA and a client certificate it issued, with openssl."""

@@ -16,6 +16,8 @@ import time
 from evidence_tools import fields, verify_spool
 from harness import AGENT, Agent, certs, check, free_port, python_peer
 
+import pytest  # noqa: E402
+
 CARD = "4532 0151 1283 0366"
 EMAIL = "maria.garcia@acme-corp.io"
 
@@ -74,6 +76,7 @@ def detectors_seen(agent):
     return [json.loads(l)["detector"] for l in agent.stdout_lines if l.startswith('{"type":"finding"')]
 
 
+@pytest.mark.bpf
 def test_config_file_and_sighup_reload():
     crt, key = certs()
     port = free_port()

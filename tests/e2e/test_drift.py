@@ -17,6 +17,10 @@ import time
 from evidence_tools import fields, verify_spool
 from harness import Agent, certs, check, free_port, python_peer
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bpf  # every test here starts the agent
+
 WORDS = ("the of and to in is that for it as with was on be by this are from or have an not which but at "
          "model answer data result value system report request service customer account order policy").split()
 

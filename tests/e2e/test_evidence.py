@@ -15,6 +15,10 @@ import time
 from evidence_tools import fields, verify_spool
 from harness import Agent, certs, check, free_port, python_peer
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bpf  # every test here starts the agent
+
 CARD = "4532 0151 1283 0366"
 EMAIL = "maria.garcia@acme-corp.io"
 

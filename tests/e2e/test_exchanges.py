@@ -17,6 +17,10 @@ from harness import (Agent, Peer, certs, check, free_port, npm_module, python_pe
 sys.path.insert(0, PEERS)
 from llm_server import COMPLETION, FINGERPRINT, MODEL  # noqa: E402
 
+import pytest  # noqa: E402
+
+pytestmark = pytest.mark.bpf  # every test here starts the agent
+
 NODE_PROMPT = [
     ("system", "You are a test fixture."),
     ("user", 'Tell me about \u00fcn\u00efc\u00f8d\u00e9, "quotes", a\ttab and an emoji \U0001F600\nthanks'),

@@ -13,6 +13,8 @@ import urllib.request
 
 from harness import Agent, BUILD, certs, check, free_port, python_peer, wait_listening
 
+import pytest  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES = os.path.join(ROOT, "deploy", "prometheus")
 CARD = "4532 0151 1283 0366"
@@ -43,6 +45,7 @@ def test_alert_rules_check_and_unit_tests():
     check(rc == 0 and "SUCCESS" in out, "promtool test rules: %s" % out)
 
 
+@pytest.mark.bpf
 def test_agent_and_collector_metrics():
     crt, key = certs()
     port, mport = free_port(), free_port()

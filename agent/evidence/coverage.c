@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "coverage.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
-#include "capture.h"
 #include "evidence.h"
 
 struct coverage {
 	struct evidence *ev;
 	uint64_t heartbeat_ns, last_heartbeat;
-	struct capture_seen seen; /* at the last heartbeat */
-	uint64_t reported[CAPTURE_LOSS_REASONS]; /* loss counters at the last capture_loss event */
+	uint64_t exchanges, bytes; /* at the last heartbeat */
+	uint64_t reported[COVERAGE_LOSS_MAX]; /* loss counters at the last capture_loss event */
 };
 
 struct coverage *coverage_new(struct evidence *ev, uint64_t heartbeat_ns, uint64_t now_ns)
@@ -25,43 +25,40 @@ struct coverage *coverage_new(struct evidence *ev, uint64_t heartbeat_ns, uint64
 	return cv;
 }
 
-static void record_losses(struct coverage *cv, struct capture *cap)
+static void record_losses(struct coverage *cv, const struct coverage_sample *s)
 {
-	const char *names[CAPTURE_LOSS_REASONS];
-	uint64_t now[CAPTURE_LOSS_REASONS], delta[CAPTURE_LOSS_REASONS];
-	size_t n = capture_losses(cap, names, now, CAPTURE_LOSS_REASONS);
+	uint64_t delta[COVERAGE_LOSS_MAX];
+	size_t n = s->nlosses < COVERAGE_LOSS_MAX ? s->nlosses : COVERAGE_LOSS_MAX;
 	bool grew = false;
 
 	for (size_t i = 0; i < n; i++) {
-		delta[i] = now[i] >= cv->reported[i] ? now[i] - cv->reported[i] : now[i];
+		delta[i] = s->losses[i] >= cv->reported[i] ? s->losses[i] - cv->reported[i] : s->losses[i];
 		grew |= delta[i] != 0;
 	}
 	if (!grew)
 		return;
 	/* Taken as reported even if the spool refuses the event: the gap
 	 * event that follows a refusal tells that something was dropped. */
-	evidence_capture_loss(cv->ev, names, delta, n);
+	evidence_capture_loss(cv->ev, s->loss_names, delta, n);
 	for (size_t i = 0; i < n; i++)
-		cv->reported[i] = now[i];
+		cv->reported[i] = s->losses[i];
 }
 
-void coverage_tick(struct coverage *cv, struct capture *cap, uint64_t now_ns)
+void coverage_tick(struct coverage *cv, const struct coverage_sample *s, uint64_t now_ns)
 {
-	struct capture_seen seen;
-
-	if (!cv || !cap)
+	if (!cv || !s)
 		return;
-	record_losses(cv, cap);
+	record_losses(cv, s);
 	if (!cv->heartbeat_ns || now_ns - cv->last_heartbeat < cv->heartbeat_ns)
 		return;
-	capture_seen(cap, &seen);
 	evidence_heartbeat(cv->ev, &(struct evidence_heartbeat){
-					   .exchanges = seen.exchanges - cv->seen.exchanges,
-					   .bytes_captured = seen.bytes - cv->seen.bytes,
-					   .processes_watched = seen.processes,
+					   .exchanges = s->exchanges - cv->exchanges,
+					   .bytes_captured = s->bytes - cv->bytes,
+					   .processes_watched = s->processes,
 					   .interval_ms = (now_ns - cv->last_heartbeat) / 1000000,
 				   });
-	cv->seen = seen;
+	cv->exchanges = s->exchanges;
+	cv->bytes = s->bytes;
 	cv->last_heartbeat = now_ns;
 }
 
