@@ -186,8 +186,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(call test_deps,$$@) | $(GENERATED)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(call test_flags,$@) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< \
 		-o $@ -lcmocka $(call test_link,$@) $(TEST_LIBS_$(call test_module,$@))
-# What a test needs beyond its stage (the brotli encoder makes its input).
+# What a test needs beyond its stage: the brotli encoder makes its input;
+# the shipping test's peer is an HTTP server.
 TEST_LIBS_decode := -lbrotlienc
+TEST_LIBS_ship   := -lmicrohttpd
 
 # ---- benchmarks and test helpers: each links the stages it measures.
 BENCH_STAGE_decode-bench   := decode

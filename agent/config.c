@@ -7,11 +7,10 @@
 
 #include <openssl/evp.h>
 
-#include "options.h"
 
-int config_load(const char *path, struct yopt_args *out, char *err, size_t errsz)
+int config_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz)
 {
-	return yopt_load(path, agent_option_defs, out, err, errsz);
+	return yopt_load(path, defs, out, err, errsz);
 }
 
 static int digest_file(EVP_MD_CTX *md, const char *path, char *err, size_t errsz)

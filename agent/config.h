@@ -37,8 +37,9 @@
 
 #define CONFIG_DIGEST 32
 
-/* The agent's file as options (yaml_options.h; released with yopt_release). */
-int config_load(const char *path, struct yopt_args *out, char *err, size_t errsz);
+/* The agent's file as options, by the keys of its option table (defs:
+ * agent_option_defs, options.h); released with yopt_release. */
+int config_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz);
 
 /* SHA-256 over the file's bytes (NULL: none), each policy file's path and
  * bytes (NULL paths skipped) and the options in effect (args: what the

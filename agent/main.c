@@ -351,7 +351,7 @@ static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_a
 	*out_argv = argv;
 	if (!path)
 		return 0;
-	if (config_load(path, cfg, err, sizeof(err)))
+	if (config_load(path, agent_option_defs, cfg, err, sizeof(err)))
 		return fail(SEALTAP_EXIT_SETUP, "%s", err);
 	merged = yopt_merge(argc, argv, cfg, out_argc);
 	if (!merged)

@@ -43,7 +43,117 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* The reading commands' options, one table each (proto/opt.h); what is
+ * not a plain string or a bounded number is checked where it is used. */
+struct command_options {
+	const char *store, *stream, *proof, *key, *state_dir;
+	const char *kind, *severity, *pod, *model, *detector;
+	unsigned long from, to, since, until, limit; /* since, until: Unix seconds */
+};
+
+enum command_option_id {
+	COPT_STORE = 256, COPT_STREAM, COPT_PROOF, COPT_KEY, COPT_STATE_DIR, COPT_KIND, COPT_SEVERITY, COPT_POD,
+	COPT_MODEL, COPT_DETECTOR, COPT_FROM, COPT_TO, COPT_SINCE, COPT_UNTIL, COPT_LIMIT,
+};
+
+#define CAT(field) offsetof(struct command_options, field)
+#define OPT_STORE_PATH                                                                                             \
+	{ "store", COPT_STORE, "STORE", .store = OPT_STORE_STRING, .offset = CAT(store),                          \
+	  .help = "the store: an SQLite file or a postgresql:// URI" }
+#define OPT_SINCE_UNTIL                                                                                            \
+	{ "since", COPT_SINCE, "UNIX", .store = OPT_STORE_ULONG, .offset = CAT(since), .max = 1e10,              \
+	  .expect = "Unix seconds", .help = "events from this time (Unix seconds)" },                             \
+	{ "until", COPT_UNTIL, "UNIX", .store = OPT_STORE_ULONG, .offset = CAT(until), .max = 1e10,              \
+	  .expect = "Unix seconds", .help = "events before this time" }
+
+static const struct opt_def verify_option_defs[] = {
+	OPT_HEADING("verify: the store checked offline, or a proof bundle with only the agent's key"),
+	OPT_STORE_PATH,
+	{ "stream", COPT_STREAM, "HEX", .store = OPT_STORE_STRING, .offset = CAT(stream),
+	  .help = "only this stream (32 hex digits)" },
+	{ "proof", COPT_PROOF, "FILE", .store = OPT_STORE_STRING, .offset = CAT(proof),
+	  .help = "a proof bundle (export --proof) to check instead of a store" },
+	{ "key", COPT_KEY, "HEX", .store = OPT_STORE_STRING, .offset = CAT(key),
+	  .help = "the agent's public key the bundle must be signed with" },
+	OPT_END,
+};
+
+static const struct opt_def export_option_defs[] = {
+	OPT_HEADING("export: events as JSON lines by time, or a proof bundle for a range of one stream"),
+	OPT_STORE_PATH,
+	OPT_SINCE_UNTIL,
+	{ "stream", COPT_STREAM, "HEX", .store = OPT_STORE_STRING, .offset = CAT(stream),
+	  .help = "the stream of the proof bundle (32 hex digits)" },
+	{ "from", COPT_FROM, "SEQ", .store = OPT_STORE_ULONG, .offset = CAT(from), .max = 9e15,
+	  .expect = "a sequence number", .help = "the bundle's first event" },
+	{ "to", COPT_TO, "SEQ", .store = OPT_STORE_ULONG, .offset = CAT(to), .max = 9e15,
+	  .expect = "a sequence number", .help = "its last event" },
+	{ "proof", COPT_PROOF, "OUT", .store = OPT_STORE_STRING, .offset = CAT(proof),
+	  .help = "write the proof bundle here" },
+	OPT_END,
+};
+
+static const struct opt_def query_option_defs[] = {
+	OPT_HEADING("query: events by time, kind, severity, pod, model and detector, as JSON lines"),
+	OPT_STORE_PATH,
+	OPT_SINCE_UNTIL,
+	{ "kind", COPT_KIND, "K", .store = OPT_STORE_STRING, .offset = CAT(kind),
+	  .help = "finding, drift, model_change, policy_change, capture_loss, heartbeat, ..." },
+	{ "severity", COPT_SEVERITY, "S", .store = OPT_STORE_STRING, .offset = CAT(severity),
+	  .help = "findings of this severity" },
+	{ "pod", COPT_POD, "UID", .store = OPT_STORE_STRING, .offset = CAT(pod), .help = "events about this pod" },
+	{ "model", COPT_MODEL, "M", .store = OPT_STORE_STRING, .offset = CAT(model),
+	  .help = "events about this model (reported, else requested)" },
+	{ "detector", COPT_DETECTOR, "D", .store = OPT_STORE_STRING, .offset = CAT(detector),
+	  .help = "findings of this detector" },
+	{ "limit", COPT_LIMIT, "N", .store = OPT_STORE_ULONG, .offset = CAT(limit), .max = 1e12,
+	  .expect = "a count", .help = "at most N events" },
+	OPT_END,
+};
+
+static const struct opt_def key_option_defs[] = {
+	OPT_HEADING("key: the collector's public key (agents' --collector-pubkey)"),
+	{ "state-dir", COPT_STATE_DIR, "DIR", .store = OPT_STORE_STRING, .offset = CAT(state_dir),
+	  .help = "where its key is (default /var/lib/sealtap-collector)" },
+	OPT_END,
+};
+
+static const struct opt_def agents_option_defs[] = {
+	OPT_HEADING("agents, approve KEY, revoke KEY: the agent keys the store knows, and decisions on them"),
+	OPT_STORE_PATH,
+	OPT_END,
+};
+
 static const struct opt_def serve_option_defs[];
+static const struct opt_def *const all_option_defs[] = { serve_option_defs, verify_option_defs, export_option_defs,
+							  query_option_defs, key_option_defs, agents_option_defs };
+
+/* argv by a command's table into o (zeroed first, then defaults are the
+ * caller's). SEALTAP_EXIT_OK, or SETUP after saying why. */
+static int parse_command(const char *cmd, const struct opt_def *defs, int argc, char **argv,
+			 struct command_options *o)
+{
+	struct option opts[24];
+	int opt;
+
+	if (opt_getopt_table(defs, opts, sizeof(opts) / sizeof(opts[0])) < 0)
+		return SEALTAP_EXIT_FAILED;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const struct opt_def *d = opt_find(defs, opt);
+
+		if (!d) {
+			fprintf(stderr, "sealtap-collector %s: unknown option (see sealtap-collector --help)\n", cmd);
+			return SEALTAP_EXIT_SETUP;
+		}
+		if (opt_store(d, optarg, o)) {
+			fprintf(stderr, "sealtap-collector %s: --%s %s: expected %s\n", cmd, d->name, optarg,
+				d->expect);
+			return SEALTAP_EXIT_SETUP;
+		}
+	}
+	return SEALTAP_EXIT_OK;
+}
 
 static int usage(FILE *out, int code)
 {
@@ -71,7 +181,8 @@ static int usage(FILE *out, int code)
 	      "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
 	      "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n",
 	      out);
-	opt_usage(out, serve_option_defs);
+	for (size_t i = 0; i < sizeof(all_option_defs) / sizeof(all_option_defs[0]); i++)
+		opt_usage(out, all_option_defs[i]);
 	return code;
 }
 
@@ -126,26 +237,21 @@ static struct note_signer *collector_signer(const char *state_dir, uint8_t pub[N
 /* key: the public key agents check acknowledgements with (--collector-pubkey). */
 static int key_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = { { "state-dir", required_argument, NULL, 'd' }, { 0 } };
-	const char *state_dir = "/var/lib/sealtap-collector";
+	struct command_options o = { .state_dir = "/var/lib/sealtap-collector" };
 	char name[NOTE_NAME_MAX], hex[2 * NOTE_PUBKEY + 1];
 	uint8_t pub[NOTE_PUBKEY];
 	struct note_signer *signer;
-	int opt;
+	int rc = parse_command("key", key_option_defs, argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'd')
-			return usage(stderr, SEALTAP_EXIT_SETUP);
-		state_dir = optarg;
-	}
-	signer = collector_signer(state_dir, pub, name);
+	if (rc)
+		return rc;
+	signer = collector_signer(o.state_dir, pub, name);
 	if (!signer)
 		return SEALTAP_EXIT_SETUP;
 	note_signer_free(signer);
 	hex_encode(pub, NOTE_PUBKEY, hex);
 	printf("%s\n", hex);
-	return 0;
+	return SEALTAP_EXIT_OK;
 }
 
 /* serve's options, on the command line and in its configuration file
@@ -334,14 +440,15 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 			break;
 		case SOPT_HELP: return usage(stdout, SEALTAP_EXIT_OK);
 		case SOPT_OPTIONS_REFERENCE:
-			fputs("# sealtap-collector serve options\n\n"
+			fputs("# sealtap-collector options\n\n"
 			      "Every option of `sealtap-collector serve`, on the command line and in its configuration file\n"
-			      "(`--config FILE`; keys are dotted by section: `tls.cert` is `cert:` under `tls:`). The file is\n"
-			      "read first and the command line overrides it. This page is made by\n"
-			      "`sealtap-collector serve --options-reference` from the collector's one option table\n"
+			      "(`--config FILE`; keys are dotted by section: `tls.cert` is `cert:` under `tls:`; the file is\n"
+			      "read first and the command line overrides it), then those of the other commands. This page is\n"
+			      "made by `sealtap-collector serve --options-reference` from the collector's option tables\n"
 			      "(collector/main.c): `make docs` writes it, and a test fails when it differs.\n\n",
 			      stdout);
-			opt_markdown(stdout, serve_option_defs);
+			for (size_t i = 0; i < sizeof(all_option_defs) / sizeof(all_option_defs[0]); i++)
+				opt_markdown(stdout, all_option_defs[i]);
 			return SEALTAP_EXIT_OK;
 		default: return usage(stderr, SEALTAP_EXIT_SETUP);
 		}
@@ -475,47 +582,31 @@ static int verify_bundle(const char *path, const char *keyhex)
 
 static int export_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' }, { "stream", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
-		{ "proof", required_argument, NULL, 'p' }, { "since", required_argument, NULL, 'a' },
-		{ "until", required_argument, NULL, 'u' }, { 0 },
-	};
-	const char *store_path = NULL, *stream = NULL, *proof = NULL;
-	uint64_t from = 0, to = 0, since = 0, until = UINT64_MAX;
+	struct command_options o = { 0 };
 	uint8_t id[CHAIN_STREAM_ID];
 	char err[512];
 	struct store *s;
-	int opt, rc;
+	int rc = parse_command("export", export_option_defs, argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's': store_path = optarg; break;
-		case 't': stream = optarg; break;
-		case 'f': from = strtoull(optarg, NULL, 10); break;
-		case 'o': to = strtoull(optarg, NULL, 10); break;
-		case 'p': proof = optarg; break;
-		case 'a': since = strtoull(optarg, NULL, 10) * 1000000000ull; break;
-		case 'u': until = strtoull(optarg, NULL, 10) * 1000000000ull; break;
-		default: return usage(stderr, SEALTAP_EXIT_SETUP);
-		}
-	}
-	if (proof && (!stream || hex_decode(stream, id, CHAIN_STREAM_ID)))
-		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"), SEALTAP_EXIT_SETUP;
-	s = existing_store("export", store_path);
+	if (rc)
+		return rc;
+	if (o.proof && (!o.stream || hex_decode(o.stream, id, CHAIN_STREAM_ID)))
+		return fprintf(stderr, "sealtap-collector export --proof: --stream (32 hex digits) is required\n"),
+		       SEALTAP_EXIT_SETUP;
+	s = existing_store("export", o.store);
 	if (!s)
 		return SEALTAP_EXIT_SETUP;
-	if (proof) {
-		FILE *out = fopen(proof, "wb");
+	if (o.proof) {
+		FILE *out = fopen(o.proof, "wb");
 
-		rc = out ? export_proof(s, id, from, to, out, err, sizeof(err)) : -1;
+		rc = out ? export_proof(s, id, o.from, o.to, out, err, sizeof(err)) : -1;
 		if (out)
 			fclose(out);
 		if (rc)
 			fprintf(stderr, "sealtap-collector export: %s\n", out ? err : strerror(errno));
 	} else {
-		rc = export_json(s, since, until, stdout);
+		rc = export_json(s, (uint64_t)o.since * 1000000000ull,
+				 o.until ? (uint64_t)o.until * 1000000000ull : UINT64_MAX, stdout);
 	}
 	store_close(s);
 	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
@@ -530,34 +621,22 @@ static int print_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len
 
 static int query_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },    { "since", required_argument, NULL, 'a' },
-		{ "until", required_argument, NULL, 'u' },    { "kind", required_argument, NULL, 'k' },
-		{ "severity", required_argument, NULL, 'v' }, { "pod", required_argument, NULL, 'p' },
-		{ "model", required_argument, NULL, 'm' },    { "detector", required_argument, NULL, 'd' },
-		{ "limit", required_argument, NULL, 'l' },    { 0 },
-	};
-	struct store_query q = { 0 };
-	const char *store_path = NULL;
+	struct command_options o = { 0 };
+	struct store_query q;
 	struct store *s;
-	int opt, rc;
+	int rc = parse_command("query", query_option_defs, argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's': store_path = optarg; break;
-		case 'a': q.since_ns = strtoull(optarg, NULL, 10) * 1000000000ull; break;
-		case 'u': q.until_ns = strtoull(optarg, NULL, 10) * 1000000000ull; break;
-		case 'k': q.kind = optarg; break;
-		case 'v': q.severity = optarg; break;
-		case 'p': q.pod_uid = optarg; break;
-		case 'm': q.model = optarg; break;
-		case 'd': q.detector = optarg; break;
-		case 'l': q.limit = strtoull(optarg, NULL, 10); break;
-		default: return usage(stderr, SEALTAP_EXIT_SETUP);
-		}
-	}
-	s = existing_store("query", store_path);
+	if (rc)
+		return rc;
+	q = (struct store_query){ .since_ns = (uint64_t)o.since * 1000000000ull,
+				  .until_ns = (uint64_t)o.until * 1000000000ull,
+				  .kind = o.kind,
+				  .severity = o.severity,
+				  .pod_uid = o.pod,
+				  .model = o.model,
+				  .detector = o.detector,
+				  .limit = o.limit };
+	s = existing_store("query", o.store);
 	if (!s)
 		return SEALTAP_EXIT_SETUP;
 	rc = store_query(s, &q, print_event, NULL);
@@ -569,43 +648,22 @@ static int query_cmd(int argc, char **argv)
 
 static int verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "stream", required_argument, NULL, 't' },
-		{ "proof", required_argument, NULL, 'p' },
-		{ "key", required_argument, NULL, 'k' },
-		{ 0 },
-	};
-	const char *store_path = NULL, *stream = NULL, *proof = NULL, *key = NULL;
+	struct command_options o = { 0 };
 	uint8_t id[CHAIN_STREAM_ID];
 	uint64_t streams = 0, events = 0;
 	struct store *s;
-	int opt, problems;
+	int problems, rc = parse_command("verify", verify_option_defs, argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 's')
-			store_path = optarg;
-		else if (opt == 't')
-			stream = optarg;
-		else if (opt == 'p')
-			proof = optarg;
-		else if (opt == 'k')
-			key = optarg;
-		else
-			return usage(stderr, SEALTAP_EXIT_SETUP);
-	}
-	if (proof)
-		return verify_bundle(proof, key);
-
-	if (stream) {
-		if (hex_decode(stream, id, CHAIN_STREAM_ID))
-			return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), SEALTAP_EXIT_SETUP;
-	}
-	s = existing_store("verify", store_path);
+	if (rc)
+		return rc;
+	if (o.proof)
+		return verify_bundle(o.proof, o.key);
+	if (o.stream && hex_decode(o.stream, id, CHAIN_STREAM_ID))
+		return fprintf(stderr, "sealtap-collector verify: --stream: 32 hex digits\n"), SEALTAP_EXIT_SETUP;
+	s = existing_store("verify", o.store);
 	if (!s)
 		return SEALTAP_EXIT_SETUP;
-	problems = verify_store(s, stream ? id : NULL, stdout, &streams, &events);
+	problems = verify_store(s, o.stream ? id : NULL, stdout, &streams, &events);
 	store_close(s);
 	if (problems < 0)
 		return SEALTAP_EXIT_FAILED;
@@ -629,23 +687,18 @@ static int print_agent(void *ctx, const struct agent_row *a)
  * decision holds for every replica at once. */
 static int agents_cmd(const char *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = { { "store", required_argument, NULL, 's' }, { 0 } };
-	const char *store_path = NULL;
+	struct command_options o = { 0 };
 	bool listing = strcmp(cmd, "agents") == 0;
 	uint8_t key[CHAIN_AGENT_KEY];
 	struct store *s;
-	int opt, rc;
+	int rc = parse_command(cmd, agents_option_defs, argc, argv, &o);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 's')
-			return usage(stderr, SEALTAP_EXIT_SETUP);
-		store_path = optarg;
-	}
+	if (rc)
+		return rc;
 	if (!listing && (optind != argc - 1 || hex_decode(argv[optind], key, CHAIN_AGENT_KEY)))
 		return fprintf(stderr, "sealtap-collector %s: KEY: the agent's 64-hex-digit public key "
 				       "(sealtap-agent keys prints it)\n", cmd), SEALTAP_EXIT_SETUP;
-	s = existing_store(cmd, store_path);
+	s = existing_store(cmd, o.store);
 	if (!s)
 		return SEALTAP_EXIT_SETUP;
 	if (listing)

@@ -70,18 +70,34 @@ void chain_root(const struct chain *c, uint8_t root[TLOG_HASH])
 	tlog_frontier_root(&c->tree, root);
 }
 
-enum chain_checkpoint_verdict chain_checkpoint_check(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
-						     const uint8_t key[CHAIN_AGENT_KEY], struct chain_checkpoint *cp)
+/* The checkpoint check, for a signature by role's key: the agent's own, or
+ * the collector's cosignature. */
+static enum chain_checkpoint_verdict check_signed(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
+						  const char *role, const uint8_t key[NOTE_PUBKEY],
+						  struct chain_checkpoint *cp)
 {
 	char name[NOTE_NAME_MAX], want[NOTE_ORIGIN_MAX], origin[NOTE_ORIGIN_MAX + 64];
 
-	note_key_name("agent", key, name);
+	note_key_name(role, key, name);
 	if (!note_verify(note, len, name, key, &cp->body_len))
 		return CHAIN_CHECKPOINT_UNSIGNED;
 	if (!checkpoint_parse(note, cp->body_len, origin, sizeof(origin), &cp->size, cp->root))
 		return CHAIN_CHECKPOINT_MALFORMED;
 	checkpoint_origin(id, want);
 	return strcmp(origin, want) == 0 ? CHAIN_CHECKPOINT_OK : CHAIN_CHECKPOINT_OTHER_STREAM;
+}
+
+enum chain_checkpoint_verdict chain_checkpoint_check(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
+						     const uint8_t key[CHAIN_AGENT_KEY], struct chain_checkpoint *cp)
+{
+	return check_signed(note, len, id, "agent", key, cp);
+}
+
+enum chain_checkpoint_verdict chain_checkpoint_cosigned(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
+							const uint8_t collector_key[NOTE_PUBKEY],
+							struct chain_checkpoint *cp)
+{
+	return check_signed(note, len, id, "collector", collector_key, cp);
 }
 
 bool chain_checkpoint_matches(const struct chain *c, const struct chain_checkpoint *cp)

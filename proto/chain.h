@@ -12,7 +12,8 @@
  *               appending it extends the stream's RFC 6962 tree by that leaf.
  *   checkpoint  a C2SP signed note by the agent's key, named
  *               note_key_name("agent", key), whose body names the stream's
- *               origin (checkpoint_origin), a tree size and that tree's root.
+ *               origin (checkpoint_origin), a tree size and that tree's root;
+ *               the collector cosigns it with its own key when it stores it.
  *
  * A chain holds no allocation: copy it, store it, throw it away.
  */
@@ -85,6 +86,11 @@ enum chain_checkpoint_verdict {
  * Fills cp when it is. Further signatures (a collector's) are allowed. */
 enum chain_checkpoint_verdict chain_checkpoint_check(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
 						     const uint8_t key[CHAIN_AGENT_KEY], struct chain_checkpoint *cp);
+/* The same check for the collector's cosignature on a checkpoint it
+ * acknowledged: signed by note_key_name("collector", collector_key). */
+enum chain_checkpoint_verdict chain_checkpoint_cosigned(const char *note, size_t len, const uint8_t id[CHAIN_STREAM_ID],
+							const uint8_t collector_key[NOTE_PUBKEY],
+							struct chain_checkpoint *cp);
 /* Does the checkpoint state exactly this chain's tree (size and root)? */
 bool chain_checkpoint_matches(const struct chain *c, const struct chain_checkpoint *cp);
 

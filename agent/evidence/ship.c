@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "chain.h"
 #include "clock.h"
 #include "evidence.h"
 #include "evidence.pb-c.h"
@@ -203,22 +204,19 @@ static void retry_later(struct ship *s, uint64_t now, curl_off_t retry_after)
  * configured collector key (when one is configured). */
 static bool cosigned(const struct ship *s, const Sealtap__Evidence__V1__Ack *ack)
 {
-	char name[NOTE_NAME_MAX], want[NOTE_ORIGIN_MAX], origin[NOTE_ORIGIN_MAX], note[NOTE_MAX];
-	uint8_t id[CHAIN_STREAM_ID], root[TLOG_HASH];
-	size_t body_len, n = ack->cosigned_checkpoint.len;
-	uint64_t size;
+	struct chain_checkpoint cp;
+	uint8_t id[CHAIN_STREAM_ID];
+	char note[NOTE_MAX];
+	size_t n = ack->cosigned_checkpoint.len;
 
 	if (!s->o.check_cosignature)
 		return true;
 	if (!n || n > sizeof(note))
 		return false;
 	memcpy(note, ack->cosigned_checkpoint.data, n);
-	note_key_name("collector", s->o.collector_key, name);
 	evidence_stream_id(s->ev, id);
-	checkpoint_origin(id, want);
-	return note_verify(note, n, name, s->o.collector_key, &body_len) &&
-	       checkpoint_parse(note, body_len, origin, sizeof(origin), &size, root) && strcmp(origin, want) == 0 &&
-	       size == ack->tree_size;
+	return chain_checkpoint_cosigned(note, n, id, s->o.collector_key, &cp) == CHAIN_CHECKPOINT_OK &&
+	       cp.size == ack->tree_size;
 }
 
 static void finish(struct ship *s, CURLcode code, uint64_t now)

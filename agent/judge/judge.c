@@ -122,6 +122,8 @@ static struct judged *judged_of(struct judge *j, struct exchange *x)
 
 enum { LEAK_ECHO = 1, LEAK_NOVEL = 2, LEAK_CROSS = 3 };
 
+_Static_assert(CL_FINGERPRINT_LEN == EVIDENCE_FINGERPRINT, "the evidence records the classifier's whole fingerprint");
+
 static int leak_label(struct judge *j, const struct judged *jx, const struct cl_finding *f, uint64_t now)
 {
 	for (int i = 0; i < jx->nprompt; i++)

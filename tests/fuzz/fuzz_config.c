@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "options.h"
 #include "detector_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	close(fd);
-	if (config_load(path, &args, err, sizeof(err)) == 0)
+	if (config_load(path, agent_option_defs, &args, err, sizeof(err)) == 0)
 		yopt_release(&args);
 	else if (!strstr(err, path))
 		abort(); /* an error that does not name the file */

@@ -295,6 +295,41 @@ static void test_chain_signed_note_that_is_no_checkpoint(void **state)
 	note_signer_free(s);
 }
 
+/* The collector's cosignature on the agent's checkpoint: found under the
+ * collector's key name, absent from the agent-signed note alone, and not
+ * taken from the agent's own key. */
+static void test_chain_collector_cosignature(void **state)
+{
+	uint8_t seed[NOTE_SEED], collector[NOTE_PUBKEY], agent[CHAIN_AGENT_KEY];
+	char name[NOTE_NAME_MAX], note[NOTE_MAX];
+	struct chain_checkpoint cp;
+	struct note_signer *probe, *s;
+	size_t n = strlen(checkpoint_note);
+	int k;
+
+	(void)state;
+	agent_pub(agent);
+	memset(seed, 0x42, sizeof(seed));
+	probe = note_signer_new("k", seed);
+	assert_non_null(probe);
+	note_signer_public(probe, collector);
+	note_signer_free(probe);
+	note_key_name("collector", collector, name);
+	s = note_signer_new(name, seed);
+	assert_non_null(s);
+	assert_int_equal(chain_checkpoint_cosigned(checkpoint_note, n, stream_id, collector, &cp),
+			 CHAIN_CHECKPOINT_UNSIGNED);
+	memcpy(note, checkpoint_note, n);
+	k = note_sign(s, note, n, sizeof(note));
+	assert_true(k > (int)n);
+	assert_int_equal(chain_checkpoint_cosigned(note, (size_t)k, stream_id, collector, &cp), CHAIN_CHECKPOINT_OK);
+	assert_int_equal(cp.size, 3);
+	assert_int_equal(chain_checkpoint_check(note, (size_t)k, stream_id, agent, &cp), CHAIN_CHECKPOINT_OK);
+	assert_int_equal(chain_checkpoint_cosigned(note, (size_t)k, stream_id, agent, &cp),
+			 CHAIN_CHECKPOINT_UNSIGNED); /* the agent's key is no collector's */
+	note_signer_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_chain_altered_content_breaks_the_root),
 		cmocka_unit_test(test_chain_refuses_each_bad_checkpoint),
 		cmocka_unit_test(test_chain_signed_note_that_is_no_checkpoint),
+		cmocka_unit_test(test_chain_collector_cosignature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
