@@ -16,7 +16,7 @@ import threading
 import time
 
 from evidence_tools import agent_state, batch, heartbeat_stream
-from harness import Agent, certs, check, free_port, python_peer, wait_listening
+from harness import BUILD, Agent, certs, check, free_port, python_peer, wait_listening
 from postgres import Postgres
 from test_collector import CARD, COLLECTOR, chat
 
@@ -72,6 +72,15 @@ def test_postgres_replicas_first_use_enrollment_and_mutual_tls():
             ports.append(p)
     server = None
     try:
+        # The store's contract first, on this server: the unit test that runs on
+        # SQLite in memory, against a database of its own.
+        pg.sql("CREATE DATABASE contract")
+        p = subprocess.run([os.path.join(BUILD, "tests", "test_store")], capture_output=True, timeout=120,
+                           env=dict(os.environ, SEALTAP_TEST_STORE=pg.uri("contract")))
+        out = p.stdout + p.stderr  # cmocka says its summary on stderr
+        check(p.returncode == 0 and b"[  PASSED  ]" in out and b"FAILED" not in out,
+              "the store's contract on PostgreSQL (exit %d): %s%s"
+              % (p.returncode, p.stdout.decode()[-3000:], p.stderr.decode()[-2000:]))
         for port in ports:  # one collector identity for the fleet: a shared state directory
             replicas.append(subprocess.Popen(
                 [COLLECTOR, "serve", "--store", uri, "--enroll", "first-use", "--listen", "127.0.0.1:%d" % port,
