@@ -290,7 +290,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		"ringbuf_full",	      "ringbuf_full_bytes", "unreadable",	  "unreadable_bytes",
 		"untracked_call",     "untracked_connection", "event_lost",	  "malformed_record",
 		"stream_gap",	      "stream_gap_bytes",   "connection_evicted", "request_dropped",
-		"h2_stream_dropped", "body_truncated",	    "no_memory",
+		"h2_stream_dropped", "body_truncated",	    "no_memory",	  "midstream_skipped_bytes",
 	};
 	const struct stream_stats *s = &c->streams.st;
 	uint64_t k[ST_CNT__MAX];
@@ -304,7 +304,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		s->gap_bytes,
 		s->evicted, /* for room; idle evictions lose nothing */
 		c->sst.pending_dropped,	  c->sst.h2_streams_dropped,	  c->sst.body_truncated,
-		c->sst.no_memory,
+		c->sst.no_memory,	  c->sst.resync_skipped_bytes,
 	};
 	for (n = 0; n < cap && n < CAPTURE_LOSS_REASONS; n++) {
 		names[n] = reasons[n];
@@ -365,14 +365,15 @@ void capture_write_stats(struct capture *c, FILE *out)
 		s->restarts, s->evicted, s->idle_evicted, s->opened, s->closed, s->active);
 	fprintf(out,
 		",\"decode\":{\"sessions\":%" PRIu64 ",\"http1\":%" PRIu64 ",\"http2\":%" PRIu64
-		",\"other_protocol\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
+		",\"other_protocol\":%" PRIu64 ",\"resynced\":%" PRIu64 ",\"resync_skipped_bytes\":%" PRIu64
+		",\"requests\":%" PRIu64 ",\"responses\":%" PRIu64
 		",\"non_model_requests\":%" PRIu64 ",\"exchanges\":%" PRIu64 ",\"incomplete\":%" PRIu64
 		",\"parse_errors\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"json_errors\":%" PRIu64
 		",\"truncated\":%" PRIu64 ",\"decode_errors\":%" PRIu64 ",\"pending_dropped\":%" PRIu64
 		",\"unpaired_responses\":%" PRIu64 ",\"grpc\":%" PRIu64 ",\"h2_streams_dropped\":%" PRIu64
 		",\"h2_table_clamped\":%" PRIu64 ",\"no_memory\":%" PRIu64 "}",
-		c->sst.sessions, c->sst.proto_http1, c->sst.proto_http2, c->sst.proto_other,
-		c->sst.http_requests, c->sst.http_responses, c->sst.http_other, c->sst.exchanges,
+		c->sst.sessions, c->sst.proto_http1, c->sst.proto_http2, c->sst.proto_other, c->sst.resynced,
+		c->sst.resync_skipped_bytes, c->sst.http_requests, c->sst.http_responses, c->sst.http_other, c->sst.exchanges,
 		c->sst.incomplete, c->sst.parse_errors, c->sst.gaps, c->sst.json_errors,
 		c->sst.body_truncated, c->sst.decode_errors, c->sst.pending_dropped,
 		c->sst.unpaired_responses, c->sst.grpc, c->sst.h2_streams_dropped,

@@ -56,8 +56,9 @@ void capture_tick(struct capture *c, uint64_t now_ns);
  * kernel (ring buffer full, unreadable user memory, calls not tracked),
  * malformed records, stream gaps and evicted connections, and what the
  * decoders had to drop (pending requests, HTTP/2 streams, bodies past the
- * cap). */
-#define CAPTURE_LOSS_REASONS 15
+ * cap, what a connection first seen mid-stream held before its first
+ * message boundary). */
+#define CAPTURE_LOSS_REASONS 16
 size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, size_t cap);
 
 /* What capture saw so far, cumulative. */

@@ -16,7 +16,11 @@
 #define H2_MAX_STREAMS 64 /* concurrent streams decoded per connection */
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-enum proto { PROTO_UNKNOWN, PROTO_HTTP1, PROTO_HTTP2, PROTO_OTHER };
+/* RESYNC: the first bytes were not the start of an HTTP message. Either the
+ * connection is not HTTP, or it was first seen mid-stream (open before the
+ * agent, or its first bytes lost): each later chunk that begins a request
+ * or a response picks it up there. */
+enum proto { PROTO_UNKNOWN, PROTO_HTTP1, PROTO_HTTP2, PROTO_OTHER, PROTO_RESYNC };
 enum body_mode { BODY_SKIP, BODY_WHOLE, BODY_SSE, BODY_NDJSON };
 
 /*
@@ -69,6 +73,7 @@ struct session {
 	uint64_t now; /* timestamp of the chunk being decoded */
 	struct session_origin origin; /* an exchange's identity is built from it */
 	bool process_is_server;
+	uint64_t skipped; /* RESYNC: bytes seen before a message boundary */
 
 	/* HTTP/1.1 */
 	struct h1_parser req, resp;
@@ -700,8 +705,21 @@ static void give_up(struct session *s)
 	s->env->st->proto_other++;
 }
 
+/* Not the start of an HTTP message: count it as other until a message
+ * boundary proves otherwise (resync). What detection held is skipped; the
+ * chunk being looked at may itself begin a message (the caller resyncs on
+ * it). */
+static void wait_for_boundary(struct session *s)
+{
+	give_up(s);
+	s->proto = PROTO_RESYNC;
+	s->skipped = s->detect_len[0] + s->detect_len[1];
+}
+
+
 /* Looks at the first bytes of each direction (held across chunks) and
- * decides the protocol. Returns false when it gave up (counted as other). */
+ * decides the protocol. Returns false when it could not (counted as
+ * other, and waiting for a message boundary). */
 static bool detect(struct session *s, int dir, const uint8_t *data, size_t len)
 {
 	size_t held = s->detect_len[dir];
@@ -724,13 +742,13 @@ static bool detect(struct session *s, int dir, const uint8_t *data, size_t len)
 	} else if (h1_looks_like_response(buf, n)) {
 		start(s, PROTO_HTTP1, !dir);
 	} else if (n >= DETECT_BYTES && !h2_settings_start(buf, n)) {
-		give_up(s);
+		wait_for_boundary(s);
 		return false;
 	}
 	if (s->proto != PROTO_UNKNOWN)
 		return true; /* the caller replays held bytes, then this chunk */
 	if (take < len) { /* undecided, and more than we hold */
-		give_up(s);
+		wait_for_boundary(s);
 		return false;
 	}
 	s->detect_len[dir] = n;
@@ -749,18 +767,50 @@ static void feed(struct session *s, int dir, const uint8_t *d, size_t n)
 	}
 }
 
+/* A chunk of a RESYNC connection: when it begins a request or a response,
+ * HTTP/1.1 decoding starts with it and what came before is counted as
+ * skipped. Only chunk starts are looked at: a call boundary is where a
+ * message most often begins, and a look costs a few compares. HTTP/2 cannot
+ * be picked up mid-stream (its header compression state is unknown): such a
+ * connection stays here, counted as other. */
+static void resync(struct session *s, int dir, const uint8_t *data, size_t len)
+{
+	if (h1_looks_like_request(data, len))
+		start(s, PROTO_HTTP1, dir);
+	else if (h1_looks_like_response(data, len))
+		start(s, PROTO_HTTP1, !dir);
+	else {
+		s->skipped += len;
+		return;
+	}
+	s->env->st->resynced++;
+	s->env->st->resync_skipped_bytes += s->skipped;
+	s->skipped = 0;
+	feed(s, dir, data, len);
+}
+
 void session_data(struct session *s, enum session_dir dir, const uint8_t *data, size_t len, uint64_t now_ns,
 		  uint64_t gap)
 {
 	s->now = now_ns;
+	if (s->proto == PROTO_RESYNC) {
+		resync(s, (int)dir, data, len);
+		return;
+	}
 	if (s->proto == PROTO_UNKNOWN) {
 		size_t held = s->detect_len[dir];
 
-		if (gap) /* a connection whose start we lost: we can't tell */
-			return;
-		if (!detect(s, dir, data, len) ||
-		    (s->proto != PROTO_HTTP1 && s->proto != PROTO_HTTP2))
+		if (gap) { /* its start was lost: only a message boundary can tell */
+			wait_for_boundary(s);
+			resync(s, (int)dir, data, len);
 			goto done;
+		}
+		if (!detect(s, dir, data, len) ||
+		    (s->proto != PROTO_HTTP1 && s->proto != PROTO_HTTP2)) {
+			if (s->proto == PROTO_RESYNC)
+				resync(s, (int)dir, data, len);
+			goto done;
+		}
 		/* Replay what detection held: the other direction's first bytes,
 		 * and this direction's earlier chunks and this one. */
 		feed(s, !dir, s->detect[!dir], s->detect_len[!dir]);

@@ -47,6 +47,8 @@ struct session_origin {
 struct session_stats {
 	uint64_t sessions;
 	uint64_t proto_http1, proto_http2, proto_other;
+	uint64_t resynced;          /* of the other: picked up at a later message boundary (first seen mid-stream) */
+	uint64_t resync_skipped_bytes; /* what those skipped before it: a capture loss */
 	uint64_t http_requests, http_responses;
 	uint64_t http_other;        /* requests that are not model API calls: counted only */
 	uint64_t exchanges;         /* model API exchanges finished */

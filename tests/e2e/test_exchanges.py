@@ -252,3 +252,46 @@ def test_model_port_and_process_recognise_custom_paths():
     check(prompt_of(xs[0]) == [("user", "via a gateway path")], "prompt %r" % prompt_of(xs[0]))
     check_completion(xs[0])
     check(agent.stats()["decode"]["non_model_requests"] == 1, "the non-model body is counted")
+
+
+def test_keepalive_connection_open_before_the_agent():
+    """A keep-alive TLS connection that was open before the agent started,
+    with the server blocked in a read when the probes attach: that read's
+    request is lost (its call began before the probes), the rest of its
+    large body is the first thing the agent sees, and the connection must
+    still be decoded from the next message on: the next exchange whole, the
+    bytes before it counted as skipped."""
+    server = LLMServer()
+    client = python_peer("keepalive_client.py", server.port)
+    try:
+        client.expect("ready")
+
+        def send(body):
+            client.proc.stdin.write((json.dumps(body) + "\n").encode())
+            client.proc.stdin.flush()
+
+        send({"model": "m", "stream": True, "messages": [{"role": "user", "content": "before the agent"}]})
+        client.expect("done 1")
+        with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            # The server's handler is parked in SSL_read for the next request
+            # line: that call began before the probes.
+            filler = "lorem ipsum dolor sit amet " * 4000  # ~108 KB: read in many calls
+            send({"model": "m", "stream": True, "messages": [{"role": "user", "content": filler}]})
+            client.expect("done 2")
+            send({"model": "m", "stream": True, "sealtap_test_reply": COMPLETION,
+                  "messages": [{"role": "user", "content": "after the agent"}]})
+            client.expect("done 3")
+            agent.stop()
+    finally:
+        client.kill()
+        server.kill()
+    xs = exchanges(agent, server.pid)
+    check(len(xs) == 1, "exchanges seen: %s" % [prompt_of(x) for x in xs])
+    check(prompt_of(xs[0]) == [("user", "after the agent")], "prompt %r" % prompt_of(xs[0]))
+    check_completion(xs[0])
+    d = agent.stats()["decode"]
+    check(d["resynced"] == 1 and d["resync_skipped_bytes"] > 50000,
+          "picked up once, the rest of the large body skipped: %s" % d)
+    check(d["unpaired_responses"] == 1, "the lost request's response is reported unpaired: %s" % d)

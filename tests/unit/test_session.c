@@ -378,6 +378,112 @@ static void test_session_http2_many_streams(void **state)
 	free(r);
 }
 
+/* A connection first seen mid-stream (open before the agent started, or its
+ * first bytes lost): the tail of a previous request body and of its
+ * response come first, at every length, then a whole exchange, which must
+ * be decoded exactly; the bytes before it are counted as skipped. */
+static void test_session_picked_up_mid_stream(void **state)
+{
+	static const char *const fixtures[] = { "openai_chat_sse", "openai_chat_gzip", "anthropic_sse",
+						"ollama_ndjson", "tgi_sse" };
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+		struct blob req = load(fixtures[f], "req"), resp = load(fixtures[f], "resp");
+		const uint8_t *body = (const uint8_t *)strstr((const char *)req.p, "\r\n\r\n") + 4;
+		size_t body_len = req.n - (size_t)(body - req.p);
+		struct expect e;
+
+		load_expect(fixtures[f], &e);
+		for (size_t k = 1; k < body_len; k += k < 16 ? 1 : 7) {
+			struct session_stats st = { 0 };
+			struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
+			struct session_env env = { .sink = &sink, .st = &st };
+			struct session *s = session_new(&env, &origin);
+			uint64_t off[2] = { 0, 0 };
+			size_t m = k < resp.n / 2 ? k : resp.n / 2;
+
+			memset(&res, 0, sizeof(res));
+			fed_resp = 0;
+			feed(s, SESSION_SENT, req.p + req.n - k, k, &off[0]);          /* a body's last k bytes */
+			feed(s, SESSION_RECEIVED, resp.p + resp.n - m, m, &off[1]);    /* its response's tail */
+			feed(s, SESSION_SENT, req.p, req.n, &off[0]);
+			feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
+			session_close(s);
+			check(&e, fixtures[f], k);
+			assert_int_equal(st.proto_other, 1);
+			assert_int_equal(st.resynced, 1);
+			assert_int_equal(st.resync_skipped_bytes, k + m);
+			assert_int_equal(st.unpaired_responses, 0);
+		}
+		free(req.p);
+		free(resp.p);
+	}
+}
+
+/* Mid-stream, the first boundary may be a response (the request it answers
+ * was lost): it is reported unpaired, and the next exchange is whole. */
+static void test_session_picked_up_at_a_response(void **state)
+{
+	struct blob req = load("openai_chat_sse", "req"), resp = load("openai_chat_sse", "resp");
+	struct session_stats st = { 0 };
+	struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
+	struct session_env env = { .sink = &sink, .st = &st };
+	struct session *s = session_new(&env, &origin);
+	uint64_t off[2] = { 0, 0 };
+	struct expect e;
+
+	(void)state;
+	load_expect("openai_chat_sse", &e);
+	memset(&res, 0, sizeof(res));
+	feed(s, SESSION_SENT, req.p + req.n - 40, 40, &off[0]);
+	feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
+	feed(s, SESSION_SENT, req.p, req.n, &off[0]);
+	feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
+	session_close(s);
+	check(&e, "after an unpaired response", 0);
+	assert_int_equal(st.resynced, 1);
+	assert_int_equal(st.resync_skipped_bytes, 40);
+	assert_int_equal(st.unpaired_responses, 1);
+	free(req.p);
+	free(resp.p);
+}
+
+/* HTTP/2 cannot be picked up mid-stream (the header compression state is
+ * lost), nor can a protocol that is not HTTP: neither is ever decoded, both
+ * are counted as other. */
+static void test_session_not_picked_up(void **state)
+{
+	struct blob req = load("openai_chat_h2_sse", "req"), resp = load("openai_chat_h2_sse", "resp");
+	static const uint8_t pg[] = { 'Q', 0, 0, 0, 13, 's', 'e', 'l', 'e', 'c', 't', ' ', '1', ';', 0 };
+	const size_t preface = 24;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		struct session_stats st = { 0 };
+		struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
+		struct session_env env = { .sink = &sink, .st = &st };
+		struct session *s = session_new(&env, &origin);
+		uint64_t off[2] = { 0, 0 };
+
+		memset(&res, 0, sizeof(res));
+		if (round == 0) { /* HTTP/2 frames without the preface that began the connection */
+			feed(s, SESSION_SENT, req.p + preface, req.n - preface, &off[0]);
+			feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
+		} else {
+			for (int i = 0; i < 3; i++)
+				feed(s, SESSION_SENT, pg, sizeof(pg), &off[0]);
+		}
+		session_close(s);
+		assert_int_equal(res.done, 0);
+		assert_int_equal(st.proto_other, 1);
+		assert_int_equal(st.resynced, 0);
+		assert_int_equal(st.http_requests, 0);
+	}
+	free(req.p);
+	free(resp.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +496,9 @@ int main(void)
 		cmocka_unit_test(test_session_deltas_arrive_while_streaming),
 		cmocka_unit_test(test_session_cut_response_is_incomplete),
 		cmocka_unit_test(test_session_http2_many_streams),
+		cmocka_unit_test(test_session_picked_up_mid_stream),
+		cmocka_unit_test(test_session_picked_up_at_a_response),
+		cmocka_unit_test(test_session_not_picked_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

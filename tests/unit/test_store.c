@@ -53,7 +53,7 @@ static void test_store_stream_rows(void **state)
 	memset(&row, 0, sizeof(row));
 	chain_init(&row.chain, id_a);
 	for (int i = 0; i < 5; i++) {
-		char e[8];
+		char e[16];
 
 		snprintf(e, sizeof(e), "e%d", i);
 		chain_append(&row.chain, (const uint8_t *)e, strlen(e));

@@ -1,0 +1,29 @@
+"""A keep-alive HTTPS client: one TLS connection for every request, each
+sent when told, so that a test can start the agent between two of them.
+
+usage: keepalive_client.py PORT
+Prints 'ready' once connected; then, for each line read from stdin (a JSON
+chat request body), POSTs it to /v1/chat/completions on the same
+connection, reads the whole response and prints 'done N BYTES'.
+"""
+import http.client
+import ssl
+import sys
+
+port = int(sys.argv[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+conn.connect()
+print("ready", flush=True)
+n = 0
+for line in sys.stdin:
+    n += 1
+    conn.request("POST", "/v1/chat/completions", body=line.strip().encode(),
+                 headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    body = r.read()
+    if r.status != 200:
+        sys.exit("request %d: status %d" % (n, r.status))
+    print("done %d %d" % (n, len(body)), flush=True)
