@@ -39,6 +39,9 @@ void event_json(FILE *out, const Event *e)
 		json_put_field(out, "container_id", e->identity->container_id);
 		json_put_field(out, "pod_uid", e->identity->pod_uid);
 		json_put_field(out, "peer", e->identity->peer);
+		if (e->identity->connection_id)
+			fprintf(out, ",\"connection_id\":%" PRIu64, e->identity->connection_id);
+		json_put_field(out, "capture_source", e->identity->capture_source);
 		fputc('}', out);
 	}
 	if (e->model) {

@@ -63,11 +63,11 @@ static void put_identity(FILE *out, const struct st_record_hdr *h)
 	json_put_string(out, h->comm, strnlen(h->comm, sizeof(h->comm)));
 }
 
-static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64_t gap)
+static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64_t gap, uint64_t conn_id)
 {
 	FILE *out = c->opts.out;
 
-	fputs("{\"type\":\"chunk\",", out);
+	fprintf(out, "{\"type\":\"chunk\",\"connection_id\":%" PRIu64 ",", conn_id);
 	put_identity(out, &d->h);
 	fprintf(out,
 		",\"fn\":\"%s\",\"dir\":\"%s\",\"conn\":\"%u:0x%" PRIx64 "\",\"fd\":%d,"
@@ -91,11 +91,12 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
 
 	if (c->opts.dump_chunks)
-		dump_chunk(c, d, gap);
+		dump_chunk(c, d, gap, conn ? conn->id : 0);
 	if (!conn)
 		return;
 	if (!conn->user) {
 		struct session_origin o = {
+			.conn_id = conn->id,
 			.pid = d->h.pid,
 			.tid = d->h.tid,
 			.uid = d->h.uid,
@@ -123,6 +124,7 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 static void identify(void *ctx, const struct session_origin *o, struct x_identity *who, uint64_t now_ns)
 {
 	(void)ctx;
+	snprintf(who->source, sizeof(who->source), "openssl"); /* the one capture path so far */
 	record_format_addr(who->local, sizeof(who->local), o->family, o->laddr, o->lport);
 	record_format_addr(who->peer, sizeof(who->peer), o->family, o->raddr, o->rport);
 	identity_fill(who, now_ns);

@@ -121,6 +121,7 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 		t->st.restarts++;
 		memset(c->next_off, 0, sizeof(c->next_off));
 		release_user(t, c);
+		c->id = ++t->next_id; /* another connection for everything downstream */
 	}
 	if (!c) {
 		if (t->st.active >= t->max_live) {
@@ -131,6 +132,7 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 		c->used = 1;
 		c->key.pid = pid;
 		c->key.ssl = ssl;
+		c->id = ++t->next_id;
 		c->user = NULL;
 		memset(c->next_off, 0, sizeof(c->next_off));
 		t->st.active++;

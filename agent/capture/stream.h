@@ -21,6 +21,7 @@ struct stream_key {
 
 struct stream_conn {
 	struct stream_key key;
+	uint64_t id; /* unique over the table's life: keys (pid, SSL*) are reused within seconds */
 	uint64_t next_off[2]; /* per direction */
 	uint64_t last_seen_ns;
 	uint8_t used;
@@ -46,6 +47,7 @@ struct stream_table {
 	struct stream_conn *slots;
 	size_t cap; /* power of two */
 	size_t max_live; /* evict above this: keeps probe sequences short */
+	uint64_t next_id; /* the last connection id given */
 	struct stream_stats st;
 };
 

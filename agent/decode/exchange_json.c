@@ -105,8 +105,10 @@ void exchange_write_json(FILE *out, const struct exchange *x)
 
 void exchange_write_identity(FILE *out, const struct x_identity *w)
 {
-	fprintf(out, ",\"identity\":{\"pid\":%u,\"tid\":%u,\"uid\":%u,\"cgroup_id\":%" PRIu64, w->pid,
-		w->tid, w->uid, w->cgroup_id);
+	fprintf(out, ",\"identity\":{\"connection_id\":%" PRIu64, w->conn_id);
+	key_str(out, "capture_source", w->source);
+	fprintf(out, ",\"pid\":%u,\"tid\":%u,\"uid\":%u,\"cgroup_id\":%" PRIu64, w->pid, w->tid, w->uid,
+		w->cgroup_id);
 	key_str(out, "comm", w->comm);
 	key_str(out, "exe", w->exe);
 	key_str(out, "container_id", w->container_id);

@@ -147,6 +147,7 @@ static void flow_abort(struct flow *f)
 static void identity_of(const struct session *s, struct x_identity *w)
 {
 	memset(w, 0, sizeof(*w));
+	w->conn_id = s->origin.conn_id;
 	w->pid = s->origin.pid;
 	w->tid = s->origin.tid;
 	w->uid = s->origin.uid;

@@ -36,6 +36,7 @@ enum session_dir {
  * are in capture's encoding, opaque here, and become an exchange's strings
  * through env->identify. */
 struct session_origin {
+	uint64_t conn_id; /* capture's connection id, unique over the agent's life */
 	uint32_t pid, tid, uid;
 	uint64_t cgroup_id;
 	char comm[16];

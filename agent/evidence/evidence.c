@@ -416,6 +416,8 @@ static void about_fill(struct about *out, const struct evidence_about *ab, Event
 	out->id.cgroup_id = ab->cgroup_id;
 	out->id.peer = str(ab->peer);
 	out->id.process_is_server = ab->process_is_server;
+	out->id.connection_id = ab->connection_id;
+	out->id.capture_source = str(ab->capture_source);
 	out->m.api = str(ab->api);
 	out->m.requested = str(ab->model_requested);
 	out->m.reported = str(ab->model_reported);

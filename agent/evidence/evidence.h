@@ -64,6 +64,8 @@ struct evidence_stats {
 
 /* Which process and which model an event is about. */
 struct evidence_about {
+	uint64_t connection_id;     /* 0: unknown */
+	const char *capture_source; /* "openssl", ... */
 	uint32_t pid, uid;
 	uint64_t cgroup_id;
 	const char *executable, *comm, *container_id, *pod_uid;

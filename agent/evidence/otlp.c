@@ -334,6 +334,8 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 		attr_str(b, 6, "container.id", id->container_id);
 		attr_str(b, 6, "k8s.pod.uid", id->pod_uid);
 		attr_str(b, 6, "network.peer.address", id->peer);
+		attr_int(b, 6, "sealtap.connection_id", (int64_t)id->connection_id);
+		attr_str(b, 6, "sealtap.capture_source", id->capture_source);
 	}
 	if (e->model) {
 		const Sealtap__Evidence__V1__Model *m = e->model;

@@ -6,6 +6,8 @@ void about_exchange(const struct exchange *x, struct evidence_about *ab)
 	const struct x_identity *w = &x->who;
 
 	*ab = (struct evidence_about){
+		.connection_id = w->conn_id,
+		.capture_source = w->source,
 		.pid = w->pid,
 		.uid = w->uid,
 		.cgroup_id = w->cgroup_id,

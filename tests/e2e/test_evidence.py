@@ -74,6 +74,13 @@ def test_evidence_chain_signed_and_resumed():
         finding = fields(evs[1][20][0])
         check(finding[1][0] == b"financial.payment_card" and finding[11][0] == b"****0366",
               "first finding fields: %s" % finding)
+        # Each finding says, signed, which connection it came from and how
+        # it was captured (Identity 12 and 13); the two exchanges of a run
+        # were two connections.
+        idents = [fields(e[7][0]) for e in evs if 20 in e]
+        check(all(i[13][0] == b"openssl" for i in idents), "capture sources: %s" % [i.get(13) for i in idents])
+        check(all(i[12][0] > 0 for i in idents) and len({i[12][0] for i in idents}) == 2,
+              "connection ids: %s" % [i.get(12) for i in idents])
         spool = b"".join(open(os.path.join(state, "spool", p), "rb").read()
                          for p in os.listdir(os.path.join(state, "spool")))
         for value in (CARD, CARD.replace(" ", ""), EMAIL):

@@ -295,3 +295,39 @@ def test_keepalive_connection_open_before_the_agent():
     check(d["resynced"] == 1 and d["resync_skipped_bytes"] > 50000,
           "picked up once, the rest of the large body skipped: %s" % d)
     check(d["unpaired_responses"] == 1, "the lost request's response is reported unpaired: %s" % d)
+
+
+def test_every_connection_has_its_own_id():
+    """Many short connections to one server: its SSL objects (and
+    descriptors) are reused within milliseconds, so (pid, SSL*) names
+    several connections in turn. Every exchange must be whole, none merged
+    with another, each with a connection id of its own, said the same way in
+    its findings; and each says how it was captured."""
+    server = LLMServer()
+    n = 12
+    try:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            for i in range(n):
+                _curl(server.port, "/v1/chat/completions",
+                      {"model": "m", "stream": True, "sealtap_test_reply": "mail maria%d@acme-corp.io" % i,
+                       "messages": [{"role": "user", "content": "question %d" % i}]})
+            agent.stop()
+    finally:
+        server.kill()
+    xs = exchanges(agent, server.pid)
+    check(len(xs) == n, "%d exchanges for %d connections" % (len(xs), n))
+    ids = [x["identity"]["connection_id"] for x in xs]
+    check(len(set(ids)) == n and all(ids), "connection ids %s" % ids)
+    for i, x in enumerate(sorted(xs, key=lambda x: x["identity"]["connection_id"])):
+        check(prompt_of(x) == [("user", "question %d" % i)], "exchange %d prompt %r" % (i, prompt_of(x)))
+        check(x["choices"][0]["text"] == "mail maria%d@acme-corp.io" % i, "exchange %d completion" % i)
+        check(x["complete"] == {"request": True, "response": True}, "exchange %d incomplete" % i)
+        check(x["identity"]["capture_source"] == "openssl", "capture source %r" % x["identity"])
+    by_exchange = {x["id"]: x["identity"]["connection_id"] for x in xs}
+    findings = [r for r in agent.records if r["type"] == "finding"]
+    check(len(findings) == n, "%d findings" % len(findings))
+    for f in findings:
+        check(f["identity"]["connection_id"] == by_exchange[f["exchange_id"]],
+              "finding of exchange %d says connection %s" % (f["exchange_id"], f["identity"]["connection_id"]))
