@@ -111,19 +111,37 @@ static void feed(struct session *s, int dir, const uint8_t *d, size_t n, uint64_
 
 static const struct session_origin origin = { .pid = 4242, .comm = "client" };
 
+/* A session of the watched client, with its sink, stats and offsets, the
+ * results cleared. */
+struct conn {
+	struct session_stats st;
+	struct exchange_sink sink;
+	struct session_env env;
+	struct session *s;
+	uint64_t off[2];
+};
+
+static void conn_open(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->sink = (struct exchange_sink){ .on_delta = on_delta, .on_done = on_done };
+	c->env = (struct session_env){ .sink = &c->sink, .st = &c->st };
+	c->s = session_new(&c->env, &origin);
+	assert_non_null(c->s);
+	memset(&res, 0, sizeof(res));
+	fed_resp = 0;
+}
+
 /* Feeds req split at rk and resp split at mk (0: whole), or in steps of
  * `step` bytes when step > 0. The watched process is the client. */
 static void run(const struct blob *req, const struct blob *resp, size_t rk, size_t mk, size_t step)
 {
-	struct session_stats st = { 0 };
-	struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
-	struct session_env env = { .sink = &sink, .st = &st };
-	struct session *s = session_new(&env, &origin);
-	uint64_t off[2] = { 0, 0 };
+	struct conn cn;
+	struct session *s;
+	uint64_t *off = cn.off;
 
-	memset(&res, 0, sizeof(res));
-	fed_resp = 0;
-	assert_non_null(s);
+	conn_open(&cn);
+	s = cn.s;
 	if (step) {
 		for (size_t i = 0; i < req->n; i += step)
 			feed(s, SESSION_SENT, req->p + i, req->n - i < step ? req->n - i : step, &off[0]);
@@ -138,8 +156,8 @@ static void run(const struct blob *req, const struct blob *resp, size_t rk, size
 			feed(s, SESSION_RECEIVED, resp->p + mk, resp->n - mk, &off[1]);
 	}
 	session_close(s);
-	assert_int_equal(st.json_errors, 0);
-	assert_int_equal(st.parse_errors, 0);
+	assert_int_equal(cn.st.json_errors, 0);
+	assert_int_equal(cn.st.parse_errors, 0);
 }
 
 struct expect {
@@ -396,25 +414,20 @@ static void test_session_picked_up_mid_stream(void **state)
 
 		load_expect(fixtures[f], &e);
 		for (size_t k = 1; k < body_len; k += k < 16 ? 1 : 7) {
-			struct session_stats st = { 0 };
-			struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
-			struct session_env env = { .sink = &sink, .st = &st };
-			struct session *s = session_new(&env, &origin);
-			uint64_t off[2] = { 0, 0 };
 			size_t m = k < resp.n / 2 ? k : resp.n / 2;
+			struct conn cn;
 
-			memset(&res, 0, sizeof(res));
-			fed_resp = 0;
-			feed(s, SESSION_SENT, req.p + req.n - k, k, &off[0]);          /* a body's last k bytes */
-			feed(s, SESSION_RECEIVED, resp.p + resp.n - m, m, &off[1]);    /* its response's tail */
-			feed(s, SESSION_SENT, req.p, req.n, &off[0]);
-			feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
-			session_close(s);
+			conn_open(&cn);
+			feed(cn.s, SESSION_SENT, req.p + req.n - k, k, &cn.off[0]);       /* a body's last k bytes */
+			feed(cn.s, SESSION_RECEIVED, resp.p + resp.n - m, m, &cn.off[1]); /* its response's tail */
+			feed(cn.s, SESSION_SENT, req.p, req.n, &cn.off[0]);
+			feed(cn.s, SESSION_RECEIVED, resp.p, resp.n, &cn.off[1]);
+			session_close(cn.s);
 			check(&e, fixtures[f], k);
-			assert_int_equal(st.proto_other, 1);
-			assert_int_equal(st.resynced, 1);
-			assert_int_equal(st.resync_skipped_bytes, k + m);
-			assert_int_equal(st.unpaired_responses, 0);
+			assert_int_equal(cn.st.proto_other, 1);
+			assert_int_equal(cn.st.resynced, 1);
+			assert_int_equal(cn.st.resync_skipped_bytes, k + m);
+			assert_int_equal(cn.st.unpaired_responses, 0);
 		}
 		free(req.p);
 		free(resp.p);
@@ -426,25 +439,21 @@ static void test_session_picked_up_mid_stream(void **state)
 static void test_session_picked_up_at_a_response(void **state)
 {
 	struct blob req = load("openai_chat_sse", "req"), resp = load("openai_chat_sse", "resp");
-	struct session_stats st = { 0 };
-	struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
-	struct session_env env = { .sink = &sink, .st = &st };
-	struct session *s = session_new(&env, &origin);
-	uint64_t off[2] = { 0, 0 };
 	struct expect e;
+	struct conn cn;
 
 	(void)state;
 	load_expect("openai_chat_sse", &e);
-	memset(&res, 0, sizeof(res));
-	feed(s, SESSION_SENT, req.p + req.n - 40, 40, &off[0]);
-	feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
-	feed(s, SESSION_SENT, req.p, req.n, &off[0]);
-	feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
-	session_close(s);
+	conn_open(&cn);
+	feed(cn.s, SESSION_SENT, req.p + req.n - 40, 40, &cn.off[0]);
+	feed(cn.s, SESSION_RECEIVED, resp.p, resp.n, &cn.off[1]);
+	feed(cn.s, SESSION_SENT, req.p, req.n, &cn.off[0]);
+	feed(cn.s, SESSION_RECEIVED, resp.p, resp.n, &cn.off[1]);
+	session_close(cn.s);
 	check(&e, "after an unpaired response", 0);
-	assert_int_equal(st.resynced, 1);
-	assert_int_equal(st.resync_skipped_bytes, 40);
-	assert_int_equal(st.unpaired_responses, 1);
+	assert_int_equal(cn.st.resynced, 1);
+	assert_int_equal(cn.st.resync_skipped_bytes, 40);
+	assert_int_equal(cn.st.unpaired_responses, 1);
 	free(req.p);
 	free(resp.p);
 }
@@ -460,25 +469,21 @@ static void test_session_not_picked_up(void **state)
 
 	(void)state;
 	for (int round = 0; round < 2; round++) {
-		struct session_stats st = { 0 };
-		struct exchange_sink sink = { .on_delta = on_delta, .on_done = on_done };
-		struct session_env env = { .sink = &sink, .st = &st };
-		struct session *s = session_new(&env, &origin);
-		uint64_t off[2] = { 0, 0 };
+		struct conn cn;
 
-		memset(&res, 0, sizeof(res));
+		conn_open(&cn);
 		if (round == 0) { /* HTTP/2 frames without the preface that began the connection */
-			feed(s, SESSION_SENT, req.p + preface, req.n - preface, &off[0]);
-			feed(s, SESSION_RECEIVED, resp.p, resp.n, &off[1]);
+			feed(cn.s, SESSION_SENT, req.p + preface, req.n - preface, &cn.off[0]);
+			feed(cn.s, SESSION_RECEIVED, resp.p, resp.n, &cn.off[1]);
 		} else {
 			for (int i = 0; i < 3; i++)
-				feed(s, SESSION_SENT, pg, sizeof(pg), &off[0]);
+				feed(cn.s, SESSION_SENT, pg, sizeof(pg), &cn.off[0]);
 		}
-		session_close(s);
+		session_close(cn.s);
 		assert_int_equal(res.done, 0);
-		assert_int_equal(st.proto_other, 1);
-		assert_int_equal(st.resynced, 0);
-		assert_int_equal(st.http_requests, 0);
+		assert_int_equal(cn.st.proto_other, 1);
+		assert_int_equal(cn.st.resynced, 0);
+		assert_int_equal(cn.st.http_requests, 0);
 	}
 	free(req.p);
 	free(resp.p);
