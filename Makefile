@@ -93,7 +93,7 @@ AGENT_LIBS := $(patsubst %,$(BUILD)/agent/lib%.a,$(STAGES))
 
 .PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak docs
 
-all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
+all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/sockloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
      $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
 
 $(BUILD)/vmlinux.h:
@@ -216,6 +216,11 @@ $(BUILD)/tlsloop: tests/bench/tlsloop.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lssl -lcrypto
+
+$(BUILD)/sockloop: tests/bench/sockloop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 
 # The option references are made by the programs from their option tables

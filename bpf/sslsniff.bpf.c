@@ -11,6 +11,14 @@
  * Processes are selected by the agent at attach time (uprobes with a pid
  * filter), so the programs here carry no per-call selection logic beyond
  * ignoring the agent itself.
+ *
+ * Plain sockets: the system call tracepoints see every process, so their
+ * first step is one lookup of the process in plain_watch (the agent fills
+ * it as it selects processes; --all watches every one). A socket's data is
+ * numbered and emitted the same way as an SSL call's, keyed by (tgid, the
+ * kernel's struct sock); a system call made inside an SSL call of the same
+ * thread carries TLS records, already captured as plaintext above, and is
+ * dropped and counted.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,12 +33,31 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the agent before load. */
 const volatile __u32 targ_self_tgid = 0;  /* never trace the agent's own TLS */
 const volatile __u64 wakeup_bytes = 65536; /* batch wake-ups until this much is queued */
+const volatile bool targ_plain_all = false; /* --all: every process's sockets */
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
+#define AF_UNIX 1
+
+/* x86_64 system call numbers (the only architecture built here). */
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_CLOSE 3
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+
+/* The thread's identity, cached: reading comm, uid and cgroup costs ~0.3 us
+ * per call on our CI VM, about a tenth of the probe's cost. A change (prctl,
+ * setuid, cgroup move) shows within IDENT_REFRESH calls. */
+struct ident {
+	__u8 age; /* calls left before it is re-read */
+	__u32 uid;
+	__u64 cgroup_id;
+	char comm[ST_COMM_LEN];
+};
 
 /* Arguments of an SSL call in flight, saved at entry, consumed at return. */
 struct call_args {
@@ -41,13 +68,18 @@ struct call_args {
 	__u8 fn;
 	__u8 dir;
 	__u8 active; /* entry seen, return not yet */
-	__u8 ident_age; /* calls left before the identity below is re-read */
-	/* The thread's identity, cached: reading comm, uid and cgroup costs
-	 * ~0.3 us per call on our CI VM, about a tenth of the probe's cost. A
-	 * change (prctl, setuid, cgroup move) shows within IDENT_REFRESH calls. */
-	__u32 uid;
-	__u64 cgroup_id;
-	char comm[ST_COMM_LEN];
+	struct ident who;
+};
+
+/* Arguments of a socket system call in flight, per thread. */
+struct sock_args {
+	__u64 buf;
+	__u64 len;
+	__s32 fd;
+	__u8 fn;
+	__u8 dir;
+	__u8 active;
+	struct ident who;
 };
 
 #define IDENT_REFRESH 64
@@ -59,7 +91,7 @@ struct conn_state {
 	__u8 started; /* a DATA record has been emitted */
 	__u8 resolved; /* address lookup attempted */
 	__u8 family;
-	__u8 pad;
+	__u8 tls; /* a plain socket that carries TLS records (a memory-BIO TLS stack's): dropped */
 	__u16 lport, rport;
 	__u8 laddr[16], raddr[16];
 };
@@ -87,6 +119,23 @@ struct {
 	__type(key, int);
 	__type(value, struct call_args);
 } active_calls SEC(".maps");
+
+/* The socket call in flight, per thread: task storage as above. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_args);
+} sock_calls SEC(".maps");
+
+/* Processes whose sockets are watched (tgid -> 1), written by the agent as
+ * it selects and forgets them; the size of its process table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} plain_watch SEC(".maps");
 
 /* Open connections. LRU bounds it; an evicted connection restarts at offset 0
  * with ST_FLAG_CONN_START, which the agent counts. SSL_free deletes entries. */
@@ -207,34 +256,37 @@ int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readby
 	return save_args(ST_FN_SSL_READ_EX, ST_DIR_READ, ssl, buf, num, readbytes);
 }
 
-/* Local and peer address of a TCP socket fd of the current task. Reads only
- * kernel memory through CO-RE; leaves family UNKNOWN for anything else. */
-static __always_inline void resolve_addr(struct conn_state *c)
+/* The struct sock behind descriptor fd of the current task, or NULL when fd
+ * is not a socket. Reads only kernel memory, through CO-RE. */
+static __always_inline struct sock *sock_of_fd(int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds;
 	struct file *file = NULL;
 	struct socket *sock;
-	struct sock *sk;
 	unsigned int max_fds;
-	__u16 family;
+
+	if (fd < 0)
+		return NULL;
+	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned int)fd >= max_fds)
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* Local and peer address of a TCP socket; family stays UNKNOWN for others
+ * (a Unix socket has no address worth the name). */
+static __always_inline void addr_from_sock(struct conn_state *c, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	c->resolved = 1;
-	if (c->fd < 0)
-		return;
-	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
-	if ((unsigned int)c->fd >= max_fds)
-		return;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[c->fd]) || !file)
-		return;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
-		return;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET) {
@@ -248,12 +300,26 @@ static __always_inline void resolve_addr(struct conn_state *c)
 		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
 		c->family = ST_AF_INET6;
+	} else {
+		c->lport = c->rport = 0;
+		return;
 	}
 	/* Not connected yet (client before connect): try again on next data. */
 	if (c->rport == 0) {
 		c->family = ST_AF_UNKNOWN;
 		c->resolved = 0;
 	}
+}
+
+/* An SSL connection's addresses, from the socket fd it was given. */
+static __always_inline void resolve_addr(struct conn_state *c)
+{
+	struct sock *sk = sock_of_fd(c->fd);
+
+	c->resolved = 1;
+	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return;
+	addr_from_sock(c, sk);
 }
 
 static __always_inline struct conn_state *conn_get(__u32 tgid, __u64 ssl)
@@ -328,12 +394,59 @@ static long emit_chunk(__u32 i, void *arg)
 	return 0;
 }
 
+/* Emits the data of one call on connection c (key: its SSL*, or its struct
+ * sock): reserves the call's range in the direction's stream, then sends
+ * the bytes as chunks. */
+static __always_inline void emit_call(struct conn_state *c, __u64 key, struct ident *who, __u8 dir, __u8 fn,
+				      __u64 buf, __u64 total)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct emit_ctx e = {};
+
+	if (who->age == 0) {
+		who->uid = (__u32)bpf_get_current_uid_gid();
+		who->cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(who->comm, sizeof(who->comm));
+		who->age = IDENT_REFRESH;
+	}
+	who->age--;
+	e.tmpl.h.kind = ST_REC_DATA;
+	e.tmpl.h.pid = id >> 32;
+	e.tmpl.h.tid = (__u32)id;
+	e.tmpl.h.uid = who->uid;
+	e.tmpl.h.ts_ns = bpf_ktime_get_ns();
+	e.tmpl.h.cgroup_id = who->cgroup_id;
+	__builtin_memcpy(e.tmpl.h.comm, who->comm, sizeof(who->comm));
+	e.tmpl.ssl = key;
+	e.tmpl.dir = dir;
+	e.tmpl.stream_off = __sync_fetch_and_add(&c->off[dir], total);
+	e.tmpl.call_total = total;
+	e.tmpl.fn = fn;
+	e.tmpl.fd = c->fd;
+	e.tmpl.flags = c->started ? 0 : ST_FLAG_CONN_START;
+	c->started = 1;
+	e.tmpl.family = c->family;
+	e.tmpl.lport = c->lport;
+	e.tmpl.rport = c->rport;
+	__builtin_memcpy(e.tmpl.laddr, c->laddr, 16);
+	__builtin_memcpy(e.tmpl.raddr, c->raddr, 16);
+	e.buf = buf;
+	e.total = total;
+
+	count(ST_CNT_CALLS, 1);
+	count(ST_CNT_BYTES, total);
+	/* Most calls fit one chunk: skip bpf_loop's indirect call for them. */
+	if (total <= ST_CHUNK_MAX)
+		emit_chunk(0, &e);
+	else
+		bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_data_return, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct call_args *a;
-	struct emit_ctx e = {};
 	struct conn_state *c;
 	__u64 total = 0;
 
@@ -363,44 +476,7 @@ int BPF_KRETPROBE(ssl_data_return, long ret)
 	}
 	if (!c->resolved)
 		resolve_addr(c);
-
-	if (a->ident_age == 0) {
-		a->uid = (__u32)bpf_get_current_uid_gid();
-		a->cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(a->comm, sizeof(a->comm));
-		a->ident_age = IDENT_REFRESH;
-	}
-	a->ident_age--;
-	e.tmpl.h.kind = ST_REC_DATA;
-	e.tmpl.h.pid = id >> 32;
-	e.tmpl.h.tid = (__u32)id;
-	e.tmpl.h.uid = a->uid;
-	e.tmpl.h.ts_ns = bpf_ktime_get_ns();
-	e.tmpl.h.cgroup_id = a->cgroup_id;
-	__builtin_memcpy(e.tmpl.h.comm, a->comm, sizeof(a->comm));
-	e.tmpl.ssl = a->ssl;
-	e.tmpl.dir = a->dir & 1;
-	e.tmpl.stream_off = __sync_fetch_and_add(&c->off[e.tmpl.dir], total);
-	e.tmpl.call_total = total;
-	e.tmpl.fn = a->fn;
-	e.tmpl.fd = c->fd;
-	e.tmpl.flags = c->started ? 0 : ST_FLAG_CONN_START;
-	c->started = 1;
-	e.tmpl.family = c->family;
-	e.tmpl.lport = c->lport;
-	e.tmpl.rport = c->rport;
-	__builtin_memcpy(e.tmpl.laddr, c->laddr, 16);
-	__builtin_memcpy(e.tmpl.raddr, c->raddr, 16);
-	e.buf = a->buf;
-	e.total = total;
-
-	count(ST_CNT_CALLS, 1);
-	count(ST_CNT_BYTES, total);
-	/* Most calls fit one chunk: skip bpf_loop's indirect call for them. */
-	if (total <= ST_CHUNK_MAX)
-		emit_chunk(0, &e);
-	else
-		bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
+	emit_call(c, a->ssl, &a->who, a->dir & 1, a->fn, a->buf, total);
 out:
 	a->active = 0;
 	return 0;
@@ -430,6 +506,157 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 		count(ST_CNT_LOST_EVENT, 1);
 	}
 	bpf_map_delete_elem(&conns, &k);
+	return 0;
+}
+
+/* ---- plain sockets: the data system calls of watched processes ---- */
+
+static __always_inline bool plain_watched(__u32 tgid)
+{
+	if (tgid == targ_self_tgid)
+		return false;
+	return targ_plain_all || bpf_map_lookup_elem(&plain_watch, &tgid);
+}
+
+/* A TCP (v4, v6) or Unix stream socket: what model traffic runs on. Pipes,
+ * files and datagram sockets are left alone, never copied. */
+static __always_inline struct sock *stream_sock_of_fd(int fd)
+{
+	struct sock *sk = sock_of_fd(fd);
+	__u16 family;
+
+	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 || family == AF_UNIX ? sk : NULL;
+}
+
+/* The socket's entry in conns goes, with a close record giving the final
+ * stream lengths: a struct sock's address is reused by the next one. */
+static __always_inline void plain_close(__u32 tgid, int fd)
+{
+	struct sock *sk = stream_sock_of_fd(fd);
+	struct st_conn_key k = { .tgid = tgid, .ssl = (__u64)sk };
+	struct st_close_record *r;
+	struct conn_state *c;
+
+	if (!sk)
+		return;
+	c = bpf_map_lookup_elem(&conns, &k);
+	if (!c)
+		return;
+	if (!c->started) { /* never carried data (a TLS socket's slot): nothing to tell */
+		bpf_map_delete_elem(&conns, &k);
+		return;
+	}
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (r) {
+		fill_hdr(&r->h, ST_REC_CLOSE);
+		r->ssl = k.ssl;
+		r->write_bytes = c->off[ST_DIR_WRITE];
+		r->read_bytes = c->off[ST_DIR_READ];
+		bpf_ringbuf_submit(r, wake_flag());
+	} else {
+		count(ST_CNT_LOST_EVENT, 1);
+	}
+	bpf_map_delete_elem(&conns, &k);
+}
+
+/* A TLS record header: content type 20-23 (change_cipher_spec, alert,
+ * handshake, application_data), version 3.x (SSL 3.0 to TLS 1.3's 3.3 on
+ * the wire). No HTTP message starts with these bytes. */
+static __always_inline bool starts_tls_record(__u64 buf, __u64 len)
+{
+	__u8 h[3];
+
+	if (len < 3 || bpf_probe_read_user(h, sizeof(h), (void *)buf))
+		return false;
+	return h[0] >= 20 && h[0] <= 23 && h[1] == 3 && h[2] <= 4;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(plain_enter, struct pt_regs *regs, long nr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sock_args *a;
+	__u8 fn, dir;
+
+	if (!plain_watched(tgid))
+		return 0;
+	switch (nr) {
+	case NR_WRITE: fn = ST_FN_WRITE, dir = ST_DIR_WRITE; break;
+	case NR_SENDTO: fn = ST_FN_SENDTO, dir = ST_DIR_WRITE; break;
+	case NR_READ: fn = ST_FN_READ, dir = ST_DIR_READ; break;
+	case NR_RECVFROM: fn = ST_FN_RECVFROM, dir = ST_DIR_READ; break;
+	case NR_CLOSE:
+		plain_close(tgid, (int)BPF_CORE_READ(regs, di));
+		return 0;
+	default:
+		return 0;
+	}
+	a = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a) {
+		count(ST_CNT_LOST_NO_ENTRY, 1);
+		return 0;
+	}
+	a->fd = (int)BPF_CORE_READ(regs, di);
+	a->buf = BPF_CORE_READ(regs, si);
+	a->len = BPF_CORE_READ(regs, dx);
+	a->fn = fn;
+	a->dir = dir;
+	a->active = 1;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(plain_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct call_args *tls;
+	struct sock_args *a;
+	struct conn_state *c;
+	struct sock *sk;
+
+	if (!plain_watched(id >> 32))
+		return 0;
+	task = bpf_get_current_task_btf();
+	a = bpf_task_storage_get(&sock_calls, task, 0, 0);
+	if (!a || !a->active)
+		return 0;
+	a->active = 0;
+	if (ret <= 0 || (__u64)ret > a->len)
+		return 0;
+	sk = stream_sock_of_fd(a->fd);
+	if (!sk)
+		return 0;
+	/* Inside an SSL call of this thread: TLS records, whose plaintext the
+	 * SSL probes take. Never twice. */
+	tls = bpf_task_storage_get(&active_calls, task, 0, 0);
+	if (tls && tls->active) {
+		count(ST_CNT_TLS_SOCKET_CALLS, 1);
+		count(ST_CNT_TLS_SOCKET_BYTES, ret);
+		return 0;
+	}
+	c = conn_get(id >> 32, (__u64)sk);
+	if (!c) {
+		count(ST_CNT_LOST_NO_CONN, 1);
+		return 0;
+	}
+	/* A TLS stack with memory BIOs (Python asyncio, node) does its socket
+	 * I/O outside SSL calls: its first bytes, a TLS record, say so. */
+	if (!c->started && !c->tls && starts_tls_record(a->buf, (__u64)ret))
+		c->tls = 1;
+	if (c->tls) {
+		count(ST_CNT_TLS_SOCKET_CALLS, 1);
+		count(ST_CNT_TLS_SOCKET_BYTES, ret);
+		return 0;
+	}
+	if (!c->resolved) {
+		c->fd = a->fd;
+		addr_from_sock(c, sk);
+	}
+	emit_call(c, (__u64)sk, &a->who, a->dir & 1, a->fn, a->buf, (__u64)ret);
 	return 0;
 }
 

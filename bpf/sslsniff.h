@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sslsniff.h - the records sslsniff.bpf.c writes into the ring buffer, and
- * the counters it keeps. This header is the contract between the kernel side
+ * the counters it keeps, for the SSL probes and the plain socket calls alike
+ * (a plain socket's connection key holds its kernel struct sock where an SSL
+ * connection's holds its SSL*). This header is the contract between the kernel side
  * and the agent: fixed-width types only, no kernel headers, layout checked at
  * build time on both sides (see ST_LAYOUT_ASSERTS at the bottom).
  *
@@ -45,6 +47,11 @@ enum st_function {
 	ST_FN_SSL_WRITE_EX2 = 3,
 	ST_FN_SSL_READ = 4,
 	ST_FN_SSL_READ_EX = 5,
+	/* Plain sockets: the system call that moved the bytes. */
+	ST_FN_WRITE = 6,
+	ST_FN_SENDTO = 7,
+	ST_FN_READ = 8,
+	ST_FN_RECVFROM = 9,
 };
 
 /* DATA record flags. */
@@ -123,6 +130,8 @@ enum st_counter {
 	ST_CNT_UNPAIRED_RETURNS = 11, /* returns with no saved entry: the outer return of a
 				       * nested call (its data was emitted once, by the inner
 				       * return), or a call already in flight at attach */
+	ST_CNT_TLS_SOCKET_CALLS = 12, /* socket calls made inside an SSL call: TLS records, dropped */
+	ST_CNT_TLS_SOCKET_BYTES = 13,
 	ST_CNT__MAX = 16,
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "clock.h"
@@ -78,6 +79,7 @@ struct watched {
 struct attach {
 	struct sslsniff_bpf *skel;
 	const struct selector *sel;
+	bool plain; /* sockets watched too */
 	struct lib libs[MAX_LIBS];
 	int nlibs;
 	struct watched *watched; /* MAX_WATCHED slots */
@@ -279,8 +281,25 @@ static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
 	return nssl;
 }
 
+/* Outside --all, the kernel watches a selected process's sockets only once
+ * it is in plain_watch (with --all, every process is). */
+static void plain_watch(struct attach *a, pid_t pid, bool on)
+{
+	uint32_t key = (uint32_t)pid;
+	uint8_t one = 1;
+	int fd = bpf_map__fd(a->skel->maps.plain_watch);
+
+	if (a->sel->all || !a->plain)
+		return;
+	if (on && bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0)
+		fprintf(stderr, "sealtap: watching pid %d (sockets)\n", pid);
+	else if (!on)
+		bpf_map_delete_elem(fd, &key);
+}
+
 static void watched_release(struct attach *a, struct watched *w)
 {
+	plain_watch(a, w->pid, false);
 	for (int i = 0; i < w->nlibs; i++)
 		destroy_links(a, w->links[i], w->nlinks[i]);
 	memset(w, 0, sizeof(*w));
@@ -300,6 +319,7 @@ static struct watched *watched_add(struct attach *a, pid_t pid)
 	w->fast_scans_left = FAST_SCANS;
 	w->next_scan_ns = clock_mono_ns();
 	a->st.procs_watched++;
+	plain_watch(a, pid, true);
 	return w;
 }
 
@@ -355,7 +375,7 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 	announce(a, w, scan_maps(a, pid, a->sel->all ? NULL : w));
 }
 
-struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel)
+struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel, bool plain)
 {
 	struct attach *a = calloc(1, sizeof(*a));
 
@@ -368,6 +388,7 @@ struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel)
 	}
 	a->skel = skel;
 	a->sel = sel;
+	a->plain = plain;
 	return a;
 }
 
@@ -415,7 +436,7 @@ int attach_scan_all(struct attach *a)
 		snprintf(path, sizeof(path), "/proc/%d", w->pid);
 		if (access(path, F_OK) != 0)
 			watched_release(a, w);
-		else if (w->nlibs > 0 || a->sel->all)
+		else if (w->nlibs > 0 || a->sel->all || a->plain)
 			n++;
 	}
 	a->next_walk_ns = clock_mono_ns() + WALK_NS;

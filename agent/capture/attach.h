@@ -40,12 +40,14 @@ struct attach_stats {
 /* Attach progress goes to stderr: each OpenSSL file found, and one
  * "attached pid N" line per covered process, which tests and operators
  * wait on. */
-struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel);
+/* plain: the selected processes' sockets are watched too (plain_watch). */
+struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel, bool plain);
 void attach_free(struct attach *a);
 
-/* Walks /proc: selects processes, finds their SSL libraries, attaches.
- * Also reaps watched processes that are gone. Returns the number of
- * processes watched with at least one SSL library attached. */
+/* Walks /proc: selects processes, finds their SSL libraries, attaches, and
+ * watches their sockets when plain. Also reaps watched processes that are
+ * gone. Returns the number of processes covered: with an SSL library
+ * attached, or any selected one when plain. */
 int attach_scan_all(struct attach *a);
 
 /* A process called execve (from the kernel's exec tracepoint). */

@@ -39,8 +39,15 @@ _Static_assert((int)SESSION_SENT == ST_DIR_WRITE && (int)SESSION_RECEIVED == ST_
 static const char *const fn_names[] = {
 	[ST_FN_SSL_WRITE] = "SSL_write",   [ST_FN_SSL_WRITE_EX] = "SSL_write_ex",
 	[ST_FN_SSL_WRITE_EX2] = "SSL_write_ex2", [ST_FN_SSL_READ] = "SSL_read",
-	[ST_FN_SSL_READ_EX] = "SSL_read_ex",
+	[ST_FN_SSL_READ_EX] = "SSL_read_ex", [ST_FN_WRITE] = "write", [ST_FN_SENDTO] = "sendto",
+	[ST_FN_READ] = "read",		     [ST_FN_RECVFROM] = "recvfrom",
 };
+
+/* How a connection's bytes were captured, by the call that carried them. */
+static const char *source_of(uint8_t fn)
+{
+	return fn >= ST_FN_WRITE ? "plain" : "openssl";
+}
 
 static void put_addr(FILE *out, const char *name, uint8_t family, const uint8_t *addr,
 		     uint16_t port)
@@ -97,6 +104,7 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 	if (!conn->user) {
 		struct session_origin o = {
 			.conn_id = conn->id,
+			.capture = d->fn,
 			.pid = d->h.pid,
 			.tid = d->h.tid,
 			.uid = d->h.uid,
@@ -124,7 +132,7 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 static void identify(void *ctx, const struct session_origin *o, struct x_identity *who, uint64_t now_ns)
 {
 	(void)ctx;
-	snprintf(who->source, sizeof(who->source), "openssl"); /* the one capture path so far */
+	snprintf(who->source, sizeof(who->source), "%s", source_of(o->capture));
 	record_format_addr(who->local, sizeof(who->local), o->family, o->laddr, o->lport);
 	record_format_addr(who->peer, sizeof(who->peer), o->family, o->raddr, o->rport);
 	identity_fill(who, now_ns);
@@ -342,6 +350,8 @@ void capture_write_stats(struct capture *c, FILE *out)
 		[ST_CNT_LOST_EVENT] = "lost_event",
 		[ST_CNT_FAILED_CALLS] = "failed_calls",
 		[ST_CNT_UNPAIRED_RETURNS] = "unpaired_returns",
+		[ST_CNT_TLS_SOCKET_CALLS] = "tls_socket_calls",
+		[ST_CNT_TLS_SOCKET_BYTES] = "tls_socket_bytes",
 	};
 	uint64_t k[ST_CNT__MAX];
 	const struct stream_stats *s = &c->streams.st;

@@ -26,7 +26,7 @@ int record_check(const void *data, size_t size)
 		if (d.data_len == 0 || d.data_len > ST_CHUNK_MAX ||
 		    size != sizeof(d) + d.data_len || d.dir > ST_DIR_READ ||
 		    d.call_off >= d.call_total || d.data_len > d.call_total - d.call_off ||
-		    d.fn < ST_FN_SSL_WRITE || d.fn > ST_FN_SSL_READ_EX)
+		    d.fn < ST_FN_SSL_WRITE || d.fn > ST_FN_RECVFROM)
 			return -EBADMSG;
 		return ST_REC_DATA;
 	case ST_REC_CLOSE:

@@ -37,6 +37,7 @@ enum session_dir {
  * through env->identify. */
 struct session_origin {
 	uint64_t conn_id; /* capture's connection id, unique over the agent's life */
+	uint8_t capture;  /* how capture took its bytes (capture's encoding, opaque here) */
 	uint32_t pid, tid, uid;
 	uint64_t cgroup_id;
 	char comm[16];

@@ -1,7 +1,7 @@
 """A local model server speaking the common LLM APIs over TLS (HTTP/1.1,
 keep-alive), with a fixed completion, for end-to-end tests.
 
-usage: llm_server.py PORT CERT KEY
+usage: llm_server.py PORT CERT KEY    (CERT "-": plain HTTP, no TLS)
 Prints 'ready', serves until killed.
 
 Routes (POST):
@@ -171,10 +171,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 def main():
     port, cert, key = sys.argv[1:4]
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
     srv = Server(("127.0.0.1", int(port)), Handler)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    if cert != "-":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("ready", flush=True)
     srv.serve_forever()
 
