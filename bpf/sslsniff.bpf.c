@@ -482,30 +482,40 @@ out:
 	return 0;
 }
 
+/* A connection ends: a close record with its final stream lengths (so the
+ * agent can tell a loss at the very end), then its slot goes. A slot that
+ * never carried data (a TLS socket's, dropped) has nothing to tell. */
+static __always_inline void close_conn(struct st_conn_key *k)
+{
+	struct conn_state *c = bpf_map_lookup_elem(&conns, k);
+	struct st_close_record *r;
+
+	if (!c)
+		return;
+	if (c->started) {
+		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+		if (r) {
+			fill_hdr(&r->h, ST_REC_CLOSE);
+			r->ssl = k->ssl;
+			r->write_bytes = c->off[ST_DIR_WRITE];
+			r->read_bytes = c->off[ST_DIR_READ];
+			bpf_ringbuf_submit(r, wake_flag());
+		} else {
+			count(ST_CNT_LOST_EVENT, 1);
+		}
+	}
+	bpf_map_delete_elem(&conns, k);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(ssl_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct st_conn_key k = { .tgid = id >> 32, .ssl = (__u64)ssl };
-	struct conn_state *c;
-	struct st_close_record *r;
 
 	if (!should_trace(k.tgid))
 		return 0;
-	c = bpf_map_lookup_elem(&conns, &k);
-	if (!c)
-		return 0; /* never carried data: nothing to close */
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (r) {
-		fill_hdr(&r->h, ST_REC_CLOSE);
-		r->ssl = k.ssl;
-		r->write_bytes = c->off[ST_DIR_WRITE];
-		r->read_bytes = c->off[ST_DIR_READ];
-		bpf_ringbuf_submit(r, wake_flag());
-	} else {
-		count(ST_CNT_LOST_EVENT, 1);
-	}
-	bpf_map_delete_elem(&conns, &k);
+	close_conn(&k);
 	return 0;
 }
 
@@ -537,29 +547,9 @@ static __always_inline void plain_close(__u32 tgid, int fd)
 {
 	struct sock *sk = stream_sock_of_fd(fd);
 	struct st_conn_key k = { .tgid = tgid, .ssl = (__u64)sk };
-	struct st_close_record *r;
-	struct conn_state *c;
 
-	if (!sk)
-		return;
-	c = bpf_map_lookup_elem(&conns, &k);
-	if (!c)
-		return;
-	if (!c->started) { /* never carried data (a TLS socket's slot): nothing to tell */
-		bpf_map_delete_elem(&conns, &k);
-		return;
-	}
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (r) {
-		fill_hdr(&r->h, ST_REC_CLOSE);
-		r->ssl = k.ssl;
-		r->write_bytes = c->off[ST_DIR_WRITE];
-		r->read_bytes = c->off[ST_DIR_READ];
-		bpf_ringbuf_submit(r, wake_flag());
-	} else {
-		count(ST_CNT_LOST_EVENT, 1);
-	}
-	bpf_map_delete_elem(&conns, &k);
+	if (sk)
+		close_conn(&k);
 }
 
 /* A TLS record header: content type 20-23 (change_cipher_spec, alert,
