@@ -567,21 +567,26 @@ static __always_inline bool starts_tls_record(__u64 buf, __u64 len)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(plain_enter, struct pt_regs *regs, long nr)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 	struct sock_args *a;
 	__u8 fn, dir;
 
-	if (!plain_watched(tgid))
-		return 0;
+	/* The call first, then the process: most system calls of every process
+	 * are none of these, and a compare costs less than a map lookup. */
 	switch (nr) {
 	case NR_WRITE: fn = ST_FN_WRITE, dir = ST_DIR_WRITE; break;
 	case NR_SENDTO: fn = ST_FN_SENDTO, dir = ST_DIR_WRITE; break;
 	case NR_READ: fn = ST_FN_READ, dir = ST_DIR_READ; break;
 	case NR_RECVFROM: fn = ST_FN_RECVFROM, dir = ST_DIR_READ; break;
-	case NR_CLOSE:
-		plain_close(tgid, (int)BPF_CORE_READ(regs, di));
-		return 0;
+	case NR_CLOSE: fn = 0, dir = 0; break;
 	default:
+		return 0;
+	}
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!plain_watched(tgid))
+		return 0;
+	if (nr == NR_CLOSE) {
+		plain_close(tgid, (int)BPF_CORE_READ(regs, di));
 		return 0;
 	}
 	a = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -608,8 +613,8 @@ int BPF_PROG(plain_exit, struct pt_regs *regs, long ret)
 	struct conn_state *c;
 	struct sock *sk;
 
-	if (!plain_watched(id >> 32))
-		return 0;
+	/* Only a watched process's thread has a socket call in flight (entry
+	 * made it): the task's own storage answers without the watch lookup. */
 	task = bpf_get_current_task_btf();
 	a = bpf_task_storage_get(&sock_calls, task, 0, 0);
 	if (!a || !a->active)
