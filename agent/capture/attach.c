@@ -291,10 +291,16 @@ static void plain_watch(struct attach *a, pid_t pid, bool on)
 
 	if (a->sel->all || !a->plain)
 		return;
-	if (on && bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0)
-		fprintf(stderr, "sealtap: watching pid %d (sockets)\n", pid);
-	else if (!on)
+	if (!on) {
 		bpf_map_delete_elem(fd, &key);
+	} else if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0) {
+		fprintf(stderr, "sealtap: watching pid %d (sockets)\n", pid);
+	} else {
+		/* The map is the process table's size, so only stale entries
+		 * could fill it: say so, and count it where attach failures go. */
+		a->st.attach_errors++;
+		fprintf(stderr, "sealtap: cannot watch the sockets of pid %d: %s\n", pid, strerror(errno));
+	}
 }
 
 static void watched_release(struct attach *a, struct watched *w)

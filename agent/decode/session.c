@@ -712,8 +712,8 @@ static void give_up(struct session *s)
  * it). */
 static void wait_for_boundary(struct session *s)
 {
-	give_up(s);
 	s->proto = PROTO_RESYNC;
+	s->env->st->proto_other++;
 	s->skipped = s->detect_len[0] + s->detect_len[1];
 }
 
