@@ -43,6 +43,66 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* serve's options, on the command line and in its configuration file
+ * (serve --config FILE): one table (proto/opt.h) makes the getopt table,
+ * the usage text, the file's keys and docs/collector-options.md. */
+struct serve_options {
+	const char *store, *allow, *listen, *tls_cert, *tls_key, *client_ca, *state_dir;
+	const char *webhook, *webhook_secret, *webhook_severity, *webhook_ca, *config;
+	bool plain, first_use;
+};
+
+enum serve_option_id {
+	SOPT_STORE = 256, SOPT_ALLOW, SOPT_ENROLL, SOPT_STATE_DIR, SOPT_LISTEN, SOPT_TLS_CERT, SOPT_TLS_KEY,
+	SOPT_CLIENT_CA, SOPT_PLAIN, SOPT_WEBHOOK, SOPT_WEBHOOK_SECRET, SOPT_WEBHOOK_SEVERITY, SOPT_WEBHOOK_CA,
+	SOPT_CONFIG, SOPT_OPTIONS_REFERENCE, SOPT_HELP = 'h',
+};
+
+#define SAT(field) offsetof(struct serve_options, field)
+static const struct opt_def serve_option_defs[] = {
+	OPT_HEADING("serve: where evidence is kept, and who may send it"),
+	{ "store", SOPT_STORE, "STORE", "store", YOPT_SCALAR, OPT_STORE_STRING, SAT(store),
+	  .help = "an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share" },
+	{ "allow", SOPT_ALLOW, "FILE", "allow", YOPT_SCALAR, OPT_STORE_STRING, SAT(allow),
+	  .help = "agent keys that may ship: hex Ed25519 public keys, one per line\n"
+		  "(keys approved in the store are accepted too)" },
+	{ "enroll", SOPT_ENROLL, "first-use", "enroll", YOPT_SCALAR, .expect = "first-use",
+	  .help = "an unknown key is recorded as pending and refused until approved" },
+	{ "state-dir", SOPT_STATE_DIR, "DIR", "state_dir", YOPT_SCALAR, OPT_STORE_STRING, SAT(state_dir),
+	  .help = "the collector's cosigning key (default /var/lib/sealtap-collector)" },
+	OPT_HEADING("serve: how agents reach it"),
+	{ "listen", SOPT_LISTEN, "ADDR:PORT", "listen", YOPT_SCALAR, .expect = "ADDR:PORT",
+	  .help = "batches are taken on POST /v1/batches here (default 127.0.0.1:8443)" },
+	{ "tls-cert", SOPT_TLS_CERT, "PEM", "tls.cert", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_cert),
+	  .help = "the server's certificate" },
+	{ "tls-key", SOPT_TLS_KEY, "PEM", "tls.key", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_key),
+	  .help = "its private key" },
+	{ "client-ca", SOPT_CLIENT_CA, "PEM", "tls.client_ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(client_ca),
+	  .help = "agents must present a client certificate this CA issued" },
+	{ "plain", SOPT_PLAIN, NULL, "plain", YOPT_FLAG, OPT_STORE_BOOL, SAT(plain),
+	  .help = "plain HTTP instead of TLS (tests; or behind a TLS-terminating proxy)" },
+	OPT_HEADING("serve: alerts"),
+	{ "webhook", SOPT_WEBHOOK, "URL", "webhook.url", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook),
+	  .help = "each stored finding at or above --webhook-severity is POSTed as\n"
+		  "JSON, retried with backoff" },
+	{ "webhook-secret", SOPT_WEBHOOK_SECRET, "FILE", "webhook.secret", YOPT_SCALAR, OPT_STORE_STRING,
+	  SAT(webhook_secret),
+	  .help = "the key its HMAC-SHA-256 signature is made with\n"
+		  "(X-Sealtap-Signature: sha256=HEX)" },
+	{ "webhook-severity", SOPT_WEBHOOK_SEVERITY, "S", "webhook.severity", YOPT_SCALAR,
+	  .expect = "low, medium, high or critical", .help = "the lowest severity sent (default high)" },
+	{ "webhook-ca", SOPT_WEBHOOK_CA, "PEM", "webhook.ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook_ca),
+	  .help = "the webhook receiver's CA certificate" },
+	OPT_HEADING("serve: configuration"),
+	{ "config", SOPT_CONFIG, "FILE", .store = OPT_STORE_STRING, .offset = SAT(config),
+	  .help = "a YAML file of these settings (docs/collector-options.md);\n"
+		  "the command line overrides it" },
+	{ "help", SOPT_HELP, .help = "this text (-h)" },
+	/* docs/collector-options.md is this table, printed by the collector. */
+	{ "options-reference", SOPT_OPTIONS_REFERENCE, .help = NULL },
+	OPT_END,
+};
+
 /* The reading commands' options, one table each (proto/opt.h); what is
  * not a plain string or a bounded number is checked where it is used. */
 struct command_options {
@@ -124,7 +184,6 @@ static const struct opt_def agents_option_defs[] = {
 	OPT_END,
 };
 
-static const struct opt_def serve_option_defs[];
 static const struct opt_def *const all_option_defs[] = { serve_option_defs, verify_option_defs, export_option_defs,
 							  query_option_defs, key_option_defs, agents_option_defs };
 
@@ -254,65 +313,6 @@ static int key_cmd(int argc, char **argv)
 	return SEALTAP_EXIT_OK;
 }
 
-/* serve's options, on the command line and in its configuration file
- * (serve --config FILE): one table (proto/opt.h) makes the getopt table,
- * the usage text, the file's keys and docs/collector-options.md. */
-struct serve_options {
-	const char *store, *allow, *listen, *tls_cert, *tls_key, *client_ca, *state_dir;
-	const char *webhook, *webhook_secret, *webhook_severity, *webhook_ca, *config;
-	bool plain, first_use;
-};
-
-enum serve_option_id {
-	SOPT_STORE = 256, SOPT_ALLOW, SOPT_ENROLL, SOPT_STATE_DIR, SOPT_LISTEN, SOPT_TLS_CERT, SOPT_TLS_KEY,
-	SOPT_CLIENT_CA, SOPT_PLAIN, SOPT_WEBHOOK, SOPT_WEBHOOK_SECRET, SOPT_WEBHOOK_SEVERITY, SOPT_WEBHOOK_CA,
-	SOPT_CONFIG, SOPT_OPTIONS_REFERENCE, SOPT_HELP = 'h',
-};
-
-#define SAT(field) offsetof(struct serve_options, field)
-static const struct opt_def serve_option_defs[] = {
-	OPT_HEADING("serve: where evidence is kept, and who may send it"),
-	{ "store", SOPT_STORE, "STORE", "store", YOPT_SCALAR, OPT_STORE_STRING, SAT(store),
-	  .help = "an SQLite file, or a PostgreSQL URI (postgresql://...) that replicas share" },
-	{ "allow", SOPT_ALLOW, "FILE", "allow", YOPT_SCALAR, OPT_STORE_STRING, SAT(allow),
-	  .help = "agent keys that may ship: hex Ed25519 public keys, one per line\n"
-		  "(keys approved in the store are accepted too)" },
-	{ "enroll", SOPT_ENROLL, "first-use", "enroll", YOPT_SCALAR, .expect = "first-use",
-	  .help = "an unknown key is recorded as pending and refused until approved" },
-	{ "state-dir", SOPT_STATE_DIR, "DIR", "state_dir", YOPT_SCALAR, OPT_STORE_STRING, SAT(state_dir),
-	  .help = "the collector's cosigning key (default /var/lib/sealtap-collector)" },
-	OPT_HEADING("serve: how agents reach it"),
-	{ "listen", SOPT_LISTEN, "ADDR:PORT", "listen", YOPT_SCALAR, .expect = "ADDR:PORT",
-	  .help = "batches are taken on POST /v1/batches here (default 127.0.0.1:8443)" },
-	{ "tls-cert", SOPT_TLS_CERT, "PEM", "tls.cert", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_cert),
-	  .help = "the server's certificate" },
-	{ "tls-key", SOPT_TLS_KEY, "PEM", "tls.key", YOPT_SCALAR, OPT_STORE_STRING, SAT(tls_key),
-	  .help = "its private key" },
-	{ "client-ca", SOPT_CLIENT_CA, "PEM", "tls.client_ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(client_ca),
-	  .help = "agents must present a client certificate this CA issued" },
-	{ "plain", SOPT_PLAIN, NULL, "plain", YOPT_FLAG, OPT_STORE_BOOL, SAT(plain),
-	  .help = "plain HTTP instead of TLS (tests; or behind a TLS-terminating proxy)" },
-	OPT_HEADING("serve: alerts"),
-	{ "webhook", SOPT_WEBHOOK, "URL", "webhook.url", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook),
-	  .help = "each stored finding at or above --webhook-severity is POSTed as\n"
-		  "JSON, retried with backoff" },
-	{ "webhook-secret", SOPT_WEBHOOK_SECRET, "FILE", "webhook.secret", YOPT_SCALAR, OPT_STORE_STRING,
-	  SAT(webhook_secret),
-	  .help = "the key its HMAC-SHA-256 signature is made with\n"
-		  "(X-Sealtap-Signature: sha256=HEX)" },
-	{ "webhook-severity", SOPT_WEBHOOK_SEVERITY, "S", "webhook.severity", YOPT_SCALAR,
-	  .expect = "low, medium, high or critical", .help = "the lowest severity sent (default high)" },
-	{ "webhook-ca", SOPT_WEBHOOK_CA, "PEM", "webhook.ca", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook_ca),
-	  .help = "the webhook receiver's CA certificate" },
-	OPT_HEADING("serve: configuration"),
-	{ "config", SOPT_CONFIG, "FILE", .store = OPT_STORE_STRING, .offset = SAT(config),
-	  .help = "a YAML file of these settings (docs/collector-options.md);\n"
-		  "the command line overrides it" },
-	{ "help", SOPT_HELP, .help = "this text (-h)" },
-	/* docs/collector-options.md is this table, printed by the collector. */
-	{ "options-reference", SOPT_OPTIONS_REFERENCE, .help = NULL },
-	OPT_END,
-};
 
 /* serve --config FILE: the file's options first. Returns the argv to
  * parse (argv itself when there is no file), or NULL after saying why. */

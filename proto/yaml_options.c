@@ -88,6 +88,17 @@ static const char *next_key(const char *path, const char *prefix, char *buf, siz
 	return buf;
 }
 
+/* Whether an entry before end already gives key under prefix. */
+static bool key_seen(const struct opt_def *defs, const struct opt_def *end, const char *prefix, const char *key)
+{
+	char k[128];
+
+	for (const struct opt_def *d = defs; d < end; d++)
+		if (d->name && next_key(d->yaml, prefix, k, sizeof(k)) && strcmp(k, key) == 0)
+			return true;
+	return false;
+}
+
 /* The keys a mapping at prefix may hold, in the table's order, once each. */
 static const char *expected_keys(const struct opt_def *defs, const char *prefix, char *buf, size_t n)
 {
@@ -95,16 +106,9 @@ static const char *expected_keys(const struct opt_def *defs, const char *prefix,
 
 	buf[0] = '\0';
 	for (const struct opt_def *d = defs; (d->name || d->help) && off < n; d++) {
-		char key[128], *seen;
-		size_t klen;
+		char key[128];
 
-		if (!d->name || !next_key(d->yaml, prefix, key, sizeof(key)))
-			continue;
-		klen = strlen(key);
-		for (seen = strstr(buf, key); seen; seen = strstr(seen + 1, key))
-			if ((seen == buf || seen[-1] == ' ') && (seen[klen] == ',' || seen[klen] == '\0'))
-				break;
-		if (!seen)
+		if (d->name && next_key(d->yaml, prefix, key, sizeof(key)) && !key_seen(defs, d, prefix, key))
 			off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", key);
 	}
 	return buf;
