@@ -28,7 +28,7 @@ def run_unit(build, results):
                 seen += 1
                 ok = line.startswith("ok ")
                 results.append(("%s: %s" % (name, line.split(" - ", 1)[-1]), ok, "" if ok else out + p.stderr.decode()))
-        if seen == 0 or (p.returncode != 0 and all(r[1] for r in results if r[0].startswith(name))):
+        if seen == 0 or (p.returncode != 0 and all(r[1] for r in results if r[0].startswith(name + ": "))):
             results.append((name, False, "exit %d, output:\n%s%s" % (p.returncode, out, p.stderr.decode())))
 
 

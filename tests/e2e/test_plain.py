@@ -7,10 +7,13 @@ cost to every process on the host)."""
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 from harness import Agent, PEERS, PYTHON, certs, check, free_port, python_peer
+
+sys.path.insert(0, PEERS)  # the peers' constants, whichever module pytest imports first
 from llm_server import COMPLETION  # noqa: E402
 
 pytestmark = pytest.mark.bpf  # every test here starts the agent
