@@ -258,6 +258,7 @@ test: deps all fuzzers
 BENCH_FIXTURES := openai_chat_sse openai_chat_h2_sse anthropic_sse ollama_ndjson openai_chat_gzip
 bench: deps all
 	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
+	$(Q)$(PYTHON) tests/bench/plain_cost.py --build $(BUILD)
 	$(Q)echo "decode throughput, one core, one connection per exchange (fixtures from tests/fixtures):"
 	$(Q)for f in $(BENCH_FIXTURES); do ./$(BUILD)/decode-bench tests/fixtures $$f 2 || exit 1; done
 	$(Q)echo "the same, 20 exchanges per connection (keep-alive; HTTP/2 streams 1, 3, 5...):"

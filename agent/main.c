@@ -677,10 +677,11 @@ static int load_probes(struct agent *a)
 	a->skel->rodata->targ_self_tgid = (uint32_t)getpid();
 	a->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	a->skel->rodata->targ_plain_all = o->sel.all;
-	/* The system call tracepoints cost every process on the host: loaded
-	 * only when plain capture is asked for. */
-	bpf_program__set_autoload(a->skel->progs.plain_enter, o->plain);
-	bpf_program__set_autoload(a->skel->progs.plain_exit, o->plain);
+	/* The socket tracepoints run for every process's socket calls:
+	 * loaded only when plain capture is on. */
+	bpf_program__set_autoload(a->skel->progs.plain_send, !o->no_plain);
+	bpf_program__set_autoload(a->skel->progs.plain_recv, !o->no_plain);
+	bpf_program__set_autoload(a->skel->progs.plain_tcp_state, !o->no_plain);
 	bpf_map__set_max_entries(a->skel->maps.rb, (uint32_t)o->ringbuf_bytes);
 	err = sslsniff_bpf__load(a->skel);
 	if (err)
@@ -689,8 +690,9 @@ static int load_probes(struct agent *a)
 	err = sslsniff_bpf__attach(a->skel);
 	if (err)
 		return fail(SEALTAP_EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
-	a->att = attach_new(a->skel, &o->sel, o->plain);
+	a->att = attach_new(a->skel, &o->sel, !o->no_plain);
 	a->cap = a->att ? capture_new(a->skel, a->att, &(struct capture_opts){ .dump_chunks = o->dump_capture,
+										.plain = !o->no_plain,
 										.out = stdout,
 										.max_conns = o->max_conns,
 										.idle_timeout_ns = (uint64_t)(o->idle_timeout_s * 1e9),
@@ -735,10 +737,10 @@ static int get_ready(struct agent *a)
 
 	covered = attach_scan_all(a->att);
 	if (covered == 0 && o->sel.npids && !o->sel.all && !o->sel.ncomms && !o->sel.nexes && !o->sel.ncgroups)
-		return fail(SEALTAP_EXIT_SETUP, o->plain ? "nothing to watch: no selected process is running"
+		return fail(SEALTAP_EXIT_SETUP, !o->no_plain ? "nothing to watch: no selected process is running"
 							 : "nothing to attach to: no selected process maps an OpenSSL "
-							   "library (libssl, or an executable exporting SSL_write); "
-							   "--plain-sockets watches their sockets too");
+							   "library (libssl, or an executable exporting SSL_write), and "
+							   "--no-plain-sockets leaves their sockets unwatched");
 	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n", covered);
 	/* The same for programs (tests, supervisors): every probe of the
 	 * processes running now is attached and the consumer is about to run. */

@@ -17,10 +17,11 @@ const struct opt_def agent_option_defs[] = {
 	  .help = "a cgroup path substring: container id, pod UID (repeatable)" },
 	{ "all", AOPT_ALL, NULL, "selectors.all", YOPT_FLAG, OPT_STORE_BOOL, AT(sel.all),
 	  .help = "every process on the host" },
-	{ "plain-sockets", AOPT_PLAIN, NULL, "capture.plain_sockets", YOPT_FLAG, OPT_STORE_BOOL, AT(plain),
-	  .help = "also plain HTTP on the selected processes' sockets (read, write, sendto,\n"
-		  "recvfrom; TLS never twice). Costs every process on the host about\n"
-		  "0.15-0.2 us per system call while on (docs/perf/2026-12-03-plain-sockets.md)" },
+	{ "no-plain-sockets", AOPT_NO_PLAIN, NULL, "capture.plain_sockets", YOPT_NEGATED, OPT_STORE_BOOL,
+	  AT(no_plain),
+	  .help = "only TLS: not the plain HTTP on the selected processes' TCP and Unix\n"
+		  "sockets (watched by default; TLS never twice). While on, every socket\n"
+		  "transfer on the host pays one lookup (docs/perf/2026-12-03-plain-sockets.md)" },
 
 	OPT_HEADING("Output:"),
 	{ "dump", AOPT_DUMP, "WHAT", .expect = "'capture' or 'exchanges'",

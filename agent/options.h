@@ -24,7 +24,7 @@ struct agent_options {
 	bool dump_capture;
 	bool dump_exchanges;
 	bool verbose;
-	bool plain;              /* --plain-sockets: plain HTTP from the socket system calls */
+	bool no_plain;           /* --no-plain-sockets: no plain HTTP from the sockets */
 	double duration_s;       /* 0: until signalled */
 	double stats_interval_s; /* 0: only at exit */
 	unsigned long ringbuf_bytes;
@@ -66,7 +66,7 @@ enum agent_option_id {
 	AOPT_COLLECTOR_CA, AOPT_COLLECTOR_CERT, AOPT_COLLECTOR_KEY, AOPT_COLLECTOR_PUBKEY, AOPT_HEARTBEAT,
 	AOPT_DRIFT_BANNED, AOPT_DRIFT_REFUSALS, AOPT_DRIFT_KEYS, AOPT_DRIFT_SHIFT, AOPT_NO_DRIFT, AOPT_METRICS,
 	AOPT_CONFIG, AOPT_CHECK_CONFIG, AOPT_DETECTORS_SECTION, AOPT_EVIDENCE_JSON, AOPT_OTLP, AOPT_OTLP_CA,
-	AOPT_OTLP_HEADER, AOPT_VERSION, AOPT_OPTIONS_REFERENCE, AOPT_PLAIN,
+	AOPT_OTLP_HEADER, AOPT_VERSION, AOPT_OPTIONS_REFERENCE, AOPT_NO_PLAIN,
 	AOPT_VERBOSE = 'v', AOPT_HELP = 'h',
 };
 

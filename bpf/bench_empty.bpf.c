@@ -21,3 +21,33 @@ int BPF_KRETPROBE(empty_return)
 {
 	return 0;
 }
+
+/* The floor of plain-socket capture: do-nothing programs on the system-call
+ * tracepoints, which run for every system call of every process. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(empty_sys_enter, struct pt_regs *regs, long nr)
+{
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(empty_sys_exit, struct pt_regs *regs, long ret)
+{
+	return 0;
+}
+
+/* ... and on the socket layer's send and receive tracepoints, which run only
+ * for socket data calls. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(empty_sock_send, struct sock *sk, int ret, int flags)
+{
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(empty_sock_recv, struct sock *sk, int ret, int flags)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return regs->orig_ax == 12345;
+}

@@ -12,13 +12,19 @@
  * filter), so the programs here carry no per-call selection logic beyond
  * ignoring the agent itself.
  *
- * Plain sockets: the system call tracepoints see every process, so their
- * first step is one lookup of the process in plain_watch (the agent fills
- * it as it selects processes; --all watches every one). A socket's data is
- * numbered and emitted the same way as an SSL call's, keyed by (tgid, the
- * kernel's struct sock); a system call made inside an SSL call of the same
- * thread carries TLS records, already captured as plaintext above, and is
- * dropped and counted.
+ * Plain sockets: the socket layer's send and receive tracepoints
+ * (sock_send_length, sock_recv_length) run for every socket transfer of
+ * every process, and for nothing else: other system calls pay nothing (the
+ * sys_enter/sys_exit pair cost every system call ~0.15 us). Their first
+ * step is one lookup of the process in plain_watch (the agent fills it as
+ * it selects processes; --all watches every one). The bytes are in the
+ * user buffers the system call named, found from the task's saved
+ * registers: copied for read/write/sendto/recvfrom/readv/writev/sendmsg/
+ * recvmsg, counted as unseen for sendfile, splice, mmsg and io_uring. A
+ * socket's data is numbered and emitted the same way as an SSL call's,
+ * keyed by (tgid, socket cookie); a transfer made inside an SSL call of the
+ * same thread carries TLS records, already captured as plaintext above, and
+ * is dropped and counted.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -45,9 +51,26 @@ const volatile bool targ_plain_all = false; /* --all: every process's sockets */
 /* x86_64 system call numbers (the only architecture built here). */
 #define NR_READ 0
 #define NR_WRITE 1
-#define NR_CLOSE 3
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDFILE 40
 #define NR_SENDTO 44
 #define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+#define NR_SPLICE 275
+#define NR_RECVMMSG 299
+#define NR_SENDMMSG 307
+#define NR_PREADV2 327
+#define NR_PWRITEV2 328
+#define NR_IO_URING_ENTER 426
+
+#define PF_IO_WORKER 0x00000010
+#define PF_KTHREAD 0x00200000
+#define MSG_PEEK 2
+#define SHUTDOWN_MASK 3
+/* A vectored call's iovecs read at most: the kernel's own limit (UIO_MAXIOV). */
+#define IOV_MAX_READ 1024
 
 /* The thread's identity, cached: reading comm, uid and cgroup costs ~0.3 us
  * per call on our CI VM, about a tenth of the probe's cost. A change (prctl,
@@ -68,17 +91,6 @@ struct call_args {
 	__u8 fn;
 	__u8 dir;
 	__u8 active; /* entry seen, return not yet */
-	struct ident who;
-};
-
-/* Arguments of a socket system call in flight, per thread. */
-struct sock_args {
-	__u64 buf;
-	__u64 len;
-	__s32 fd;
-	__u8 fn;
-	__u8 dir;
-	__u8 active;
 	struct ident who;
 };
 
@@ -119,14 +131,6 @@ struct {
 	__type(key, int);
 	__type(value, struct call_args);
 } active_calls SEC(".maps");
-
-/* The socket call in flight, per thread: task storage as above. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sock_args);
-} sock_calls SEC(".maps");
 
 /* Processes whose sockets are watched (tgid -> 1), written by the agent as
  * it selects and forgets them; the size of its process table. */
@@ -351,57 +355,109 @@ int BPF_KPROBE(ssl_set_fd_enter, void *ssl, int fd)
 }
 
 struct emit_ctx {
-	__u64 buf;
-	__u64 total;
+	__u64 buf;   /* contiguous calls: the buffer; vectored: the iovec array */
+	__u64 total; /* bytes the call moved */
+	/* vectored calls only: */
+	__u64 iovcnt;  /* entries in the array */
+	__u64 iov_idx; /* next entry to read */
+	__u64 base;    /* the current entry's bytes left to emit start here */
+	__u64 left;    /* ... and this many of them are the call's */
+	__u64 done;    /* bytes of the call emitted or lost so far */
 	struct st_data_record tmpl; /* last: it ends in a flexible array */
 };
+
+/* One chunk: n (1..ST_CHUNK_MAX) bytes at src, call_off into the call. */
+static __always_inline void emit_piece(struct emit_ctx *e, __u64 src, __u32 n, __u64 call_off)
+{
+	__u32 zero = 0;
+	struct scratch_buf *s;
+	struct st_data_record *rec;
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return;
+	rec = (struct st_data_record *)s->bytes;
+	__builtin_memcpy(rec, &e->tmpl, sizeof(*rec));
+	rec->stream_off = e->tmpl.stream_off + call_off;
+	rec->call_off = call_off;
+	rec->data_len = n;
+	if (call_off)
+		rec->flags &= ~ST_FLAG_CONN_START;
+	/* Verifier: n is in [1, ST_CHUNK_MAX]; restate it where it can see it. */
+	if (n == 0 || n > ST_CHUNK_MAX)
+		return;
+	if (bpf_probe_read_user(s->bytes + sizeof(*rec), n, (void *)src)) {
+		count(ST_CNT_LOST_FAULT, 1);
+		count(ST_CNT_LOST_FAULT_BYTES, n);
+		return;
+	}
+	if (bpf_ringbuf_output(&rb, s->bytes, sizeof(*rec) + n, wake_flag())) {
+		count(ST_CNT_LOST_RINGBUF, 1);
+		count(ST_CNT_LOST_RINGBUF_BYTES, n);
+		return;
+	}
+	count(ST_CNT_CHUNKS, 1);
+}
 
 static long emit_chunk(__u32 i, void *arg)
 {
 	struct emit_ctx *e = arg;
 	__u64 off = (__u64)i * ST_CHUNK_MAX;
-	__u32 zero = 0, n;
-	struct scratch_buf *s;
-	struct st_data_record *rec;
 
 	if (off >= e->total)
 		return 1;
-	n = e->total - off > ST_CHUNK_MAX ? ST_CHUNK_MAX : e->total - off;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return 1;
-	rec = (struct st_data_record *)s->bytes;
-	__builtin_memcpy(rec, &e->tmpl, sizeof(*rec));
-	rec->stream_off = e->tmpl.stream_off + off;
-	rec->call_off = off;
-	rec->data_len = n;
-	if (off)
-		rec->flags &= ~ST_FLAG_CONN_START;
-	/* Verifier: n is in [1, ST_CHUNK_MAX]; restate it where it can see it. */
-	if (n == 0 || n > ST_CHUNK_MAX)
-		return 1;
-	if (bpf_probe_read_user(s->bytes + sizeof(*rec), n, (void *)(e->buf + off))) {
-		count(ST_CNT_LOST_FAULT, 1);
-		count(ST_CNT_LOST_FAULT_BYTES, n);
-		return 0;
-	}
-	if (bpf_ringbuf_output(&rb, s->bytes, sizeof(*rec) + n, wake_flag())) {
-		count(ST_CNT_LOST_RINGBUF, 1);
-		count(ST_CNT_LOST_RINGBUF_BYTES, n);
-		return 0;
-	}
-	count(ST_CNT_CHUNKS, 1);
+	emit_piece(e, e->buf + off, e->total - off > ST_CHUNK_MAX ? ST_CHUNK_MAX : e->total - off, off);
 	return 0;
 }
 
-/* Emits the data of one call on connection c (key: its SSL*, or its struct
- * sock): reserves the call's range in the direction's stream, then sends
- * the bytes as chunks. */
-static __always_inline void emit_call(struct conn_state *c, __u64 key, struct ident *who, __u8 dir, __u8 fn,
-				      __u64 buf, __u64 total)
+/* A vectored call's progress lives in a map, not on the stack: the verifier
+ * tracks stack values exactly from one bpf_loop step to the next, and a
+ * position that grows by 16 KiB a step never converges. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct emit_ctx);
+} vector_calls SEC(".maps");
+
+/* A vectored call, iovec by iovec: each step emits one chunk of the current
+ * entry, or reads the next entry. An entry that can't be read ends the call
+ * there; the rest of its range is the offset jump the agent sees (counted). */
+static long emit_iov_step(__u32 i, void *arg)
+{
+	__u32 zero = 0;
+	struct emit_ctx *e = bpf_map_lookup_elem(&vector_calls, &zero);
+	struct iovec iov;
+	__u64 n;
+
+	if (!e || e->done >= e->total)
+		return 1;
+	if (e->left == 0) {
+		if (e->iov_idx >= e->iovcnt ||
+		    bpf_probe_read_user(&iov, sizeof(iov), (void *)(e->buf + e->iov_idx * sizeof(iov)))) {
+			count(ST_CNT_LOST_FAULT, 1);
+			count(ST_CNT_LOST_FAULT_BYTES, e->total - e->done);
+			return 1;
+		}
+		e->iov_idx++;
+		e->base = (__u64)iov.iov_base;
+		e->left = iov.iov_len < e->total - e->done ? iov.iov_len : e->total - e->done;
+		return 0;
+	}
+	n = e->left > ST_CHUNK_MAX ? ST_CHUNK_MAX : e->left;
+	emit_piece(e, e->base, n, e->done);
+	e->base += n;
+	e->left -= n;
+	e->done += n;
+	return 0;
+}
+
+/* The record every chunk of one call starts from: the call's range is
+ * reserved in the direction's stream here. */
+static __always_inline void start_call(struct emit_ctx *e, struct conn_state *c, __u64 key, struct ident *who,
+				       __u8 dir, __u8 fn, __u64 total)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct emit_ctx e = {};
 
 	if (who->age == 0) {
 		who->uid = (__u32)bpf_get_current_uid_gid();
@@ -410,36 +466,63 @@ static __always_inline void emit_call(struct conn_state *c, __u64 key, struct id
 		who->age = IDENT_REFRESH;
 	}
 	who->age--;
-	e.tmpl.h.kind = ST_REC_DATA;
-	e.tmpl.h.pid = id >> 32;
-	e.tmpl.h.tid = (__u32)id;
-	e.tmpl.h.uid = who->uid;
-	e.tmpl.h.ts_ns = bpf_ktime_get_ns();
-	e.tmpl.h.cgroup_id = who->cgroup_id;
-	__builtin_memcpy(e.tmpl.h.comm, who->comm, sizeof(who->comm));
-	e.tmpl.ssl = key;
-	e.tmpl.dir = dir;
-	e.tmpl.stream_off = __sync_fetch_and_add(&c->off[dir], total);
-	e.tmpl.call_total = total;
-	e.tmpl.fn = fn;
-	e.tmpl.fd = c->fd;
-	e.tmpl.flags = c->started ? 0 : ST_FLAG_CONN_START;
+	e->tmpl.h.kind = ST_REC_DATA;
+	e->tmpl.h.pid = id >> 32;
+	e->tmpl.h.tid = (__u32)id;
+	e->tmpl.h.uid = who->uid;
+	e->tmpl.h.ts_ns = bpf_ktime_get_ns();
+	e->tmpl.h.cgroup_id = who->cgroup_id;
+	__builtin_memcpy(e->tmpl.h.comm, who->comm, sizeof(who->comm));
+	e->tmpl.ssl = key;
+	e->tmpl.dir = dir;
+	e->tmpl.stream_off = __sync_fetch_and_add(&c->off[dir], total);
+	e->tmpl.call_total = total;
+	e->tmpl.fn = fn;
+	e->tmpl.fd = c->fd;
+	e->tmpl.flags = c->started ? 0 : ST_FLAG_CONN_START;
 	c->started = 1;
-	e.tmpl.family = c->family;
-	e.tmpl.lport = c->lport;
-	e.tmpl.rport = c->rport;
-	__builtin_memcpy(e.tmpl.laddr, c->laddr, 16);
-	__builtin_memcpy(e.tmpl.raddr, c->raddr, 16);
-	e.buf = buf;
-	e.total = total;
-
+	e->tmpl.family = c->family;
+	e->tmpl.lport = c->lport;
+	e->tmpl.rport = c->rport;
+	__builtin_memcpy(e->tmpl.laddr, c->laddr, 16);
+	__builtin_memcpy(e->tmpl.raddr, c->raddr, 16);
+	e->total = total;
 	count(ST_CNT_CALLS, 1);
 	count(ST_CNT_BYTES, total);
+}
+
+/* Emits the data of one call on connection c (key: its SSL*, or its
+ * socket's cookie) from one buffer, as chunks. */
+static __always_inline void emit_call(struct conn_state *c, __u64 key, struct ident *who, __u8 dir, __u8 fn,
+				      __u64 buf, __u64 total)
+{
+	struct emit_ctx e = {};
+
+	start_call(&e, c, key, who, dir, fn, total);
+	e.buf = buf;
 	/* Most calls fit one chunk: skip bpf_loop's indirect call for them. */
 	if (total <= ST_CHUNK_MAX)
 		emit_chunk(0, &e);
 	else
 		bpf_loop((total + ST_CHUNK_MAX - 1) / ST_CHUNK_MAX, emit_chunk, &e, 0);
+}
+
+/* The same from an iovec array of iovcnt entries. */
+static __always_inline void emit_vector(struct conn_state *c, __u64 key, struct ident *who, __u8 dir, __u8 fn,
+					__u64 iov, __u64 iovcnt, __u64 total)
+{
+	__u32 zero = 0;
+	struct emit_ctx *e = bpf_map_lookup_elem(&vector_calls, &zero);
+
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	start_call(e, c, key, who, dir, fn, total);
+	e->buf = iov;
+	e->iovcnt = iovcnt > IOV_MAX_READ ? IOV_MAX_READ : iovcnt;
+	/* Each entry costs a step to read and may end in a partial chunk: at
+	 * most total / ST_CHUNK_MAX full chunks plus two steps per entry. */
+	bpf_loop(total / ST_CHUNK_MAX + 2 * e->iovcnt, emit_iov_step, NULL, 0);
 }
 
 SEC("uretprobe")
@@ -519,7 +602,7 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 	return 0;
 }
 
-/* ---- plain sockets: the data system calls of watched processes ---- */
+/* ---- plain sockets: the socket layer's send and receive of watched processes ---- */
 
 static __always_inline bool plain_watched(__u32 tgid)
 {
@@ -528,28 +611,24 @@ static __always_inline bool plain_watched(__u32 tgid)
 	return targ_plain_all || bpf_map_lookup_elem(&plain_watch, &tgid);
 }
 
-/* A TCP (v4, v6) or Unix stream socket: what model traffic runs on. Pipes,
- * files and datagram sockets are left alone, never copied. */
-static __always_inline struct sock *stream_sock_of_fd(int fd)
+/* A TCP (v4, v6) or Unix stream socket: what model traffic runs on.
+ * Datagram, netlink and other sockets are left alone, never copied. */
+static __always_inline bool is_stream_sock(struct sock *sk)
 {
-	struct sock *sk = sock_of_fd(fd);
 	__u16 family;
 
-	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
-		return NULL;
+	if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return false;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return family == AF_INET || family == AF_INET6 || family == AF_UNIX ? sk : NULL;
+	return family == AF_INET || family == AF_INET6 || family == AF_UNIX;
 }
 
-/* The socket's entry in conns goes, with a close record giving the final
- * stream lengths: a struct sock's address is reused by the next one. */
-static __always_inline void plain_close(__u32 tgid, int fd)
+/* A plain connection's key: the socket's cookie, unique for the kernel's
+ * life, so a struct sock reused by the next connection is never merged with
+ * the last one. The top bit keeps it apart from any SSL* address. */
+static __always_inline __u64 plain_key(struct sock *sk)
 {
-	struct sock *sk = stream_sock_of_fd(fd);
-	struct st_conn_key k = { .tgid = tgid, .ssl = (__u64)sk };
-
-	if (sk)
-		close_conn(&k);
+	return bpf_get_socket_cookie(sk) | ST_PLAIN_KEY;
 }
 
 /* A TLS record header: content type 20-23 (change_cipher_spec, alert,
@@ -564,94 +643,257 @@ static __always_inline bool starts_tls_record(__u64 buf, __u64 len)
 	return h[0] >= 20 && h[0] <= 23 && h[1] == 3 && h[2] <= 4;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(plain_enter, struct pt_regs *regs, long nr)
-{
-	__u32 tgid;
-	struct sock_args *a;
-	__u8 fn, dir;
+/* The system call that moved a socket's bytes, from the task's saved user
+ * registers (orig_ax is its number, di/si/dx its first arguments, unchanged
+ * while it runs): where its user buffers are, or that they can't be read. */
+struct plain_call {
+	__u8 fn;      /* enum st_function */
+	__u8 vector;  /* buf is an iovec array of len entries */
+	__s32 fd;     /* -1 when the call has none */
+	__u64 buf;
+	__u64 len;
+};
 
-	/* The call first, then the process: most system calls of every process
-	 * are none of these, and a compare costs less than a map lookup. */
+static __always_inline void classify_call(struct task_struct *task, __u8 dir, struct plain_call *pc)
+{
+	struct pt_regs *regs;
+	struct user_msghdr mh;
+	long nr;
+
+	pc->fd = -1;
+	pc->vector = 0;
+	/* Kernel threads and io_uring workers have no user call behind them:
+	 * their saved registers are not this transfer's. */
+	if (BPF_CORE_READ(task, flags) & (PF_KTHREAD | PF_IO_WORKER)) {
+		pc->fn = ST_FN_IO_URING;
+		return;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	nr = regs->orig_ax;
+	pc->buf = regs->si;
+	pc->len = regs->dx;
 	switch (nr) {
-	case NR_WRITE: fn = ST_FN_WRITE, dir = ST_DIR_WRITE; break;
-	case NR_SENDTO: fn = ST_FN_SENDTO, dir = ST_DIR_WRITE; break;
-	case NR_READ: fn = ST_FN_READ, dir = ST_DIR_READ; break;
-	case NR_RECVFROM: fn = ST_FN_RECVFROM, dir = ST_DIR_READ; break;
-	case NR_CLOSE: fn = 0, dir = 0; break;
-	default:
-		return 0;
+	case NR_READ: pc->fn = ST_FN_READ; break;
+	case NR_WRITE: pc->fn = ST_FN_WRITE; break;
+	case NR_RECVFROM: pc->fn = ST_FN_RECVFROM; break;
+	case NR_SENDTO: pc->fn = ST_FN_SENDTO; break;
+	case NR_READV:
+	case NR_PREADV2:
+		pc->fn = ST_FN_READV, pc->vector = 1;
+		break;
+	case NR_WRITEV:
+	case NR_PWRITEV2:
+		pc->fn = ST_FN_WRITEV, pc->vector = 1;
+		break;
+	case NR_RECVMSG:
+	case NR_SENDMSG:
+		pc->fn = nr == NR_RECVMSG ? ST_FN_RECVMSG : ST_FN_SENDMSG;
+		pc->vector = 1;
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si)) {
+			pc->fn = ST_FN_UNREADABLE_CALL, pc->vector = 0;
+			break;
+		}
+		pc->buf = (__u64)mh.msg_iov;
+		pc->len = mh.msg_iovlen;
+		break;
+	/* Bytes the kernel moved from a file, a pipe or a ring, never through
+	 * a user buffer of this call: counted as unseen, not copied. */
+	case NR_SENDFILE: pc->fn = ST_FN_SENDFILE; break;
+	case NR_SPLICE: pc->fn = ST_FN_SPLICE; break;
+	case NR_SENDMMSG:
+	case NR_RECVMMSG:
+		pc->fn = ST_FN_MMSG;
+		break;
+	case NR_IO_URING_ENTER: pc->fn = ST_FN_IO_URING; break;
+	default: pc->fn = ST_FN_OTHER_CALL; break;
 	}
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!plain_watched(tgid))
-		return 0;
-	if (nr == NR_CLOSE) {
-		plain_close(tgid, (int)BPF_CORE_READ(regs, di));
-		return 0;
+	if (pc->fn != ST_FN_IO_URING && pc->fn != ST_FN_OTHER_CALL)
+		pc->fd = (int)regs->di;
+}
+
+static __always_inline bool call_is_copied(const struct plain_call *pc)
+{
+	return pc->fn <= ST_FN_RECVMSG;
+}
+
+/* The first bytes of a vectored call: its first non-empty iovec's. */
+static __always_inline __u64 first_bytes(const struct plain_call *pc, __u64 *len)
+{
+	struct iovec iov;
+
+	if (!pc->vector) {
+		*len = pc->len;
+		return pc->buf;
 	}
-	a = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!a) {
-		count(ST_CNT_LOST_NO_ENTRY, 1);
-		return 0;
+	for (__u64 i = 0; i < 4 && i < pc->len; i++) {
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(pc->buf + i * sizeof(iov))))
+			break;
+		if (iov.iov_len) {
+			*len = iov.iov_len;
+			return (__u64)iov.iov_base;
+		}
 	}
-	a->fd = (int)BPF_CORE_READ(regs, di);
-	a->buf = BPF_CORE_READ(regs, si);
-	a->len = BPF_CORE_READ(regs, dx);
-	a->fn = fn;
-	a->dir = dir;
-	a->active = 1;
+	*len = 0;
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(plain_exit, struct pt_regs *regs, long ret)
+/* A TLS library's socket I/O inside its own call (OpenSSL with a socket
+ * BIO): the TLS connection learns its socket from it, if SSL_set_fd did not
+ * say. Never its bytes: those are ciphertext. */
+static __always_inline void tls_conn_learns_socket(__u32 tgid, __u64 ssl, struct sock *sk, int fd)
+{
+	struct st_conn_key k = { .tgid = tgid, .ssl = ssl };
+	struct conn_state *c = bpf_map_lookup_elem(&conns, &k);
+
+	if (c && c->fd < 0 && fd >= 0 && !c->started) {
+		c->fd = fd;
+		addr_from_sock(c, sk);
+	}
+}
+
+/* Per thread, for plain calls: the identity cache emit_call keeps. */
+struct plain_thread {
+	struct ident who;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct plain_thread);
+} plain_threads SEC(".maps");
+
+/* An unseen transfer: its range is reserved in the stream like a copied
+ * call's, so the loss is exact, per connection and per direction, and said
+ * by a record of its own. */
+static __always_inline void emit_unseen(struct conn_state *c, __u64 key, __u8 dir, __u8 fn, __u64 total)
+{
+	struct st_data_record *r;
+	__u64 off = __sync_fetch_and_add(&c->off[dir], total);
+
+	count(ST_CNT_UNSEEN_CALLS, 1);
+	count(ST_CNT_UNSEEN_BYTES, total);
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		count(ST_CNT_LOST_EVENT, 1);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->h, ST_REC_UNSEEN);
+	r->ssl = key;
+	r->stream_off = off;
+	r->call_total = total;
+	r->fd = c->fd;
+	r->dir = dir;
+	r->fn = fn;
+	r->flags = c->started ? 0 : ST_FLAG_CONN_START;
+	c->started = 1;
+	r->family = c->family;
+	r->lport = c->lport;
+	r->rport = c->rport;
+	__builtin_memcpy(r->laddr, c->laddr, 16);
+	__builtin_memcpy(r->raddr, c->raddr, 16);
+	bpf_ringbuf_submit(r, wake_flag());
+}
+
+/* Bytes a watched process moved on a stream socket: ret bytes, already in
+ * (receive) or still in (send) the call's user buffers. */
+static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
 	struct task_struct *task;
+	struct plain_thread *t;
 	struct call_args *tls;
-	struct sock_args *a;
 	struct conn_state *c;
-	struct sock *sk;
+	struct plain_call pc;
+	__u64 key, head, headlen;
 
-	/* Only a watched process's thread has a socket call in flight (entry
-	 * made it): the task's own storage answers without the watch lookup. */
+	if (ret <= 0 || !plain_watched(tgid) || !is_stream_sock(sk))
+		return;
 	task = bpf_get_current_task_btf();
-	a = bpf_task_storage_get(&sock_calls, task, 0, 0);
-	if (!a || !a->active)
-		return 0;
-	a->active = 0;
-	if (ret <= 0 || (__u64)ret > a->len)
-		return 0;
-	sk = stream_sock_of_fd(a->fd);
-	if (!sk)
-		return 0;
+	classify_call(task, dir, &pc);
 	/* Inside an SSL call of this thread: TLS records, whose plaintext the
 	 * SSL probes take. Never twice. */
 	tls = bpf_task_storage_get(&active_calls, task, 0, 0);
 	if (tls && tls->active) {
 		count(ST_CNT_TLS_SOCKET_CALLS, 1);
 		count(ST_CNT_TLS_SOCKET_BYTES, ret);
-		return 0;
+		tls_conn_learns_socket(tgid, tls->ssl, sk, pc.fd);
+		return;
 	}
-	c = conn_get(id >> 32, (__u64)sk);
+	key = plain_key(sk);
+	c = conn_get(tgid, key);
 	if (!c) {
 		count(ST_CNT_LOST_NO_CONN, 1);
-		return 0;
+		return;
 	}
 	/* A TLS stack with memory BIOs (Python asyncio, node) does its socket
 	 * I/O outside SSL calls: its first bytes, a TLS record, say so. */
-	if (!c->started && !c->tls && starts_tls_record(a->buf, (__u64)ret))
-		c->tls = 1;
+	if (!c->started && !c->tls && call_is_copied(&pc)) {
+		head = first_bytes(&pc, &headlen);
+		if (head && starts_tls_record(head, headlen))
+			c->tls = 1;
+	}
 	if (c->tls) {
 		count(ST_CNT_TLS_SOCKET_CALLS, 1);
 		count(ST_CNT_TLS_SOCKET_BYTES, ret);
-		return 0;
+		return;
 	}
 	if (!c->resolved) {
-		c->fd = a->fd;
+		c->fd = pc.fd;
 		addr_from_sock(c, sk);
 	}
-	emit_call(c, (__u64)sk, &a->who, a->dir & 1, a->fn, a->buf, (__u64)ret);
+	if (!call_is_copied(&pc)) {
+		emit_unseen(c, key, dir, pc.fn, (__u64)ret);
+		return;
+	}
+	t = bpf_task_storage_get(&plain_threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count(ST_CNT_LOST_NO_ENTRY, 1);
+		return;
+	}
+	if (pc.vector)
+		emit_vector(c, key, &t->who, dir, pc.fn, pc.buf, pc.len, (__u64)ret);
+	else
+		emit_call(c, key, &t->who, dir, pc.fn, pc.buf, (__u64)ret);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(plain_send, struct sock *sk, int ret, int flags)
+{
+	plain_transfer(sk, ret, ST_DIR_WRITE);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(plain_recv, struct sock *sk, int ret, int flags)
+{
+	/* A peek leaves the bytes queued: the read that takes them is seen. */
+	if (!(flags & MSG_PEEK))
+		plain_transfer(sk, ret, ST_DIR_READ);
+	return 0;
+}
+
+/* A TCP connection ends for its process when the process closes it (both
+ * directions shut, then FIN_WAIT1, LAST_ACK or CLOSE) or it is reset: its
+ * entry goes, with the close record. Unix sockets have no such tracepoint;
+ * the agent finds their end by asking the kernel which sockets still live. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct st_conn_key k;
+
+	if (newstate != TCP_CLOSE &&
+	    !((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
+	      (BPF_CORE_READ(sk, sk_shutdown) & SHUTDOWN_MASK) == SHUTDOWN_MASK))
+		return 0;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.pad = 0;
+	if (!plain_watched(k.tgid))
+		return 0;
+	k.ssl = plain_key((struct sock *)sk);
+	close_conn(&k);
 	return 0;
 }
 

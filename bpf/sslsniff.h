@@ -33,6 +33,7 @@ enum st_record_kind {
 	ST_REC_CLOSE = 2, /* SSL_free: the connection key is no longer valid */
 	ST_REC_EXEC = 3,  /* a process called execve: candidate for selection */
 	ST_REC_EXIT = 4,  /* a process (thread-group leader) exited */
+	ST_REC_UNSEEN = 5, /* a plain socket moved bytes no user buffer held: counted, not copied */
 };
 
 enum st_direction {
@@ -52,7 +53,23 @@ enum st_function {
 	ST_FN_SENDTO = 7,
 	ST_FN_READ = 8,
 	ST_FN_RECVFROM = 9,
+	ST_FN_READV = 10,   /* readv, preadv2 */
+	ST_FN_WRITEV = 11,  /* writev, pwritev2 */
+	ST_FN_SENDMSG = 12,
+	ST_FN_RECVMSG = 13,
+	/* ... and, on ST_REC_UNSEEN records, how bytes went uncopied. */
+	ST_FN_SENDFILE = 14,
+	ST_FN_SPLICE = 15,
+	ST_FN_MMSG = 16,            /* sendmmsg, recvmmsg */
+	ST_FN_IO_URING = 17,        /* io_uring_enter, or an io_uring worker */
+	ST_FN_UNREADABLE_CALL = 18, /* the call's message header could not be read */
+	ST_FN_OTHER_CALL = 19,      /* any other call that reached the socket */
+	ST_FN__MAX = 19,
 };
+
+/* A plain connection's key is its socket's cookie with this bit set: never
+ * an SSL* (user addresses stay below 2^47). */
+#define ST_PLAIN_KEY (1ull << 63)
 
 /* DATA record flags. */
 #define ST_FLAG_CONN_START 0x01 /* first record of this connection key seen by the kernel side */
@@ -76,10 +93,13 @@ struct st_record_hdr {
 	char comm[ST_COMM_LEN];
 };
 
-/* ST_REC_DATA: followed by data_len bytes of plaintext. */
+/* ST_REC_DATA: followed by data_len bytes of plaintext. ST_REC_UNSEEN has
+ * the same header, data_len 0: call_total bytes at stream_off were moved and
+ * not copied. */
 struct st_data_record {
 	struct st_record_hdr h;
-	__u64 ssl;          /* SSL* in the process: with h.pid, the connection key */
+	__u64 ssl;          /* SSL* in the process, or ST_PLAIN_KEY | socket cookie:
+			     * with h.pid, the connection key */
 	__u64 stream_off;   /* offset of data[0] in this direction's stream */
 	__u64 call_total;   /* bytes the whole call transferred */
 	__u64 call_off;     /* offset of data[0] within the call */
@@ -132,6 +152,8 @@ enum st_counter {
 				       * return), or a call already in flight at attach */
 	ST_CNT_TLS_SOCKET_CALLS = 12, /* socket calls made inside an SSL call: TLS records, dropped */
 	ST_CNT_TLS_SOCKET_BYTES = 13,
+	ST_CNT_UNSEEN_CALLS = 14,   /* plain transfers with no user buffer to copy (sendfile, ...) */
+	ST_CNT_UNSEEN_BYTES = 15,
 	ST_CNT__MAX = 16,
 };
 

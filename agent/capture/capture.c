@@ -16,6 +16,7 @@
 #include "json.h"
 #include "record.h"
 #include "session.h"
+#include "sockdiag.h"
 #include "sslsniff.h"
 #include "sslsniff.skel.h"
 #include "stream.h"
@@ -30,17 +31,37 @@ struct capture {
 	struct session_env env;
 	uint64_t records;
 	uint64_t malformed;
+	uint64_t unseen_by_fn[ST_FN__MAX + 1]; /* ST_REC_UNSEEN records, by how */
+	struct sockdiag_live live; /* the host's sockets at the last sweep */
+	uint64_t next_sweep_ns;
+	uint64_t swept;        /* plain connections found gone by the sweep */
+	uint64_t sweep_errors; /* sweeps that could not list the host's sockets */
 	int ncpus;
 };
 
 _Static_assert((int)SESSION_SENT == ST_DIR_WRITE && (int)SESSION_RECEIVED == ST_DIR_READ,
 	       "the session's directions are the wire's");
 
-static const char *const fn_names[] = {
-	[ST_FN_SSL_WRITE] = "SSL_write",   [ST_FN_SSL_WRITE_EX] = "SSL_write_ex",
-	[ST_FN_SSL_WRITE_EX2] = "SSL_write_ex2", [ST_FN_SSL_READ] = "SSL_read",
-	[ST_FN_SSL_READ_EX] = "SSL_read_ex", [ST_FN_WRITE] = "write", [ST_FN_SENDTO] = "sendto",
-	[ST_FN_READ] = "read",		     [ST_FN_RECVFROM] = "recvfrom",
+static const char *const fn_names[ST_FN__MAX + 1] = {
+	[ST_FN_SSL_WRITE] = "SSL_write",
+	[ST_FN_SSL_WRITE_EX] = "SSL_write_ex",
+	[ST_FN_SSL_WRITE_EX2] = "SSL_write_ex2",
+	[ST_FN_SSL_READ] = "SSL_read",
+	[ST_FN_SSL_READ_EX] = "SSL_read_ex",
+	[ST_FN_WRITE] = "write",
+	[ST_FN_SENDTO] = "sendto",
+	[ST_FN_READ] = "read",
+	[ST_FN_RECVFROM] = "recvfrom",
+	[ST_FN_READV] = "readv",
+	[ST_FN_WRITEV] = "writev",
+	[ST_FN_SENDMSG] = "sendmsg",
+	[ST_FN_RECVMSG] = "recvmsg",
+	[ST_FN_SENDFILE] = "sendfile",
+	[ST_FN_SPLICE] = "splice",
+	[ST_FN_MMSG] = "mmsg",
+	[ST_FN_IO_URING] = "io_uring",
+	[ST_FN_UNREADABLE_CALL] = "unreadable_call",
+	[ST_FN_OTHER_CALL] = "other_call",
 };
 
 /* How a connection's bytes were captured, by the call that carried them. */
@@ -91,16 +112,9 @@ static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64
 	fputs("\"}\n", out);
 }
 
-static void on_data(struct capture *c, const struct st_data_record *d)
+/* The connection's session, made at its first record. */
+static struct session *session_of(struct capture *c, struct stream_conn *conn, const struct st_data_record *d)
 {
-	struct stream_conn *conn = NULL;
-	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
-				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
-
-	if (c->opts.dump_chunks)
-		dump_chunk(c, d, gap, conn ? conn->id : 0);
-	if (!conn)
-		return;
 	if (!conn->user) {
 		struct session_origin o = {
 			.conn_id = conn->id,
@@ -122,8 +136,45 @@ static void on_data(struct capture *c, const struct st_data_record *d)
 		if (!(conn->user = session_new(&c->env, &o)))
 			c->sst.no_memory++;
 	}
-	if (conn->user)
-		session_data(conn->user, d->dir, d->data, d->data_len, d->h.ts_ns, gap);
+	return conn->user;
+}
+
+static void on_data(struct capture *c, const struct st_data_record *d)
+{
+	struct stream_conn *conn = NULL;
+	struct session *s;
+	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
+				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
+
+	if (c->opts.dump_chunks)
+		dump_chunk(c, d, gap, conn ? conn->id : 0);
+	if (conn && (s = session_of(c, conn, d)))
+		session_data(s, d->dir, d->data, d->data_len, d->h.ts_ns, gap);
+}
+
+/* Bytes a plain socket moved without a user buffer (sendfile, splice,
+ * io_uring): the kernel counted them; here they are a gap in the
+ * connection's stream, so its decoder resynchronises after them, and they
+ * are disclosed as unseen, not as lost. */
+static void on_unseen(struct capture *c, const struct st_data_record *d)
+{
+	struct stream_conn *conn = NULL;
+	struct session *s;
+	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off, d->call_total,
+				      d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
+
+	c->unseen_by_fn[d->fn]++;
+	if (c->opts.dump_chunks) {
+		fprintf(c->opts.out, "{\"type\":\"unseen\",\"connection_id\":%" PRIu64 ",", conn ? conn->id : 0);
+		put_identity(c->opts.out, &d->h);
+		fprintf(c->opts.out,
+			",\"fn\":\"%s\",\"dir\":\"%s\",\"conn\":\"%u:0x%" PRIx64 "\",\"fd\":%d,\"offset\":%" PRIu64
+			",\"total\":%" PRIu64 ",\"gap\":%" PRIu64 "}\n",
+			fn_names[d->fn], d->dir == ST_DIR_WRITE ? "write" : "read", d->h.pid, (uint64_t)d->ssl, d->fd,
+			(uint64_t)d->stream_off, (uint64_t)d->call_total, gap);
+	}
+	if (conn && (s = session_of(c, conn, d)))
+		session_data(s, d->dir, NULL, 0, d->h.ts_ns, gap + d->call_total);
 }
 
 /* An exchange's identity, as capture knows its connection: the addresses
@@ -195,6 +246,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	case ST_REC_DATA:
 		on_data(c, data);
 		break;
+	case ST_REC_UNSEEN:
+		on_unseen(c, data);
+		break;
 	case ST_REC_CLOSE:
 		on_close(c, data);
 		break;
@@ -253,13 +307,67 @@ void capture_free(struct capture *c)
 		return;
 	ring_buffer__free(c->rb);
 	stream_release(&c->streams);
+	sockdiag_release(&c->live);
 	free(c);
+}
+
+struct sweep {
+	struct capture *c;
+	uint64_t listed_ns; /* when the list of live sockets was asked for */
+};
+
+/* A plain connection whose socket no longer exists, and that saw nothing
+ * since the list was made (a newer one may be missing from it). Its kernel
+ * entry goes here too: no record can come for a dead socket. */
+static bool plain_conn_gone(const struct stream_conn *conn, void *arg)
+{
+	struct sweep *s = arg;
+	struct st_conn_key k = { .tgid = conn->key.pid, .ssl = conn->key.ssl };
+
+	if (!(conn->key.ssl & ST_PLAIN_KEY) || conn->last_seen_ns >= s->listed_ns ||
+	    sockdiag_has(&s->c->live, conn->key.ssl & ~ST_PLAIN_KEY))
+		return false;
+	bpf_map_delete_elem(bpf_map__fd(s->c->skel->maps.conns), &k);
+	if (s->c->opts.dump_chunks)
+		fprintf(s->c->opts.out, "{\"type\":\"close\",\"connection_id\":%" PRIu64
+					",\"conn\":\"%u:0x%" PRIx64 "\",\"reason\":\"socket_gone\"}\n",
+			conn->id, conn->key.pid, (uint64_t)conn->key.ssl);
+	return true;
+}
+
+/* Unix sockets have no close tracepoint, and a TCP connection reset in
+ * softirq context has no process: the socket missing from the kernel's own
+ * list says the connection ended, which finishes what its decoder held (a
+ * response that ran to the close). Bounded: a host with more sockets than
+ * the cap is not swept (counted) and relies on exit and idle eviction. */
+#define SWEEP_INTERVAL_NS 2000000000ull
+#define SWEEP_MAX_SOCKETS (1u << 20)
+
+static void sweep_plain(struct capture *c, uint64_t now_ns)
+{
+	struct sweep s = { .c = c, .listed_ns = clock_mono_ns() };
+	size_t n;
+
+	if (!c->opts.plain || now_ns < c->next_sweep_ns)
+		return;
+	c->next_sweep_ns = now_ns + SWEEP_INTERVAL_NS;
+	if (sockdiag_list(&c->live, SWEEP_MAX_SOCKETS)) {
+		c->sweep_errors++;
+		return;
+	}
+	n = stream_remove_if(&c->streams, plain_conn_gone, &s);
+	c->swept += n;
+	c->streams.st.closed += n;
+	/* What the closed sessions finished is out now, not at the next record. */
+	if (n)
+		fflush(c->opts.out);
 }
 
 void capture_tick(struct capture *c, uint64_t now_ns)
 {
 	if (c->opts.idle_timeout_ns && now_ns > c->opts.idle_timeout_ns)
 		stream_evict_idle(&c->streams, now_ns - c->opts.idle_timeout_ns);
+	sweep_plain(c, now_ns);
 }
 
 int capture_poll(struct capture *c, int timeout_ms)
@@ -301,6 +409,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		"untracked_call",     "untracked_connection", "event_lost",	  "malformed_record",
 		"stream_gap",	      "stream_gap_bytes",   "connection_evicted", "request_dropped",
 		"h2_stream_dropped", "body_truncated",	    "no_memory",	  "midstream_skipped_bytes",
+		"unseen_transfers",  "unseen_bytes",
 	};
 	const struct stream_stats *s = &c->streams.st;
 	uint64_t k[ST_CNT__MAX];
@@ -315,6 +424,7 @@ size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, s
 		s->evicted, /* for room; idle evictions lose nothing */
 		c->sst.pending_dropped,	  c->sst.h2_streams_dropped,	  c->sst.body_truncated,
 		c->sst.no_memory,	  c->sst.resync_skipped_bytes,
+		k[ST_CNT_UNSEEN_CALLS],	  k[ST_CNT_UNSEEN_BYTES],
 	};
 	for (n = 0; n < cap && n < CAPTURE_LOSS_REASONS; n++) {
 		names[n] = reasons[n];
@@ -352,6 +462,8 @@ void capture_write_stats(struct capture *c, FILE *out)
 		[ST_CNT_UNPAIRED_RETURNS] = "unpaired_returns",
 		[ST_CNT_TLS_SOCKET_CALLS] = "tls_socket_calls",
 		[ST_CNT_TLS_SOCKET_BYTES] = "tls_socket_bytes",
+		[ST_CNT_UNSEEN_CALLS] = "unseen_calls",
+		[ST_CNT_UNSEEN_BYTES] = "unseen_bytes",
 	};
 	uint64_t k[ST_CNT__MAX];
 	const struct stream_stats *s = &c->streams.st;
@@ -375,6 +487,16 @@ void capture_write_stats(struct capture *c, FILE *out)
 		",\"conns_closed\":%" PRIu64 ",\"conns_active\":%" PRIu64 "}",
 		c->records, c->malformed, s->gaps, s->gap_bytes, s->tail_bytes, s->overlaps,
 		s->restarts, s->evicted, s->idle_evicted, s->opened, s->closed, s->active);
+	/* Plain sockets: connections found gone by the sweep, and the calls that
+	 * moved bytes without copying them (sendfile, ...). */
+	fprintf(out, ",\"plain\":{\"swept\":%" PRIu64 ",\"sweep_errors\":%" PRIu64 ",\"unseen\":{", c->swept,
+		c->sweep_errors);
+	sep = "";
+	for (int fn = ST_FN_SENDFILE; fn <= ST_FN__MAX; fn++) {
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, fn_names[fn], c->unseen_by_fn[fn]);
+		sep = ",";
+	}
+	fputs("}}", out);
 	fprintf(out,
 		",\"decode\":{\"sessions\":%" PRIu64 ",\"http1\":%" PRIu64 ",\"http2\":%" PRIu64
 		",\"other_protocol\":%" PRIu64 ",\"resynced\":%" PRIu64 ",\"resync_skipped_bytes\":%" PRIu64

@@ -24,6 +24,7 @@ struct exchange_sink;
 
 struct capture_opts {
 	bool dump_chunks; /* print every chunk with its plaintext (--dump capture) */
+	bool plain;       /* plain sockets are captured: their ends are swept for */
 	FILE *out;        /* JSON lines */
 	size_t max_conns; /* connections tracked at once */
 	uint64_t idle_timeout_ns; /* drop connections quiet this long (0: never) */
@@ -48,7 +49,8 @@ void capture_free(struct capture *c);
  * number of records consumed, or a negative errno. */
 int capture_poll(struct capture *c, int timeout_ms);
 
-/* Periodic housekeeping (about once a second): idle connections. */
+/* Periodic housekeeping (about once a second): idle connections, and plain
+ * connections whose socket is gone. */
 void capture_tick(struct capture *c, uint64_t now_ns);
 
 /* What capture lost so far, by reason, cumulative since start: fills up to
@@ -58,7 +60,7 @@ void capture_tick(struct capture *c, uint64_t now_ns);
  * decoders had to drop (pending requests, HTTP/2 streams, bodies past the
  * cap, what a connection first seen mid-stream held before its first
  * message boundary). */
-#define CAPTURE_LOSS_REASONS 16
+#define CAPTURE_LOSS_REASONS 18
 size_t capture_losses(struct capture *c, const char **names, uint64_t *counts, size_t cap);
 
 /* What capture saw so far, cumulative. */

@@ -179,13 +179,12 @@ uint64_t stream_on_close(struct stream_table *t, uint32_t pid, uint64_t ssl, uin
 
 /* Removes every entry matching; re-examines a slot after each removal, since
  * backward shift may move a later matching entry into it. */
-static size_t remove_matching(struct stream_table *t, bool (*match)(const struct stream_conn *, uint64_t),
-			      uint64_t arg)
+size_t stream_remove_if(struct stream_table *t, bool (*match)(const struct stream_conn *, void *), void *ctx)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->cap;) {
-		if (t->slots[i].used && match(&t->slots[i], arg)) {
+		if (t->slots[i].used && match(&t->slots[i], ctx)) {
 			remove_at(t, i);
 			n++;
 			continue;
@@ -195,24 +194,24 @@ static size_t remove_matching(struct stream_table *t, bool (*match)(const struct
 	return n;
 }
 
-static bool pid_is(const struct stream_conn *c, uint64_t pid)
+static bool pid_is(const struct stream_conn *c, void *pid)
 {
-	return c->key.pid == pid;
+	return c->key.pid == *(const uint32_t *)pid;
 }
 
-static bool idle_since(const struct stream_conn *c, uint64_t before)
+static bool idle_since(const struct stream_conn *c, void *before)
 {
-	return c->last_seen_ns < before;
+	return c->last_seen_ns < *(const uint64_t *)before;
 }
 
 size_t stream_forget_pid(struct stream_table *t, uint32_t pid)
 {
-	return remove_matching(t, pid_is, pid);
+	return stream_remove_if(t, pid_is, &pid);
 }
 
 size_t stream_evict_idle(struct stream_table *t, uint64_t idle_before_ns)
 {
-	size_t n = remove_matching(t, idle_since, idle_before_ns);
+	size_t n = stream_remove_if(t, idle_since, &idle_before_ns);
 
 	t->st.idle_evicted += n;
 	return n;

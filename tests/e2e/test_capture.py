@@ -369,22 +369,22 @@ def test_errors_exit_2_with_clear_messages():
     check(r.returncode == 2 and b"nothing selected" in r.stderr, "no selector: %r" % r.stderr)
     r = run_agent("--pid", "999999999", timeout=10)
     check(r.returncode == 2, "bad pid: rc %d %r" % (r.returncode, r.stderr))
-    # A process with no OpenSSL mapped: nothing to attach to, unless its
-    # sockets are watched too (--plain-sockets); then only a selection that
-    # matches nothing running is refused.
+    # A process with no OpenSSL mapped: its sockets are watched (the
+    # default); with --no-plain-sockets there is nothing to attach to. A
+    # selection that matches nothing running is refused either way.
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        r = run_agent("--pid", str(sleeper.pid))
-        p = run_agent("--pid", str(sleeper.pid), "--plain-sockets", "--duration", "0.5", "--stats-interval", "0")
+        r = run_agent("--pid", str(sleeper.pid), "--no-plain-sockets")
+        p = run_agent("--pid", str(sleeper.pid), "--duration", "0.5", "--stats-interval", "0")
     finally:
         sleeper.kill()
         sleeper.wait()
     check(r.returncode == 2 and b"nothing to attach to" in r.stderr, "rc %d %r" % (r.returncode, r.stderr))
     check(p.returncode == 0 and b"watching pid %d (sockets)" % sleeper.pid in p.stderr,
-          "--plain-sockets: rc %d %r" % (p.returncode, p.stderr))
+          "sockets watched: rc %d %r" % (p.returncode, p.stderr))
     gone = subprocess.Popen(["true"])
     gone.wait()
-    r = run_agent("--pid", str(gone.pid), "--plain-sockets", timeout=10)
+    r = run_agent("--pid", str(gone.pid), timeout=10)
     check(r.returncode == 2 and b"nothing to watch" in r.stderr, "a pid no longer running: %r" % r.stderr)
     # Not root: run as nobody.
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -1,9 +1,10 @@
-"""Plain HTTP on sockets, seen from the system calls (--plain-sockets, #19):
-a model server that speaks HTTP without TLS, as vLLM, TGI or Ollama do
-behind an ingress, is decoded like TLS plaintext, with the addresses from
-the socket itself; a TLS process's socket bytes are never taken a second
-time. Without the flag, no system call is traced (the default, for its
-cost to every process on the host)."""
+"""Plain HTTP on sockets, seen from the socket layer's tracepoints (#19): a
+model server that speaks HTTP without TLS, as vLLM, TGI or Ollama do behind
+an ingress, is decoded like TLS plaintext, with the addresses from the
+socket itself, whichever calls move its bytes; a TLS process's socket bytes
+are never taken a second time. With --no-plain-sockets, no socket is
+watched."""
+import base64
 import json
 import os
 import subprocess
@@ -34,7 +35,7 @@ def test_plain_http_server_streaming_sse():
     server = python_peer("llm_server.py", port, "-", "-")
     server.expect("ready")
     try:
-        with Agent("--pid", str(server.pid), "--plain-sockets", "--dump", "exchanges") as agent:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges") as agent:
             agent.ready()
             agent.wait_stderr("watching pid %d (sockets)" % server.pid)
             curl("http://127.0.0.1:%d/v1/chat/completions" % port,
@@ -80,7 +81,7 @@ def test_tls_sockets_are_not_taken_twice():
     try:
         server.expect("ready")
         aserver.expect("ready")
-        with Agent("--pid", str(server.pid), "--pid", str(aserver.pid), "--plain-sockets", "--dump", "exchanges") as agent:
+        with Agent("--pid", str(server.pid), "--pid", str(aserver.pid), "--dump", "exchanges") as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             agent.wait_attached(aserver.pid)
@@ -102,12 +103,12 @@ def test_tls_sockets_are_not_taken_twice():
     check(k["tls_socket_calls"] > 0 and k["tls_socket_bytes"] > 0, "dropped TLS socket bytes counted: %s" % k)
 
 
-def test_without_the_flag_no_socket_is_traced():
+def test_no_plain_sockets_traces_no_socket():
     port = free_port()
     server = python_peer("llm_server.py", port, "-", "-")
     server.expect("ready")
     try:
-        with Agent("--pid", str(server.pid), "--dump", "exchanges") as agent:
+        with Agent("--pid", str(server.pid), "--no-plain-sockets", "--dump", "exchanges") as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             curl("http://127.0.0.1:%d/v1/chat/completions" % port,
@@ -116,5 +117,123 @@ def test_without_the_flag_no_socket_is_traced():
     finally:
         server.kill()
     check(not agent.chunks() and not [r for r in agent.records if r["type"] == "exchange"],
-          "plain traffic captured without --plain-sockets")
-    check(not any("(sockets)" in l for l in agent.stderr_lines), "sockets watched without the flag")
+          "plain traffic captured with --no-plain-sockets")
+    check(not any("(sockets)" in l for l in agent.stderr_lines), "sockets watched with --no-plain-sockets")
+
+
+def _plain_streams(agent, pid):
+    """{conn: {dir: (bytes, unseen ranges)}} of pid from the dump: chunks at
+    their offsets, unseen transfers as [offset, offset+total) holes, every
+    other byte present exactly once."""
+    by = {}
+    for r in agent.records:
+        if r.get("pid") != pid or r["type"] not in ("chunk", "unseen"):
+            continue
+        by.setdefault(r["conn"], {}).setdefault(r["dir"], []).append(r)
+    out = {}
+    for conn, dirs in by.items():
+        for d, rs in dirs.items():
+            rs.sort(key=lambda r: r["offset"])
+            buf, holes = bytearray(), []
+            for r in rs:
+                check(r["offset"] == len(buf), "%s %s: record at %d, expected %d" % (conn, d, r["offset"], len(buf)))
+                if r["type"] == "unseen":
+                    holes.append((r["fn"], r["offset"], r["total"]))
+                    buf += b"\0" * r["total"]
+                else:
+                    check(r["gap"] == 0, "gap before %s" % r)
+                    buf += base64.b64decode(r["data"])
+            out.setdefault(conn, {})[d] = (bytes(buf), holes, {r["fn"] for r in rs if r["type"] == "chunk"})
+    return out
+
+
+def _converse(sock):
+    """One keep-alive conversation: a 1 MiB echo sent with sendmsg in three
+    iovecs, a sendfile download, then a model request. Returns what was sent
+    and what came back."""
+    big = bytes((i * 31 + 17) % 251 for i in range(1 << 20))
+    reqs = [
+        [b"POST /echo HTTP/1.1\r\nHost: m\r\nContent-Length: %d\r\n\r\n" % len(big), big[:1000], big[1000:]],
+        [b"GET /file HTTP/1.1\r\nHost: m\r\n\r\n"],
+    ]
+    chat = json.dumps({"model": "m", "messages": [{"role": "user", "content": "mail %s" % EMAIL}]}).encode()
+    reqs.append([b"POST /v1/chat/completions HTTP/1.1\r\nHost: m\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(chat), chat])
+    sent, got = b"", b""
+    for parts in reqs:
+        data = b"".join(parts)
+        off = 0
+        while off < len(data):
+            off += sock.sendmsg([data[off:]] if off else parts)
+        sent += data
+        # Read the whole response: its head, then Content-Length bytes.
+        resp = b""
+        while b"\r\n\r\n" not in resp:
+            resp += sock.recv(65536)
+        head, body = resp.split(b"\r\n\r\n", 1)
+        n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+        while len(body) < n:
+            body += sock.recv(65536)
+        got += head + b"\r\n\r\n" + body
+    return sent, got, big
+
+
+@pytest.mark.parametrize("family,rhow,whow", [("tcp", "recvmsg", "writev"), ("unix", "readv", "sendmsg")])
+def test_vectored_calls_and_sendfile(tmp_path, family, rhow, whow):
+    """Vectored calls are copied iovec by iovec, byte-exact at 1 MiB in both
+    directions; sendfile's bytes are not copied but disclosed as an unseen
+    range of exactly their length, and the next exchange on the connection
+    is still decoded; the connection's end is seen (a TCP close, or the
+    Unix socket found gone)."""
+    import socket as socketlib
+    from vector_server import FILE_BYTES, REPLY
+
+    where = str(free_port()) if family == "tcp" else str(tmp_path / "model.sock")
+    server = python_peer("vector_server.py", family, where, rhow, whow)
+    server.expect("ready")
+    try:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges") as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            if family == "tcp":
+                s = socketlib.create_connection(("127.0.0.1", int(where)))
+            else:
+                s = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+                s.connect(where)
+            sent, got, big = _converse(s)
+            s.close()
+            # The end of the connection: a close record (TCP), or the sweep
+            # that finds the Unix socket gone.
+            agent.wait_stdout('"type":"close"')
+            agent.stop()
+    finally:
+        server.kill()
+    check(got.count(big) == 1 and FILE_BYTES in got and REPLY.encode() in got, "the conversation itself worked")
+    conns = _plain_streams(agent, server.pid)
+    check(len(conns) == 1, "one connection: %s" % list(conns))
+    (conn, dirs), = conns.items()
+    rbytes, rholes, rfns = dirs["read"]
+    wbytes, wholes, wfns = dirs["write"]
+    check(rbytes == sent and not rholes, "server's received stream is byte-exact (%d of %d bytes)" % (len(rbytes), len(sent)))
+    check(rfns == {rhow}, "received with %s: %s" % (rhow, rfns))
+    check(len(wbytes) == len(got), "server's sent stream: %d bytes, %d expected" % (len(wbytes), len(got)))
+    check(wholes and sum(h[2] for h in wholes) == len(FILE_BYTES) and {h[0] for h in wholes} == {"sendfile"},
+          "the sendfile body is one unseen range of its length: %s" % wholes)
+    at = got.index(FILE_BYTES)
+    check(wholes[0][1] == at, "unseen range at the body's offset %d: %s" % (at, wholes))
+    check(wbytes[:at] == got[:at] and wbytes[at + len(FILE_BYTES):] == got[at + len(FILE_BYTES):],
+          "every other sent byte is exact")
+    check(whow in wfns, "sent with %s: %s" % (whow, wfns))
+    xs = [r for r in agent.records if r["type"] == "exchange"]
+    check(len(xs) == 1 and xs[0]["choices"][0]["text"] == REPLY and xs[0]["prompt"][0]["text"] == "mail %s" % EMAIL,
+          "the model exchange after the unseen range is decoded: %s" % xs)
+    st = agent.stats()
+    check(st["kernel"]["unseen_bytes"] == len(FILE_BYTES) and st["plain"]["unseen"]["sendfile"] >= 1,
+          "unseen bytes counted: %s %s" % (st["kernel"], st["plain"]))
+    closes = [r for r in agent.records if r["type"] == "close" and r["conn"] == conn]
+    check(len(closes) == 1, "one close for the connection: %s" % closes)
+    if family == "tcp":
+        check(closes[0]["write_bytes"] == len(got) and closes[0]["read_bytes"] == len(sent),
+              "final lengths from the kernel: %s" % closes[0])
+    else:
+        check(closes[0]["reason"] == "socket_gone" and st["plain"]["swept"] == 1, "swept: %s" % st["plain"])

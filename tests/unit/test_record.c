@@ -80,6 +80,46 @@ static void test_record_other_kinds(void **state)
 	assert_int_equal(record_check(buf, sizeof(*h)), -EBADMSG);
 }
 
+static struct st_data_record *unseen_rec(uint64_t total, uint8_t fn, uint64_t key)
+{
+	struct st_data_record *d = data_rec(0, total, 0);
+
+	d->h.kind = ST_REC_UNSEEN;
+	d->fn = fn;
+	d->ssl = key;
+	return d;
+}
+
+/* sendfile and the like: a plain connection's range with no payload. */
+static void test_record_unseen(void **state)
+{
+	struct st_data_record *d;
+
+	(void)state;
+	unseen_rec(200000, ST_FN_SENDFILE, ST_PLAIN_KEY | 42);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), ST_REC_UNSEEN);
+	unseen_rec(1, ST_FN_OTHER_CALL, ST_PLAIN_KEY | 1);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), ST_REC_UNSEEN);
+	/* A payload, an empty range, a copying call's name, an SSL key: refused. */
+	d = unseen_rec(10, ST_FN_SENDFILE, ST_PLAIN_KEY | 42);
+	d->data_len = 10;
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), -EBADMSG);
+	unseen_rec(0, ST_FN_SENDFILE, ST_PLAIN_KEY | 42);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), -EBADMSG);
+	unseen_rec(10, ST_FN_WRITEV, ST_PLAIN_KEY | 42);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), -EBADMSG);
+	unseen_rec(10, ST_FN__MAX + 1, ST_PLAIN_KEY | 42);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), -EBADMSG);
+	unseen_rec(10, ST_FN_SENDFILE, 0x7f0012345000ull);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), -EBADMSG);
+	/* ... and a data record may not name an unseen kind of call. */
+	d = data_rec(10, 10, 0);
+	d->fn = ST_FN_SENDFILE;
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), -EBADMSG);
+	d->fn = ST_FN_RECVMSG;
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), ST_REC_DATA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_record_size_must_match_payload),
 		cmocka_unit_test(test_record_rejects_inconsistent_fields),
 		cmocka_unit_test(test_record_other_kinds),
+		cmocka_unit_test(test_record_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
