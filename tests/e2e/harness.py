@@ -306,9 +306,10 @@ def wait_listening(port, proc=None, timeout=10.0):
             time.sleep(0.05)
 
 
-def start_nginx(tmp, port, server_body):
+def start_nginx(tmp, port, server_body, more_servers=""):
     """nginx in the foreground on 127.0.0.1:port with TLS and HTTP/2, one
-    server block whose body is server_body; returns the master process."""
+    server block whose body is server_body (and more_servers, whole blocks,
+    beside it); returns the master process."""
     conf = os.path.join(tmp, "nginx.conf")
     crt, key = certs()
     with open(conf, "w") as f:
@@ -327,8 +328,9 @@ http {
     ssl_certificate %(c)s; ssl_certificate_key %(k)s;
     %(b)s
   }
+  %(m)s
 }
-""" % {"t": tmp, "p": port, "c": crt, "k": key, "b": server_body})
+""" % {"t": tmp, "p": port, "c": crt, "k": key, "b": server_body, "m": more_servers})
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     p = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

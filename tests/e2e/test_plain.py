@@ -7,12 +7,14 @@ watched."""
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
-from harness import Agent, PEERS, PYTHON, certs, check, free_port, python_peer
+from harness import Agent, PEERS, PYTHON, certs, check, free_port, python_peer, start_nginx, wait_listening
 
 sys.path.insert(0, PEERS)  # the peers' constants, whichever module pytest imports first
 from llm_server import COMPLETION  # noqa: E402
@@ -237,3 +239,76 @@ def test_vectored_calls_and_sendfile(tmp_path, family, rhow, whow):
               "final lengths from the kernel: %s" % closes[0])
     else:
         check(closes[0]["reason"] == "socket_gone" and st["plain"]["swept"] == 1, "swept: %s" % st["plain"])
+
+
+def test_nginx_tls_in_front_of_plain_upstreams(tmp_path):
+    """nginx ends TLS and proxies to a plain upstream over TCP and over a
+    Unix socket, and serves h2c (HTTP/2 without TLS) on another port: each
+    exchange is reported on every hop that carries it, with the identity
+    and addresses of that hop."""
+    from vector_server import REPLY as UNIX_REPLY
+
+    up_port, port, h2c_port = free_port(), free_port(), free_port()
+    # nginx's workers run as nobody: the socket's folder must let them in.
+    sockdir = tempfile.mkdtemp(prefix="sealtap-upstream-")
+    os.chmod(sockdir, 0o755)
+    sock = os.path.join(sockdir, "upstream.sock")
+    upstream = python_peer("llm_server.py", up_port, "-", "-")
+    unix_up = python_peer("vector_server.py", "unix", sock, "recvmsg", "writev")
+    upstream.expect("ready")
+    unix_up.expect("ready")
+    proxy = "proxy_http_version 1.1; proxy_buffering off; proxy_set_header Connection \"\";"
+    nginx = start_nginx(str(tmp_path), port,
+                        "location /v1/ { proxy_pass http://127.0.0.1:%d; %s }\n"
+                        "    location /unix/ { proxy_pass http://unix:%s:/; %s }" % (up_port, proxy, sock, proxy),
+                        "server { listen 127.0.0.1:%d http2; location /v1/ { proxy_pass http://127.0.0.1:%d; %s } }"
+                        % (h2c_port, up_port, proxy))
+    try:
+        wait_listening(h2c_port, nginx)
+        with Agent("--comm", "nginx", "--pid", str(upstream.pid), "--pid", str(unix_up.pid),
+                   "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % upstream.pid)
+            chat = "http://127.0.0.1:%d/v1/chat/completions"
+            curl(chat.replace("http:", "https:") % port,
+                 {"model": "m", "stream": True, "sealtap_test_reply": "tcp hop %s" % CARD,
+                  "messages": [{"role": "user", "content": "over tls to tcp"}]}, "-k")
+            curl("https://127.0.0.1:%d/unix/v1/chat/completions" % port,
+                 {"model": "m", "messages": [{"role": "user", "content": "over tls to unix"}]}, "-k")
+            curl(chat % h2c_port, {"model": "m", "stream": True, "sealtap_test_reply": "h2c hop",
+                                   "messages": [{"role": "user", "content": "h2c"}]}, "--http2-prior-knowledge")
+            agent.wait_stdout('"type":"exchange"', count=9, timeout=20)
+            agent.stop()
+    finally:
+        nginx.terminate()  # the master stops its workers
+        nginx.wait()
+        upstream.kill()
+        unix_up.kill()
+        shutil.rmtree(sockdir, ignore_errors=True)
+    xs = [r for r in agent.records if r["type"] == "exchange"]
+
+    def hops(prompt):
+        return sorted((x["identity"]["comm"], x["identity"]["capture_source"], x["identity"]["role"],
+                       x["identity"]["local"] or "-", x["identity"]["peer"] or "-", x["choices"][0]["text"])
+                      for x in xs if x["prompt"] and x["prompt"][-1]["text"] == prompt)
+
+    def port_of(addr):
+        return int(addr.rsplit(":", 1)[1]) if addr != "-" else None
+
+    tcp = hops("over tls to tcp")
+    check([h[:3] for h in tcp] == [("nginx", "openssl", "server"), ("nginx", "plain", "client"),
+                                   ("python3", "plain", "server")], "TLS -> TCP upstream hops: %s" % tcp)
+    check(all(h[5] == "tcp hop %s" % CARD for h in tcp), "one completion on every hop: %s" % tcp)
+    check(port_of(tcp[0][3]) == port and port_of(tcp[1][4]) == up_port and port_of(tcp[2][3]) == up_port
+          and tcp[1][3] == tcp[2][4], "each hop's own addresses: %s" % tcp)
+    unix = hops("over tls to unix")
+    check([h[:3] for h in unix] == [("nginx", "openssl", "server"), ("nginx", "plain", "client"),
+                                    ("python3", "plain", "server")], "TLS -> Unix upstream hops: %s" % unix)
+    check(all(h[5] == UNIX_REPLY for h in unix) and unix[1][3:5] == ("-", "-"),
+          "Unix hop: no IP addresses, same completion: %s" % unix)
+    h2c = hops("h2c")
+    check([h[:3] for h in h2c] == [("nginx", "plain", "client"), ("nginx", "plain", "server"),
+                                   ("python3", "plain", "server")], "h2c hops: %s" % h2c)
+    check(port_of(h2c[1][3]) == h2c_port and all(h[5] == "h2c hop" for h in h2c), "h2c on nginx's plain port: %s" % h2c)
+    # HTTP/2 sessions: curl's two over TLS (ALPN h2) and the h2c one.
+    check(agent.stats()["decode"]["http2"] == 3, "HTTP/2 sessions: %s" % agent.stats()["decode"])

@@ -96,6 +96,7 @@ def main():
     else:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(where)
+        os.chmod(where, 0o777)  # a proxy's workers run as another user
     s.listen(16)
     print("ready", flush=True)
     try:
