@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -314,7 +315,32 @@ void capture_free(struct capture *c)
 struct sweep {
 	struct capture *c;
 	uint64_t listed_ns; /* when the list of live sockets was asked for */
+	ino_t netns;        /* the agent's network namespace: the only one listed */
+	uint32_t last_pid;  /* the last process asked about, and its answer */
+	bool last_same;
 };
+
+static ino_t netns_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* The socket diagnostics list the agent's own network namespace only: a
+ * process in another (a pod's) is never swept; its connections end by the
+ * TCP tracepoint, its exit or the idle timeout. */
+static bool in_agent_netns(struct sweep *s, uint32_t pid)
+{
+	char path[64];
+
+	if (pid != s->last_pid) {
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+		s->last_pid = pid;
+		s->last_same = s->netns && netns_of(path) == s->netns;
+	}
+	return s->last_same;
+}
 
 /* A plain connection whose socket no longer exists, and that saw nothing
  * since the list was made (a newer one may be missing from it). Its kernel
@@ -325,7 +351,7 @@ static bool plain_conn_gone(const struct stream_conn *conn, void *arg)
 	struct st_conn_key k = { .tgid = conn->key.pid, .ssl = conn->key.ssl };
 
 	if (!(conn->key.ssl & ST_PLAIN_KEY) || conn->last_seen_ns >= s->listed_ns ||
-	    sockdiag_has(&s->c->live, conn->key.ssl & ~ST_PLAIN_KEY))
+	    sockdiag_has(&s->c->live, conn->key.ssl & ~ST_PLAIN_KEY) || !in_agent_netns(s, conn->key.pid))
 		return false;
 	bpf_map_delete_elem(bpf_map__fd(s->c->skel->maps.conns), &k);
 	if (s->c->opts.dump_chunks)
@@ -345,8 +371,9 @@ static bool plain_conn_gone(const struct stream_conn *conn, void *arg)
 
 static void sweep_plain(struct capture *c, uint64_t now_ns)
 {
-	struct sweep s = { .c = c, .listed_ns = clock_mono_ns() };
+	struct sweep s = { .c = c, .listed_ns = clock_mono_ns(), .netns = netns_of("/proc/self/ns/net") };
 	size_t n;
+	int queued;
 
 	if (!c->opts.plain || now_ns < c->next_sweep_ns)
 		return;
@@ -355,11 +382,15 @@ static void sweep_plain(struct capture *c, uint64_t now_ns)
 		c->sweep_errors++;
 		return;
 	}
+	/* Records queued while the list was made are of sockets alive then:
+	 * taking them now marks their connections seen after the list. */
+	queued = ring_buffer__consume(c->rb);
+
 	n = stream_remove_if(&c->streams, plain_conn_gone, &s);
 	c->swept += n;
 	c->streams.st.closed += n;
 	/* What the closed sessions finished is out now, not at the next record. */
-	if (n)
+	if (n || queued > 0)
 		fflush(c->opts.out);
 }
 
