@@ -682,6 +682,9 @@ static int load_probes(struct agent *a)
 	bpf_program__set_autoload(a->skel->progs.plain_send, !o->no_plain);
 	bpf_program__set_autoload(a->skel->progs.plain_recv, !o->no_plain);
 	bpf_program__set_autoload(a->skel->progs.plain_tcp_state, !o->no_plain);
+	/* --all watches every process already; otherwise children inherit. */
+	bpf_program__set_autoload(a->skel->progs.plain_fork, !o->no_plain && !o->sel.all);
+	a->skel->rodata->targ_plain = !o->no_plain;
 	bpf_map__set_max_entries(a->skel->maps.rb, (uint32_t)o->ringbuf_bytes);
 	err = sslsniff_bpf__load(a->skel);
 	if (err)

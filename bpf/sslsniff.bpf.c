@@ -40,6 +40,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 targ_self_tgid = 0;  /* never trace the agent's own TLS */
 const volatile __u64 wakeup_bytes = 65536; /* batch wake-ups until this much is queued */
 const volatile bool targ_plain_all = false; /* --all: every process's sockets */
+const volatile bool targ_plain = false;     /* plain sockets are captured at all */
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -140,6 +141,16 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } plain_watch SEC(".maps");
+
+/* Command names selected (--comm), exact, NUL-padded: a process that execs
+ * into one is watched from its first transfer, before the agent has heard
+ * of it (a client started after the agent talks at once). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32); /* SELECTOR_MAX */
+	__type(key, char[ST_COMM_LEN]);
+	__type(value, __u8);
+} plain_comms SEC(".maps");
 
 /* Open connections. LRU bounds it; an evicted connection restarts at offset 0
  * with ST_FLAG_CONN_START, which the agent counts. SSL_free deletes entries. */
@@ -914,9 +925,37 @@ static __always_inline void emit_proc_event(__u32 kind, __u64 wake)
 SEC("tp_btf/sched_process_exec")
 int handle_exec(void *ctx)
 {
+	char comm[ST_COMM_LEN] = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	/* A selected command name is watched here, in the kernel: the agent
+	 * hears of the exec only after the process may have sent its request. */
+	if (targ_plain && !targ_plain_all && tgid != targ_self_tgid) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (bpf_map_lookup_elem(&plain_comms, comm))
+			bpf_map_update_elem(&plain_watch, &tgid, &one, BPF_ANY);
+	}
 	/* The agent attaches on exec, and a new process may start talking at
 	 * once: wake it now. */
 	emit_proc_event(ST_REC_EXEC, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* A watched process's children are watched from birth, in the kernel: a
+ * pre-fork server's workers, a gateway's helpers. They match what their
+ * parent matched (the same command, executable and cgroup) or were born of
+ * a --pid; the agent learns of them from their traffic and their exit. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(plain_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u8 one = 1;
+
+	if (child->pid != child->tgid) /* a thread: its process is already decided */
+		return 0;
+	if (bpf_map_lookup_elem(&plain_watch, &ptgid))
+		bpf_map_update_elem(&plain_watch, &ctgid, &one, BPF_ANY);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "elfsym.h"
 #include "procfs.h"
 #include "selector.h"
+#include "sslsniff.h"
 #include "sslsniff.skel.h"
 
 #define MAX_LIBS 1024          /* distinct executable files examined */
@@ -395,6 +396,14 @@ struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel,
 	a->skel = skel;
 	a->sel = sel;
 	a->plain = plain;
+	if (plain && !sel->all)
+		for (int i = 0; i < sel->ncomms; i++) {
+			char key[ST_COMM_LEN] = { 0 };
+			uint8_t one = 1;
+
+			strncpy(key, sel->comms[i], sizeof(key) - 1);
+			bpf_map_update_elem(bpf_map__fd(skel->maps.plain_comms), key, &one, BPF_ANY);
+		}
 	return a;
 }
 
@@ -452,6 +461,15 @@ int attach_scan_all(struct attach *a)
 void attach_on_exec(struct attach *a, pid_t pid)
 {
 	consider(a, pid, true);
+}
+
+bool attach_forget_sockets(struct attach *a, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid;
+	uint8_t v;
+
+	return a->plain && !a->sel->all &&
+	       bpf_map_lookup_and_delete_elem(bpf_map__fd(a->skel->maps.plain_watch), &key, &v) == 0;
 }
 
 void attach_on_exit(struct attach *a, pid_t pid)

@@ -40,6 +40,11 @@ struct attach_stats {
 /* Attach progress goes to stderr: each OpenSSL file found, and one
  * "attached pid N" line per covered process, which tests and operators
  * wait on. */
+/* A process exited: its socket watch goes. True if it had one, which the
+ * kernel may have given it without the agent (a watched process's child,
+ * or an exec into a selected command name). */
+bool attach_forget_sockets(struct attach *a, pid_t pid);
+
 /* plain: the selected processes' sockets are watched too (plain_watch). */
 struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel, bool plain);
 void attach_free(struct attach *a);

@@ -35,6 +35,7 @@ struct capture {
 	uint64_t unseen_by_fn[ST_FN__MAX + 1]; /* ST_REC_UNSEEN records, by how */
 	struct sockdiag_live live; /* the host's sockets at the last sweep */
 	uint64_t next_sweep_ns;
+	uint64_t sweeps;       /* lists of the host's sockets taken */
 	uint64_t swept;        /* plain connections found gone by the sweep */
 	uint64_t sweep_errors; /* sweeps that could not list the host's sockets */
 	int ncpus;
@@ -236,6 +237,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct capture *c = ctx;
 	int kind = record_check(data, size);
 	struct st_record_hdr h;
+	bool had_sockets;
 
 	if (kind < 0) {
 		c->malformed++;
@@ -258,8 +260,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		break;
 	case ST_REC_EXIT:
 		/* Every exit on the node arrives here; only processes that had
-		 * SSL probes can own connection state worth a table walk. */
-		if (attach_is_watched(c->attach, (pid_t)h.pid)) {
+		 * SSL probes or watched sockets (the agent's, or given by the
+		 * kernel at fork or exec) own connection state worth a table walk. */
+		had_sockets = attach_forget_sockets(c->attach, (pid_t)h.pid);
+		if (had_sockets || attach_is_watched(c->attach, (pid_t)h.pid)) {
 			stream_forget_pid(&c->streams, h.pid);
 			forget_bpf_conns(c, h.pid);
 		}
@@ -384,6 +388,7 @@ static void sweep_plain(struct capture *c, uint64_t now_ns)
 	}
 	/* Records queued while the list was made are of sockets alive then:
 	 * taking them now marks their connections seen after the list. */
+	c->sweeps++;
 	queued = ring_buffer__consume(c->rb);
 
 	n = stream_remove_if(&c->streams, plain_conn_gone, &s);
@@ -520,8 +525,9 @@ void capture_write_stats(struct capture *c, FILE *out)
 		s->restarts, s->evicted, s->idle_evicted, s->opened, s->closed, s->active);
 	/* Plain sockets: connections found gone by the sweep, and the calls that
 	 * moved bytes without copying them (sendfile, ...). */
-	fprintf(out, ",\"plain\":{\"swept\":%" PRIu64 ",\"sweep_errors\":%" PRIu64 ",\"unseen\":{", c->swept,
-		c->sweep_errors);
+	fprintf(out, ",\"plain\":{\"sweeps\":%" PRIu64 ",\"swept\":%" PRIu64 ",\"sweep_errors\":%" PRIu64
+		     ",\"unseen\":{",
+		c->sweeps, c->swept, c->sweep_errors);
 	sep = "";
 	for (int fn = ST_FN_SENDFILE; fn <= ST_FN__MAX; fn++) {
 		fprintf(out, "%s\"%s\":%" PRIu64, sep, fn_names[fn], c->unseen_by_fn[fn]);

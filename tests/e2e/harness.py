@@ -92,7 +92,8 @@ class Agent:
             cmd += ["--state-dir", self.state_dir]
         if dump:
             cmd += ["--dump", "capture"]
-        cmd += ["--stats-interval", "0"]
+        if "--stats-interval" not in args:
+            cmd += ["--stats-interval", "0"]
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr_lines = []

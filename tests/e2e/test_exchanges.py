@@ -47,8 +47,8 @@ def check_completion(x, finish="stop"):
 
 
 class LLMServer:
-    def __init__(self):
-        crt, key = certs()
+    def __init__(self, plain=False):
+        crt, key = ("-", "-") if plain else certs()
         self.port = free_port()
         self.peer = python_peer("llm_server.py", self.port, crt, key)
         self.peer.expect("ready")
@@ -64,9 +64,9 @@ def _openai_node(base_url, mode):
     return Peer(["node", os.path.join(PEERS, "openai_client.js"), base_url, mode], env=env)
 
 
-def _openai_direct(mode):
-    server = LLMServer()
-    client = _openai_node("https://127.0.0.1:%d/v1" % server.port, mode)
+def _openai_direct(mode, plain=False):
+    server = LLMServer(plain=plain)
+    client = _openai_node("%s://127.0.0.1:%d/v1" % ("http" if plain else "https", server.port), mode)
     try:
         client.expect("ready")
         with Agent("--pid", str(server.pid), "--pid", str(client.pid), "--dump", "exchanges", dump=False) as agent:
@@ -83,8 +83,10 @@ def _openai_direct(mode):
     return agent, server, client
 
 
-def test_openai_node_client_streaming_sse():
-    agent, server, client = _openai_direct("stream")
+@pytest.mark.parametrize("transport", ["tls", "plain"])
+def test_openai_node_client_streaming_sse(transport):
+    plain = transport == "plain"
+    agent, server, client = _openai_direct("stream", plain)
     xs_client, xs_server = exchanges(agent, client.pid), exchanges(agent, server.pid)
     check(len(xs_client) == 1 and len(xs_server) == 1, "one exchange per side expected: %d, %d"
           % (len(xs_client), len(xs_server)))
@@ -98,10 +100,18 @@ def test_openai_node_client_streaming_sse():
         check(x["usage"] == {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33}, "usage %s" % x["usage"])
         check_completion(x)
     check(xs_client[0]["identity"]["comm"] == "node", "client comm %s" % xs_client[0]["identity"]["comm"])
-    # node runs OpenSSL over its own BIO: no socket, so no address (never a guess);
-    # the Python server's blocking socket gives the real peer.
-    check(xs_client[0]["identity"]["local"] is None and xs_client[0]["identity"]["peer"] is None,
-          "node client addresses should be unknown: %s" % xs_client[0]["identity"])
+    for x in (xs_client[0], xs_server[0]):
+        check(x["identity"]["capture_source"] == ("plain" if plain else "openssl"), "source: %s" % x["identity"])
+    if plain:
+        # Plain sockets: both sides' addresses from the socket itself.
+        check(xs_client[0]["identity"]["peer"] == "127.0.0.1:%d" % server.port
+              and xs_client[0]["identity"]["local"] == xs_server[0]["identity"]["peer"],
+              "node client addresses: %s" % xs_client[0]["identity"])
+    else:
+        # node runs OpenSSL over its own BIO: no socket, so no address (never a
+        # guess); the Python server's blocking socket gives the real peer.
+        check(xs_client[0]["identity"]["local"] is None and xs_client[0]["identity"]["peer"] is None,
+              "node client addresses should be unknown: %s" % xs_client[0]["identity"])
     check((xs_server[0]["identity"]["peer"] or "").startswith("127.0.0.1:") and
           xs_server[0]["identity"]["local"] == "127.0.0.1:%d" % server.port,
           "server addresses: %s" % xs_server[0]["identity"])
@@ -122,8 +132,8 @@ def test_openai_node_client_gzip_non_streamed():
     check(st["decode_errors"] == 0, "decode errors: %s" % st)
 
 
-def _curl(port, path, body, *flags):
-    r = subprocess.run(["curl", "-sk", "--max-time", "20", *flags, "https://127.0.0.1:%d%s" % (port, path),
+def _curl(port, path, body, *flags, scheme="https"):
+    r = subprocess.run(["curl", "-sk", "--max-time", "20", *flags, "%s://127.0.0.1:%d%s" % (scheme, port, path),
                         "-H", "Content-Type: application/json", "-d", json.dumps(body)],
                        capture_output=True, timeout=30)
     check(r.returncode == 0, "curl failed: %s" % r.stderr)
@@ -254,15 +264,19 @@ def test_model_port_and_process_recognise_custom_paths():
     check(agent.stats()["decode"]["non_model_requests"] == 1, "the non-model body is counted")
 
 
-def test_keepalive_connection_open_before_the_agent():
-    """A keep-alive TLS connection that was open before the agent started,
-    with the server blocked in a read when the probes attach: that read's
-    request is lost (its call began before the probes), the rest of its
-    large body is the first thing the agent sees, and the connection must
-    still be decoded from the next message on: the next exchange whole, the
-    bytes before it counted as skipped."""
-    server = LLMServer()
-    client = python_peer("keepalive_client.py", server.port)
+@pytest.mark.parametrize("transport", ["tls", "plain"])
+def test_keepalive_connection_open_before_the_agent(transport):
+    """A keep-alive connection that was open before the agent started, with
+    the server blocked in a read when the probes attach. Over TLS that
+    read's request is lost (its SSL call began before the probes), the rest
+    of its large body is the first thing the agent sees, and the connection
+    must still be decoded from the next message on: the next exchange whole,
+    the bytes before it counted as skipped. Over a plain socket the read is
+    seen when it returns, so no byte is skipped and both later exchanges
+    are whole."""
+    plain = transport == "plain"
+    server = LLMServer(plain=plain)
+    client = python_peer("keepalive_client.py", server.port, *(["plain"] if plain else []))
     try:
         client.expect("ready")
 
@@ -288,22 +302,32 @@ def test_keepalive_connection_open_before_the_agent():
         client.kill()
         server.kill()
     xs = exchanges(agent, server.pid)
+    d = agent.stats()["decode"]
+    if plain:
+        check([prompt_of(x) for x in xs] == [[("user", filler)], [("user", "after the agent")]],
+              "exchanges seen: %s" % [prompt_of(x)[0][1][:20] for x in xs])
+        check(all(x["complete"] == {"request": True, "response": True} for x in xs), "whole exchanges")
+        check(all(x["identity"]["capture_source"] == "plain" for x in xs), "plain: %s" % xs[0]["identity"])
+        check(d["resynced"] == 0 and d["unpaired_responses"] == 0, "nothing skipped: %s" % d)
+        check_completion(xs[1])
+        return
     check(len(xs) == 1, "exchanges seen: %s" % [prompt_of(x) for x in xs])
     check(prompt_of(xs[0]) == [("user", "after the agent")], "prompt %r" % prompt_of(xs[0]))
     check_completion(xs[0])
-    d = agent.stats()["decode"]
     check(d["resynced"] == 1 and d["resync_skipped_bytes"] > 50000,
           "picked up once, the rest of the large body skipped: %s" % d)
     check(d["unpaired_responses"] == 1, "the lost request's response is reported unpaired: %s" % d)
 
 
-def test_every_connection_has_its_own_id():
-    """Many short connections to one server: its SSL objects (and
-    descriptors) are reused within milliseconds, so (pid, SSL*) names
-    several connections in turn. Every exchange must be whole, none merged
-    with another, each with a connection id of its own, said the same way in
-    its findings; and each says how it was captured."""
-    server = LLMServer()
+@pytest.mark.parametrize("transport", ["tls", "plain"])
+def test_every_connection_has_its_own_id(transport):
+    """Many short connections to one server: its SSL objects, descriptors
+    and struct socks are reused within milliseconds, so (pid, SSL*) or
+    (pid, fd) names several connections in turn. Every exchange must be
+    whole, none merged with another, each with a connection id of its own,
+    said the same way in its findings; and each says how it was captured."""
+    plain = transport == "plain"
+    server = LLMServer(plain=plain)
     n = 12
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as agent:
@@ -312,7 +336,8 @@ def test_every_connection_has_its_own_id():
             for i in range(n):
                 _curl(server.port, "/v1/chat/completions",
                       {"model": "m", "stream": True, "sealtap_test_reply": "mail maria%d@acme-corp.io" % i,
-                       "messages": [{"role": "user", "content": "question %d" % i}]})
+                       "messages": [{"role": "user", "content": "question %d" % i}]},
+                      scheme="http" if plain else "https")
             agent.stop()
     finally:
         server.kill()
@@ -324,7 +349,7 @@ def test_every_connection_has_its_own_id():
         check(prompt_of(x) == [("user", "question %d" % i)], "exchange %d prompt %r" % (i, prompt_of(x)))
         check(x["choices"][0]["text"] == "mail maria%d@acme-corp.io" % i, "exchange %d completion" % i)
         check(x["complete"] == {"request": True, "response": True}, "exchange %d incomplete" % i)
-        check(x["identity"]["capture_source"] == "openssl", "capture source %r" % x["identity"])
+        check(x["identity"]["capture_source"] == ("plain" if plain else "openssl"), "capture source %r" % x["identity"])
     by_exchange = {x["id"]: x["identity"]["connection_id"] for x in xs}
     findings = [r for r in agent.records if r["type"] == "finding"]
     check(len(findings) == n, "%d findings" % len(findings))

@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from harness import Agent, PEERS, PYTHON, certs, check, free_port, python_peer, start_nginx, wait_listening
+from harness import Agent, PEERS, PYTHON, Peer, certs, check, free_port, python_peer, start_nginx, wait_listening
 
 sys.path.insert(0, PEERS)  # the peers' constants, whichever module pytest imports first
 from llm_server import COMPLETION  # noqa: E402
@@ -312,3 +312,116 @@ def test_nginx_tls_in_front_of_plain_upstreams(tmp_path):
     check(port_of(h2c[1][3]) == h2c_port and all(h[5] == "h2c hop" for h in h2c), "h2c on nginx's plain port: %s" % h2c)
     # HTTP/2 sessions: curl's two over TLS (ALPN h2) and the h2c one.
     check(agent.stats()["decode"]["http2"] == 3, "HTTP/2 sessions: %s" % agent.stats()["decode"])
+
+
+def test_processes_born_after_the_agent_are_watched_from_their_first_byte():
+    """A client exec'd after the agent under a selected command name (curl,
+    --comm) sends its request at once, and a pre-fork server's worker,
+    forked after the agent from a watched parent, serves it: both are
+    watched by the kernel from birth, so the request and its answer are
+    whole on both sides, not picked up mid-stream."""
+    port = free_port()
+    server = python_peer("prefork_server.py", port)
+    server.expect("ready")
+    try:
+        with Agent("--pid", str(server.pid), "--comm", "curl", "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            server.go()
+            server.expect("worker")
+            out = curl("http://127.0.0.1:%d/v1/chat/completions" % port,
+                       {"model": "m", "stream": True, "sealtap_test_reply": "born late %s" % CARD,
+                        "messages": [{"role": "user", "content": "first byte"}]})
+            check(out.rstrip().endswith(b"[DONE]"), "curl got the whole stream: %r" % out[-200:])
+            agent.wait_stdout('"path":"/v1/chat/completions","host":"127.0.0.1:%d"' % port, count=2, timeout=20)
+            agent.stop()
+    finally:
+        server.kill()
+    # Other curls on the host are selected too: this server's port tells ours.
+    mine = "127.0.0.1:%d" % port
+    xs = [r for r in agent.records if r["type"] == "exchange" and mine in (r["identity"]["local"], r["identity"]["peer"])]
+    sides = sorted((x["identity"]["comm"], x["identity"]["role"]) for x in xs)
+    check(sides == [("curl", "client"), ("python3", "server")], "both sides: %s" % sides)
+    for x in xs:
+        check(x["complete"] == {"request": True, "response": True} and x["choices"][0]["text"] == "born late %s" % CARD
+              and x["prompt"][0]["text"] == "first byte", "whole exchange on %s" % x["identity"]["comm"])
+        check(x["identity"]["pid"] != server.pid, "served by the forked worker, not the parent: %s" % x["identity"])
+    d = agent.stats()["decode"]
+    check(d["resynced"] == 0 and d["resync_skipped_bytes"] == 0, "nothing picked up mid-stream: %s" % d)
+
+
+def test_python_http_client_watched():
+    """A Python http.client client over plain HTTP (what many model SDKs'
+    sync clients use underneath): its side of the exchange, as a client,
+    with the server's address as its peer."""
+    port = free_port()
+    server = python_peer("llm_server.py", port, "-", "-")
+    server.expect("ready")
+    client = python_peer("keepalive_client.py", port, "plain")
+    try:
+        client.expect("ready")
+        with Agent("--pid", str(client.pid), "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % client.pid)
+            client.proc.stdin.write((json.dumps({"model": "m", "stream": True, "sealtap_test_reply": "to %s" % EMAIL,
+                                                 "messages": [{"role": "user", "content": "python"}]}) + "\n").encode())
+            client.proc.stdin.flush()
+            client.expect("done 1")
+            agent.wait_stdout('"type":"exchange"', timeout=20)
+            agent.stop()
+    finally:
+        client.kill()
+        server.kill()
+    xs = [r for r in agent.records if r["type"] == "exchange"]
+    check(len(xs) == 1, "one exchange: %d" % len(xs))
+    x = xs[0]
+    check(x["identity"]["role"] == "client" and x["identity"]["peer"] == "127.0.0.1:%d" % port
+          and x["identity"]["capture_source"] == "plain", "client side: %s" % x["identity"])
+    check(x["prompt"][0]["text"] == "python" and x["choices"][0]["text"] == "to %s" % EMAIL and x["streamed"],
+          "whole exchange: %s" % x)
+
+
+def test_server_in_its_own_network_and_mount_namespaces():
+    """A plain server in network and mount namespaces of its own (a pod), a
+    keep-alive client in the same network namespace: its exchanges are
+    reported with that namespace's addresses, and its connection, which the
+    agent's socket list (its own namespace only) cannot see, is not taken
+    for gone: both requests, one on each side of a sweep, are on one
+    connection."""
+    port = free_port()
+    server = Peer(["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c",
+                   "ip link set lo up && exec %s %s %d - -" % (PYTHON, os.path.join(PEERS, "llm_server.py"), port)])
+    server.expect("ready")
+    client = Peer(["nsenter", "--net=/proc/%d/ns/net" % server.pid, PYTHON, os.path.join(PEERS, "keepalive_client.py"),
+                   str(port), "plain"])
+
+    def send(n, text):
+        client.proc.stdin.write((json.dumps({"model": "m", "sealtap_test_reply": "reply %s" % text,
+                                             "messages": [{"role": "user", "content": text}]}) + "\n").encode())
+        client.proc.stdin.flush()
+        client.expect("done %d" % n)
+
+    try:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges", "--stats-interval", "0.5", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            client.expect("ready")
+            send(1, "before the sweep")
+            agent.wait_stdout('"type":"exchange"')
+            # Two more sweeps, whatever the interval: the connection stays.
+            seen = lambda: max([r["plain"]["sweeps"] for r in agent._parsed_so_far() if r["type"] == "stats"] or [0])
+            first = seen()
+            agent.wait_stdout('"sweeps":%d,' % (first + 2), timeout=15)
+            send(2, "after the sweep")
+            agent.wait_stdout('"type":"exchange"', count=2)
+            agent.stop()
+    finally:
+        client.kill()
+        server.kill()
+    xs = [r for r in agent.records if r["type"] == "exchange"]
+    check([x["prompt"][0]["text"] for x in xs] == ["before the sweep", "after the sweep"], "exchanges: %s" % xs)
+    check(all(x["complete"] == {"request": True, "response": True} for x in xs), "whole")
+    check(len({x["identity"]["connection_id"] for x in xs}) == 1, "one connection, never swept: %s"
+          % [x["identity"]["connection_id"] for x in xs])
+    check(all(x["identity"]["local"] == "127.0.0.1:%d" % port for x in xs), "the namespace's own address: %s" % xs[0]["identity"])
+    check(agent.stats()["plain"]["swept"] == 0, "nothing swept: %s" % agent.stats()["plain"])

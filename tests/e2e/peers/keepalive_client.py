@@ -1,7 +1,8 @@
-"""A keep-alive HTTPS client: one TLS connection for every request, each
-sent when told, so that a test can start the agent between two of them.
+"""A keep-alive HTTPS (or, with "plain", HTTP) client: one connection for
+every request, each sent when told, so that a test can start the agent
+between two of them.
 
-usage: keepalive_client.py PORT
+usage: keepalive_client.py PORT [plain]
 Prints 'ready' once connected; then, for each line read from stdin (a JSON
 chat request body), POSTs it to /v1/chat/completions on the same
 connection, reads the whole response and prints 'done N BYTES'.
@@ -14,7 +15,10 @@ port = int(sys.argv[1])
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
-conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+if sys.argv[2:] == ["plain"]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+else:
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
 conn.connect()
 print("ready", flush=True)
 n = 0

@@ -2,6 +2,7 @@
 // usage: node openai_client.js BASE_URL stream|whole
 // Prints 'ready', waits for a line on stdin, makes one chat completion with
 // the prompt below, prints {"text": <completion>} and exits.
+const http = require('http');
 const https = require('https');
 const OpenAI = require('openai');
 
@@ -9,7 +10,9 @@ const [baseURL, mode] = process.argv.slice(2);
 const client = new OpenAI({
   baseURL,
   apiKey: 'sk-test-not-a-real-key',
-  httpAgent: new https.Agent({ rejectUnauthorized: false, keepAlive: true }),
+  httpAgent: baseURL.startsWith('https:')
+    ? new https.Agent({ rejectUnauthorized: false, keepAlive: true })
+    : new http.Agent({ keepAlive: true }),
   maxRetries: 0,
 });
 const messages = [
