@@ -350,6 +350,13 @@ def test_processes_born_after_the_agent_are_watched_from_their_first_byte():
     check(d["resynced"] == 0 and d["resync_skipped_bytes"] == 0, "nothing picked up mid-stream: %s" % d)
 
 
+def _ask(client, n, body):
+    """Has keepalive_client.py send its n-th request, and waits for its answer."""
+    client.proc.stdin.write((json.dumps(body) + "\n").encode())
+    client.proc.stdin.flush()
+    client.expect("done %d" % n)
+
+
 def test_python_http_client_watched():
     """A Python http.client client over plain HTTP (what many model SDKs'
     sync clients use underneath): its side of the exchange, as a client,
@@ -363,10 +370,8 @@ def test_python_http_client_watched():
         with Agent("--pid", str(client.pid), "--dump", "exchanges", dump=False) as agent:
             agent.ready()
             agent.wait_stderr("watching pid %d (sockets)" % client.pid)
-            client.proc.stdin.write((json.dumps({"model": "m", "stream": True, "sealtap_test_reply": "to %s" % EMAIL,
-                                                 "messages": [{"role": "user", "content": "python"}]}) + "\n").encode())
-            client.proc.stdin.flush()
-            client.expect("done 1")
+            _ask(client, 1, {"model": "m", "stream": True, "sealtap_test_reply": "to %s" % EMAIL,
+                             "messages": [{"role": "user", "content": "python"}]})
             agent.wait_stdout('"type":"exchange"', timeout=20)
             agent.stop()
     finally:
@@ -396,10 +401,8 @@ def test_server_in_its_own_network_and_mount_namespaces():
                    str(port), "plain"])
 
     def send(n, text):
-        client.proc.stdin.write((json.dumps({"model": "m", "sealtap_test_reply": "reply %s" % text,
-                                             "messages": [{"role": "user", "content": text}]}) + "\n").encode())
-        client.proc.stdin.flush()
-        client.expect("done %d" % n)
+        _ask(client, n, {"model": "m", "sealtap_test_reply": "reply %s" % text,
+                         "messages": [{"role": "user", "content": text}]})
 
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges", "--stats-interval", "0.5", dump=False) as agent:
@@ -409,8 +412,7 @@ def test_server_in_its_own_network_and_mount_namespaces():
             send(1, "before the sweep")
             agent.wait_stdout('"type":"exchange"')
             # Two more sweeps, whatever the interval: the connection stays.
-            seen = lambda: max([r["plain"]["sweeps"] for r in agent._parsed_so_far() if r["type"] == "stats"] or [0])
-            first = seen()
+            first = max([r["plain"]["sweeps"] for r in agent._parsed_so_far() if r["type"] == "stats"] or [0])
             agent.wait_stdout('"sweeps":%d,' % (first + 2), timeout=15)
             send(2, "after the sweep")
             agent.wait_stdout('"type":"exchange"', count=2)
