@@ -352,6 +352,7 @@ fuzz-replay: $(FUZZERS)
 # reported and checked (tests/soak/soak.py). Bounded: about two minutes.
 soak: deps all
 	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3
+	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3 --plain
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -105,6 +105,7 @@ struct conn_state {
 	__u8 resolved; /* address lookup attempted */
 	__u8 family;
 	__u8 tls; /* a plain socket that carries TLS records (a memory-BIO TLS stack's): dropped */
+	__u32 owner; /* a plain socket's process: its close may be seen from softirq context */
 	__u16 lport, rport;
 	__u8 laddr[16], raddr[16];
 };
@@ -590,6 +591,8 @@ static __always_inline void close_conn(struct st_conn_key *k)
 		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 		if (r) {
 			fill_hdr(&r->h, ST_REC_CLOSE);
+			if (c->owner)
+				r->h.pid = c->owner;
 			r->ssl = k->ssl;
 			r->write_bytes = c->off[ST_DIR_WRITE];
 			r->read_bytes = c->off[ST_DIR_READ];
@@ -833,12 +836,16 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 		tls_conn_learns_socket(tgid, tls->ssl, sk, pc.fd);
 		return;
 	}
+	/* Keyed by the socket alone (tgid 0): a reset ends it in softirq
+	 * context, where no process is at hand to name the key. */
 	key = plain_key(sk);
-	c = conn_get(tgid, key);
+	c = conn_get(0, key);
 	if (!c) {
 		count(ST_CNT_LOST_NO_CONN, 1);
 		return;
 	}
+	if (!c->owner)
+		c->owner = tgid;
 	/* A TLS stack with memory BIOs (Python asyncio, node) does its socket
 	 * I/O outside SSL calls: its first bytes, a TLS record, say so. */
 	if (!c->started && !c->tls && call_is_copied(&pc)) {
@@ -887,9 +894,11 @@ int BPF_PROG(plain_recv, struct sock *sk, int ret, int flags)
 }
 
 /* A TCP connection ends for its process when the process closes it (both
- * directions shut, then FIN_WAIT1, LAST_ACK or CLOSE) or it is reset: its
- * entry goes, with the close record. Unix sockets have no such tracepoint;
- * the agent finds their end by asking the kernel which sockets still live. */
+ * directions shut, then FIN_WAIT1, LAST_ACK or CLOSE) or it is reset (in
+ * softirq context, any process current): its entry goes, with the close
+ * record. Every TCP state change on the host pays a cookie and a lookup.
+ * Unix sockets have no such tracepoint; the agent finds their end by
+ * asking the kernel which sockets still live. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -899,10 +908,8 @@ int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
 	    !((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
 	      (BPF_CORE_READ(sk, sk_shutdown) & SHUTDOWN_MASK) == SHUTDOWN_MASK))
 		return 0;
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.tgid = 0;
 	k.pad = 0;
-	if (!plain_watched(k.tgid))
-		return 0;
 	k.ssl = plain_key((struct sock *)sk);
 	close_conn(&k);
 	return 0;

@@ -127,7 +127,9 @@ struct st_close_record {
 /* ST_REC_EXEC / ST_REC_EXIT carry only the header. */
 
 /* Key of the kernel's per-connection map (conns): the agent walks it to drop
- * a dead process's entries, so its layout is part of the contract. */
+ * a dead process's entries, so its layout is part of the contract. A plain
+ * socket's key has tgid 0 (the socket alone names it; its process is in the
+ * records). */
 struct st_conn_key {
 	__u32 tgid;
 	__u32 pad; /* zeroed: the key is hashed as bytes */

@@ -33,7 +33,8 @@ struct capture {
 	uint64_t records;
 	uint64_t malformed;
 	uint64_t unseen_by_fn[ST_FN__MAX + 1]; /* ST_REC_UNSEEN records, by how */
-	struct sockdiag_live live; /* the host's sockets at the last sweep */
+	struct sockdiag_live live; /* the host's sockets, during a sweep */
+	int diag_fd;               /* where the sweep asks for them */
 	uint64_t next_sweep_ns;
 	uint64_t sweeps;       /* lists of the host's sockets taken */
 	uint64_t swept;        /* plain connections found gone by the sweep */
@@ -284,6 +285,9 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 	c->attach = a;
 	c->opts = *opts;
 	c->ncpus = libbpf_num_possible_cpus();
+	/* Opened now, so the descriptor count is the same from the start (a
+	 * failure is retried, and counted, at each sweep). */
+	c->diag_fd = opts->plain ? sockdiag_open() : -1;
 	if (c->ncpus <= 0 || stream_init(&c->streams, opts->max_conns)) {
 		free(c);
 		return NULL;
@@ -312,7 +316,8 @@ void capture_free(struct capture *c)
 		return;
 	ring_buffer__free(c->rb);
 	stream_release(&c->streams);
-	sockdiag_release(&c->live);
+	if (c->diag_fd >= 0)
+		close(c->diag_fd);
 	free(c);
 }
 
@@ -352,7 +357,7 @@ static bool in_agent_netns(struct sweep *s, uint32_t pid)
 static bool plain_conn_gone(const struct stream_conn *conn, void *arg)
 {
 	struct sweep *s = arg;
-	struct st_conn_key k = { .tgid = conn->key.pid, .ssl = conn->key.ssl };
+	struct st_conn_key k = { .tgid = 0, .ssl = conn->key.ssl }; /* a plain socket's kernel key */
 
 	if (!(conn->key.ssl & ST_PLAIN_KEY) || conn->last_seen_ns >= s->listed_ns ||
 	    sockdiag_has(&s->c->live, conn->key.ssl & ~ST_PLAIN_KEY) || !in_agent_netns(s, conn->key.pid))
@@ -382,8 +387,13 @@ static void sweep_plain(struct capture *c, uint64_t now_ns)
 	if (!c->opts.plain || now_ns < c->next_sweep_ns)
 		return;
 	c->next_sweep_ns = now_ns + SWEEP_INTERVAL_NS;
-	if (sockdiag_list(&c->live, SWEEP_MAX_SOCKETS)) {
+	if (c->diag_fd < 0 && (c->diag_fd = sockdiag_open()) < 0) {
 		c->sweep_errors++;
+		return;
+	}
+	if (sockdiag_list(c->diag_fd, &c->live, SWEEP_MAX_SOCKETS)) {
+		c->sweep_errors++;
+		sockdiag_release(&c->live);
 		return;
 	}
 	/* Records queued while the list was made are of sockets alive then:
@@ -392,6 +402,9 @@ static void sweep_plain(struct capture *c, uint64_t now_ns)
 	queued = ring_buffer__consume(c->rb);
 
 	n = stream_remove_if(&c->streams, plain_conn_gone, &s);
+	/* The list is as large as the host's socket count: not kept between
+	 * sweeps. */
+	sockdiag_release(&c->live);
 	c->swept += n;
 	c->streams.st.closed += n;
 	/* What the closed sessions finished is out now, not at the next record. */

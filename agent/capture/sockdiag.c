@@ -83,14 +83,19 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int sockdiag_list(struct sockdiag_live *l, size_t max)
+int sockdiag_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int sockdiag_list(int fd, struct sockdiag_live *l, size_t max)
 {
 	struct unix_diag_req ur = { .sdiag_family = AF_UNIX, .udiag_states = ~0u };
 	struct inet_diag_req_v2 ir = { .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0u };
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), err;
+	int err;
 
-	if (fd < 0)
-		return -errno;
 	l->n = 0;
 	ur.udiag_cookie[0] = ur.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	err = dump(fd, &ur, sizeof(ur), AF_UNIX, l, max);
@@ -100,7 +105,6 @@ int sockdiag_list(struct sockdiag_live *l, size_t max)
 	ir.sdiag_family = AF_INET6;
 	if (!err)
 		err = dump(fd, &ir, sizeof(ir), AF_INET6, l, max);
-	close(fd);
 	if (l->n)
 		qsort(l->cookies, l->n, sizeof(*l->cookies), cmp_u64);
 	return err;

@@ -19,10 +19,15 @@ struct sockdiag_live {
 	size_t n, cap;
 };
 
-/* Fills live with the cookies of every TCP and Unix socket on the host (up
- * to max). Returns 0, -E2BIG when there were more than max (live then holds
- * a part and must not be used to close anything), or a negative errno. */
-int sockdiag_list(struct sockdiag_live *live, size_t max);
+/* The netlink socket the lists are asked on, or a negative errno. Kept open
+ * for the agent's life (one descriptor, not one per sweep). */
+int sockdiag_open(void);
+
+/* Fills live with the cookies of every TCP and Unix socket of the caller's
+ * network namespace (up to max), asked on fd. Returns 0, -E2BIG when there
+ * were more than max (live then holds a part and must not be used to close
+ * anything), or a negative errno. */
+int sockdiag_list(int fd, struct sockdiag_live *live, size_t max);
 
 /* Whether cookie is in live (sorted by sockdiag_list). */
 int sockdiag_has(const struct sockdiag_live *live, uint64_t cookie);

@@ -87,11 +87,16 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         check(len(ckey) == 64, "collector key: %r" % ckey)
         with Agent("--pid", str(server.pid), "--state-dir", state, "--collector",
                    "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, "--collector-pubkey", ckey,
-                   dump=False) as agent:
+                   "--stats-interval", "0.2", dump=False) as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             chat(lport, 3)
             agent.wait_stdout('"direction":"output"', 3)
+            # A batch acked while running (the stop's own flush is not in a stats line).
+            deadline = time.monotonic() + 15
+            while not any(r["type"] == "stats" and r["ship"]["acked_batches"] >= 1 for r in agent._parsed_so_far()):
+                check(time.monotonic() < deadline, "no batch acked within 15 s")
+                time.sleep(0.1)
             agent.stop()
         ship = agent.stats()["ship"]
         db = sqlite3.connect(store)

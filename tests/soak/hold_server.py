@@ -3,7 +3,7 @@ server: each POST is answered with a chat completion streamed as server-sent
 events in chunked encoding, and the connection is kept open until the client
 closes it: thousands of live keep-alive TLS connections for the soak.
 
-usage: hold_server.py PORT CERT KEY
+usage: hold_server.py PORT CERT KEY   (CERT and KEY "-": plain HTTP)
 """
 import asyncio
 import json
@@ -49,8 +49,10 @@ async def handle(reader, writer):
 
 
 async def main():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
+    ctx = None
+    if cert != "-":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
     server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx, backlog=4096)
     print("ready", flush=True)
     async with server:

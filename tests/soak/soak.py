@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Soak (make soak): the real agent watching a TLS server while thousands of
-connections are opened, used and closed, some cut mid-message and some
+"""Soak (make soak): the real agent watching a TLS server (or, with --plain,
+a plain HTTP one) while thousands of connections are opened, used and closed, some cut mid-message and some
 clients killed mid-request, for a bounded time. Reports the agent's RSS with
 10,000 connections tracked (target 64 MiB), and checks that nothing leaks:
 descriptors and tracked connections come back to where they started, and
 every loss is counted in the stats.
 
-usage: soak.py [--build build] [--connections 10000] [--rounds 3] [--rss-bound 64]
+usage: soak.py [--build build] [--connections 10000] [--rounds 3] [--rss-bound 64] [--plain]
 """
 import argparse
 import asyncio
@@ -90,15 +90,17 @@ def main():
     ap.add_argument("--connections", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-bound", type=float, default=64.0, help="MiB the agent's RSS must stay under")
+    ap.add_argument("--plain", action="store_true", help="plain HTTP: the socket capture path")
     a = ap.parse_args()
     os.environ["SEALTAP_BUILD"] = os.path.abspath(a.build)
     crt, key = certs()
     port = free_port()
-    server = subprocess.Popen([sys.executable, os.path.join(HERE, "hold_server.py"), str(port), crt, key],
-                              stdout=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, os.path.join(HERE, "hold_server.py"), str(port),
+                               *(["-", "-"] if a.plain else [crt, key])], stdout=subprocess.PIPE)
     atexit.register(server.kill)  # also when a check exits early
     server.stdout.readline()
-    ctx = ssl.create_default_context(cafile=crt)
+    ctx = None if a.plain else ssl.create_default_context(cafile=crt)
+    print("soak over %s" % ("plain HTTP (socket capture)" if a.plain else "TLS (SSL probes)"), flush=True)
     mport = free_port()
     loop = asyncio.new_event_loop()
     failures = []
@@ -159,11 +161,12 @@ def main():
         # Clients killed mid-request: a process that opens connections, writes half a request, and is killed.
         killer = subprocess.Popen([sys.executable, "-c", """
 import socket, ssl, time
-ctx = ssl.create_default_context(cafile=%r)
-s = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", %d)), server_hostname="localhost") for _ in range(200)]
+ctx = ssl.create_default_context(cafile=%r) if %r else None
+s = [socket.create_connection(("127.0.0.1", %d)) for _ in range(200)]
+s = [ctx.wrap_socket(x, server_hostname="localhost") for x in s] if ctx else s
 for x in s: x.send(%r)
 print("sent", flush=True); time.sleep(60)
-""" % (crt, port, chat_request(0)[:120])], stdout=subprocess.PIPE)
+""" % (crt, not a.plain, port, chat_request(0)[:120])], stdout=subprocess.PIPE)
         killer.stdout.readline()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (metric("sealtap_agent_conns_active") or 0) < 200:
