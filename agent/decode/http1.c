@@ -212,6 +212,8 @@ static int parse_header(struct h1_parser *p, const char *l, size_t n)
 		copy_field(h->host, sizeof(h->host), v, vlen, &h->truncated);
 	} else if (IS("upgrade")) {
 		h->upgrade = true;
+		if (has_token(v, vlen, "h2c"))
+			h->upgrade_h2c = true;
 	}
 #undef IS
 	return 0;
@@ -374,8 +376,10 @@ static size_t resync(struct h1_parser *p, const uint8_t *d, size_t n)
 	return n;
 }
 
-void h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
+size_t h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
 {
+	size_t taken = 0;
+
 	while (n > 0) {
 		size_t used = 0;
 		const char *line;
@@ -444,12 +448,13 @@ void h1_feed(struct h1_parser *p, const uint8_t *d, size_t n)
 			used = resync(p, d, n);
 			break;
 		case H1_TUNNEL:
-			used = n;
-			break;
+			return taken; /* not HTTP/1 any more */
 		}
 		d += used;
 		n -= used;
+		taken += used;
 	}
+	return taken;
 }
 
 void h1_gap(struct h1_parser *p, uint64_t n)

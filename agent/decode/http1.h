@@ -37,6 +37,7 @@ struct h1_head {
 	bool chunked;
 	bool conn_close;
 	bool upgrade;       /* 101 Switching Protocols or Upgrade header */
+	bool upgrade_h2c;   /* the Upgrade header names h2c (HTTP/2 without TLS) */
 	bool truncated;     /* a kept value was longer than its field */
 	unsigned nheaders;
 };
@@ -87,7 +88,10 @@ struct h1_parser {
 };
 
 void h1_init(struct h1_parser *p, bool request_side, const struct h1_callbacks *cb, void *ctx);
-void h1_feed(struct h1_parser *p, const uint8_t *data, size_t len);
+/* Returns the bytes taken as HTTP/1; fewer than len only when the message
+ * ended in an upgrade (101): the rest is the new protocol's, which the
+ * caller may decode (h2c) or drop. */
+size_t h1_feed(struct h1_parser *p, const uint8_t *data, size_t len);
 /* n bytes of this direction were lost. */
 void h1_gap(struct h1_parser *p, uint64_t n);
 /* The connection closed: ends a body delimited by the close. */

@@ -81,6 +81,10 @@ struct session {
 	struct flow *q[SESSION_MAX_PENDING];  /* awaiting responses, oldest first */
 	int qhead, qlen;
 	struct flow *cur_resp;                /* response being read */
+	/* h2c by Upgrade: the 101 was read; the rest of the connection is
+	 * HTTP/2, and the upgraded request is answered on stream 1. */
+	bool h2c_switching;
+	struct flow *h2c_flow;
 
 	struct h2_conn *h2; /* HTTP/2 sessions only */
 };
@@ -434,6 +438,13 @@ static enum h1_body on_resp_head(void *ctx, const struct h1_head *h)
 	struct session *s = ctx;
 	struct flow *f;
 
+	if (h->status == 101 && h->upgrade_h2c) {
+		s->h2c_flow = queue_pop(s);
+		if (!s->h2c_flow)
+			s->env->st->unpaired_responses++;
+		s->h2c_switching = true;
+		return H1_BODY_NONE;
+	}
 	if (h->status >= 100 && h->status < 200 && h->status != 101) {
 		s->env->st->http_responses++;
 		return H1_BODY_AUTO; /* interim: the final response is still to come */
@@ -756,12 +767,44 @@ static bool detect(struct session *s, int dir, const uint8_t *data, size_t len)
 	return true;
 }
 
+/* After an h2c 101: the connection's HTTP/1 state goes, HTTP/2 starts (the
+ * client's preface comes next, as with prior knowledge), and the request
+ * that asked for the upgrade waits for its answer on stream 1. */
+static void switch_to_h2c(struct session *s)
+{
+	struct flow *upgraded = s->h2c_flow;
+	struct h2_stream *st;
+
+	s->h2c_switching = false;
+	s->h2c_flow = NULL;
+	/* Nothing can follow the upgrade request in HTTP/1. */
+	flow_abort(s->cur_req);
+	s->cur_req = NULL;
+	for (struct flow *f; (f = queue_pop(s)) != NULL;)
+		flow_abort(f);
+	h1_release(&s->req);
+	h1_release(&s->resp);
+	start(s, PROTO_HTTP2, s->req_dir);
+	st = s->proto == PROTO_HTTP2 ? h2_find(s, 1, true) : NULL;
+	if (st)
+		st->f = upgraded;
+	else
+		flow_abort(upgraded);
+}
+
 static void feed(struct session *s, int dir, const uint8_t *d, size_t n)
 {
+	size_t used;
+
 	if (n == 0)
 		return;
 	if (s->proto == PROTO_HTTP1) {
-		h1_feed(dir == s->req_dir ? &s->req : &s->resp, d, n);
+		used = h1_feed(dir == s->req_dir ? &s->req : &s->resp, d, n);
+		/* The 101's own chunk may carry the server's first HTTP/2 frames. */
+		if (s->h2c_switching && dir != s->req_dir) {
+			switch_to_h2c(s);
+			feed(s, dir, d + used, n - used);
+		}
 	} else if (s->proto == PROTO_HTTP2) {
 		s->h2->cur_dir = dir;
 		h2_feed(&s->h2->p[dir], d, n);
@@ -847,6 +890,7 @@ void session_close(struct session *s)
 		h1_release(&s->req);
 		h1_release(&s->resp);
 		/* Requests that never got (all of) their response. */
+		flow_abort(s->h2c_flow);
 		flow_abort(s->cur_req);
 		for (struct flow *f; (f = queue_pop(s)) != NULL;)
 			flow_abort(f);

@@ -314,6 +314,13 @@ def test_nginx_tls_in_front_of_plain_upstreams(tmp_path):
     check(agent.stats()["decode"]["http2"] == 3, "HTTP/2 sessions: %s" % agent.stats()["decode"])
 
 
+def _exchanges_at(agent, port):
+    """Exchanges on connections to the local port: a --comm curl selection
+    also catches other curls on the host."""
+    mine = "127.0.0.1:%d" % port
+    return [r for r in agent.records if r["type"] == "exchange" and mine in (r["identity"]["local"], r["identity"]["peer"])]
+
+
 def test_processes_born_after_the_agent_are_watched_from_their_first_byte():
     """A client exec'd after the agent under a selected command name (curl,
     --comm) sends its request at once, and a pre-fork server's worker,
@@ -337,9 +344,7 @@ def test_processes_born_after_the_agent_are_watched_from_their_first_byte():
             agent.stop()
     finally:
         server.kill()
-    # Other curls on the host are selected too: this server's port tells ours.
-    mine = "127.0.0.1:%d" % port
-    xs = [r for r in agent.records if r["type"] == "exchange" and mine in (r["identity"]["local"], r["identity"]["peer"])]
+    xs = _exchanges_at(agent, port)
     sides = sorted((x["identity"]["comm"], x["identity"]["role"]) for x in xs)
     check(sides == [("curl", "client"), ("python3", "server")], "both sides: %s" % sides)
     for x in xs:
@@ -427,3 +432,42 @@ def test_server_in_its_own_network_and_mount_namespaces():
           % [x["identity"]["connection_id"] for x in xs])
     check(all(x["identity"]["local"] == "127.0.0.1:%d" % port for x in xs), "the namespace's own address: %s" % xs[0]["identity"])
     check(agent.stats()["plain"]["swept"] == 0, "nothing swept: %s" % agent.stats()["plain"])
+
+
+def test_h2c_by_upgrade():
+    """curl --http2 over http:// asks for h2c by HTTP/1.1 Upgrade; the server
+    answers 101 and the connection turns HTTP/2: the upgraded request's
+    answer on stream 1, and the next request on the connection, are each
+    decoded, on both sides."""
+    port = free_port()
+    server = python_peer("h2c_upgrade_server.py", port)
+    server.expect("ready")
+    try:
+        with Agent("--pid", str(server.pid), "--comm", "curl", "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            url = "http://127.0.0.1:%d/v1/chat/completions" % port
+            # Two requests on one connection: the upgraded one, then one on stream 3.
+            out = subprocess.run(["curl", "-s", "--http2", "--max-time", "20",
+                                  url, "-H", "Content-Type: application/json", "-d", json.dumps(
+                                      {"model": "m", "sealtap_test_reply": "upgraded %s" % CARD,
+                                       "messages": [{"role": "user", "content": "first"}]}),
+                                  "--next", "--http2", url, "-H", "Content-Type: application/json", "-d", json.dumps(
+                                      {"model": "m", "sealtap_test_reply": "second answer",
+                                       "messages": [{"role": "user", "content": "second"}]})],
+                                 capture_output=True, timeout=30)
+            check(out.returncode == 0 and out.stdout.count(b"[DONE]") == 2, "curl: %r" % out.stderr)
+            agent.wait_stdout('"host":"127.0.0.1:%d"' % port, count=4, timeout=20)
+            agent.stop()
+    finally:
+        server.kill()
+    xs = _exchanges_at(agent, port)
+    got = sorted((x["identity"]["role"], x["prompt"][0]["text"], x["choices"][0]["text"] if x["choices"] else None)
+                 for x in xs)
+    check(got == [("client", "first", "upgraded %s" % CARD), ("client", "second", "second answer"),
+                  ("server", "first", "upgraded %s" % CARD), ("server", "second", "second answer")],
+          "both requests on both sides: %s" % got)
+    check(all(x["complete"] == {"request": True, "response": True} and x["streamed"] for x in xs), "whole, streamed")
+    d = agent.stats()["decode"]
+    check(d["http2"] == 2 and d["parse_errors"] == 0 and d["unpaired_responses"] == 0,
+          "both sessions turned HTTP/2 cleanly: %s" % d)

@@ -261,6 +261,54 @@ static void test_session_openai_chat_http2(void **state)
 	fixture_every_split("openai_chat_h2_sse");
 }
 
+/* h2c by Upgrade (curl --http2 over http://, recorded): the client's HTTP/1.1
+ * request, the server's 101 and HTTP/2 after it, then the client's preface,
+ * fed in the order they happen (the preface only follows the 101), with
+ * the response split at every point and the upgrade request at every point. */
+static void run_upgrade(const struct blob *req, size_t preface_at, const struct blob *resp, size_t rk, size_t mk)
+{
+	struct conn cn;
+
+	conn_open(&cn);
+	feed(cn.s, SESSION_SENT, req->p, rk ? rk : preface_at, &cn.off[0]);
+	if (rk)
+		feed(cn.s, SESSION_SENT, req->p + rk, preface_at - rk, &cn.off[0]);
+	feed(cn.s, SESSION_RECEIVED, resp->p, mk ? mk : resp->n, &cn.off[1]);
+	if (mk)
+		feed(cn.s, SESSION_RECEIVED, resp->p + mk, resp->n - mk, &cn.off[1]);
+	feed(cn.s, SESSION_SENT, req->p + preface_at, req->n - preface_at, &cn.off[0]);
+	session_close(cn.s);
+	assert_int_equal(cn.st.parse_errors, 0);
+	assert_int_equal(cn.st.proto_http1, 1);
+	assert_int_equal(cn.st.proto_http2, 1);
+}
+
+static void test_session_h2c_upgrade(void **state)
+{
+	struct blob req = load("openai_chat_h2c_upgrade", "req"), resp = load("openai_chat_h2c_upgrade", "resp");
+	const char *preface = memmem(req.p, req.n, "PRI * HTTP/2.0", 14);
+	size_t at;
+	struct expect e;
+
+	(void)state;
+	assert_non_null(preface);
+	assert_non_null(memmem(resp.p, resp.n, "HTTP/1.1 101 ", 13));
+	at = (size_t)(preface - (const char *)req.p);
+	load_expect("openai_chat_h2c_upgrade", &e);
+	run_upgrade(&req, at, &resp, 0, 0);
+	check(&e, "whole", 0);
+	for (size_t k = 1; k < at; k++) {
+		run_upgrade(&req, at, &resp, k, 0);
+		check(&e, "upgrade request split", k);
+	}
+	for (size_t k = 1; k < resp.n; k++) {
+		run_upgrade(&req, at, &resp, 0, k);
+		check(&e, "response split", k);
+	}
+	free(req.p);
+	free(resp.p);
+}
+
 /* Real time: the first delta reaches the sink when its event is complete,
  * long before the response ends. */
 static void test_session_deltas_arrive_while_streaming(void **state)
@@ -498,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_session_ollama_ndjson),
 		cmocka_unit_test(test_session_tgi_sse),
 		cmocka_unit_test(test_session_openai_chat_http2),
+		cmocka_unit_test(test_session_h2c_upgrade),
 		cmocka_unit_test(test_session_deltas_arrive_while_streaming),
 		cmocka_unit_test(test_session_cut_response_is_incomplete),
 		cmocka_unit_test(test_session_http2_many_streams),
