@@ -72,18 +72,20 @@ def test_plain_http_server_streaming_sse():
 
 
 def test_tls_sockets_are_not_taken_twice():
-    """A TLS server on socket BIOs (its socket calls are inside SSL calls)
-    and one on memory BIOs (asyncio: its socket calls are not, but carry TLS
-    records from their first byte): only the SSL probes' plaintext is
-    captured, and the dropped socket bytes are counted."""
+    """A TLS server on socket BIOs (its socket calls are inside SSL calls),
+    one on memory BIOs (asyncio: its socket calls are not, but carry TLS
+    records from their first byte), and node as a client (OpenSSL on its own
+    BIO): only the SSL probes' plaintext is captured, and the dropped socket
+    bytes are counted."""
     crt, key = certs()
     port, aport = free_port(), free_port()
     server = python_peer("llm_server.py", port, crt, key)
     aserver = python_peer("asyncio_server.py", aport, crt, key, 50, "p1")
+    hserver = None
     try:
         server.expect("ready")
         aserver.expect("ready")
-        with Agent("--pid", str(server.pid), "--pid", str(aserver.pid), "--dump", "exchanges") as agent:
+        with Agent("--pid", str(server.pid), "--pid", str(aserver.pid), "--comm", "node", "--dump", "exchanges") as agent:
             agent.ready()
             agent.wait_attached(server.pid)
             agent.wait_attached(aserver.pid)
@@ -93,12 +95,25 @@ def test_tls_sockets_are_not_taken_twice():
                                  capture_output=True, timeout=30)
             check(out.returncode == 0 and out.stdout, "asyncio client: %s" % out.stderr)
             aserver.finish()
+            # node's TLS (OpenSSL in the binary, on its own BIO) as a watched client.
+            hport = free_port()
+            hserver = python_peer("http_server.py", hport, crt, key)
+            hserver.expect("ready")
+            node = Peer(["node", os.path.join(PEERS, "node_client.js"), str(hport), "from node"])
+            node.expect("ready")
+            agent.wait_attached(node.pid)
+            node.go()
+            check(node.finish(), "node client answered")
             agent.stop()
     finally:
-        server.kill()
-        aserver.kill()
+        for p in (server, aserver, hserver):
+            if p:
+                p.kill()
     fns = {c["fn"] for c in agent.chunks()}
     check(fns and all(f.startswith("SSL_") for f in fns), "only SSL plaintext captured: %s" % fns)
+    node_fns = {c["fn"] for c in agent.chunks(node.pid)}
+    check(node_fns and all(f.startswith("SSL_") for f in node_fns), "node's plaintext, from SSL only: %s" % node_fns)
+    check(any(b"from node" in base64.b64decode(c["data"]) for c in agent.chunks(node.pid)), "node's request seen")
     xs = [r for r in agent.records if r["type"] == "exchange"]
     check(len(xs) == 1 and xs[0]["identity"]["capture_source"] == "openssl", "one TLS exchange: %s" % xs)
     k = agent.stats()["kernel"]
@@ -471,3 +486,39 @@ def test_h2c_by_upgrade():
     d = agent.stats()["decode"]
     check(d["http2"] == 2 and d["parse_errors"] == 0 and d["unpaired_responses"] == 0,
           "both sessions turned HTTP/2 cleanly: %s" % d)
+
+
+def test_pipelined_requests_to_a_plain_asyncio_server():
+    """Three requests written at once on one connection to a plain asyncio
+    server (the serving path of uvicorn-based model servers), answered in
+    order as SSE streams: three exchanges, each paired with its own answer."""
+    port = free_port()
+    server = Peer([PYTHON, os.path.join(os.path.dirname(PEERS), "..", "soak", "hold_server.py"), str(port), "-", "-"])
+    server.expect("ready")
+    try:
+        with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            reqs = b""
+            for i in range(3):
+                body = json.dumps({"model": "soak-model", "stream": True,
+                                   "messages": [{"role": "user", "content": "Say the number %d" % (7 + i)}]}).encode()
+                reqs += (b"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            import socket as socketlib
+            s = socketlib.create_connection(("127.0.0.1", port))
+            s.sendall(reqs)  # pipelined: all three before any answer
+            got = b""
+            while got.count(b"0\r\n\r\n") < 3:
+                d = s.recv(65536)
+                check(d, "server closed early")
+                got += d
+            s.close()
+            agent.wait_stdout('"type":"exchange"', count=3, timeout=20)
+            agent.stop()
+    finally:
+        server.kill()
+    xs = [r for r in agent.records if r["type"] == "exchange"]
+    pairs = [(x["prompt"][0]["text"], x["choices"][0]["text"]) for x in sorted(xs, key=lambda x: x["id"])]
+    check(pairs == [("Say the number %d" % n, "Answer number %d." % n) for n in (7, 8, 9)], "pairs: %s" % pairs)
+    check(len({x["identity"]["connection_id"] for x in xs}) == 1, "one connection")
