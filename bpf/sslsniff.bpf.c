@@ -143,6 +143,20 @@ struct {
 	__type(value, __u8);
 } plain_watch SEC(".maps");
 
+/* In front of plain_watch, for the processes that are not watched (nearly
+ * every socket transfer on the host): one byte per slot of tgids, set when a
+ * process of that slot is watched and never cleared while the agent runs. A
+ * clear slot means "not watched" after one array load (the verifier inlines
+ * it); a set one sends the lookup to plain_watch. Sticky, so it has no race
+ * with the kernel's own additions (fork, exec): at worst a stale slot costs
+ * a hash lookup. The agent sets it before adding to plain_watch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_PLAIN_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u8);
+} plain_hint SEC(".maps");
+
 /* Command names selected (--comm), exact, NUL-padded: a process that execs
  * into one is watched from its first transfer, before the agent has heard
  * of it (a client started after the agent talks at once). */
@@ -620,9 +634,27 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 
 static __always_inline bool plain_watched(__u32 tgid)
 {
+	__u32 slot = tgid & (ST_PLAIN_HINT_SLOTS - 1);
+	__u8 *hint;
+
 	if (tgid == targ_self_tgid)
 		return false;
-	return targ_plain_all || bpf_map_lookup_elem(&plain_watch, &tgid);
+	if (targ_plain_all)
+		return true;
+	hint = bpf_map_lookup_elem(&plain_hint, &slot);
+	return hint && *hint && bpf_map_lookup_elem(&plain_watch, &tgid);
+}
+
+/* Watches tgid's sockets from the kernel side: the hint first, so no
+ * reader can see the process in plain_watch behind a clear slot. */
+static __always_inline void plain_watch_add(__u32 tgid)
+{
+	__u32 slot = tgid & (ST_PLAIN_HINT_SLOTS - 1);
+	__u8 one = 1, *hint = bpf_map_lookup_elem(&plain_hint, &slot);
+
+	if (hint)
+		*hint = 1;
+	bpf_map_update_elem(&plain_watch, &tgid, &one, BPF_ANY);
 }
 
 /* A TCP (v4, v6) or Unix stream socket: what model traffic runs on.
@@ -934,14 +966,13 @@ int handle_exec(void *ctx)
 {
 	char comm[ST_COMM_LEN] = {};
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u8 one = 1;
 
 	/* A selected command name is watched here, in the kernel: the agent
 	 * hears of the exec only after the process may have sent its request. */
 	if (targ_plain && !targ_plain_all && tgid != targ_self_tgid) {
 		bpf_get_current_comm(comm, sizeof(comm));
 		if (bpf_map_lookup_elem(&plain_comms, comm))
-			bpf_map_update_elem(&plain_watch, &tgid, &one, BPF_ANY);
+			plain_watch_add(tgid);
 	}
 	/* The agent attaches on exec, and a new process may start talking at
 	 * once: wake it now. */
@@ -957,12 +988,11 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(plain_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
-	__u8 one = 1;
 
 	if (child->pid != child->tgid) /* a thread: its process is already decided */
 		return 0;
 	if (bpf_map_lookup_elem(&plain_watch, &ptgid))
-		bpf_map_update_elem(&plain_watch, &ctgid, &one, BPF_ANY);
+		plain_watch_add(ctgid);
 	return 0;
 }
 

@@ -71,6 +71,10 @@ enum st_function {
  * an SSL* (user addresses stay below 2^47). */
 #define ST_PLAIN_KEY (1ull << 63)
 
+/* Slots of the kernel's plain_hint array (tgid & (slots - 1)): the agent
+ * sets a process's slot before it watches the process's sockets. */
+#define ST_PLAIN_HINT_SLOTS (1u << 20)
+
 /* DATA record flags. */
 #define ST_FLAG_CONN_START 0x01 /* first record of this connection key seen by the kernel side */
 

@@ -286,7 +286,7 @@ static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
  * it is in plain_watch (with --all, every process is). */
 static void plain_watch(struct attach *a, pid_t pid, bool on)
 {
-	uint32_t key = (uint32_t)pid;
+	uint32_t key = (uint32_t)pid, slot;
 	uint8_t one = 1;
 	int fd = bpf_map__fd(a->skel->maps.plain_watch);
 
@@ -294,7 +294,13 @@ static void plain_watch(struct attach *a, pid_t pid, bool on)
 		return;
 	if (!on) {
 		bpf_map_delete_elem(fd, &key);
-	} else if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0) {
+		return;
+	}
+	/* The kernel's hint in front of plain_watch, set first (see
+	 * sslsniff.bpf.c: plain_hint); it is sticky, so setting it can't race. */
+	slot = key & (ST_PLAIN_HINT_SLOTS - 1);
+	bpf_map_update_elem(bpf_map__fd(a->skel->maps.plain_hint), &slot, &one, BPF_ANY);
+	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0) {
 		fprintf(stderr, "sealtap: watching pid %d (sockets)\n", pid);
 	} else {
 		/* The map is the process table's size, so only stale entries
