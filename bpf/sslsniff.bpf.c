@@ -663,9 +663,10 @@ static __always_inline bool is_stream_sock(struct sock *sk)
 {
 	__u16 family;
 
-	if (BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+	/* sk is the tracepoint's own (a trusted BTF pointer): read directly. */
+	if (sk->sk_type != SOCK_STREAM)
 		return false;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	return family == AF_INET || family == AF_INET6 || family == AF_UNIX;
 }
 
@@ -710,7 +711,7 @@ static __always_inline void classify_call(struct task_struct *task, __u8 dir, st
 	pc->vector = 0;
 	/* Kernel threads and io_uring workers have no user call behind them:
 	 * their saved registers are not this transfer's. */
-	if (BPF_CORE_READ(task, flags) & (PF_KTHREAD | PF_IO_WORKER)) {
+	if (task->flags & (PF_KTHREAD | PF_IO_WORKER)) {
 		pc->fn = ST_FN_IO_URING;
 		return;
 	}
@@ -797,18 +798,6 @@ static __always_inline void tls_conn_learns_socket(__u32 tgid, __u64 ssl, struct
 	}
 }
 
-/* Per thread, for plain calls: the identity cache emit_call keeps. */
-struct plain_thread {
-	struct ident who;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct plain_thread);
-} plain_threads SEC(".maps");
-
 /* An unseen transfer: its range is reserved in the stream like a copied
  * call's, so the loss is exact, per connection and per direction, and said
  * by a record of its own. */
@@ -849,8 +838,7 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct task_struct *task;
-	struct plain_thread *t;
-	struct call_args *tls;
+	struct call_args *t;
 	struct conn_state *c;
 	struct plain_call pc;
 	__u64 key, head, headlen;
@@ -859,13 +847,19 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 		return;
 	task = bpf_get_current_task_btf();
 	classify_call(task, dir, &pc);
+	/* The thread's slot, shared with its SSL calls: one lookup tells
+	 * whether an SSL call is in flight and holds the identity cache. */
+	t = bpf_task_storage_get(&active_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count(ST_CNT_LOST_NO_ENTRY, 1);
+		return;
+	}
 	/* Inside an SSL call of this thread: TLS records, whose plaintext the
 	 * SSL probes take. Never twice. */
-	tls = bpf_task_storage_get(&active_calls, task, 0, 0);
-	if (tls && tls->active) {
+	if (t->active) {
 		count(ST_CNT_TLS_SOCKET_CALLS, 1);
 		count(ST_CNT_TLS_SOCKET_BYTES, ret);
-		tls_conn_learns_socket(tgid, tls->ssl, sk, pc.fd);
+		tls_conn_learns_socket(tgid, t->ssl, sk, pc.fd);
 		return;
 	}
 	/* Keyed by the socket alone (tgid 0): a reset ends it in softirq
@@ -896,11 +890,6 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 	}
 	if (!call_is_copied(&pc)) {
 		emit_unseen(c, key, dir, pc.fn, (__u64)ret);
-		return;
-	}
-	t = bpf_task_storage_get(&plain_threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t) {
-		count(ST_CNT_LOST_NO_ENTRY, 1);
 		return;
 	}
 	if (pc.vector)
@@ -938,7 +927,7 @@ int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
 
 	if (newstate != TCP_CLOSE &&
 	    !((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
-	      (BPF_CORE_READ(sk, sk_shutdown) & SHUTDOWN_MASK) == SHUTDOWN_MASK))
+	      (sk->sk_shutdown & SHUTDOWN_MASK) == SHUTDOWN_MASK))
 		return 0;
 	k.tgid = 0;
 	k.pad = 0;
