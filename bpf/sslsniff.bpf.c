@@ -16,13 +16,15 @@
  * (sock_send_length, sock_recv_length) run for every socket transfer of
  * every process, and for nothing else: other system calls pay nothing (the
  * sys_enter/sys_exit pair cost every system call ~0.15 us). Their first
- * step is one lookup of the process in plain_watch (the agent fills it as
- * it selects processes; --all watches every one). The bytes are in the
+ * step is to decide whether the process is watched: one array load in
+ * plain_hint, then, for a set slot, plain_watch (the agent fills both as it
+ * selects processes, the kernel at fork and exec; --all watches every
+ * one). The bytes are in the
  * user buffers the system call named, found from the task's saved
  * registers: copied for read/write/sendto/recvfrom/readv/writev/sendmsg/
  * recvmsg, counted as unseen for sendfile, splice, mmsg and io_uring. A
  * socket's data is numbered and emitted the same way as an SSL call's,
- * keyed by (tgid, socket cookie); a transfer made inside an SSL call of the
+ * keyed by its socket cookie alone; a transfer made inside an SSL call of the
  * same thread carries TLS records, already captured as plaintext above, and
  * is dropped and counted.
  */
@@ -701,7 +703,7 @@ struct plain_call {
 	__u64 len;
 };
 
-static __always_inline void classify_call(struct task_struct *task, __u8 dir, struct plain_call *pc)
+static __always_inline void classify_call(struct task_struct *task, struct plain_call *pc)
 {
 	struct pt_regs *regs;
 	struct user_msghdr mh;
@@ -709,10 +711,10 @@ static __always_inline void classify_call(struct task_struct *task, __u8 dir, st
 
 	pc->fd = -1;
 	pc->vector = 0;
-	/* Kernel threads and io_uring workers have no user call behind them:
+	/* io_uring workers and kernel threads have no user call behind them:
 	 * their saved registers are not this transfer's. */
 	if (task->flags & (PF_KTHREAD | PF_IO_WORKER)) {
-		pc->fn = ST_FN_IO_URING;
+		pc->fn = task->flags & PF_IO_WORKER ? ST_FN_IO_URING : ST_FN_OTHER_CALL;
 		return;
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -846,7 +848,7 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 	if (ret <= 0 || !plain_watched(tgid) || !is_stream_sock(sk))
 		return;
 	task = bpf_get_current_task_btf();
-	classify_call(task, dir, &pc);
+	classify_call(task, &pc);
 	/* The thread's slot, shared with its SSL calls: one lookup tells
 	 * whether an SSL call is in flight and holds the identity cache. */
 	t = bpf_task_storage_get(&active_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

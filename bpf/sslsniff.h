@@ -7,7 +7,8 @@
  * and the agent: fixed-width types only, no kernel headers, layout checked at
  * build time on both sides (see ST_LAYOUT_ASSERTS at the bottom).
  *
- * Stream model: every connection is keyed by (tgid, SSL*). Each direction of a
+ * Stream model: every TLS connection is keyed by (tgid, SSL*), a plain one by
+ * its socket's cookie (ST_PLAIN_KEY); records carry the process. Each direction of a
  * connection is a byte stream; every DATA record carries the offset of its
  * first byte in that stream. The offset of a call is reserved when the call
  * returns, before any chunk is emitted, so a chunk that is lost (ring buffer
