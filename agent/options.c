@@ -21,7 +21,7 @@ const struct opt_def agent_option_defs[] = {
 	  AT(no_plain),
 	  .help = "only TLS: not the plain HTTP on the selected processes' TCP and Unix\n"
 		  "sockets (watched by default; TLS never twice). While on, every socket\n"
-		  "transfer on the host pays one lookup (docs/perf/2026-12-03-plain-sockets.md)" },
+		  "transfer on the host pays one array load (docs/perf/2026-12-03-plain-sockets.md)" },
 
 	OPT_HEADING("Output:"),
 	{ "dump", AOPT_DUMP, "WHAT", .expect = "'capture' or 'exchanges'",
