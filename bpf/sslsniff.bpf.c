@@ -288,6 +288,20 @@ int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readby
 	return save_args(ST_FN_SSL_READ_EX, ST_DIR_READ, ssl, buf, num, readbytes);
 }
 
+/* GnuTLS: the same calls, keyed by gnutls_session_t. send2's pad and
+ * flags and recv_seq's sequence out-pointer change nothing captured. */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_send_enter, void *session, const void *data, __u64 size)
+{
+	return save_args(ST_FN_GNUTLS_SEND, ST_DIR_WRITE, session, data, size, NULL);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_recv_enter, void *session, void *data, __u64 size)
+{
+	return save_args(ST_FN_GNUTLS_RECV, ST_DIR_READ, session, data, size, NULL);
+}
+
 /* The struct sock behind descriptor fd of the current task, or NULL when fd
  * is not a socket. Reads only kernel memory, through CO-RE. */
 static __always_inline struct sock *sock_of_fd(int fd)
@@ -786,13 +800,13 @@ static __always_inline __u64 first_bytes(const struct plain_call *pc, __u64 *len
 	return 0;
 }
 
-/* A TLS library's socket I/O inside its own call (OpenSSL with a socket
- * BIO): the TLS connection learns its socket from it, if SSL_set_fd did not
- * say. Never its bytes: those are ciphertext. */
+/* A TLS library's socket I/O inside its own call (GnuTLS, or OpenSSL with a
+ * socket BIO set up without SSL_set_fd): the TLS connection learns its
+ * socket from it, before its first record says who it is. Never its bytes:
+ * those are ciphertext. */
 static __always_inline void tls_conn_learns_socket(__u32 tgid, __u64 ssl, struct sock *sk, int fd)
 {
-	struct st_conn_key k = { .tgid = tgid, .ssl = ssl };
-	struct conn_state *c = bpf_map_lookup_elem(&conns, &k);
+	struct conn_state *c = conn_get(tgid, ssl);
 
 	if (c && c->fd < 0 && fd >= 0 && !c->started) {
 		c->fd = fd;

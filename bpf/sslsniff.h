@@ -38,8 +38,8 @@ enum st_record_kind {
 };
 
 enum st_direction {
-	ST_DIR_WRITE = 0, /* the process handed plaintext to SSL_write* */
-	ST_DIR_READ = 1,  /* the process received plaintext from SSL_read* */
+	ST_DIR_WRITE = 0, /* the process handed plaintext to SSL_write* (gnutls_record_send, a socket) */
+	ST_DIR_READ = 1,  /* the process received plaintext from SSL_read* (gnutls_record_recv, a socket) */
 };
 
 /* Which library function produced a DATA record (wire values, never renumber). */
@@ -65,8 +65,16 @@ enum st_function {
 	ST_FN_IO_URING = 17,        /* io_uring_enter, or an io_uring worker */
 	ST_FN_UNREADABLE_CALL = 18, /* the call's message header could not be read */
 	ST_FN_OTHER_CALL = 19,      /* any other call that reached the socket */
-	ST_FN__MAX = 19,
+	/* GnuTLS (libgnutls): plaintext, keyed by gnutls_session_t. */
+	ST_FN_GNUTLS_SEND = 20,  /* gnutls_record_send, _send2 */
+	ST_FN_GNUTLS_RECV = 21,  /* gnutls_record_recv, _recv_seq */
+	ST_FN__MAX = 21,
 };
+
+/* The functions whose records carry bytes, and the ways bytes go unseen. */
+#define ST_FN_COPIES(fn) (((fn) >= ST_FN_SSL_WRITE && (fn) <= ST_FN_RECVMSG) || \
+			  (fn) == ST_FN_GNUTLS_SEND || (fn) == ST_FN_GNUTLS_RECV)
+#define ST_FN_UNSEEN(fn) ((fn) >= ST_FN_SENDFILE && (fn) <= ST_FN_OTHER_CALL)
 
 /* A plain connection's key is its socket's cookie with this bit set: never
  * an SSL* (user addresses stay below 2^47). */

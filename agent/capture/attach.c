@@ -27,34 +27,64 @@
 #define SLOW_SCAN_NS 1000000000ull /* then each second */
 #define WALK_NS 2000000000ull      /* full /proc walk */
 
+/* The functions probed, of both TLS libraries: data functions (the first
+ * ones of each library) get an entry probe and the shared return probe. A
+ * file is a TLS library when it defines a send and a receive of one. */
 enum sym_idx {
 	SYM_WRITE,
 	SYM_WRITE_EX,
 	SYM_WRITE_EX2,
 	SYM_READ,
 	SYM_READ_EX,
+	SYM_GNUTLS_SEND,
+	SYM_GNUTLS_SEND2,
+	SYM_GNUTLS_RECV,
+	SYM_GNUTLS_RECV_SEQ,
 	SYM_SET_FD,
 	SYM_SET_RFD,
 	SYM_SET_WFD,
 	SYM_FREE,
+	SYM_GNUTLS_DEINIT,
 	SYM__COUNT,
 };
 
+#define SYM__DATA (SYM_GNUTLS_RECV_SEQ + 1)
+
 static const char *const sym_names[SYM__COUNT] = {
-	[SYM_WRITE] = "SSL_write",   [SYM_WRITE_EX] = "SSL_write_ex", [SYM_WRITE_EX2] = "SSL_write_ex2",
-	[SYM_READ] = "SSL_read",     [SYM_READ_EX] = "SSL_read_ex",   [SYM_SET_FD] = "SSL_set_fd",
-	[SYM_SET_RFD] = "SSL_set_rfd", [SYM_SET_WFD] = "SSL_set_wfd", [SYM_FREE] = "SSL_free",
+	[SYM_WRITE] = "SSL_write",
+	[SYM_WRITE_EX] = "SSL_write_ex",
+	[SYM_WRITE_EX2] = "SSL_write_ex2",
+	[SYM_READ] = "SSL_read",
+	[SYM_READ_EX] = "SSL_read_ex",
+	[SYM_GNUTLS_SEND] = "gnutls_record_send",
+	[SYM_GNUTLS_SEND2] = "gnutls_record_send2",
+	[SYM_GNUTLS_RECV] = "gnutls_record_recv",
+	[SYM_GNUTLS_RECV_SEQ] = "gnutls_record_recv_seq",
+	[SYM_SET_FD] = "SSL_set_fd",
+	[SYM_SET_RFD] = "SSL_set_rfd",
+	[SYM_SET_WFD] = "SSL_set_wfd",
+	[SYM_FREE] = "SSL_free",
+	[SYM_GNUTLS_DEINIT] = "gnutls_deinit",
 };
 
-/* Data functions get an entry probe and the shared return probe. */
 static bool sym_is_data(int i)
 {
-	return i <= SYM_READ_EX;
+	return i < SYM__DATA;
 }
 
 /* Upper bound of links for one library: an entry per symbol, a return per
  * data symbol. */
-#define LINKS_PER_LIB (SYM__COUNT + SYM_READ_EX + 1)
+#define LINKS_PER_LIB (SYM__COUNT + SYM__DATA)
+
+/* Which TLS library a file is, by the symbols it defines. */
+static const char *tls_stack(const uint64_t *off)
+{
+	if ((off[SYM_WRITE] || off[SYM_WRITE_EX]) && (off[SYM_READ] || off[SYM_READ_EX]))
+		return "OpenSSL";
+	if ((off[SYM_GNUTLS_SEND] || off[SYM_GNUTLS_SEND2]) && (off[SYM_GNUTLS_RECV] || off[SYM_GNUTLS_RECV_SEQ]))
+		return "GnuTLS";
+	return NULL;
+}
 
 struct lib {
 	uint32_t dev_major, dev_minor;
@@ -97,10 +127,15 @@ static struct bpf_program *entry_prog(struct sslsniff_bpf *skel, int sym)
 	case SYM_WRITE_EX2: return skel->progs.ssl_write_ex2_enter;
 	case SYM_READ: return skel->progs.ssl_read_enter;
 	case SYM_READ_EX: return skel->progs.ssl_read_ex_enter;
+	case SYM_GNUTLS_SEND:
+	case SYM_GNUTLS_SEND2: return skel->progs.gnutls_send_enter;
+	case SYM_GNUTLS_RECV:
+	case SYM_GNUTLS_RECV_SEQ: return skel->progs.gnutls_recv_enter;
 	case SYM_SET_FD:
 	case SYM_SET_RFD:
 	case SYM_SET_WFD: return skel->progs.ssl_set_fd_enter;
-	case SYM_FREE: return skel->progs.ssl_free_enter;
+	case SYM_FREE:
+	case SYM_GNUTLS_DEINIT: return skel->progs.ssl_free_enter; /* the session goes */
 	}
 	return NULL;
 }
@@ -191,6 +226,7 @@ static int open_mapped(pid_t pid, const struct maps_entry *e)
 static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_entry *e)
 {
 	struct lib *lib = lib_find(a, e);
+	const char *stack;
 	int fd, found;
 
 	if (lib)
@@ -209,15 +245,15 @@ static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_en
 	lib->ino = e->ino;
 	lib->fd = -1;
 	found = elfsym_find(fd, sym_names, SYM__COUNT, lib->off);
-	lib->has_ssl = found > 0 && (lib->off[SYM_WRITE] || lib->off[SYM_WRITE_EX]) &&
-		       (lib->off[SYM_READ] || lib->off[SYM_READ_EX]);
+	stack = found > 0 ? tls_stack(lib->off) : NULL;
+	lib->has_ssl = stack != NULL;
 	if (!lib->has_ssl) {
 		close(fd);
 		return lib;
 	}
 	lib->fd = fd;
 	a->st.libs_ssl++;
-	fprintf(stderr, "sealtap: OpenSSL found in %s (pid %d, dev %x:%x inode %llu)\n", e->path,
+	fprintf(stderr, "sealtap: %s found in %s (pid %d, dev %x:%x inode %llu)\n", stack, e->path,
 		pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
 	if (a->sel->all) {
 		lib->nglobal = attach_lib(a, lib, -1, lib->global_links);

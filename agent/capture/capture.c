@@ -65,11 +65,15 @@ static const char *const fn_names[ST_FN__MAX + 1] = {
 	[ST_FN_IO_URING] = "io_uring",
 	[ST_FN_UNREADABLE_CALL] = "unreadable_call",
 	[ST_FN_OTHER_CALL] = "other_call",
+	[ST_FN_GNUTLS_SEND] = "gnutls_record_send",
+	[ST_FN_GNUTLS_RECV] = "gnutls_record_recv",
 };
 
 /* How a connection's bytes were captured, by the call that carried them. */
 static const char *source_of(uint8_t fn)
 {
+	if (fn == ST_FN_GNUTLS_SEND || fn == ST_FN_GNUTLS_RECV)
+		return "gnutls";
 	return fn >= ST_FN_WRITE ? "plain" : "openssl";
 }
 
@@ -542,7 +546,7 @@ void capture_write_stats(struct capture *c, FILE *out)
 		     ",\"unseen\":{",
 		c->sweeps, c->swept, c->sweep_errors);
 	sep = "";
-	for (int fn = ST_FN_SENDFILE; fn <= ST_FN__MAX; fn++) {
+	for (int fn = ST_FN_SENDFILE; fn <= ST_FN_OTHER_CALL; fn++) {
 		fprintf(out, "%s\"%s\":%" PRIu64, sep, fn_names[fn], c->unseen_by_fn[fn]);
 		sep = ",";
 	}

@@ -26,15 +26,15 @@ int record_check(const void *data, size_t size)
 		if (d.data_len == 0 || d.data_len > ST_CHUNK_MAX ||
 		    size != sizeof(d) + d.data_len || d.dir > ST_DIR_READ ||
 		    d.call_off >= d.call_total || d.data_len > d.call_total - d.call_off ||
-		    d.fn < ST_FN_SSL_WRITE || d.fn > ST_FN_RECVMSG)
+		    !ST_FN_COPIES(d.fn))
 			return -EBADMSG;
 		return ST_REC_DATA;
 	case ST_REC_UNSEEN:
 		if (size != sizeof(d))
 			return -EBADMSG;
 		memcpy(&d, data, sizeof(d));
-		if (d.data_len != 0 || d.call_total == 0 || d.dir > ST_DIR_READ || d.fn < ST_FN_SENDFILE ||
-		    d.fn > ST_FN__MAX || !(d.ssl & ST_PLAIN_KEY))
+		if (d.data_len != 0 || d.call_total == 0 || d.dir > ST_DIR_READ || !ST_FN_UNSEEN(d.fn) ||
+		    !(d.ssl & ST_PLAIN_KEY))
 			return -EBADMSG;
 		return ST_REC_UNSEEN;
 	case ST_REC_CLOSE:

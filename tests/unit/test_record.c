@@ -118,6 +118,11 @@ static void test_record_unseen(void **state)
 	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), -EBADMSG);
 	d->fn = ST_FN_RECVMSG;
 	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), ST_REC_DATA);
+	/* GnuTLS's calls carry bytes; they are never an unseen kind. */
+	d->fn = ST_FN_GNUTLS_RECV;
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record) + 10), ST_REC_DATA);
+	unseen_rec(10, ST_FN_GNUTLS_SEND, ST_PLAIN_KEY | 42);
+	assert_int_equal(record_check(buf, sizeof(struct st_data_record)), -EBADMSG);
 }
 
 int main(void)
