@@ -38,7 +38,7 @@ DEPS_PKGS := clang libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev l
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
-             make python3 python3-yaml python3-pytest curl openssl nginx-light nodejs util-linux iproute2 python3-h2 gnutls-bin prometheus systemd binutils
+             make python3 python3-yaml python3-pytest curl openssl nginx-light nodejs util-linux iproute2 python3-h2 gnutls-bin golang-go prometheus systemd binutils
 
 # ---- the agent: one static library per stage --------------------------------
 # Each stage is a folder of agent/ and a library; STAGE_USES_x names the stages
@@ -185,11 +185,26 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(call test_deps,$$@) | $(GENERATED)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(call test_flags,$@) $(DEPFLAGS) -MT $@ -MF $(@D)/.$(@F).d -DFIXTURES='"$(CURDIR)/tests/fixtures"' $< \
-		-o $@ -lcmocka $(call test_link,$@) $(TEST_LIBS_$(call test_module,$@))
+		$(TEST_CFLAGS_$(call test_module,$@)) -o $@ -lcmocka $(call test_link,$@) $(TEST_LIBS_$(call test_module,$@))
 # What a test needs beyond its stage: the brotli encoder makes its input;
 # the shipping test's peer is an HTTP server.
 TEST_LIBS_decode := -lbrotlienc
 TEST_LIBS_ship   := -lmicrohttpd
+# gosym reads real Go binaries, built here with Debian's toolchain.
+TEST_CFLAGS_gosym := -DGO_FIXTURES='"$(CURDIR)/$(BUILD)/go"'
+$(BUILD)/tests/test_gosym: $(BUILD)/go/tlsclient $(BUILD)/go/tlsclient-stripped
+
+# Go test programs: standard library only, GOPATH mode (nothing is fetched),
+# caches under the build folder; -stripped without symbols or DWARF.
+GO_ENV = GO111MODULE=off GOPATH=$(CURDIR)/$(BUILD)/go/path GOCACHE=$(CURDIR)/$(BUILD)/go/cache GOFLAGS=
+$(BUILD)/go/%: tests/go/%/main.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_ENV) go build -trimpath -o $@ $<
+$(BUILD)/go/%-stripped: tests/go/%/main.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GO_ENV) go build -trimpath -ldflags "-s -w" -o $@ $<
 
 # ---- benchmarks and test helpers: each links the stages it measures.
 BENCH_STAGE_decode-bench   := decode

@@ -6,9 +6,7 @@
 #include <libelf.h>
 #include <string.h>
 
-/* The symbol's virtual address as a file offset, 0 when no loadable segment
- * maps it (then it can't be probed). */
-static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+uint64_t elfsym_vaddr_to_offset(Elf *elf, uint64_t vaddr)
 {
 	size_t nph = 0;
 
@@ -55,7 +53,7 @@ static int scan_section(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char 
 		for (size_t k = 0; k < n; k++) {
 			if (offsets[k] || !name_matches(name, names[k]))
 				continue;
-			offsets[k] = vaddr_to_offset(elf, sym.st_value);
+			offsets[k] = elfsym_vaddr_to_offset(elf, sym.st_value);
 			if (offsets[k])
 				found++;
 		}

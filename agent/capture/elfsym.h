@@ -8,6 +8,7 @@
 #ifndef SEALTAP_ELFSYM_H
 #define SEALTAP_ELFSYM_H
 
+#include <libelf.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,10 @@
  * name. Returns the number of names found, or a negative errno when the file
  * is not a readable ELF file. */
 int elfsym_find(int fd, const char *const *names, size_t n, uint64_t *offsets);
+
+/* A virtual address of an open ELF file as a file offset, through the
+ * executable PT_LOAD segment that maps it; 0 when none does (then it can't
+ * be probed). */
+uint64_t elfsym_vaddr_to_offset(Elf *elf, uint64_t vaddr);
 
 #endif
