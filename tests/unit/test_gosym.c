@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "elfsym.h"
+#include "goret.h"
 #include "gosym.h"
 
 static const char *const names[] = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read", "no.such.func" };
@@ -130,6 +131,50 @@ static void test_gosym_damaged_table(void **state)
 	free(img);
 }
 
+/* Where Write and Read return (goret over gosym's ranges): RET
+ * instructions inside the function, at instruction boundaries Capstone
+ * found, the same in the stripped build. */
+static void test_gosym_return_sites(void **state)
+{
+	uint64_t off[3], size[3], rets[64], srets[64];
+	int fd = open_fixture("tlsclient"), sfd = open_fixture("tlsclient-stripped");
+
+	(void)state;
+	assert_int_equal(gosym_find(fd, names, 3, off, size), 2);
+	for (int k = 0; k < 2; k++) {
+		int n = goret_find(fd, off[k], size[k], rets, 64), m = goret_find(sfd, off[k], size[k], srets, 64);
+
+		assert_true(n >= 1 && n <= 64);
+		assert_int_equal(m, n);
+		assert_memory_equal(rets, srets, (size_t)n * sizeof(*rets));
+		for (int i = 0; i < n; i++) {
+			uint8_t b;
+
+			assert_true(rets[i] > off[k] && rets[i] < off[k] + size[k]);
+			assert_int_equal(pread(fd, &b, 1, (off_t)rets[i]), 1);
+			assert_int_equal(b, 0xc3); /* a near RET */
+		}
+		/* Only what fits is written; the count says how many there are. */
+		assert_int_equal(goret_find(fd, off[k], size[k], rets, 0), n);
+	}
+	/* Not code: a read past the end, an empty range, and bytes that are
+	 * no instruction in 64-bit mode (0x06, 0x27): never a guess past them. */
+	assert_int_equal(goret_find(fd, (uint64_t)1 << 40, 16, rets, 64), -EIO);
+	assert_int_equal(goret_find(fd, off[0], 0, rets, 64), -E2BIG);
+	{
+		char path[] = "/tmp/sealtap-goret-XXXXXX";
+		int bad = mkstemp(path);
+
+		assert_true(bad >= 0);
+		assert_int_equal(write(bad, "\x90\x06\x27\xc3", 4), 4);
+		assert_int_equal(goret_find(bad, 0, 4, rets, 64), -ENOEXEC);
+		close(bad);
+		unlink(path);
+	}
+	close(fd);
+	close(sfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_gosym_finds_tls_functions_stripped_or_not),
 		cmocka_unit_test(test_gosym_not_go),
 		cmocka_unit_test(test_gosym_damaged_table),
+		cmocka_unit_test(test_gosym_return_sites),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
