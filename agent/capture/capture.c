@@ -382,15 +382,27 @@ static bool plain_conn_gone(const struct stream_conn *conn, void *arg)
 #define SWEEP_INTERVAL_NS 2000000000ull
 #define SWEEP_MAX_SOCKETS (1u << 20)
 
+static bool is_plain(const struct stream_conn *conn, void *unused)
+{
+	(void)unused;
+	return conn->key.ssl & ST_PLAIN_KEY;
+}
+
 static void sweep_plain(struct capture *c, uint64_t now_ns)
 {
-	struct sweep s = { .c = c, .listed_ns = clock_mono_ns(), .netns = netns_of("/proc/self/ns/net") };
+	struct sweep s = { .c = c };
 	size_t n;
 	int queued;
 
 	if (!c->opts.plain || now_ns < c->next_sweep_ns)
 		return;
 	c->next_sweep_ns = now_ns + SWEEP_INTERVAL_NS;
+	/* Listing every socket on the host is the sweep's cost: not done while
+	 * no plain connection is tracked (a TLS-only or idle agent). */
+	if (!stream_any(&c->streams, is_plain, NULL))
+		return;
+	s.netns = netns_of("/proc/self/ns/net");
+	s.listed_ns = clock_mono_ns();
 	if (c->diag_fd < 0 && (c->diag_fd = sockdiag_open()) < 0) {
 		c->sweep_errors++;
 		return;

@@ -194,6 +194,14 @@ size_t stream_remove_if(struct stream_table *t, bool (*match)(const struct strea
 	return n;
 }
 
+bool stream_any(const struct stream_table *t, bool (*match)(const struct stream_conn *, void *), void *ctx)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].used && match(&t->slots[i], ctx))
+			return true;
+	return false;
+}
+
 static bool pid_is(const struct stream_conn *c, void *pid)
 {
 	return c->key.pid == *(const uint32_t *)pid;

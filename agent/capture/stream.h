@@ -76,6 +76,9 @@ size_t stream_evict_idle(struct stream_table *t, uint64_t idle_before_ns);
 /* Forgets every connection of pid. Returns how many. */
 size_t stream_forget_pid(struct stream_table *t, uint32_t pid);
 
+/* Whether match accepts any connection. O(capacity). */
+bool stream_any(const struct stream_table *t, bool (*match)(const struct stream_conn *, void *), void *ctx);
+
 /* Removes (and releases) every connection match accepts. Returns how many.
  * O(capacity). */
 size_t stream_remove_if(struct stream_table *t, bool (*match)(const struct stream_conn *, void *), void *ctx);
