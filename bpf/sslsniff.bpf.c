@@ -933,9 +933,10 @@ int BPF_PROG(plain_recv, struct sock *sk, int ret, int flags)
 /* A TCP connection ends for its process when the process closes it (both
  * directions shut, then FIN_WAIT1, LAST_ACK or CLOSE) or it is reset (in
  * softirq context, any process current): its entry goes, with the close
- * record. Every TCP state change on the host pays a cookie and a lookup.
- * Unix sockets have no such tracepoint; the agent finds their end by
- * asking the kernel which sockets still live. */
+ * record. Every TCP state change on the host runs this; a socket that never
+ * got a cookie was never keyed here, so it costs one load, and no cookie is
+ * made for it. Unix sockets have no such tracepoint; the agent finds their
+ * end by asking the kernel which sockets still live. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -944,6 +945,8 @@ int BPF_PROG(plain_tcp_state, const struct sock *sk, int oldstate, int newstate)
 	if (newstate != TCP_CLOSE &&
 	    !((newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) &&
 	      (sk->sk_shutdown & SHUTDOWN_MASK) == SHUTDOWN_MASK))
+		return 0;
+	if (!sk->__sk_common.skc_cookie.counter)
 		return 0;
 	k.tgid = 0;
 	k.pad = 0;
