@@ -63,7 +63,7 @@ def with_agent(target_pid, fn, *extra):
     # transfer costs, not the agent's time slices.
     os.sched_setaffinity(a.proc.pid, {0})
     a.ready()
-    a.wait_stderr("watching pid %d (sockets)" % target_pid)
+    a.wait_sockets(target_pid)
     try:
         return fn(a)
     finally:

@@ -160,6 +160,10 @@ class Agent:
     def wait_attached(self, pid, timeout=15.0):
         return self.wait_stderr("attached pid %d " % pid, timeout)
 
+    def wait_sockets(self, pid, timeout=15.0):
+        """Waits until the agent watches pid's sockets (plain capture)."""
+        return self.wait_stderr("watching pid %d (sockets)" % pid, timeout)
+
     def wait_bytes(self, pid, direction, nbytes, timeout=20.0):
         """Waits until the dump holds nbytes of pid's stream in direction (any
         connection): the probes fired and the consumer caught up."""

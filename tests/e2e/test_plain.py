@@ -39,7 +39,7 @@ def test_plain_http_server_streaming_sse():
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges") as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             curl("http://127.0.0.1:%d/v1/chat/completions" % port,
                  {"model": "m", "stream": True, "sealtap_test_reply": "Your card %s is on file." % CARD,
                   "messages": [{"role": "user", "content": "write to %s" % EMAIL}]})
@@ -211,7 +211,7 @@ def test_vectored_calls_and_sendfile(tmp_path, family, rhow, whow):
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges") as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             if family == "tcp":
                 s = socketlib.create_connection(("127.0.0.1", int(where)))
             else:
@@ -283,7 +283,7 @@ def test_nginx_tls_in_front_of_plain_upstreams(tmp_path):
         with Agent("--comm", "nginx", "--pid", str(upstream.pid), "--pid", str(unix_up.pid),
                    "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % upstream.pid)
+            agent.wait_sockets(upstream.pid)
             chat = "http://127.0.0.1:%d/v1/chat/completions"
             curl(chat.replace("http:", "https:") % port,
                  {"model": "m", "stream": True, "sealtap_test_reply": "tcp hop %s" % CARD,
@@ -348,7 +348,7 @@ def test_processes_born_after_the_agent_are_watched_from_their_first_byte():
     try:
         with Agent("--pid", str(server.pid), "--comm", "curl", "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             server.go()
             server.expect("worker")
             out = curl("http://127.0.0.1:%d/v1/chat/completions" % port,
@@ -389,7 +389,7 @@ def test_python_http_client_watched():
         client.expect("ready")
         with Agent("--pid", str(client.pid), "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % client.pid)
+            agent.wait_sockets(client.pid)
             _ask(client, 1, {"model": "m", "stream": True, "sealtap_test_reply": "to %s" % EMAIL,
                              "messages": [{"role": "user", "content": "python"}]})
             agent.wait_stdout('"type":"exchange"', timeout=20)
@@ -427,7 +427,7 @@ def test_server_in_its_own_network_and_mount_namespaces():
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges", "--stats-interval", "0.5", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             client.expect("ready")
             send(1, "before the sweep")
             agent.wait_stdout('"type":"exchange"')
@@ -460,7 +460,7 @@ def test_h2c_by_upgrade():
     try:
         with Agent("--pid", str(server.pid), "--comm", "curl", "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             url = "http://127.0.0.1:%d/v1/chat/completions" % port
             # Two requests on one connection: the upgraded one, then one on stream 3.
             out = subprocess.run(["curl", "-s", "--http2", "--max-time", "20",
@@ -498,7 +498,7 @@ def test_pipelined_requests_to_a_plain_asyncio_server():
     try:
         with Agent("--pid", str(server.pid), "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            agent.wait_stderr("watching pid %d (sockets)" % server.pid)
+            agent.wait_sockets(server.pid)
             reqs = b""
             for i in range(3):
                 body = json.dumps({"model": "soak-model", "stream": True,
