@@ -90,11 +90,13 @@ DEPFLAGS    = -MMD -MP
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 AGENT_LIBS := $(patsubst %,$(BUILD)/agent/lib%.a,$(STAGES))
+# Go programs of the tests (tests/go), with symbols and stripped.
+GO_PROGRAMS := $(foreach p,$(notdir $(wildcard tests/go/*)),$(BUILD)/go/$(p) $(BUILD)/go/$(p)-stripped)
 
 .PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak docs
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/sockloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
-     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench
+     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench $(GO_PROGRAMS)
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -190,9 +192,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(call test_deps,$$@) | $(GENERATED)
 # the shipping test's peer is an HTTP server.
 TEST_LIBS_decode := -lbrotlienc
 TEST_LIBS_ship   := -lmicrohttpd
-# gosym reads real Go binaries, built here with Debian's toolchain.
+# gosym and goplan read real Go binaries, built here with Debian's toolchain;
+# the end-to-end tests run them (GO_PROGRAMS).
 TEST_CFLAGS_gosym := -DGO_FIXTURES='"$(CURDIR)/$(BUILD)/go"'
-$(BUILD)/tests/test_gosym: $(BUILD)/go/tlsclient $(BUILD)/go/tlsclient-stripped
+TEST_CFLAGS_goplan := $(TEST_CFLAGS_gosym)
+$(BUILD)/tests/test_gosym $(BUILD)/tests/test_goplan: $(GO_PROGRAMS)
 
 # Go test programs: standard library only, GOPATH mode (nothing is fetched),
 # caches under the build folder; -stripped without symbols or DWARF.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * sslsniff.bpf.c - plaintext of OpenSSL's SSL_write and SSL_read calls (and _ex).
+ * sslsniff.bpf.c - plaintext of OpenSSL's SSL_write and SSL_read calls (and _ex),
+ * of GnuTLS's record calls, and of Go's crypto/tls (see go_return).
  *
  * Entry probes save the call's arguments keyed by thread; the return probe
  * checks the result, reserves the call's range in the direction's stream and
@@ -646,6 +647,127 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
 	return 0;
 }
 
+/* ---- Go's crypto/tls: (*Conn).Write and (*Conn).Read ----
+ *
+ * Go code gets no uretprobe: the runtime grows a goroutine's stack by
+ * copying it elsewhere, and a return address the kernel swapped for its
+ * trampoline breaks that. The agent puts a uprobe on each return
+ * instruction of the function instead (found by disassembling it), and
+ * go_return runs at every one.
+ *
+ * Under the register ABI (Go 1.17 and later, amd64) the receiver and the
+ * []byte arrive in ax (the *tls.Conn), bx (the bytes), cx (their length),
+ * the count returned is in ax at the return, and r14 is the goroutine's g
+ * throughout. A goroutine that blocks inside a call (a Read waiting for its
+ * peer, a Write to a slow reader) is parked and may resume on another
+ * thread, and its thread runs other goroutines meanwhile: the call in
+ * flight is keyed by goroutine, never by thread, and the thread's own
+ * active_calls slot (which says "inside an SSL call" to the socket
+ * programs) is left alone. */
+
+struct go_call {
+	__u64 conn; /* *tls.Conn: with the process, the connection key */
+	__u64 buf;
+	__u64 num;
+	__u8 fn;
+	__u8 dir;
+};
+
+/* Calls in flight, one per goroutine inside Write or Read: an idle
+ * keep-alive connection's reader is one. A plain hash (an LRU update costs
+ * the entry ~0.35 us more): a full map refuses the entry, counted as
+ * no_entry; a dead process's entries are dropped by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct st_go_call_key);
+	__type(value, struct go_call);
+} go_calls SEC(".maps");
+
+/* Set by the agent once it has attached a Go probe: until then the socket
+ * programs don't look for a Go call behind a transfer. */
+volatile __u32 go_probes_live = 0;
+
+static __always_inline int go_enter(struct pt_regs *ctx, __u8 fn, __u8 dir)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct st_go_call_key k = { .tgid = tgid, .g = ctx->r14 };
+	struct go_call v = { .conn = ctx->ax, .buf = ctx->bx, .num = ctx->cx, .fn = fn, .dir = dir };
+
+	if (!should_trace(tgid))
+		return 0;
+	/* A second entry of the same goroutine is the function's restart
+	 * after its stack grew (the prologue's morestack call jumps back to
+	 * the entry, arguments unchanged), or follows a call whose return was
+	 * never seen (a panic unwound it): either way the latest is the one. */
+	if (bpf_map_update_elem(&go_calls, &k, &v, BPF_ANY))
+		count(ST_CNT_LOST_NO_ENTRY, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int go_write_enter(struct pt_regs *ctx)
+{
+	return go_enter(ctx, ST_FN_GO_WRITE, ST_DIR_WRITE);
+}
+
+SEC("uprobe")
+int go_read_enter(struct pt_regs *ctx)
+{
+	return go_enter(ctx, ST_FN_GO_READ, ST_DIR_READ);
+}
+
+/* At a return instruction of Write or Read: ax is the count (Write's is
+ * what it wrote before any error, Read's what it read). */
+SEC("uprobe")
+int go_return(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct st_go_call_key k = { .tgid = tgid, .g = ctx->r14 };
+	struct go_call *p, v;
+	struct call_args *t;
+	struct conn_state *c;
+	long n = (long)ctx->ax;
+
+	if (!should_trace(tgid))
+		return 0;
+	p = bpf_map_lookup_elem(&go_calls, &k);
+	if (!p) {
+		count(ST_CNT_UNPAIRED_RETURNS, 1);
+		return 0;
+	}
+	v = *p;
+	bpf_map_delete_elem(&go_calls, &k);
+	if (n <= 0 || (__u64)n > v.num) {
+		count(ST_CNT_FAILED_CALLS, 1);
+		return 0;
+	}
+	/* The thread's slot only for its identity cache: its active flag is
+	 * the thread's SSL calls', not this goroutine's. */
+	t = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	c = conn_get(tgid, v.conn);
+	if (!t || !c) {
+		count(t ? ST_CNT_LOST_NO_CONN : ST_CNT_LOST_NO_ENTRY, 1);
+		return 0;
+	}
+	if (!c->resolved && c->fd >= 0)
+		resolve_addr(c);
+	emit_call(c, v.conn, &t->who, v.dir & 1, v.fn, v.buf, (__u64)n);
+	return 0;
+}
+
+/* (*Conn).Close: the connection ends (its receiver in ax). */
+SEC("uprobe")
+int go_close_enter(struct pt_regs *ctx)
+{
+	struct st_conn_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .ssl = ctx->ax };
+
+	if (!should_trace(k.tgid))
+		return 0;
+	close_conn(&k);
+	return 0;
+}
+
 /* ---- plain sockets: the socket layer's send and receive of watched processes ---- */
 
 static __always_inline bool plain_watched(__u32 tgid)
@@ -715,6 +837,7 @@ struct plain_call {
 	__s32 fd;     /* -1 when the call has none */
 	__u64 buf;
 	__u64 len;
+	__u64 g;      /* r14: a Go caller's goroutine (in other code, any value) */
 };
 
 static __always_inline void classify_call(struct task_struct *task, struct plain_call *pc)
@@ -725,6 +848,7 @@ static __always_inline void classify_call(struct task_struct *task, struct plain
 
 	pc->fd = -1;
 	pc->vector = 0;
+	pc->g = 0;
 	/* io_uring workers and kernel threads have no user call behind them:
 	 * their saved registers are not this transfer's. */
 	if (task->flags & (PF_KTHREAD | PF_IO_WORKER)) {
@@ -733,6 +857,7 @@ static __always_inline void classify_call(struct task_struct *task, struct plain
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	nr = regs->orig_ax;
+	pc->g = regs->r14;
 	pc->buf = regs->si;
 	pc->len = regs->dx;
 	switch (nr) {
@@ -800,15 +925,17 @@ static __always_inline __u64 first_bytes(const struct plain_call *pc, __u64 *len
 	return 0;
 }
 
-/* A TLS library's socket I/O inside its own call (GnuTLS, or OpenSSL with a
- * socket BIO set up without SSL_set_fd): the TLS connection learns its
- * socket from it, before its first record says who it is. Never its bytes:
- * those are ciphertext. */
+/* A TLS library's socket I/O inside its own call (GnuTLS, Go's crypto/tls,
+ * or OpenSSL with a socket BIO set up without SSL_set_fd): the TLS
+ * connection learns its socket from it, usually before its first record
+ * (a call served from bytes the library had already read learns it at the
+ * next one that reaches the socket; the agent takes the addresses late).
+ * Never its bytes: those are ciphertext. */
 static __always_inline void tls_conn_learns_socket(__u32 tgid, __u64 ssl, struct sock *sk, int fd)
 {
 	struct conn_state *c = conn_get(tgid, ssl);
 
-	if (c && c->fd < 0 && fd >= 0 && !c->started) {
+	if (c && c->fd < 0 && fd >= 0) {
 		c->fd = fd;
 		addr_from_sock(c, sk);
 	}
@@ -877,6 +1004,18 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 		count(ST_CNT_TLS_SOCKET_BYTES, ret);
 		tls_conn_learns_socket(tgid, t->ssl, sk, pc.fd);
 		return;
+	}
+	/* Inside a Go crypto/tls call of this goroutine: the same. */
+	if (go_probes_live && pc.g) {
+		struct st_go_call_key gk = { .tgid = tgid, .g = pc.g };
+		struct go_call *gc = bpf_map_lookup_elem(&go_calls, &gk);
+
+		if (gc) {
+			count(ST_CNT_TLS_SOCKET_CALLS, 1);
+			count(ST_CNT_TLS_SOCKET_BYTES, ret);
+			tls_conn_learns_socket(tgid, gc->conn, sk, pc.fd);
+			return;
+		}
 	}
 	/* Keyed by the socket alone (tgid 0): a reset ends it in softirq
 	 * context, where no process is at hand to name the key. */

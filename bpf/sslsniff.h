@@ -7,7 +7,8 @@
  * and the agent: fixed-width types only, no kernel headers, layout checked at
  * build time on both sides (see ST_LAYOUT_ASSERTS at the bottom).
  *
- * Stream model: every TLS connection is keyed by (tgid, SSL*), a plain one by
+ * Stream model: every TLS connection is keyed by (tgid, SSL*) (a GnuTLS
+ * session, a Go *tls.Conn), a plain one by
  * its socket's cookie (ST_PLAIN_KEY); records carry the process. Each direction of a
  * connection is a byte stream; every DATA record carries the offset of its
  * first byte in that stream. The offset of a call is reserved when the call
@@ -68,12 +69,15 @@ enum st_function {
 	/* GnuTLS (libgnutls): plaintext, keyed by gnutls_session_t. */
 	ST_FN_GNUTLS_SEND = 20,  /* gnutls_record_send, _send2 */
 	ST_FN_GNUTLS_RECV = 21,  /* gnutls_record_recv, _recv_seq */
-	ST_FN__MAX = 21,
+	/* Go's crypto/tls: plaintext, keyed by the *tls.Conn. */
+	ST_FN_GO_WRITE = 22, /* crypto/tls.(*Conn).Write */
+	ST_FN_GO_READ = 23,  /* crypto/tls.(*Conn).Read */
+	ST_FN__MAX = 23,
 };
 
 /* The functions whose records carry bytes, and the ways bytes go unseen. */
 #define ST_FN_COPIES(fn) (((fn) >= ST_FN_SSL_WRITE && (fn) <= ST_FN_RECVMSG) || \
-			  (fn) == ST_FN_GNUTLS_SEND || (fn) == ST_FN_GNUTLS_RECV)
+			  ((fn) >= ST_FN_GNUTLS_SEND && (fn) <= ST_FN_GO_READ))
 #define ST_FN_UNSEEN(fn) ((fn) >= ST_FN_SENDFILE && (fn) <= ST_FN_OTHER_CALL)
 
 /* A plain connection's key is its socket's cookie with this bit set: never
@@ -139,6 +143,15 @@ struct st_close_record {
 
 /* ST_REC_EXEC / ST_REC_EXIT carry only the header. */
 
+/* Key of the kernel's map of Go calls in flight (go_calls): the process
+ * and the goroutine (its runtime.g, which the register ABI keeps in r14).
+ * The agent walks it to drop a dead process's entries. */
+struct st_go_call_key {
+	__u32 tgid;
+	__u32 pad; /* zeroed: the key is hashed as bytes */
+	__u64 g;
+};
+
 /* Key of the kernel's per-connection map (conns): the agent walks it to drop
  * a dead process's entries, so its layout is part of the contract. A plain
  * socket's key has tgid 0 (the socket alone names it; its process is in the
@@ -179,6 +192,7 @@ enum st_counter {
 	_Static_assert(sizeof(struct st_data_record) == 128, "st_data_record layout");        \
 	_Static_assert(sizeof(struct st_close_record) == 72, "st_close_record layout");      \
 	_Static_assert(sizeof(struct st_conn_key) == 16, "st_conn_key layout");              \
-	_Static_assert(__builtin_offsetof(struct st_conn_key, ssl) == 8, "st_conn_key layout")
+	_Static_assert(__builtin_offsetof(struct st_conn_key, ssl) == 8, "st_conn_key layout");      \
+	_Static_assert(sizeof(struct st_go_call_key) == 16, "st_go_call_key layout")
 
 #endif /* SEALTAP_SSLSNIFF_H */

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "elfsym.h"
+#include "goplan.h"
 #include "procfs.h"
 #include "selector.h"
 #include "sslsniff.h"
@@ -21,7 +22,7 @@
 
 #define MAX_LIBS 1024          /* distinct executable files examined */
 #define MAX_WATCHED 4096       /* processes probed at once */
-#define MAX_LIBS_PER_PROC 8    /* SSL libraries one process can map */
+#define MAX_LIBS_PER_PROC 8    /* TLS libraries one process can map */
 #define FAST_SCAN_NS 20000000ull   /* rescan a new process every 20 ms ... */
 #define FAST_SCANS 50              /* ... for its first second */
 #define SLOW_SCAN_NS 1000000000ull /* then each second */
@@ -72,10 +73,6 @@ static bool sym_is_data(int i)
 	return i < SYM__DATA;
 }
 
-/* Upper bound of links for one library: an entry per symbol, a return per
- * data symbol. */
-#define LINKS_PER_LIB (SYM__COUNT + SYM__DATA)
-
 /* Which TLS library a file is, by the symbols it defines. */
 static const char *tls_stack(const uint64_t *off)
 {
@@ -86,13 +83,24 @@ static const char *tls_stack(const uint64_t *off)
 	return NULL;
 }
 
+/* One uprobe of a library: where, and which program. */
+struct probe {
+	uint64_t off;
+	struct bpf_program *prog;
+	bool ret; /* a uretprobe (never on Go code) */
+};
+
 struct lib {
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	bool has_ssl;
-	int fd; /* kept open when has_ssl: probes attach through /proc/self/fd/N */
-	uint64_t off[SYM__COUNT];
-	struct bpf_link *global_links[LINKS_PER_LIB]; /* --all mode */
+	const char *stack; /* the TLS stack in it ("OpenSSL", ...), NULL for none */
+	bool hooked;       /* stack, and probes planned: processes mapping it are watched */
+	char why[128];     /* stack but not hooked: the reason */
+	char go_version[32];
+	int fd; /* kept open when hooked: probes attach through /proc/self/fd/N */
+	struct probe *probes;
+	int nprobes;
+	struct bpf_link **global_links; /* --all mode: nprobes slots */
 	int nglobal;
 };
 
@@ -102,7 +110,7 @@ struct watched {
 	int fast_scans_left;
 	uint64_t next_scan_ns;
 	uint16_t libs[MAX_LIBS_PER_PROC];
-	struct bpf_link *links[MAX_LIBS_PER_PROC][LINKS_PER_LIB];
+	struct bpf_link **links[MAX_LIBS_PER_PROC]; /* the lib's nprobes slots each */
 	int nlinks[MAX_LIBS_PER_PROC];
 	bool announced;
 };
@@ -166,26 +174,24 @@ static struct bpf_link *attach_one(struct attach *a, struct lib *lib, struct bpf
 	return l;
 }
 
-/* Attaches every probe of lib for pid (-1: every process). Returns the
- * number of links made. Partial failure leaves what attached in place: a
- * missing SSL_free probe only costs connection-close records. */
-static int attach_lib(struct attach *a, struct lib *lib, pid_t pid, struct bpf_link **links)
+/* Attaches every probe of lib for pid (-1: every process) into *links (made
+ * here, nprobes slots). Returns the number of links made. Partial failure
+ * leaves what attached in place: a missing SSL_free probe only costs
+ * connection-close records. */
+static int attach_lib(struct attach *a, struct lib *lib, pid_t pid, struct bpf_link ***links)
 {
 	int n = 0;
 
-	for (int i = 0; i < SYM__COUNT; i++) {
-		struct bpf_link *l;
+	*links = calloc((size_t)lib->nprobes, sizeof(**links));
+	if (!*links) {
+		a->st.attach_errors++;
+		return 0;
+	}
+	for (int i = 0; i < lib->nprobes; i++) {
+		struct bpf_link *l = attach_one(a, lib, lib->probes[i].prog, pid, lib->probes[i].off, lib->probes[i].ret);
 
-		if (!lib->off[i])
-			continue;
-		l = attach_one(a, lib, entry_prog(a->skel, i), pid, lib->off[i], false);
 		if (l)
-			links[n++] = l;
-		if (sym_is_data(i)) {
-			l = attach_one(a, lib, a->skel->progs.ssl_data_return, pid, lib->off[i], true);
-			if (l)
-				links[n++] = l;
-		}
+			(*links)[n++] = l;
 	}
 	return n;
 }
@@ -196,6 +202,72 @@ static void destroy_links(struct attach *a, struct bpf_link **links, int n)
 		bpf_link__destroy(links[i]);
 		a->st.probes_attached--;
 	}
+	free(links);
+}
+
+static void plan_probe(struct lib *lib, uint64_t off, struct bpf_program *prog, bool ret)
+{
+	lib->probes[lib->nprobes++] = (struct probe){ .off = off, .prog = prog, .ret = ret };
+}
+
+/* OpenSSL's or GnuTLS's functions: an entry probe each, and the shared
+ * return probe on the data functions. */
+static int plan_c_library(struct attach *a, struct lib *lib, const uint64_t *off)
+{
+	lib->probes = calloc(SYM__COUNT + SYM__DATA, sizeof(*lib->probes));
+	if (!lib->probes)
+		return -ENOMEM;
+	for (int i = 0; i < SYM__COUNT; i++) {
+		if (!off[i])
+			continue;
+		plan_probe(lib, off[i], entry_prog(a->skel, i), false);
+		if (sym_is_data(i))
+			plan_probe(lib, off[i], a->skel->progs.ssl_data_return, true);
+	}
+	return 0;
+}
+
+/* Go's crypto/tls: entries of Write, Read and Close, and a uprobe on every
+ * return instruction of Write and Read (go_return in sslsniff.bpf.c). */
+static int plan_go(struct attach *a, struct lib *lib, const struct go_plan *g)
+{
+	lib->probes = calloc(3 + g->nwrite_rets + g->nread_rets, sizeof(*lib->probes));
+	if (!lib->probes)
+		return -ENOMEM;
+	plan_probe(lib, g->write_off, a->skel->progs.go_write_enter, false);
+	plan_probe(lib, g->read_off, a->skel->progs.go_read_enter, false);
+	if (g->close_off)
+		plan_probe(lib, g->close_off, a->skel->progs.go_close_enter, false);
+	for (size_t i = 0; i < g->nwrite_rets; i++)
+		plan_probe(lib, g->write_rets[i], a->skel->progs.go_return, false);
+	for (size_t i = 0; i < g->nread_rets; i++)
+		plan_probe(lib, g->read_rets[i], a->skel->progs.go_return, false);
+	return 0;
+}
+
+/* Which TLS stack the file at fd holds and how to probe it (lib->stack,
+ * lib->hooked, lib->probes), or why it can't be (lib->why). */
+static void lib_plan(struct attach *a, struct lib *lib, int fd)
+{
+	uint64_t off[SYM__COUNT];
+	struct go_plan g;
+
+	if (elfsym_find(fd, sym_names, SYM__COUNT, off) > 0 && (lib->stack = tls_stack(off))) {
+		lib->hooked = plan_c_library(a, lib, off) == 0;
+		return;
+	}
+	if (goplan_make(fd, &g) || !g.uses_tls)
+		return;
+	lib->stack = "Go crypto/tls";
+	snprintf(lib->go_version, sizeof(lib->go_version), "%s", g.bin.version[0] ? g.bin.version : "unknown");
+	if (g.why[0]) {
+		snprintf(lib->why, sizeof(lib->why), "%s", g.why);
+		return;
+	}
+	lib->hooked = plan_go(a, lib, &g) == 0;
+	/* The socket programs look for a Go call behind a transfer from now. */
+	if (lib->hooked)
+		a->skel->bss->go_probes_live = 1;
 }
 
 static struct lib *lib_find(struct attach *a, const struct maps_entry *e)
@@ -226,8 +298,7 @@ static int open_mapped(pid_t pid, const struct maps_entry *e)
 static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_entry *e)
 {
 	struct lib *lib = lib_find(a, e);
-	const char *stack;
-	int fd, found;
+	int fd;
 
 	if (lib)
 		return lib;
@@ -244,19 +315,25 @@ static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_en
 	lib->dev_minor = e->dev_minor;
 	lib->ino = e->ino;
 	lib->fd = -1;
-	found = elfsym_find(fd, sym_names, SYM__COUNT, lib->off);
-	stack = found > 0 ? tls_stack(lib->off) : NULL;
-	lib->has_ssl = stack != NULL;
-	if (!lib->has_ssl) {
+	lib_plan(a, lib, fd);
+	if (lib->stack && !lib->hooked)
+		fprintf(stderr, "sealtap: %s in %s (pid %d) is not watched: %s\n", lib->stack, e->path, pid,
+			lib->why[0] ? lib->why : "out of memory");
+	if (!lib->hooked) {
 		close(fd);
 		return lib;
 	}
 	lib->fd = fd;
 	a->st.libs_ssl++;
-	fprintf(stderr, "sealtap: %s found in %s (pid %d, dev %x:%x inode %llu)\n", stack, e->path,
-		pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
+	if (lib->go_version[0])
+		fprintf(stderr, "sealtap: %s found in %s (%s, %d probes, pid %d, dev %x:%x inode %llu)\n", lib->stack,
+			e->path, lib->go_version, lib->nprobes, pid, e->dev_major, e->dev_minor,
+			(unsigned long long)e->ino);
+	else
+		fprintf(stderr, "sealtap: %s found in %s (pid %d, dev %x:%x inode %llu)\n", lib->stack, e->path,
+			pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
 	if (a->sel->all) {
-		lib->nglobal = attach_lib(a, lib, -1, lib->global_links);
+		lib->nglobal = attach_lib(a, lib, -1, &lib->global_links);
 		fprintf(stderr, "sealtap: attached %d probes to %s for all processes\n",
 			lib->nglobal, e->path);
 	}
@@ -285,7 +362,7 @@ static void watched_attach_lib(struct attach *a, struct watched *w, struct lib *
 	}
 	slot = w->nlibs++;
 	w->libs[slot] = idx;
-	w->nlinks[slot] = attach_lib(a, lib, w->pid, w->links[slot]);
+	w->nlinks[slot] = attach_lib(a, lib, w->pid, &w->links[slot]);
 }
 
 /* Reads the process's maps, examines each executable file once, attaches to
@@ -308,7 +385,7 @@ static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
 		if (procfs_parse_maps_line(line, &e) || !e.exec || e.path[0] != '/')
 			continue;
 		lib = lib_examine(a, pid, &e);
-		if (!lib || !lib->has_ssl)
+		if (!lib || !lib->hooked)
 			continue;
 		nssl++;
 		if (w)
@@ -418,7 +495,7 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 		 * them: the kernel installs them when the mapping appears, so the
 		 * first SSL call of a short-lived process is not missed. */
 		for (int i = 0; i < a->nlibs; i++)
-			if (a->libs[i].has_ssl)
+			if (a->libs[i].hooked)
 				watched_attach_lib(a, w, &a->libs[i]);
 	}
 	announce(a, w, scan_maps(a, pid, a->sel->all ? NULL : w));
@@ -458,6 +535,7 @@ void attach_free(struct attach *a)
 			watched_release(a, &a->watched[i]);
 	for (int i = 0; i < a->nlibs; i++) {
 		destroy_links(a, a->libs[i].global_links, a->libs[i].nglobal);
+		free(a->libs[i].probes);
 		if (a->libs[i].fd >= 0)
 			close(a->libs[i].fd);
 	}

@@ -67,6 +67,8 @@ static const char *const fn_names[ST_FN__MAX + 1] = {
 	[ST_FN_OTHER_CALL] = "other_call",
 	[ST_FN_GNUTLS_SEND] = "gnutls_record_send",
 	[ST_FN_GNUTLS_RECV] = "gnutls_record_recv",
+	[ST_FN_GO_WRITE] = "crypto/tls.(*Conn).Write",
+	[ST_FN_GO_READ] = "crypto/tls.(*Conn).Read",
 };
 
 /* How a connection's bytes were captured, by the call that carried them. */
@@ -74,6 +76,8 @@ static const char *source_of(uint8_t fn)
 {
 	if (fn == ST_FN_GNUTLS_SEND || fn == ST_FN_GNUTLS_RECV)
 		return "gnutls";
+	if (fn == ST_FN_GO_WRITE || fn == ST_FN_GO_READ)
+		return "go";
 	return fn >= ST_FN_WRITE ? "plain" : "openssl";
 }
 
@@ -119,29 +123,41 @@ static void dump_chunk(struct capture *c, const struct st_data_record *d, uint64
 	fputs("\"}\n", out);
 }
 
-/* The connection's session, made at its first record. */
+/* Who a record says its connection is. */
+static void origin_of(const struct stream_conn *conn, const struct st_data_record *d, struct session_origin *o)
+{
+	*o = (struct session_origin){
+		.conn_id = conn->id,
+		.capture = d->fn,
+		.pid = d->h.pid,
+		.tid = d->h.tid,
+		.uid = d->h.uid,
+		.cgroup_id = d->h.cgroup_id,
+		.family = d->family,
+	};
+	memcpy(o->comm, d->h.comm, sizeof(o->comm));
+	memcpy(o->laddr, d->laddr, sizeof(o->laddr));
+	memcpy(o->raddr, d->raddr, sizeof(o->raddr));
+	if (d->family != ST_AF_UNKNOWN) {
+		o->lport = d->lport;
+		o->rport = d->rport;
+	}
+}
+
+/* The connection's session, made at its first record; a later record may
+ * be the first to know the addresses (a TLS library's first call served
+ * from bytes it read before: the kernel learns the socket at the next). */
 static struct session *session_of(struct capture *c, struct stream_conn *conn, const struct st_data_record *d)
 {
-	if (!conn->user) {
-		struct session_origin o = {
-			.conn_id = conn->id,
-			.capture = d->fn,
-			.pid = d->h.pid,
-			.tid = d->h.tid,
-			.uid = d->h.uid,
-			.cgroup_id = d->h.cgroup_id,
-			.family = d->family,
-		};
+	struct session_origin o;
 
-		memcpy(o.comm, d->h.comm, sizeof(o.comm));
-		memcpy(o.laddr, d->laddr, sizeof(o.laddr));
-		memcpy(o.raddr, d->raddr, sizeof(o.raddr));
-		if (d->family != ST_AF_UNKNOWN) {
-			o.lport = d->lport;
-			o.rport = d->rport;
-		}
+	if (!conn->user) {
+		origin_of(conn, d, &o);
 		if (!(conn->user = session_new(&c->env, &o)))
 			c->sst.no_memory++;
+	} else if (d->family != ST_AF_UNKNOWN) {
+		origin_of(conn, d, &o);
+		session_learn_addresses(conn->user, &o);
 	}
 	return conn->user;
 }
@@ -216,25 +232,40 @@ static void on_close(struct capture *c, const struct st_close_record *r)
 		r->h.pid, (uint64_t)r->ssl, (uint64_t)r->write_bytes, (uint64_t)r->read_bytes, tail);
 }
 
-/* Drops the kernel's per-connection state of a dead process: SSL_free is
- * never called when a process is killed, and the LRU alone would keep the
- * entries until pressure evicts them. */
+/* Drops a dead process's entries from a kernel map keyed by process first
+ * (conns, go_calls: 16-byte keys, tgid at the start): SSL_free is never
+ * called when a process is killed, nor does a goroutine return; the LRU
+ * would keep conns' entries until pressure evicts them, and go_calls has
+ * none. */
+static void forget_bpf_keys(int fd, uint32_t pid)
+{
+	struct st_conn_key key, next, doomed[64];
+	int ndoomed;
+
+	_Static_assert(sizeof(struct st_conn_key) == sizeof(struct st_go_call_key) &&
+			       __builtin_offsetof(struct st_go_call_key, tgid) == 0,
+		       "one walk serves both maps");
+	/* In batches: a walk's position is lost to a delete. Each pass starts
+	 * over, so the whole map is seen; the maps are bounded, so is this. */
+	do {
+		void *prev = NULL;
+
+		ndoomed = 0;
+		while (ndoomed < 64 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+			if (next.tgid == pid)
+				doomed[ndoomed++] = next;
+			key = next;
+			prev = &key;
+		}
+		for (int i = 0; i < ndoomed; i++)
+			bpf_map_delete_elem(fd, &doomed[i]);
+	} while (ndoomed == 64);
+}
+
 static void forget_bpf_conns(struct capture *c, uint32_t pid)
 {
-	int fd = bpf_map__fd(c->skel->maps.conns);
-	struct st_conn_key key, next, doomed[64];
-	int ndoomed = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (next.tgid == pid && ndoomed < 64)
-			doomed[ndoomed++] = next;
-		key = next;
-		prev = &key;
-	}
-	for (int i = 0; i < ndoomed; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
-	/* More than 64 left behind are reclaimed by the LRU: bounded either way. */
+	forget_bpf_keys(bpf_map__fd(c->skel->maps.conns), pid);
+	forget_bpf_keys(bpf_map__fd(c->skel->maps.go_calls), pid);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

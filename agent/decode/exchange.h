@@ -55,7 +55,7 @@ struct x_choice {
 
 struct x_identity {
 	uint64_t conn_id;       /* the connection, unique over the agent's life (0: unknown) */
-	char source[16];        /* how it was captured: "openssl" ("" unknown) */
+	char source[16];        /* how it was captured: "openssl", "gnutls", "go", "plain" ("" unknown) */
 	uint32_t pid, tid, uid;
 	uint64_t cgroup_id;
 	char comm[16];

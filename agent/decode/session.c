@@ -665,6 +665,17 @@ struct session *session_new(struct session_env *env, const struct session_origin
 	return s;
 }
 
+void session_learn_addresses(struct session *s, const struct session_origin *o)
+{
+	if (s->origin.family || !o->family)
+		return;
+	s->origin.family = o->family;
+	memcpy(s->origin.laddr, o->laddr, sizeof(s->origin.laddr));
+	memcpy(s->origin.raddr, o->raddr, sizeof(s->origin.raddr));
+	s->origin.lport = o->lport;
+	s->origin.rport = o->rport;
+}
+
 static void start(struct session *s, enum proto proto, int req_dir)
 {
 	s->proto = proto;

@@ -41,7 +41,7 @@ struct session_origin {
 	uint32_t pid, tid, uid;
 	uint64_t cgroup_id;
 	char comm[16];
-	uint8_t family;
+	uint8_t family;   /* 0: unknown */
 	uint8_t laddr[16], raddr[16];
 	uint16_t lport, rport; /* 0: unknown */
 };
@@ -89,6 +89,11 @@ struct session_env {
 
 /* A connection, from its first chunk's origin (copied). */
 struct session *session_new(struct session_env *env, const struct session_origin *o);
+/* The connection's addresses (o's family, addresses and ports), learnt
+ * after its first chunk: a TLS library that served its first call from
+ * bytes it had read earlier tells its socket at a later call. Taken when
+ * none are known yet, never changed once they are. */
+void session_learn_addresses(struct session *s, const struct session_origin *o);
 /* One chunk of the connection, in stream order, at now_ns (CLOCK_MONOTONIC);
  * gap is the number of bytes lost right before it in that direction. */
 void session_data(struct session *s, enum session_dir dir, const uint8_t *data, size_t len, uint64_t now_ns,
