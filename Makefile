@@ -96,7 +96,8 @@ GO_PROGRAMS := $(foreach p,$(notdir $(wildcard tests/go/*)),$(BUILD)/go/$(p) $(B
 .PHONY: all deps run test unit bench clean fuzz fuzzers fuzz-replay soak docs
 
 all: $(BUILD)/sealtap-agent $(BUILD)/sealtap-collector $(UNIT_TESTS) $(BUILD)/tlsloop $(BUILD)/sockloop $(BUILD)/bench-empty $(BUILD)/decode-bench \
-     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench $(GO_PROGRAMS)
+     $(BUILD)/classify-bench $(BUILD)/note-example $(BUILD)/evidence-bench $(BUILD)/drift-bench $(GO_PROGRAMS) \
+     $(BUILD)/static-tls
 
 $(BUILD)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -235,6 +236,14 @@ $(BUILD)/tlsloop: tests/bench/tlsloop.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lssl -lcrypto
+
+# OpenSSL linked in statically and stripped: a TLS process the agent can't
+# probe (the coverage tests). glibc's link-time notes about getaddrinfo in a
+# static binary are silenced: the program never resolves a name.
+$(BUILD)/static-tls: tests/tools/static_tls.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -static -s -Wl,--no-warnings $< -o $@ -lssl -lcrypto -lpthread
 
 $(BUILD)/sockloop: tests/bench/sockloop.c
 	$(call msg,CC,$@)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fanout.h"
 
+#include "attach.h"
 #include "drift.h"
 #include "exchange_json.h"
 #include "judge.h"
@@ -9,6 +10,8 @@ static void on_request(void *ctx, struct exchange *x)
 {
 	struct fanout *f = ctx;
 
+	if (f->att && x->who.process_is_server)
+		attach_note_model_server(f->att, (pid_t)x->who.pid);
 	if (f->judge)
 		judge_request(f->judge, x);
 }

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <openssl/crypto.h>
 
+#include "account.h"
 #include "attach.h"
 #include "banned.h"
 #include "capture.h"
@@ -485,6 +486,7 @@ struct running {
 struct metrics_ctx {
 	struct capture *cap;
 	struct judge *judge;
+	struct account *acct;
 };
 
 static void metrics_stats(void *ctx, FILE *out)
@@ -495,6 +497,7 @@ static void metrics_stats(void *ctx, FILE *out)
 static void metrics_labelled(void *ctx, FILE *out)
 {
 	judge_write_prometheus(((struct metrics_ctx *)ctx)->judge, out);
+	account_write_prometheus(((struct metrics_ctx *)ctx)->acct, out);
 }
 
 static void write_reload_stats(const struct running *r, FILE *out)
@@ -617,6 +620,7 @@ struct agent {
 	struct attach *att;
 	struct capture *cap;
 	struct coverage *cov;
+	struct account *acct; /* what is watched and what is not */
 	struct metrics *metrics;
 	struct metrics_ctx mctx;
 };
@@ -694,6 +698,8 @@ static int load_probes(struct agent *a)
 	if (err)
 		return fail(SEALTAP_EXIT_SETUP, "cannot attach the process tracepoints: %s", strerror(-err));
 	a->att = attach_new(a->skel, &o->sel, !o->no_plain);
+	a->fan.att = a->att;
+	a->acct = account_new(o->state_dir, (const char *const *)o->model_comms, o->nmodel_comms);
 	a->cap = a->att ? capture_new(a->skel, a->att, &(struct capture_opts){ .dump_chunks = o->dump_capture,
 										.plain = !o->no_plain,
 										.out = stdout,
@@ -708,7 +714,7 @@ static int load_probes(struct agent *a)
 										.extra_stats = write_stage_stats,
 										.extra_ctx = &a->stages })
 			: NULL;
-	if (!a->cap)
+	if (!a->cap || !a->acct)
 		return fail(SEALTAP_EXIT_FAILED, "out of memory");
 	return 0;
 }
@@ -722,7 +728,7 @@ static int get_ready(struct agent *a)
 	int covered;
 
 	if (o->metrics_listen) {
-		a->mctx = (struct metrics_ctx){ a->cap, a->judge };
+		a->mctx = (struct metrics_ctx){ a->cap, a->judge, a->acct };
 		a->metrics = metrics_start(o->metrics_listen,
 					   &(struct metrics_source){ metrics_stats, metrics_labelled, &a->mctx }, msg,
 					   sizeof(msg));
@@ -767,6 +773,9 @@ static int consume(struct agent *a)
 	int err;
 
 	a->cov = a->ev ? coverage_new(a->ev, (uint64_t)(o->heartbeat_s * 1e9), start) : NULL;
+	/* The account of what is watched comes first in the record, before
+	 * anything it covers. */
+	coverage_account(a->cov, account_update(a->acct, a->att));
 	while (!stop_requested) {
 		uint64_t now;
 
@@ -786,6 +795,10 @@ static int consume(struct agent *a)
 			ship_tick(a->ship, now);
 		evidence_copy_tick(a->copy, now);
 		if (now >= next_tick) {
+			const struct coverage_account *acc = account_update(a->acct, a->att);
+
+			if (acc) /* at start, and when what is watched changed */
+				coverage_account(a->cov, acc);
 			capture_tick(a->cap, now);
 			coverage_of(a->cap, &sample);
 			coverage_tick(a->cov, &sample, now);
@@ -826,6 +839,7 @@ static void agent_close(struct agent *a)
 	classifier_free(a->pol.cls);
 	detector_set_release(&a->pol.set);
 	attach_free(a->att);
+	account_free(a->acct);
 	sslsniff_bpf__destroy(a->skel);
 }
 
@@ -842,6 +856,8 @@ int main(int argc, char **argv)
 		return scan_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "coverage") == 0)
+		return account_command(argc - 1, argv + 1);
 	err = merge_config(argc, argv, &config, &argc, &argv);
 	if (!err)
 		err = parse_options(argc, argv, &a.o);

@@ -658,7 +658,9 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
  * Under the register ABI (Go 1.17 and later, amd64) the receiver and the
  * []byte arrive in ax (the *tls.Conn), bx (the bytes), cx (their length),
  * the count returned is in ax at the return, and r14 is the goroutine's g
- * throughout. A goroutine that blocks inside a call (a Read waiting for its
+ * throughout. The entry probes sit where the body begins, past the stack
+ * check: a goroutine whose stack must grow runs the first instruction
+ * twice, the body once. A goroutine that blocks inside a call (a Read waiting for its
  * peer, a Write to a slow reader) is parked and may resume on another
  * thread, and its thread runs other goroutines meanwhile: the call in
  * flight is keyed by goroutine, never by thread, and the thread's own
@@ -688,33 +690,65 @@ struct {
  * programs don't look for a Go call behind a transfer. */
 volatile __u32 go_probes_live = 0;
 
-static __always_inline int go_enter(struct pt_regs *ctx, __u8 fn, __u8 dir)
+/* The call begins (the probe sits past the prologue's stack check, so it
+ * runs once per call): it is recorded for its return and for the socket
+ * transfers made inside it. Returns the record, or NULL. */
+static __always_inline struct go_call *go_enter(struct pt_regs *ctx, __u8 fn, __u8 dir)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct st_go_call_key k = { .tgid = tgid, .g = ctx->r14 };
 	struct go_call v = { .conn = ctx->ax, .buf = ctx->bx, .num = ctx->cx, .fn = fn, .dir = dir };
 
 	if (!should_trace(tgid))
-		return 0;
-	/* A second entry of the same goroutine is the function's restart
-	 * after its stack grew (the prologue's morestack call jumps back to
-	 * the entry, arguments unchanged), or follows a call whose return was
-	 * never seen (a panic unwound it): either way the latest is the one. */
-	if (bpf_map_update_elem(&go_calls, &k, &v, BPF_ANY))
+		return NULL;
+	/* An entry left by a call whose return was never seen (a panic
+	 * unwound it) is replaced: the latest is the one. */
+	if (bpf_map_update_elem(&go_calls, &k, &v, BPF_ANY)) {
 		count(ST_CNT_LOST_NO_ENTRY, 1);
-	return 0;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&go_calls, &k);
 }
 
+/* The plaintext of a call on its connection, from the thread's identity
+ * cache (the thread's slot only for that: its active flag is the thread's
+ * SSL calls', not this goroutine's). */
+static __always_inline void go_emit(__u32 tgid, const struct go_call *v, __u64 n)
+{
+	struct call_args *t = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct conn_state *c = conn_get(tgid, v->conn);
+
+	if (!t || !c) {
+		count(t ? ST_CNT_LOST_NO_CONN : ST_CNT_LOST_NO_ENTRY, 1);
+		return;
+	}
+	if (!c->resolved && c->fd >= 0)
+		resolve_addr(c);
+	emit_call(c, v->conn, &t->who, v->dir & 1, v->fn, v->buf, n);
+}
+
+/* A Write's bytes are emitted where it begins, not where it returns: its
+ * peer may answer, and the goroutine reading the answer return with it,
+ * before this goroutine runs again to reach its return, and an answer
+ * must never come before its request. Go's Write returns short only when
+ * the connection failed (every later write fails too): the cut is counted
+ * at the return. */
 SEC("uprobe")
 int go_write_enter(struct pt_regs *ctx)
 {
-	return go_enter(ctx, ST_FN_GO_WRITE, ST_DIR_WRITE);
+	struct go_call *v = go_enter(ctx, ST_FN_GO_WRITE, ST_DIR_WRITE);
+
+	if (v && v->num)
+		go_emit(bpf_get_current_pid_tgid() >> 32, v, v->num);
+	return 0;
 }
 
 SEC("uprobe")
 int go_read_enter(struct pt_regs *ctx)
 {
-	return go_enter(ctx, ST_FN_GO_READ, ST_DIR_READ);
+	go_enter(ctx, ST_FN_GO_READ, ST_DIR_READ);
+	return 0;
 }
 
 /* At a return instruction of Write or Read: ax is the count (Write's is
@@ -725,8 +759,6 @@ int go_return(struct pt_regs *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct st_go_call_key k = { .tgid = tgid, .g = ctx->r14 };
 	struct go_call *p, v;
-	struct call_args *t;
-	struct conn_state *c;
 	long n = (long)ctx->ax;
 
 	if (!should_trace(tgid))
@@ -738,21 +770,20 @@ int go_return(struct pt_regs *ctx)
 	}
 	v = *p;
 	bpf_map_delete_elem(&go_calls, &k);
+	if (v.dir == ST_DIR_WRITE) {
+		if (n < 0)
+			n = 0;
+		if ((__u64)n < v.num) {
+			count(ST_CNT_WRITES_CUT, 1);
+			count(ST_CNT_WRITES_CUT_BYTES, v.num - n);
+		}
+		return 0;
+	}
 	if (n <= 0 || (__u64)n > v.num) {
 		count(ST_CNT_FAILED_CALLS, 1);
 		return 0;
 	}
-	/* The thread's slot only for its identity cache: its active flag is
-	 * the thread's SSL calls', not this goroutine's. */
-	t = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	c = conn_get(tgid, v.conn);
-	if (!t || !c) {
-		count(t ? ST_CNT_LOST_NO_CONN : ST_CNT_LOST_NO_ENTRY, 1);
-		return 0;
-	}
-	if (!c->resolved && c->fd >= 0)
-		resolve_addr(c);
-	emit_call(c, v.conn, &t->who, v.dir & 1, v.fn, v.buf, (__u64)n);
+	go_emit(tgid, &v, (__u64)n);
 	return 0;
 }
 

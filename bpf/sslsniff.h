@@ -182,7 +182,9 @@ enum st_counter {
 	ST_CNT_TLS_SOCKET_BYTES = 13,
 	ST_CNT_UNSEEN_CALLS = 14,   /* plain transfers with no user buffer to copy (sendfile, ...) */
 	ST_CNT_UNSEEN_BYTES = 15,
-	ST_CNT__MAX = 16,
+	ST_CNT_WRITES_CUT = 16,       /* Go writes (emitted where they begin) that wrote less: */
+	ST_CNT_WRITES_CUT_BYTES = 17, /* the connection failed, and these bytes never left */
+	ST_CNT__MAX = 18,
 };
 
 #define ST_LAYOUT_ASSERTS()                                                                   \

@@ -22,8 +22,35 @@ const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS: return "capture_loss";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP: return "gap";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE: return "coverage";
 	default: return "unknown";
 	}
+}
+
+/* ,"coverage":{"processes":[{"pid":..,"comm":..,"model_serving":..,
+ * "stacks":[{"stack":..,"state":..,"reason":..,"file":..}]}],"omitted":N} */
+static void put_coverage(FILE *out, const Sealtap__Evidence__V1__Coverage *c)
+{
+	fputs(",\"coverage\":{\"processes\":[", out);
+	for (size_t i = 0; i < c->n_processes; i++) {
+		const Sealtap__Evidence__V1__ProcessCoverage *p = c->processes[i];
+
+		fprintf(out, "%s{\"pid\":%u", i ? "," : "", p->pid);
+		json_put_field(out, "comm", p->comm);
+		fprintf(out, ",\"model_serving\":%s,\"stacks\":[", p->model_serving ? "true" : "false");
+		for (size_t k = 0; k < p->n_stacks; k++) {
+			const Sealtap__Evidence__V1__StackCoverage *st = p->stacks[k];
+
+			fputs(k ? ",{\"stack\":" : "{\"stack\":", out);
+			json_put_string(out, st->stack, strlen(st->stack));
+			json_put_field(out, "state", st->state);
+			json_put_field(out, "reason", st->reason);
+			json_put_field(out, "file", st->file);
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
+	fprintf(out, "],\"omitted\":%u}", c->processes_omitted);
 }
 
 void event_json(FILE *out, const Event *e)
@@ -124,6 +151,8 @@ void event_json(FILE *out, const Event *e)
 			",\"heartbeat\":{\"exchanges\":%" PRIu64 ",\"bytes_captured\":%" PRIu64
 			",\"processes_watched\":%u,\"interval_ms\":%" PRIu64 "}",
 			h->exchanges, h->bytes_captured, h->processes_watched, h->interval_ms);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE) {
+		put_coverage(out, e->coverage);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE) {
 		fprintf(out, ",\"lifecycle\":{\"phase\":\"%s\"",
 			e->lifecycle->phase == SEALTAP__EVIDENCE__V1__AGENT_LIFECYCLE__PHASE__PHASE_START ? "start" : "stop");

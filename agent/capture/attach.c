@@ -17,12 +17,14 @@
 #include "goplan.h"
 #include "procfs.h"
 #include "selector.h"
+#include "stacks.h"
 #include "sslsniff.h"
 #include "sslsniff.skel.h"
 
 #define MAX_LIBS 1024          /* distinct executable files examined */
 #define MAX_WATCHED 4096       /* processes probed at once */
 #define MAX_LIBS_PER_PROC 8    /* TLS libraries one process can map */
+#define MAX_SEEN_PER_PROC 3    /* ... and recognised ones it can't be watched in */
 #define FAST_SCAN_NS 20000000ull   /* rescan a new process every 20 ms ... */
 #define FAST_SCANS 50              /* ... for its first second */
 #define SLOW_SCAN_NS 1000000000ull /* then each second */
@@ -74,13 +76,24 @@ static bool sym_is_data(int i)
 }
 
 /* Which TLS library a file is, by the symbols it defines. */
-static const char *tls_stack(const uint64_t *off)
+static enum stack_id tls_stack(const uint64_t *off)
 {
 	if ((off[SYM_WRITE] || off[SYM_WRITE_EX]) && (off[SYM_READ] || off[SYM_READ_EX]))
-		return "OpenSSL";
+		return STACK_OPENSSL;
 	if ((off[SYM_GNUTLS_SEND] || off[SYM_GNUTLS_SEND2]) && (off[SYM_GNUTLS_RECV] || off[SYM_GNUTLS_RECV_SEQ]))
-		return "GnuTLS";
-	return NULL;
+		return STACK_GNUTLS;
+	return STACK_NONE;
+}
+
+/* How the log lines name the probed stacks (tests and operators match them). */
+static const char *stack_label(enum stack_id id)
+{
+	switch (id) {
+	case STACK_OPENSSL: return "OpenSSL";
+	case STACK_GNUTLS: return "GnuTLS";
+	case STACK_GO: return "Go crypto/tls";
+	default: return stack_name(id);
+	}
 }
 
 /* One uprobe of a library: where, and which program. */
@@ -93,9 +106,10 @@ struct probe {
 struct lib {
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	const char *stack; /* the TLS stack in it ("OpenSSL", ...), NULL for none */
-	bool hooked;       /* stack, and probes planned: processes mapping it are watched */
-	char why[128];     /* stack but not hooked: the reason */
+	enum stack_id stack; /* the TLS stack in it, STACK_NONE for none (most files) */
+	bool hooked;         /* a stack, and probes planned: processes mapping it are watched */
+	char why[128];       /* a stack, not hooked: the reason */
+	char path[256];      /* as the first process that mapped it named it */
 	char go_version[32];
 	int fd; /* kept open when hooked: probes attach through /proc/self/fd/N */
 	struct probe *probes;
@@ -109,9 +123,15 @@ struct watched {
 	int nlibs;
 	int fast_scans_left;
 	uint64_t next_scan_ns;
-	uint16_t libs[MAX_LIBS_PER_PROC];
-	struct bpf_link **links[MAX_LIBS_PER_PROC]; /* the lib's nprobes slots each */
+	uint16_t libs[MAX_LIBS_PER_PROC];           /* hooked libraries it maps */
+	struct bpf_link **links[MAX_LIBS_PER_PROC]; /* the lib's nprobes slots each (NULL: --all) */
 	int nlinks[MAX_LIBS_PER_PROC];
+	bool mapped[MAX_LIBS_PER_PROC]; /* found in its maps (else attached ahead, for a fresh exec) */
+	uint16_t seen[MAX_SEEN_PER_PROC]; /* libraries with a stack it can't be watched in */
+	int nseen;
+	uint32_t unseen_calls; /* bit (fn - ST_FN_SENDFILE): its sockets moved bytes that way */
+	bool model_serving;
+	char comm[16];
 	bool announced;
 };
 
@@ -124,6 +144,7 @@ struct attach {
 	struct watched *watched; /* MAX_WATCHED slots */
 	uint64_t next_walk_ns;
 	uint64_t epoch; /* walk generation, to reap vanished processes */
+	uint64_t coverage_gen; /* changes with anything attach_coverage lists */
 	struct attach_stats st;
 };
 
@@ -227,15 +248,16 @@ static int plan_c_library(struct attach *a, struct lib *lib, const uint64_t *off
 	return 0;
 }
 
-/* Go's crypto/tls: entries of Write, Read and Close, and a uprobe on every
- * return instruction of Write and Read (go_return in sslsniff.bpf.c). */
+/* Go's crypto/tls: Write and Read where their bodies begin (past the stack
+ * check, so once per call), Close's entry, and a uprobe on every return
+ * instruction of Write and Read (go_return in sslsniff.bpf.c). */
 static int plan_go(struct attach *a, struct lib *lib, const struct go_plan *g)
 {
 	lib->probes = calloc(3 + g->nwrite_rets + g->nread_rets, sizeof(*lib->probes));
 	if (!lib->probes)
 		return -ENOMEM;
-	plan_probe(lib, g->write_off, a->skel->progs.go_write_enter, false);
-	plan_probe(lib, g->read_off, a->skel->progs.go_read_enter, false);
+	plan_probe(lib, g->write_body, a->skel->progs.go_write_enter, false);
+	plan_probe(lib, g->read_body, a->skel->progs.go_read_enter, false);
 	if (g->close_off)
 		plan_probe(lib, g->close_off, a->skel->progs.go_close_enter, false);
 	for (size_t i = 0; i < g->nwrite_rets; i++)
@@ -252,13 +274,17 @@ static void lib_plan(struct attach *a, struct lib *lib, int fd)
 	uint64_t off[SYM__COUNT];
 	struct go_plan g;
 
-	if (elfsym_find(fd, sym_names, SYM__COUNT, off) > 0 && (lib->stack = tls_stack(off))) {
+	lib->stack = elfsym_find(fd, sym_names, SYM__COUNT, off) > 0 ? tls_stack(off) : STACK_NONE;
+	if (lib->stack != STACK_NONE) {
 		lib->hooked = plan_c_library(a, lib, off) == 0;
 		return;
 	}
-	if (goplan_make(fd, &g) || !g.uses_tls)
+	if (goplan_make(fd, &g) || !g.uses_tls) {
+		/* Not probed: perhaps a stack known by name, said as unwatched. */
+		lib->stack = stacks_recognise(fd, lib->why, sizeof(lib->why));
 		return;
-	lib->stack = "Go crypto/tls";
+	}
+	lib->stack = STACK_GO;
 	snprintf(lib->go_version, sizeof(lib->go_version), "%s", g.bin.version[0] ? g.bin.version : "unknown");
 	if (g.why[0]) {
 		snprintf(lib->why, sizeof(lib->why), "%s", g.why);
@@ -315,10 +341,14 @@ static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_en
 	lib->dev_minor = e->dev_minor;
 	lib->ino = e->ino;
 	lib->fd = -1;
+	snprintf(lib->path, sizeof(lib->path), "%s", e->path);
 	lib_plan(a, lib, fd);
-	if (lib->stack && !lib->hooked)
-		fprintf(stderr, "sealtap: %s in %s (pid %d) is not watched: %s\n", lib->stack, e->path, pid,
-			lib->why[0] ? lib->why : "out of memory");
+	if (lib->stack != STACK_NONE && !lib->hooked) {
+		if (!lib->why[0])
+			snprintf(lib->why, sizeof(lib->why), "out of memory planning its probes");
+		fprintf(stderr, "sealtap: %s in %s (pid %d) is not watched: %s\n", stack_label(lib->stack), e->path,
+			pid, lib->why);
+	}
 	if (!lib->hooked) {
 		close(fd);
 		return lib;
@@ -326,12 +356,12 @@ static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_en
 	lib->fd = fd;
 	a->st.libs_ssl++;
 	if (lib->go_version[0])
-		fprintf(stderr, "sealtap: %s found in %s (%s, %d probes, pid %d, dev %x:%x inode %llu)\n", lib->stack,
-			e->path, lib->go_version, lib->nprobes, pid, e->dev_major, e->dev_minor,
-			(unsigned long long)e->ino);
+		fprintf(stderr, "sealtap: %s found in %s (%s, %d probes, pid %d, dev %x:%x inode %llu)\n",
+			stack_label(lib->stack), e->path, lib->go_version, lib->nprobes, pid, e->dev_major,
+			e->dev_minor, (unsigned long long)e->ino);
 	else
-		fprintf(stderr, "sealtap: %s found in %s (pid %d, dev %x:%x inode %llu)\n", lib->stack, e->path,
-			pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
+		fprintf(stderr, "sealtap: %s found in %s (pid %d, dev %x:%x inode %llu)\n", stack_label(lib->stack),
+			e->path, pid, e->dev_major, e->dev_minor, (unsigned long long)e->ino);
 	if (a->sel->all) {
 		lib->nglobal = attach_lib(a, lib, -1, &lib->global_links);
 		fprintf(stderr, "sealtap: attached %d probes to %s for all processes\n",
@@ -348,26 +378,51 @@ static struct watched *watched_find(const struct attach *a, pid_t pid)
 	return NULL;
 }
 
-static void watched_attach_lib(struct attach *a, struct watched *w, struct lib *lib)
+/* mapped: the process maps lib now (else its probes go in ahead of the
+ * loader). */
+static void watched_attach_lib(struct attach *a, struct watched *w, struct lib *lib, bool mapped)
 {
 	uint16_t idx = (uint16_t)(lib - a->libs);
 	int slot;
 
 	for (int i = 0; i < w->nlibs; i++)
-		if (w->libs[i] == idx)
+		if (w->libs[i] == idx) {
+			if (mapped && !w->mapped[i]) {
+				w->mapped[i] = true;
+				a->coverage_gen++;
+			}
 			return;
+		}
 	if (w->nlibs >= MAX_LIBS_PER_PROC) {
 		a->st.attach_errors++;
 		return;
 	}
 	slot = w->nlibs++;
 	w->libs[slot] = idx;
-	w->nlinks[slot] = attach_lib(a, lib, w->pid, &w->links[slot]);
+	w->mapped[slot] = mapped;
+	a->coverage_gen++;
+	/* --all: the library's global probes cover it; listed, not linked. */
+	if (!a->sel->all)
+		w->nlinks[slot] = attach_lib(a, lib, w->pid, &w->links[slot]);
+}
+
+/* A library with a TLS stack the process can't be watched in: listed. */
+static void watched_note_seen(struct attach *a, struct watched *w, struct lib *lib)
+{
+	uint16_t idx = (uint16_t)(lib - a->libs);
+
+	for (int i = 0; i < w->nseen; i++)
+		if (w->seen[i] == idx)
+			return;
+	if (w->nseen < MAX_SEEN_PER_PROC) {
+		w->seen[w->nseen++] = idx;
+		a->coverage_gen++;
+	}
 }
 
 /* Reads the process's maps, examines each executable file once, attaches to
- * the SSL ones. Returns how many SSL libraries the process maps, or -ENOENT
- * when the process is gone. */
+ * the TLS ones (w NULL: only learns them). Returns how many TLS libraries
+ * with probes the process maps, or -ENOENT when the process is gone. */
 static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
 {
 	char path[64], line[PROCFS_PATH_MAX + 128];
@@ -385,11 +440,13 @@ static int scan_maps(struct attach *a, pid_t pid, struct watched *w)
 		if (procfs_parse_maps_line(line, &e) || !e.exec || e.path[0] != '/')
 			continue;
 		lib = lib_examine(a, pid, &e);
+		if (lib && w && lib->stack != STACK_NONE && !lib->hooked)
+			watched_note_seen(a, w, lib);
 		if (!lib || !lib->hooked)
 			continue;
 		nssl++;
 		if (w)
-			watched_attach_lib(a, w, lib);
+			watched_attach_lib(a, w, lib, true);
 	}
 	fclose(f);
 	return nssl;
@@ -430,9 +487,10 @@ static void watched_release(struct attach *a, struct watched *w)
 		destroy_links(a, w->links[i], w->nlinks[i]);
 	memset(w, 0, sizeof(*w));
 	a->st.procs_watched--;
+	a->coverage_gen++;
 }
 
-static struct watched *watched_add(struct attach *a, pid_t pid)
+static struct watched *watched_add(struct attach *a, pid_t pid, const char *comm)
 {
 	struct watched *w = watched_find(a, 0);
 
@@ -442,6 +500,8 @@ static struct watched *watched_add(struct attach *a, pid_t pid)
 	}
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
+	snprintf(w->comm, sizeof(w->comm), "%s", comm);
+	a->coverage_gen++;
 	w->fast_scans_left = FAST_SCANS;
 	w->next_scan_ns = clock_mono_ns();
 	a->st.procs_watched++;
@@ -482,10 +542,15 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 	}
 	if (pid == getpid())
 		return;
-	if (w)
-		w->fast_scans_left = FAST_SCANS; /* exec replaced its mappings */
-	else
-		w = watched_add(a, pid);
+	if (w) {
+		/* exec replaced its mappings: what it maps is found again. */
+		w->fast_scans_left = FAST_SCANS;
+		memset(w->mapped, 0, sizeof(w->mapped));
+		w->nseen = 0;
+		snprintf(w->comm, sizeof(w->comm), "%s", info.comm);
+		a->coverage_gen++;
+	} else
+		w = watched_add(a, pid, info.comm);
 	if (!w) {
 		scan_maps(a, pid, NULL); /* still learn its libraries */
 		return;
@@ -496,9 +561,9 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 		 * first SSL call of a short-lived process is not missed. */
 		for (int i = 0; i < a->nlibs; i++)
 			if (a->libs[i].hooked)
-				watched_attach_lib(a, w, &a->libs[i]);
+				watched_attach_lib(a, w, &a->libs[i], false);
 	}
-	announce(a, w, scan_maps(a, pid, a->sel->all ? NULL : w));
+	announce(a, w, scan_maps(a, pid, w));
 }
 
 struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel, bool plain)
@@ -610,7 +675,7 @@ void attach_tick(struct attach *a, uint64_t now)
 		if (w->fast_scans_left > 0)
 			w->fast_scans_left--;
 		w->next_scan_ns = now + (w->fast_scans_left ? FAST_SCAN_NS : SLOW_SCAN_NS);
-		int nssl = scan_maps(a, w->pid, a->sel->all ? NULL : w);
+		int nssl = scan_maps(a, w->pid, w);
 
 		if (nssl == -ENOENT)
 			watched_release(a, w);
@@ -632,3 +697,118 @@ void attach_get_stats(const struct attach *a, struct attach_stats *out)
 {
 	*out = a->st;
 }
+
+void attach_note_unseen(struct attach *a, pid_t pid, unsigned fn)
+{
+	struct watched *w = watched_find(a, pid);
+	uint32_t bit;
+
+	if (!w || !pid || fn < ST_FN_SENDFILE || fn > ST_FN_OTHER_CALL)
+		return;
+	bit = 1u << (fn - ST_FN_SENDFILE);
+	if (!(w->unseen_calls & bit)) {
+		w->unseen_calls |= bit;
+		a->coverage_gen++;
+	}
+}
+
+void attach_note_model_server(struct attach *a, pid_t pid)
+{
+	struct watched *w = watched_find(a, pid);
+
+	if (w && pid && !w->model_serving) {
+		w->model_serving = true;
+		a->coverage_gen++;
+	}
+}
+
+uint64_t attach_coverage_generation(const struct attach *a)
+{
+	return a->coverage_gen;
+}
+
+static const char *const unseen_names[] = { "sendfile", "splice", "sendmmsg/recvmmsg", "io_uring",
+					    "unreadable message headers", "other calls" };
+
+/* The plain sockets' row: watched, partly (bytes moved without a user
+ * buffer: counted, not copied), or not at all. */
+static void plain_row(const struct attach *a, const struct watched *w, struct coverage_stack *st, char *reason,
+		      size_t reasonsz)
+{
+	size_t n = 0;
+
+	st->stack = stack_name(STACK_PLAIN);
+	st->file = "";
+	st->reason = reason;
+	reason[0] = '\0';
+	if (!a->plain) {
+		st->state = "unwatched";
+		st->reason = "plaintext capture is off (--no-plain-sockets)";
+		return;
+	}
+	st->state = w->unseen_calls ? "partial" : "watched";
+	for (unsigned i = 0; i < sizeof(unseen_names) / sizeof(unseen_names[0]); i++)
+		if (w->unseen_calls & (1u << i))
+			n += (size_t)snprintf(reason + n, n < reasonsz ? reasonsz - n : 0, "%s%s", n ? ", " : "bytes moved by ",
+					      unseen_names[i]);
+	if (n)
+		snprintf(reason + n, n < reasonsz ? reasonsz - n : 0, " are counted, not copied");
+}
+
+int attach_coverage(const struct attach *a, struct coverage_process *out, size_t max, char (*reasons)[128],
+		    uint32_t *omitted)
+{
+	size_t n = 0;
+
+	*omitted = 0;
+	for (int i = 0; i < MAX_WATCHED; i++) {
+		const struct watched *w = &a->watched[i];
+		struct coverage_process *p;
+
+		if (!w->pid)
+			continue;
+		if (n >= max) {
+			(*omitted)++;
+			continue;
+		}
+		p = &out[n];
+		memset(p, 0, sizeof(*p));
+		p->pid = (uint32_t)w->pid;
+		memcpy(p->comm, w->comm, sizeof(p->comm));
+		p->model_serving = w->model_serving;
+		for (int k = 0; k < w->nlibs && p->nstacks < COVERAGE_STACKS_MAX - 1; k++) {
+			const struct lib *lib = &a->libs[w->libs[k]];
+			int linked = a->sel->all ? lib->nglobal : w->nlinks[k];
+			struct coverage_stack *st = &p->stacks[p->nstacks];
+
+			if (!w->mapped[k])
+				continue;
+			st->stack = stack_name(lib->stack);
+			st->file = lib->path;
+			st->state = linked == lib->nprobes ? "watched" : linked ? "partial" : "unwatched";
+			st->reason = linked == lib->nprobes ? ""
+				     : linked		  ? "some of its probes could not be attached"
+							  : "its probes could not be attached";
+			p->nstacks++;
+		}
+		for (int k = 0; k < w->nseen && p->nstacks < COVERAGE_STACKS_MAX - 1; k++) {
+			const struct lib *lib = &a->libs[w->seen[k]];
+
+			p->stacks[p->nstacks++] = (struct coverage_stack){ .stack = stack_name(lib->stack),
+									   .state = "unwatched",
+									   .reason = lib->why,
+									   .file = lib->path };
+		}
+		plain_row(a, w, &p->stacks[p->nstacks], reasons[n], sizeof(reasons[n]));
+		p->nstacks++;
+		/* --all lists what is not plain and fully watched; the host's
+		 * every other process is a count. */
+		if (a->sel->all && p->nstacks == 1 && !strcmp(p->stacks[0].state, "watched") && !w->model_serving) {
+			(*omitted)++;
+			continue;
+		}
+		n++;
+	}
+	return (int)n;
+}
+

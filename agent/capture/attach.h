@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "coverage_account.h"
+
 struct sslsniff_bpf;
 struct selector;
 struct attach;
@@ -71,5 +73,24 @@ void attach_tick(struct attach *a, uint64_t now_ns);
 bool attach_is_watched(const struct attach *a, pid_t pid);
 
 void attach_get_stats(const struct attach *a, struct attach_stats *out);
+
+/* Coverage: what each watched process uses and whether it is watched
+ * (evidence/coverage.h's account). Its socket calls moved bytes without a
+ * user buffer (fn: an ST_FN_ unseen kind), so its plain sockets are only
+ * partly watched. */
+void attach_note_unseen(struct attach *a, pid_t pid, unsigned fn);
+/* It served a model API exchange: a process whose not being watched matters. */
+void attach_note_model_server(struct attach *a, pid_t pid);
+/* Changes whenever what attach_coverage lists does. */
+uint64_t attach_coverage_generation(const struct attach *a);
+/* Fills out[0..max) with the watched processes, each with its stacks: the
+ * TLS libraries it maps (hooked or recognised, with the reason), and its
+ * plain sockets; reasons[i] is the storage of process i's plain-socket
+ * reason. Strings point into attach's tables: valid until its next change.
+ * With --all, processes that only use plain sockets, all watched, are
+ * counted in *omitted instead (so are those past max). Returns the number
+ * filled. */
+int attach_coverage(const struct attach *a, struct coverage_process *out, size_t max, char (*reasons)[128],
+		    uint32_t *omitted);
 
 #endif

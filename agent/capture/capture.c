@@ -187,6 +187,7 @@ static void on_unseen(struct capture *c, const struct st_data_record *d)
 				      d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
 
 	c->unseen_by_fn[d->fn]++;
+	attach_note_unseen(c->attach, (pid_t)d->h.pid, d->fn);
 	if (c->opts.dump_chunks) {
 		fprintf(c->opts.out, "{\"type\":\"unseen\",\"connection_id\":%" PRIu64 ",", conn ? conn->id : 0);
 		put_identity(c->opts.out, &d->h);
@@ -560,6 +561,8 @@ void capture_write_stats(struct capture *c, FILE *out)
 		[ST_CNT_TLS_SOCKET_BYTES] = "tls_socket_bytes",
 		[ST_CNT_UNSEEN_CALLS] = "unseen_calls",
 		[ST_CNT_UNSEEN_BYTES] = "unseen_bytes",
+		[ST_CNT_WRITES_CUT] = "writes_cut",
+		[ST_CNT_WRITES_CUT_BYTES] = "writes_cut_bytes",
 	};
 	uint64_t k[ST_CNT__MAX];
 	const struct stream_stats *s = &c->streams.st;

@@ -70,6 +70,12 @@ int goplan_make(int fd, struct go_plan *p)
 			 p->bin.version[0] ? p->bin.version : "of unknown version");
 		return 0;
 	}
+	if (goret_body(fd, off[GO_WRITE], size[GO_WRITE], &p->write_body) ||
+	    goret_body(fd, off[GO_READ], size[GO_READ], &p->read_body)) {
+		snprintf(p->why, sizeof(p->why), "the prologue of %s or %s can't be decoded", go_names[GO_WRITE],
+			 go_names[GO_READ]);
+		return 0;
+	}
 	if (plan_returns(p, fd, GO_WRITE, off[GO_WRITE], size[GO_WRITE], p->write_rets, &p->nwrite_rets) ||
 	    plan_returns(p, fd, GO_READ, off[GO_READ], size[GO_READ], p->read_rets, &p->nread_rets))
 		p->nwrite_rets = p->nread_rets = 0;

@@ -28,6 +28,8 @@ struct go_plan {
 	uint64_t write_off; /* their entries' file offsets */
 	uint64_t read_off;
 	uint64_t close_off; /* 0 when the linker left Close out */
+	uint64_t write_body; /* past their stack checks: where a call is seen once (goret_body) */
+	uint64_t read_body;
 	uint64_t write_rets[GOPLAN_RETS_MAX];
 	uint64_t read_rets[GOPLAN_RETS_MAX];
 	size_t nwrite_rets, nread_rets;

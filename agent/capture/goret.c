@@ -3,7 +3,9 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int goret_find(int fd, uint64_t off, uint64_t size, uint64_t *rets, size_t cap)
@@ -52,4 +54,50 @@ int goret_find(int fd, uint64_t off, uint64_t size, uint64_t *rets, size_t cap)
 	cs_close(&cs);
 	free(code);
 	return err ? err : n;
+}
+
+/* Instructions the prologue's check is looked for in: Go's is the first
+ * two or three (a large frame computes its lowest address first). */
+#define PROLOGUE_INSNS 4
+
+int goret_body(int fd, uint64_t off, uint64_t size, uint64_t *body)
+{
+	uint8_t code[64];
+	const uint8_t *p = code;
+	size_t left = size < sizeof(code) ? (size_t)size : sizeof(code);
+	uint64_t addr = off;
+	bool guard = false;
+	csh cs;
+	cs_insn *insn;
+	int err = 0;
+
+	*body = off;
+	if (size == 0 || pread(fd, code, left, (off_t)off) != (ssize_t)left)
+		return -EIO;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return -ENOSYS;
+	if (!(insn = cs_malloc(cs))) {
+		cs_close(&cs);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < PROLOGUE_INSNS && left > 0; i++) {
+		if (!cs_disasm_iter(cs, &p, &left, &addr, insn)) {
+			err = -ENOEXEC;
+			break;
+		}
+		/* cmp <sp or a register>, qword ptr [r14 + 0x10]: the guard. */
+		if (insn->id == X86_INS_CMP && strstr(insn->op_str, "[r14 + 0x10]")) {
+			guard = true;
+			continue;
+		}
+		/* ... and the unsigned branch to morestack right after it. */
+		if (guard && (insn->id == X86_INS_JBE || insn->id == X86_INS_JB)) {
+			*body = addr; /* the next instruction's */
+			break;
+		}
+		guard = false;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return err;
 }

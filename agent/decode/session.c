@@ -13,7 +13,10 @@
 
 #define DETECT_BYTES 24   /* enough to recognise a client's first bytes */
 #define DETECT_HOLD 512   /* held while waiting for the other direction */
-#define H2_MAX_STREAMS 64 /* concurrent streams decoded per connection */
+/* Concurrent streams decoded per connection: Go's net/http server allows
+ * 250 at once (nghttp2 and most others 100), and a gateway multiplexing
+ * its clients over one connection uses them. */
+#define H2_MAX_STREAMS 256
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /* RESYNC: the first bytes were not the start of an HTTP message. Either the
@@ -54,7 +57,7 @@ struct h2_stream {
 /* An HTTP/2 connection's state, allocated only for HTTP/2 sessions so that
  * the far more common HTTP/1.1 connection does not carry it. The stream
  * table grows with the streams open at once (a slot is 0.8 KiB; a full table
- * 54 KiB), so an idle or one-stream-at-a-time connection stays small. */
+ * 216 KiB), so an idle or one-stream-at-a-time connection stays small. */
 struct h2_conn {
 	struct h2_parser p[2]; /* one per direction, indexed by direction */
 	int cur_dir;           /* direction of the frame being parsed */
@@ -111,10 +114,17 @@ static size_t max_body(const struct session *s)
 	return s->env->max_body ? s->env->max_body : SESSION_MAX_BODY;
 }
 
+static void identity_of(const struct session *s, struct x_identity *w);
+
 static void emit_done(struct session *s, struct exchange *x)
 {
 	const struct exchange_sink *sink = s->env->sink;
 
+	/* Addresses learnt after the request began (a TLS library served its
+	 * first read from bytes taken in with its handshake; its socket was
+	 * seen at a later call) complete the identity by the end. */
+	if (!x->who.local[0] && !x->who.peer[0] && s->origin.family)
+		identity_of(s, &x->who);
 	s->env->st->exchanges++;
 	if (!x->request_complete || !x->response_complete)
 		s->env->st->incomplete++;

@@ -11,6 +11,7 @@ struct coverage {
 	uint64_t heartbeat_ns, last_heartbeat;
 	uint64_t exchanges, bytes; /* at the last heartbeat */
 	uint64_t reported[COVERAGE_LOSS_MAX]; /* loss counters at the last capture_loss event */
+	uint8_t account_digest[32];           /* of the account last recorded (zero: none yet) */
 };
 
 struct coverage *coverage_new(struct evidence *ev, uint64_t heartbeat_ns, uint64_t now_ns)
@@ -60,6 +61,14 @@ void coverage_tick(struct coverage *cv, const struct coverage_sample *s, uint64_
 	cv->exchanges = s->exchanges;
 	cv->bytes = s->bytes;
 	cv->last_heartbeat = now_ns;
+}
+
+void coverage_account(struct coverage *cv, const struct coverage_account *acc)
+{
+	/* A refused event is tried again at the next call: the digest moves
+	 * only when one is recorded. */
+	if (cv && acc)
+		evidence_coverage(cv->ev, acc, cv->account_digest);
 }
 
 void coverage_free(struct coverage *cv)

@@ -6,7 +6,10 @@
  *   capture_loss  at most once a second, when any loss counter grew: the
  *                 counts lost since the previous one, by reason;
  *   heartbeat     every interval: exchanges decoded and plaintext bytes
- *                 captured since the previous one, processes watched now.
+ *                 captured since the previous one, processes watched now;
+ *   coverage      at start and whenever it changes: each selected
+ *                 process's TLS stacks (and plain sockets), whether each is
+ *                 watched, and why not.
  *
  * A loss is recorded whenever it happens; a missing heartbeat in a stream
  * means the agent was not running (or could not write), which the lifecycle
@@ -17,6 +20,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "coverage_account.h"
 
 #define COVERAGE_LOSS_MAX 32 /* loss reasons one capture_loss event carries */
 
@@ -38,6 +43,9 @@ struct coverage_sample {
 struct coverage *coverage_new(struct evidence *ev, uint64_t heartbeat_ns, uint64_t now_ns);
 /* About once a second, and once more at stop. */
 void coverage_tick(struct coverage *cv, const struct coverage_sample *s, uint64_t now_ns);
+/* The account as it stands: a coverage event when it differs from the last
+ * one recorded (the first call always records). */
+void coverage_account(struct coverage *cv, const struct coverage_account *acc);
 void coverage_free(struct coverage *cv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "chain.h"
@@ -558,6 +559,73 @@ int64_t evidence_heartbeat(struct evidence *ev, const struct evidence_heartbeat 
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT;
 	e.heartbeat = &h;
 	return append(ev, &e);
+}
+
+int evidence_coverage(struct evidence *ev, const struct coverage_account *acc, uint8_t last[32])
+{
+	Sealtap__Evidence__V1__Coverage cv = SEALTAP__EVIDENCE__V1__COVERAGE__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	Sealtap__Evidence__V1__ProcessCoverage *procs = calloc(acc->nprocs ? acc->nprocs : 1, sizeof(*procs));
+	Sealtap__Evidence__V1__ProcessCoverage **pp = calloc(acc->nprocs ? acc->nprocs : 1, sizeof(*pp));
+	size_t nstacks = 0, k = 0, len;
+	Sealtap__Evidence__V1__StackCoverage *stacks, **sp;
+	uint8_t digest[32], *packed = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < acc->nprocs; i++)
+		nstacks += acc->procs[i].nstacks;
+	stacks = calloc(nstacks ? nstacks : 1, sizeof(*stacks));
+	sp = calloc(nstacks ? nstacks : 1, sizeof(*sp));
+	if (!procs || !pp || !stacks || !sp)
+		goto out;
+	for (size_t i = 0; i < acc->nprocs; i++) {
+		const struct coverage_process *p = &acc->procs[i];
+
+		sealtap__evidence__v1__process_coverage__init(&procs[i]);
+		procs[i].pid = p->pid;
+		procs[i].comm = (char *)p->comm;
+		procs[i].model_serving = p->model_serving;
+		procs[i].stacks = &sp[k];
+		for (size_t j = 0; j < p->nstacks; j++, k++) {
+			sealtap__evidence__v1__stack_coverage__init(&stacks[k]);
+			stacks[k].stack = (char *)str(p->stacks[j].stack);
+			stacks[k].state = (char *)str(p->stacks[j].state);
+			stacks[k].reason = (char *)str(p->stacks[j].reason);
+			stacks[k].file = (char *)str(p->stacks[j].file);
+			sp[k] = &stacks[k];
+		}
+		procs[i].n_stacks = p->nstacks;
+		pp[i] = &procs[i];
+	}
+	cv.processes = pp;
+	cv.n_processes = acc->nprocs;
+	cv.processes_omitted = acc->omitted;
+	/* The account's own encoding decides "changed": the event around it
+	 * carries a time and a sequence number that always differ. */
+	len = sealtap__evidence__v1__coverage__get_packed_size(&cv);
+	if (!(packed = malloc(len ? len : 1)))
+		goto out;
+	sealtap__evidence__v1__coverage__pack(&cv, packed);
+	if (!EVP_Digest(packed, len, digest, NULL, EVP_sha256(), NULL))
+		goto out;
+	if (!memcmp(digest, last, sizeof(digest))) {
+		rc = 0;
+		goto out;
+	}
+	report_drops(ev);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE;
+	e.coverage = &cv;
+	if (append(ev, &e) >= 0) {
+		memcpy(last, digest, sizeof(digest));
+		rc = 1;
+	}
+out:
+	free(packed);
+	free(stacks);
+	free(sp);
+	free(procs);
+	free(pp);
+	return rc;
 }
 
 void evidence_tick(struct evidence *ev, uint64_t now_ns)

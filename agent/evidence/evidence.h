@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "chain.h"
+#include "coverage_account.h"
 #include "note.h"
 
 #define EVIDENCE_FINGERPRINT 32 /* a finding's keyed fingerprint (HMAC-SHA-256) */
@@ -136,6 +137,11 @@ struct evidence_heartbeat {
 	uint32_t processes_watched;
 };
 int64_t evidence_heartbeat(struct evidence *ev, const struct evidence_heartbeat *hb);
+/* A coverage event holding the account (coverage_account.h), unless it is
+ * the one whose digest is *last (SHA-256 of its encoding), which it then
+ * becomes. Returns 1 when recorded, 0 when unchanged (no event), -1 when
+ * the event could not be made or appended. */
+int evidence_coverage(struct evidence *ev, const struct coverage_account *acc, uint8_t last[32]);
 /* Signs a checkpoint when one is due. */
 void evidence_tick(struct evidence *ev, uint64_t now_ns);
 

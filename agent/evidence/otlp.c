@@ -237,6 +237,17 @@ static const char *provider_name(const char *api)
 	return api;
 }
 
+/* Stacks of a coverage event in a state ("unwatched", "partial"). */
+static int64_t coverage_in(const Sealtap__Evidence__V1__Coverage *c, const char *state)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < c->n_processes; i++)
+		for (size_t k = 0; k < c->processes[i]->n_stacks; k++)
+			n += strcmp(c->processes[i]->stacks[k]->state, state) == 0;
+	return n;
+}
+
 static void severity(const Sealtap__Evidence__V1__Event *e, int *num, const char **text)
 {
 	const char *sev = e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING ? e->finding->severity : NULL;
@@ -248,7 +259,9 @@ static void severity(const Sealtap__Evidence__V1__Event *e, int *num, const char
 		*num = 17, *text = "ERROR";
 	else if ((sev && strcmp(sev, "medium") == 0) ||
 		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS ||
-		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP)
+		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP ||
+		 (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE &&
+		  coverage_in(e->coverage, "unwatched") + coverage_in(e->coverage, "partial") > 0))
 		*num = 13, *text = "WARN";
 }
 
@@ -287,6 +300,12 @@ static void kind_attrs(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 		attr_int(b, 6, "sealtap.heartbeat.exchanges", (int64_t)e->heartbeat->exchanges);
 		attr_int(b, 6, "sealtap.heartbeat.bytes_captured", (int64_t)e->heartbeat->bytes_captured);
 		attr_int(b, 6, "sealtap.heartbeat.processes_watched", e->heartbeat->processes_watched);
+		break;
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE:
+		attr_int(b, 6, "sealtap.coverage.processes", (int64_t)e->coverage->n_processes);
+		attr_int(b, 6, "sealtap.coverage.unwatched", coverage_in(e->coverage, "unwatched"));
+		attr_int(b, 6, "sealtap.coverage.partial", coverage_in(e->coverage, "partial"));
+		attr_int(b, 6, "sealtap.coverage.omitted", e->coverage->processes_omitted);
 		break;
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_LIFECYCLE:
 		attr_str(b, 6, "sealtap.lifecycle.phase",

@@ -9,7 +9,7 @@ RUN make deps && make BUILD=/out /out/sealtap-agent
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libbpf1 libelf1 zlib1g libssl3 libbrotli1 libnghttp2-14 libhyperscan5 libyaml-0-2 \
-        libprotobuf-c1 libcurl4 libmicrohttpd12 ca-certificates \
+        libprotobuf-c1 libcurl4 libmicrohttpd12 libcapstone4 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/sealtap-agent /usr/local/bin/sealtap-agent
 # Runs as root with the capabilities the DaemonSet adds; it drops the rest itself.

@@ -5,10 +5,14 @@
  * are compared with.
  *
  * usage: bench-empty PID LIBSSL entry|entry+return
+ *        bench-empty go PID BINARY
  *        bench-empty syscalls enter|exit|enter+exit
  * The second form attaches do-nothing programs to the system-call
  * tracepoints instead (every process pays them): the floor of plain-socket
- * capture. Prints "attached N" and holds the programs until stdin closes.
+ * capture. The go form puts them where sealtap's Go probes go: where
+ * crypto/tls.(*Conn).Write and Read begin and on each of their return
+ * instructions (goplan). Prints "attached N" and holds the programs until
+ * stdin closes.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 
 #include "bench_empty.skel.h"
 #include "elfsym.h"
+#include "goplan.h"
 
 static void hold_until_stdin_closes(int attached)
 {
@@ -31,22 +36,38 @@ static void hold_until_stdin_closes(int attached)
 		;
 }
 
+/* The empty programs loaded: those flagged in want (EMPTY_*), the others
+ * left out. NULL when they can't be. */
+enum { EMPTY_ENTER = 1, EMPTY_RETURN = 2, EMPTY_SYS_ENTER = 4, EMPTY_SYS_EXIT = 8, EMPTY_SOCK = 16 };
+
+static struct bench_empty_bpf *load_empty(unsigned want)
+{
+	struct bench_empty_bpf *skel = bench_empty_bpf__open();
+
+	if (!skel)
+		return NULL;
+	bpf_program__set_autoload(skel->progs.empty_enter, want & EMPTY_ENTER);
+	bpf_program__set_autoload(skel->progs.empty_return, want & EMPTY_RETURN);
+	bpf_program__set_autoload(skel->progs.empty_sys_enter, want & EMPTY_SYS_ENTER);
+	bpf_program__set_autoload(skel->progs.empty_sys_exit, want & EMPTY_SYS_EXIT);
+	bpf_program__set_autoload(skel->progs.empty_sock_send, want & EMPTY_SOCK);
+	bpf_program__set_autoload(skel->progs.empty_sock_recv, want & EMPTY_SOCK);
+	if (bench_empty_bpf__load(skel)) {
+		bench_empty_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 static int hold_syscall_programs(const char *which)
 {
 	int enter = strstr(which, "enter") != NULL, exit_ = strstr(which, "exit") != NULL;
 	int sock = strcmp(which, "sock") == 0;
-	struct bench_empty_bpf *skel = bench_empty_bpf__open();
+	struct bench_empty_bpf *skel = load_empty((enter ? EMPTY_SYS_ENTER : 0) | (exit_ ? EMPTY_SYS_EXIT : 0) |
+						  (sock ? EMPTY_SOCK : 0));
 	int n = 0;
 
 	if (!skel)
-		return fprintf(stderr, "cannot open the empty programs\n"), 2;
-	bpf_program__set_autoload(skel->progs.empty_enter, false);
-	bpf_program__set_autoload(skel->progs.empty_return, false);
-	bpf_program__set_autoload(skel->progs.empty_sys_enter, enter);
-	bpf_program__set_autoload(skel->progs.empty_sys_exit, exit_);
-	bpf_program__set_autoload(skel->progs.empty_sock_send, sock);
-	bpf_program__set_autoload(skel->progs.empty_sock_recv, sock);
-	if (bench_empty_bpf__load(skel))
 		return fprintf(stderr, "cannot load the empty programs\n"), 2;
 	if (enter)
 		n += bpf_program__attach(skel->progs.empty_sys_enter) != NULL;
@@ -61,6 +82,35 @@ static int hold_syscall_programs(const char *which)
 	return 0;
 }
 
+static int hold_go_programs(int pid, const char *binary)
+{
+	struct bench_empty_bpf *skel;
+	struct go_plan g;
+	uint64_t at[2 + 2 * GOPLAN_RETS_MAX];
+	size_t nat = 0;
+	int fd = open(binary, O_RDONLY), n = 0;
+
+	if (fd < 0 || goplan_make(fd, &g) || !g.uses_tls || g.why[0])
+		return fprintf(stderr, "no probe-able crypto/tls in %s\n", binary), 2;
+	at[nat++] = g.write_body;
+	at[nat++] = g.read_body;
+	for (size_t i = 0; i < g.nwrite_rets; i++)
+		at[nat++] = g.write_rets[i];
+	for (size_t i = 0; i < g.nread_rets; i++)
+		at[nat++] = g.read_rets[i];
+	if (!(skel = load_empty(EMPTY_ENTER)))
+		return fprintf(stderr, "cannot load the empty programs\n"), 2;
+	for (size_t i = 0; i < nat; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, entry);
+
+		n += bpf_program__attach_uprobe_opts(skel->progs.empty_enter, pid, binary, (size_t)at[i], &entry) != NULL;
+	}
+	hold_until_stdin_closes(n);
+	bench_empty_bpf__destroy(skel);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *names[] = { "SSL_write", "SSL_read" };
@@ -70,21 +120,17 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "syscalls") == 0)
 		return hold_syscall_programs(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "go") == 0)
+		return hold_go_programs(atoi(argv[2]), argv[3]);
 	if (argc != 4)
 		return fprintf(stderr, "usage: bench-empty PID LIBSSL entry|entry+return\n"
+				       "       bench-empty go PID BINARY\n"
 				       "       bench-empty syscalls enter|exit|enter+exit\n"), 2;
 	with_return = strcmp(argv[3], "entry+return") == 0;
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0 || elfsym_find(fd, names, 2, off) != 2)
 		return fprintf(stderr, "no SSL_write/SSL_read in %s\n", argv[2]), 2;
-	skel = bench_empty_bpf__open();
-	if (skel) {
-		bpf_program__set_autoload(skel->progs.empty_sys_enter, false);
-		bpf_program__set_autoload(skel->progs.empty_sys_exit, false);
-		bpf_program__set_autoload(skel->progs.empty_sock_send, false);
-		bpf_program__set_autoload(skel->progs.empty_sock_recv, false);
-	}
-	if (!skel || bench_empty_bpf__load(skel))
+	if (!(skel = load_empty(EMPTY_ENTER | EMPTY_RETURN)))
 		return fprintf(stderr, "cannot load the empty programs\n"), 2;
 	for (int i = 0; i < 2; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, entry);

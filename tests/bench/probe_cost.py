@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Probe cost benchmark (make bench): what sealtap's probes cost per SSL
 call, as a ratio to do-nothing uprobes on the same functions in the same run,
-and what a process that is not selected pays.
+and what a process that is not selected pays; then the same for Go's
+crypto/tls.
 
 Each configuration runs the same in-process TLS loop (tests/bench/tlsloop.c:
-one 1 KiB SSL_write + one SSL_read per iteration, i.e. two SSL calls);
+one 1 KiB SSL_write + one SSL_read per iteration, i.e. two SSL calls; for
+Go, tests/go/tlsloop: one Write and the Read that takes it, over net.Pipe);
 rounds are interleaved and the median kept, since these machines are shared.
 """
 import argparse
@@ -18,12 +20,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 import harness  # noqa: E402
 
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+GO_LOOP = "go/tlsloop"
 
 
-def loop(build, iters, attach):
+def loop(build, iters, attach, program="tlsloop"):
     """Runs tlsloop once; attach(pid) sets probes up and returns a cleanup."""
     crt, key = harness.certs()
-    p = harness.Peer([os.path.join(build, "tlsloop"), crt, key, str(iters)])
+    p = harness.Peer([os.path.join(build, program), crt, key, str(iters)])
     p.expect("ready")
     cleanup = attach(p.pid)
     try:
@@ -42,6 +45,16 @@ def empty(build, mode):
     def attach(pid):
         e = harness.Peer([os.path.join(build, "bench-empty"), str(pid), LIBSSL, mode])
         e.expect("attached 4" if mode == "entry+return" else "attached 2")
+        return lambda: (e.proc.stdin.close(), e.proc.wait())
+    return attach
+
+
+def empty_go(build):
+    def attach(pid):
+        e = harness.Peer([os.path.join(build, "bench-empty"), "go", str(pid), os.path.join(build, GO_LOOP)])
+        line = e.expect("attached")
+        if int(line.split()[-1]) < 4:
+            raise SystemExit("bench-empty attached only: %s" % line)
         return lambda: (e.proc.stdin.close(), e.proc.wait())
     return attach
 
@@ -103,6 +116,25 @@ def main():
     print("sealtap / empty entry+return probes (same attach points): %.2fx" % (s / (med["empty uprobe, entry+return"] - base)))
     print("sealtap / empty entry-only probe:                         %.2fx" % (s / (med["empty uprobe, entry"] - base)))
     print("unselected process overhead: %+.1f%% of baseline" % (100.0 * (med["sealtap, process not selected"] - base) / base))
+
+    # Go: the same probes' cost where sealtap puts them (the bodies of
+    # Write and Read, every return instruction), against empty programs at
+    # the same points.
+    go = [("go baseline (no probes)", none), ("go empty uprobes, body+returns", empty_go(build)),
+          ("go sealtap, process selected", agent(True))]
+    gs = {name: [] for name, _ in go}
+    for r in range(args.rounds):
+        for name, attach in go:
+            gs[name].append(loop(build, args.iters, attach, GO_LOOP))
+    gm = {k: statistics.median(v) for k, v in gs.items()}
+    gbase = gm["go baseline (no probes)"]
+    print("Go crypto/tls probe cost, %d iterations x %d rounds (median), a 1 KiB Write and its Read per iteration:"
+          % (args.iters, args.rounds))
+    for name, _ in go:
+        print("  %-32s %9.0f ns/iter  %+8.0f ns per call   (rounds: %s)"
+              % (name, gm[name], (gm[name] - gbase) / 2, " ".join("%.0f" % v for v in gs[name])))
+    print("Go: sealtap / empty probes (same points): %.2fx" % ((gm["go sealtap, process selected"] - gbase)
+                                                              / (gm["go empty uprobes, body+returns"] - gbase)))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,30 @@ def post(port, body, headers=None):
     return r.status, r.getheader("X-Sealtap-Reason") or "", data
 
 
+def serve_collector(tmp, pub):
+    """The collector on loopback over TLS, the agent key pub enrolled, its
+    store in tmp; returns (process, port, store, the collector's key)."""
+    crt, key = certs()
+    with open(os.path.join(tmp, "allow"), "w") as f:
+        f.write("# enrolled agents\n%s\n" % pub.hex())
+    store = os.path.join(tmp, "store.db")
+    cport = free_port()
+    collector = subprocess.Popen([COLLECTOR, "serve", "--store", store, "--allow", os.path.join(tmp, "allow"),
+                                  "--listen", "127.0.0.1:%d" % cport, "--tls-cert", crt, "--tls-key", key,
+                                  "--state-dir", os.path.join(tmp, "cstate")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_listening(cport, collector)
+        ckey = subprocess.run([COLLECTOR, "key", "--state-dir", os.path.join(tmp, "cstate")], capture_output=True,
+                              timeout=10).stdout.decode().strip()
+        check(len(ckey) == 64, "collector key: %r" % ckey)
+    except BaseException:
+        collector.kill()
+        collector.wait()
+        raise
+    return collector, cport, store, ckey
+
+
 def verify(store):
     p = subprocess.run([COLLECTOR, "verify", "--store", store], capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode() + p.stderr.decode()
@@ -69,22 +93,11 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
     crt, key = certs()
     tmp = tempfile.mkdtemp(prefix="sealtap-collector-")
     state, seed, pub = agent_state(tmp)
-    with open(os.path.join(tmp, "allow"), "w") as f:
-        f.write("# enrolled agents\n%s\n" % pub.hex())
-    store = os.path.join(tmp, "store.db")
-    cport = free_port()
-    collector = subprocess.Popen([COLLECTOR, "serve", "--store", store, "--allow", os.path.join(tmp, "allow"),
-                                  "--listen", "127.0.0.1:%d" % cport, "--tls-cert", crt, "--tls-key", key,
-                                  "--state-dir", os.path.join(tmp, "cstate")],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    collector, cport, store, ckey = serve_collector(tmp, pub)
     lport = free_port()
     server = python_peer("llm_server.py", lport, crt, key)
     server.expect("ready")
     try:
-        wait_listening(cport, collector)
-        ckey = subprocess.run([COLLECTOR, "key", "--state-dir", os.path.join(tmp, "cstate")], capture_output=True,
-                              timeout=10).stdout.decode().strip()
-        check(len(ckey) == 64, "collector key: %r" % ckey)
         with Agent("--pid", str(server.pid), "--state-dir", state, "--collector",
                    "https://127.0.0.1:%d/v1/batches" % cport, "--collector-ca", crt, "--collector-pubkey", ckey,
                    "--stats-interval", "0.2", dump=False) as agent:
@@ -105,40 +118,46 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         (sid,), = db.execute("SELECT stream_id FROM streams")
         events = [b for (b,) in db.execute("SELECT bytes FROM events ORDER BY seq")]
         db.close()
-        # lifecycle, 3 x (input card, output card), lifecycle: all shipped at stop.
-        check(kinds == ["lifecycle"] + ["finding"] * 6 + ["lifecycle"], "stored kinds: %s" % kinds)
+        # lifecycle, the coverage account, 3 x (input card, output card),
+        # lifecycle: all shipped at stop (the account again when the server
+        # is seen serving a model, among the findings).
+        check([k for k in kinds if k != "coverage"] == ["lifecycle"] + ["finding"] * 6 + ["lifecycle"]
+              and kinds[1] == "coverage", "stored kinds: %s" % kinds)
+        n = len(kinds)
+        findings = [i for i, k in enumerate(kinds) if k == "finding"]
         # (The stats line is written before the final flush, which shipped the rest: see the store.)
         check(ship["acked_batches"] >= 1 and ship["refused"] == 0 and ship["failures"] == 0 and
               ship["cosign_invalid"] == 0, "ship stats (acks cosigned by the collector): %s" % ship)
         rc, out = verify(store)
-        check(rc == 0 and "verified: 1 stream(s), 8 event(s), 0 problem(s)" in out, "verify: %d %s" % (rc, out))
+        check(rc == 0 and "verified: 1 stream(s), %d event(s), 0 problem(s)" % n in out, "verify: %d %s" % (rc, out))
 
         # Export: JSON lines of every event; a proof bundle an auditor checks with only the agent key.
         exp = subprocess.run([COLLECTOR, "export", "--store", store], capture_output=True, timeout=30)
         lines = [json.loads(l) for l in exp.stdout.decode().splitlines()]
-        check(exp.returncode == 0 and len(lines) == 8 and lines[1]["finding"]["detector"] == "financial.payment_card"
-              and lines[1]["finding"]["masked"] == "****0366" and CARD.replace(" ", "") not in exp.stdout.decode(),
+        first = lines[findings[0]]
+        check(exp.returncode == 0 and len(lines) == n and first["finding"]["detector"] == "financial.payment_card"
+              and first["finding"]["masked"] == "****0366" and CARD.replace(" ", "") not in exp.stdout.decode(),
               "export: %s" % exp.stdout[:500])
         def query(*args):
             q = subprocess.run([COLLECTOR, "query", "--store", store] + list(args), capture_output=True, timeout=30)
             check(q.returncode == 0, "query %s: %s" % (args, q.stderr))
             return [json.loads(l)["seq"] for l in q.stdout.decode().splitlines()]
         got = query("--kind", "finding", "--severity", "high", "--detector", "financial.payment_card", "--limit", "4")
-        check(got == [1, 2, 3, 4], "query by kind, severity, detector, limit: %s" % got)
+        check(got == findings[:4], "query by kind, severity, detector, limit: %s" % got)
         # The model column is the reported model when the response named one (outputs), else the requested.
-        check(query("--model", "m") == [1, 3, 5], "query by requested model: %s" % query("--model", "m"))
-        check(query("--model", "sealtap-test-model") == [2, 4, 6], "query by reported model")
+        check(query("--model", "m") == findings[0::2], "query by requested model: %s" % query("--model", "m"))
+        check(query("--model", "sealtap-test-model") == findings[1::2], "query by reported model")
         q = subprocess.run([COLLECTOR, "query", "--store", store, "--kind", "lifecycle", "--detector", "x' OR 1=1 --"],
                            capture_output=True, timeout=30)
         check(q.returncode == 0 and q.stdout == b"", "a filter is a value, never SQL: %s" % q.stdout)
         bundle = os.path.join(tmp, "proof.bin")
-        exp = subprocess.run([COLLECTOR, "export", "--store", store, "--stream", sid.hex(), "--from", "1", "--to", "7",
-                              "--proof", bundle], capture_output=True, timeout=30)
+        exp = subprocess.run([COLLECTOR, "export", "--store", store, "--stream", sid.hex(), "--from", "1", "--to",
+                              str(n - 1), "--proof", bundle], capture_output=True, timeout=30)
         check(exp.returncode == 0, "export --proof: %s" % exp.stderr)
         ok = subprocess.run([COLLECTOR, "verify", "--proof", bundle, "--key", pub.hex()], capture_output=True, timeout=30)
         proven = [json.loads(l) for l in ok.stdout.decode().splitlines()[:-1]]
         check(ok.returncode == 0 and ok.stdout.decode().endswith("proof verified\n") and
-              [p["seq"] for p in proven] == [1, 2, 3, 4, 5, 6], "verify --proof: %s" % ok.stdout.decode())
+              [p["seq"] for p in proven] == list(range(1, n - 1)), "verify --proof: %s" % ok.stdout.decode())
         other = subprocess.run([COLLECTOR, "verify", "--proof", bundle, "--key", os.urandom(32).hex()],
                                capture_output=True, timeout=30)
         check(other.returncode == 1 and "not signed by the given agent key" in other.stdout.decode(),
@@ -160,31 +179,33 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
             "delete": (["DELETE FROM events WHERE seq = 2"], "event 2 missing"),
             "swap": ([("UPDATE events SET bytes = ? WHERE seq = 2", (events[5],)),
                       ("UPDATE events SET bytes = ? WHERE seq = 5", (events[2],))], "event 2: holds sequence number 5 of this stream"),
-            "truncate": (["DELETE FROM events WHERE seq >= 6"], "6 events stored, the stream says 8"),
+            "truncate": (["DELETE FROM events WHERE seq >= 6"], "6 events stored, the stream says %d" % n),
         }
         for name, (sql, want) in cases.items():
             rc, out = verify(tampered(store, tmp, name, sql))
             check(rc == 1 and want in out, "%s: verify said (%d) %s" % (name, rc, out))
         # The last event flipped has no successor: the checkpoint root catches it.
-        last = bytearray(events[7])
+        last = bytearray(events[n - 1])
         last[-1] ^= 0x01
-        rc, out = verify(tampered(store, tmp, "flip_last", [("UPDATE events SET bytes = ? WHERE seq = 7", (bytes(last),))]))
-        check(rc == 1 and "checkpoint at size 8: its root is not the root" in out, "flip last: %s" % out)
+        rc, out = verify(tampered(store, tmp, "flip_last",
+                                  [("UPDATE events SET bytes = ? WHERE seq = ?", (bytes(last), n - 1))]))
+        check(rc == 1 and "checkpoint at size %d: its root is not the root" % n in out, "flip last: %s" % out)
 
         # Hostile batches, straight to the collector.
         origin = "sealtap/stream/" + sid.hex()
-        note, _ = sign_checkpoint(seed, origin, 8, b"\1" * 32)
+        note, _ = sign_checkpoint(seed, origin, n, b"\1" * 32)
         forged_seed = os.urandom(32)
-        forged_note, forged_pub = sign_checkpoint(forged_seed, origin, 8, b"\1" * 32)
+        forged_note, forged_pub = sign_checkpoint(forged_seed, origin, n, b"\1" * 32)
         altered = bytearray(events[1])
         altered[-1] ^= 0x02
         st, why, _ = post(cport, batch(sid, 0, events, forged_note, forged_pub))
         check(st == 403 and "not enrolled" in why, "unenrolled key: %d %s" % (st, why))
         st, why, _ = post(cport, batch(sid, 0, [events[0], bytes(altered)] + events[2:], note, pub))
         check(st == 409 and "equivocation: event 1" in why, "equivocation: %d %s" % (st, why))
-        gap_note, _ = sign_checkpoint(seed, origin, 14, b"\1" * 32)
-        st, why, body = post(cport, batch(sid, 12, events[:2], gap_note, pub))
-        check(st == 409 and "gap: the collector has 8 events" in why and fields(body)[2] == [8], "gap: %d %s" % (st, why))
+        gap_note, _ = sign_checkpoint(seed, origin, n + 6, b"\1" * 32)
+        st, why, body = post(cport, batch(sid, n + 4, events[:2], gap_note, pub))
+        check(st == 409 and "gap: the collector has %d events" % n in why and fields(body)[2] == [n],
+              "gap: %d %s" % (st, why))
         st, why, _ = post(cport, b"\x0a\xff\xff garbage")
         check(st == 400, "garbage: %d %s" % (st, why))
         st, why, _ = post(cport, b"x" * 100, {"Content-Type": "application/x-protobuf", "Content-Length": str(17 << 20)})
@@ -210,14 +231,14 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
               "held bodies are capped: statuses %s" % statuses)
         # An identical duplicate, with the agent's real last checkpoint: acknowledged, nothing new.
         db = sqlite3.connect(store)
-        (real_note,), = db.execute("SELECT note FROM checkpoints WHERE size = 8")
+        (real_note,), = db.execute("SELECT note FROM checkpoints WHERE size = ?", (n,))
         (rejections,), = db.execute("SELECT count(*) FROM rejections")
         db.close()
         agent_part = real_note.split("\n\u2014 sealtap-collector".encode())[0]
         if not agent_part.endswith(b"\n"):
             agent_part += b"\n"
         st, why, body = post(cport, batch(sid, 0, events, agent_part, pub))
-        check(st == 200 and "already stored" in why and fields(body)[2] == [8], "duplicate: %d %s" % (st, why))
+        check(st == 200 and "already stored" in why and fields(body)[2] == [n], "duplicate: %d %s" % (st, why))
         check(rejections == 4 + statuses.count(400), "refused batches recorded (413 and 503 are not parsed): %d"
               % rejections)
         rc, out = verify(store)

@@ -62,7 +62,11 @@ static void test_goplan_probe_able(void **state)
 		assert_true(p.write_off && p.read_off && p.close_off);
 		assert_rets_are_rets(fd, p.write_rets, p.nwrite_rets, p.write_off);
 		assert_rets_are_rets(fd, p.read_rets, p.nread_rets, p.read_off);
+		/* The bodies begin past the stack check: a few instructions in. */
+		assert_true(p.write_body > p.write_off && p.write_body - p.write_off < 32);
+		assert_true(p.read_body > p.read_off && p.read_body - p.read_off < 32);
 		assert_true(s.write_off == p.write_off && s.read_off == p.read_off && s.close_off == p.close_off);
+		assert_true(s.write_body == p.write_body && s.read_body == p.read_body);
 		assert_true(s.nwrite_rets == p.nwrite_rets && s.nread_rets == p.nread_rets);
 		assert_memory_equal(s.write_rets, p.write_rets, p.nwrite_rets * sizeof(uint64_t));
 		close(fd);

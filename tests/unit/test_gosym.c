@@ -131,6 +131,33 @@ static void test_gosym_damaged_table(void **state)
 	free(img);
 }
 
+/* A prologue with its stack check (cmp against [r14+0x10], jbe to
+ * morestack): the body begins after the branch; without one, at the entry. */
+static void test_goret_body(void **state)
+{
+	static const uint8_t checked[] = { 0x4c, 0x8d, 0x64, 0x24, 0x98, /* lea r12, [rsp-0x68] */
+					   0x4d, 0x3b, 0x66, 0x10,       /* cmp r12, [r14+0x10] */
+					   0x0f, 0x86, 0x64, 0x07, 0x00, 0x00, /* jbe +0x764 */
+					   0x48, 0x81, 0xec, 0xe8, 0x00, 0x00, 0x00, /* sub rsp, 0xe8 */
+					   0xc3 };
+	static const uint8_t nosplit[] = { 0x48, 0x89, 0xd8, 0xc3 }; /* mov rax, rbx; ret */
+	char path[] = "/tmp/sealtap-gobody-XXXXXX";
+	int fd = mkstemp(path);
+	uint64_t body;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, checked, sizeof(checked), 100), (ssize_t)sizeof(checked));
+	assert_int_equal(pwrite(fd, nosplit, sizeof(nosplit), 200), (ssize_t)sizeof(nosplit));
+	assert_int_equal(goret_body(fd, 100, sizeof(checked), &body), 0);
+	assert_int_equal(body, 100 + 15);
+	assert_int_equal(goret_body(fd, 200, sizeof(nosplit), &body), 0);
+	assert_int_equal(body, 200);
+	assert_int_equal(goret_body(fd, (uint64_t)1 << 40, 16, &body), -EIO);
+	close(fd);
+	unlink(path);
+}
+
 /* Where Write and Read return (goret over gosym's ranges): RET
  * instructions inside the function, at instruction boundaries Capstone
  * found, the same in the stripped build. */
@@ -168,6 +195,7 @@ static void test_gosym_return_sites(void **state)
 		assert_true(bad >= 0);
 		assert_int_equal(write(bad, "\x90\x06\x27\xc3", 4), 4);
 		assert_int_equal(goret_find(bad, 0, 4, rets, 64), -ENOEXEC);
+		assert_int_equal(goret_body(bad, 0, 4, &rets[0]), -ENOEXEC);
 		close(bad);
 		unlink(path);
 	}
@@ -183,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_gosym_not_go),
 		cmocka_unit_test(test_gosym_damaged_table),
 		cmocka_unit_test(test_gosym_return_sites),
+		cmocka_unit_test(test_goret_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

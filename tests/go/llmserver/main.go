@@ -106,6 +106,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body))) // not chunked: the body comes back as it went
 	w.Write(body)
 }
 

@@ -9,6 +9,7 @@
 //	-n N -c C: N requests, C at a time, each BODY with "{i}" replaced by
 //	its number; prints "ok N" when every answer was a 200.
 //	-h2: HTTP/2 by ALPN (the transport's default when it isn't customised).
+//	BODY "@PATH": the body is the file at PATH (a command line holds 128 KiB).
 //
 // usage: tlsclient [-wait] -raw ADDR SIZE REPLY SEED
 //
@@ -94,12 +95,19 @@ func main() {
 	if len(args) != 2 {
 		fail(fmt.Errorf("usage: tlsclient [-wait] [-h2] [-n N] [-c C] URL BODY"))
 	}
+	template := []byte(args[1])
+	if strings.HasPrefix(args[1], "@") {
+		var err error
+		if template, err = os.ReadFile(args[1][1:]); err != nil {
+			fail(err)
+		}
+	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: *h2,
 		MaxIdleConnsPerHost: *conc}
 	client := &http.Client{Transport: tr}
 	post := func(i int) ([]byte, error) {
-		body := strings.ReplaceAll(args[1], "{i}", strconv.Itoa(i))
-		resp, err := client.Post(args[0], "application/json", bytes.NewReader([]byte(body)))
+		body := bytes.ReplaceAll(template, []byte("{i}"), []byte(strconv.Itoa(i)))
+		resp, err := client.Post(args[0], "application/json", bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
