@@ -558,9 +558,10 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 	if (!a->sel->all && fresh) {
 		/* Probes for libraries we already know, before the loader maps
 		 * them: the kernel installs them when the mapping appears, so the
-		 * first SSL call of a short-lived process is not missed. */
+		 * first SSL call of a short-lived process is not missed. Go's
+		 * are executables, mapped by the exec itself: the scan finds them. */
 		for (int i = 0; i < a->nlibs; i++)
-			if (a->libs[i].hooked)
+			if (a->libs[i].hooked && a->libs[i].stack != STACK_GO)
 				watched_attach_lib(a, w, &a->libs[i], false);
 	}
 	announce(a, w, scan_maps(a, pid, w));

@@ -84,9 +84,18 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--iters", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", choices=["openssl", "go"], help="one of the two benchmarks")
     args = ap.parse_args()
     ITERS = args.iters
     build = os.path.abspath(args.build)
+    if args.only != "go":
+        openssl_cost(build, args)
+    if args.only != "openssl":
+        go_cost(build, args)
+
+
+def openssl_cost(build, args):
+    global other
     # A process that maps libssl but is not the one measured: the agent's
     # selection for the "unselected" case.
     other = harness.Peer([harness.PYTHON, "-c", "import ssl,sys; print('ready', flush=True); sys.stdin.readline()"])
@@ -117,6 +126,8 @@ def main():
     print("sealtap / empty entry-only probe:                         %.2fx" % (s / (med["empty uprobe, entry"] - base)))
     print("unselected process overhead: %+.1f%% of baseline" % (100.0 * (med["sealtap, process not selected"] - base) / base))
 
+
+def go_cost(build, args):
     # Go: the same probes' cost where sealtap puts them (the bodies of
     # Write and Read, every return instruction), against empty programs at
     # the same points.

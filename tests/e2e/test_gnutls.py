@@ -70,6 +70,22 @@ def test_gnutls_serv_echo_byte_exact():
     check(agent.stats()["kernel"]["tls_socket_bytes"] > len(data), "its TLS socket bytes dropped, counted")
 
 
+def gnutls_cli_chat(agent, port, body):
+    """gnutls-cli POSTs body to a chat completions server on port, watched by
+    agent (selected by --comm gnutls-cli) before its first byte; returns its
+    process once it has the whole streamed answer."""
+    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    cli = subprocess.Popen(["gnutls-cli", "--insecure", "-p", str(port), "127.0.0.1"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    agent.wait_attached(cli.pid)
+    cli.stdin.write(request)
+    cli.stdin.flush()
+    out, _ = cli.communicate(timeout=30)  # the server closes after its answer
+    check(b"[DONE]" in out, "gnutls-cli got the stream: %r" % out[-300:])
+    return cli
+
+
 def test_gnutls_cli_client_exchange():
     """gnutls-cli as the client of a Python TLS model server: its side of the
     exchange decoded from GnuTLS plaintext, capture source gnutls."""
@@ -79,18 +95,10 @@ def test_gnutls_cli_client_exchange():
     server.expect("ready")
     body = json.dumps({"model": "m", "stream": True, "sealtap_test_reply": "card %s" % CARD,
                        "messages": [{"role": "user", "content": "via gnutls-cli"}]}).encode()
-    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     try:
         with Agent("--comm", "gnutls-cli", "--dump", "exchanges", dump=False) as agent:
             agent.ready()
-            cli = subprocess.Popen(["gnutls-cli", "--insecure", "-p", str(port), "127.0.0.1"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            agent.wait_attached(cli.pid)
-            cli.stdin.write(request)
-            cli.stdin.flush()
-            out, _ = cli.communicate(timeout=30)  # the server closes after its answer
-            check(b"[DONE]" in out, "gnutls-cli got the stream: %r" % out[-300:])
+            cli = gnutls_cli_chat(agent, port, body)
             agent.wait_stdout('"type":"exchange"', timeout=20)
             agent.stop()
     finally:

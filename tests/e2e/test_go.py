@@ -4,15 +4,18 @@ HTTP/2 by ALPN, probed at (*Conn).Write and Read: entries, and every return
 instruction instead of a uretprobe."""
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 
 import pytest
 
-from harness import BUILD, Agent, Peer, certs, check, free_port, python_peer, stream_of, streams, PEERS
+from harness import BUILD, Agent, Peer, certs, check, free_port, python_peer, stream_of, wait_listening, PEERS
 
 sys.path.insert(0, PEERS)
 from pattern import pattern  # noqa: E402
+from test_gnutls import gnutls_cli_chat  # noqa: E402
 
 pytestmark = pytest.mark.bpf
 
@@ -216,3 +219,67 @@ def test_go_many_goroutines_on_two_threads(proto):
     k = agent.stats()["kernel"]
     check(k["unpaired_returns"] == 0 and k["lost_no_entry"] == 0 and k["lost_ringbuf"] == 0,
           "every call paired: %s" % k)
+
+
+def text_lines(seed, n):
+    """tlsclient -lines' payload: pattern(seed) as lines of 63 hex digits."""
+    h = pattern(seed, n).hex()
+    return b"".join(h[i:i + 63].encode() + b"\n" for i in range(0, n // 64 * 63 + 63, 63))[:n]
+
+
+@pytest.mark.skipif(not shutil.which("gnutls-serv"), reason="gnutls-bin is installed by make deps")
+def test_go_client_and_gnutls_serv_byte_exact():
+    """A Go client and gnutls-serv --echo, both watched: 1 MiB of text lines
+    in one Write, echoed back; the Go client's and gnutls-serv's plaintext
+    streams are the same bytes both ways, each by its own probes."""
+    crt, key = certs()
+    port = free_port()
+    size = 1 << 20
+    serv = subprocess.Popen(["gnutls-serv", "--echo", "-q", "-p", str(port), "--x509certfile", crt,
+                             "--x509keyfile", key], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = go_client("-raw", "-lines", "127.0.0.1:%d" % port, size, size, "go-gnutls")
+    try:
+        wait_listening(port, serv)
+        with Agent("--pid", str(serv.pid), "--pid", str(client.pid)) as agent:
+            agent.ready()
+            agent.wait_attached(serv.pid)
+            agent.wait_attached(client.pid)
+            client.go()
+            out = client.finish(timeout=60).decode()
+            check(out.startswith("ok"), "the Go client got its echo: %r" % out)
+            agent.wait_bytes(client.pid, "read", size)
+            agent.wait_bytes(serv.pid, "write", size)
+            agent.stop()
+    finally:
+        serv.kill()
+        serv.wait()
+        client.kill()
+    data = text_lines("go-gnutls", size)
+    for pid, direction in ((client.pid, "write"), (serv.pid, "read"), (serv.pid, "write"), (client.pid, "read")):
+        check(stream_of(agent, pid, direction) == data, "pid %d %s: byte-exact" % (pid, direction))
+    check({c["fn"] for c in agent.chunks(serv.pid)} == {"gnutls_record_recv", "gnutls_record_send"}
+          and {c["fn"] for c in agent.chunks(client.pid)} == {"crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read"},
+          "each by its own library's probes")
+
+
+@pytest.mark.skipif(not shutil.which("gnutls-cli"), reason="gnutls-bin is installed by make deps")
+def test_gnutls_cli_and_go_server_exchange():
+    """gnutls-cli asks the Go server for a streamed completion: the exchange
+    on both sides, capture sources gnutls and go."""
+    server = GoServer("h1")
+    prompt = "gnutls-cli to Go \u00e9"
+    try:
+        with Agent("--pid", str(server.pid), "--comm", "gnutls-cli", "--dump", "exchanges", dump=False) as agent:
+            agent.ready()
+            agent.wait_attached(server.pid)
+            cli = gnutls_cli_chat(agent, server.port, chat_body(prompt).encode())
+            agent.wait_stdout('"type":"exchange"', count=2, timeout=20)
+            agent.stop()
+    finally:
+        server.kill()
+    for pid, source, role in ((cli.pid, "gnutls", "client"), (server.pid, "go", "server")):
+        xs = exchanges(agent, pid)
+        check(len(xs) == 1 and xs[0]["identity"]["capture_source"] == source and xs[0]["identity"]["role"] == role,
+              "%s side: %s" % (source, xs))
+        check(xs[0]["prompt"][0]["text"] == prompt and [c["text"] for c in xs[0]["choices"]] == [REPLY]
+              and xs[0]["complete"] == {"request": True, "response": True}, "whole exchange: %s" % xs[0])

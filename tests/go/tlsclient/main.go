@@ -11,11 +11,13 @@
 //	-h2: HTTP/2 by ALPN (the transport's default when it isn't customised).
 //	BODY "@PATH": the body is the file at PATH (a command line holds 128 KiB).
 //
-// usage: tlsclient [-wait] -raw ADDR SIZE REPLY SEED
+// usage: tlsclient [-wait] -raw [-lines] ADDR SIZE REPLY SEED
 //
 //	One TLS connection to ADDR: SIZE bytes of pattern(SEED) in a single
 //	Write (which blocks while a slow peer doesn't read), then reads REPLY
-//	bytes; prints "ok" and how long the Write took.
+//	bytes; prints "ok" and how long the Write took. -lines: the bytes are
+//	text, lines of 63 hex digits of the pattern and a newline (for a
+//	line-oriented echo server).
 //
 // -wait: print "ready" and wait for a line on stdin first (so the agent can
 // attach before the first byte).
@@ -26,6 +28,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -53,20 +56,33 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func raw(addr string, size, reply int, seed string) {
+// textLines is pattern(seed) as text: lines of 63 hex digits and "\n".
+func textLines(seed string, n int) []byte {
+	h := []byte(hex.EncodeToString(pattern(seed, n)))
+	out := make([]byte, 0, n+64)
+	for i := 0; len(out) < n; i += 63 {
+		out = append(append(out, h[i:i+63]...), '\n')
+	}
+	return out[:n]
+}
+
+func raw(addr string, payload []byte, reply int) {
 	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		fail(err)
 	}
 	defer c.Close()
 	start := time.Now()
-	if _, err := c.Write(pattern(seed, size)); err != nil {
+	if _, err := c.Write(payload); err != nil {
 		fail(err)
 	}
 	took := time.Since(start)
 	got, err := io.ReadAll(io.LimitReader(c, int64(reply)))
 	if err != nil || len(got) != reply {
 		fail(fmt.Errorf("read %d of %d bytes: %v", len(got), reply, err))
+	}
+	if reply == len(payload) && !bytes.Equal(got, payload) {
+		fail(fmt.Errorf("the answer is not the echo of what was sent"))
 	}
 	fmt.Printf("ok write_seconds=%.3f\n", took.Seconds())
 }
@@ -77,6 +93,7 @@ func main() {
 	n := flag.Int("n", 1, "requests")
 	conc := flag.Int("c", 1, "requests at a time")
 	rawMode := flag.Bool("raw", false, "one TLS connection, one big Write")
+	lines := flag.Bool("lines", false, "-raw: text lines")
 	flag.Parse()
 	args := flag.Args()
 	if *wait {
@@ -85,11 +102,15 @@ func main() {
 	}
 	if *rawMode {
 		if len(args) != 4 {
-			fail(fmt.Errorf("usage: tlsclient -raw ADDR SIZE REPLY SEED"))
+			fail(fmt.Errorf("usage: tlsclient -raw [-lines] ADDR SIZE REPLY SEED"))
 		}
 		size, _ := strconv.Atoi(args[1])
 		reply, _ := strconv.Atoi(args[2])
-		raw(args[0], size, reply, args[3])
+		payload := pattern(args[3], size)
+		if *lines {
+			payload = textLines(args[3], size)
+		}
+		raw(args[0], payload, reply)
 		return
 	}
 	if len(args) != 2 {
