@@ -660,11 +660,11 @@ int BPF_KPROBE(ssl_free_enter, void *ssl)
  * the count returned is in ax at the return, and r14 is the goroutine's g
  * throughout. The entry probes sit where the body begins, past the stack
  * check: a goroutine whose stack must grow runs the first instruction
- * twice, the body once. A goroutine that blocks inside a call (a Read waiting for its
- * peer, a Write to a slow reader) is parked and may resume on another
- * thread, and its thread runs other goroutines meanwhile: the call in
- * flight is keyed by goroutine, never by thread, and the thread's own
- * active_calls slot (which says "inside an SSL call" to the socket
+ * twice, the body once. A goroutine that blocks inside a call (a Read
+ * waiting for its peer, a Write to a slow reader) is parked and may resume
+ * on another thread, and its thread runs other goroutines meanwhile: the
+ * call in flight is keyed by goroutine, never by thread, and the thread's
+ * own active_calls slot (which says "inside an SSL call" to the socket
  * programs) is left alone. */
 
 struct go_call {
@@ -677,8 +677,9 @@ struct go_call {
 
 /* Calls in flight, one per goroutine inside Write or Read: an idle
  * keep-alive connection's reader is one. A plain hash (an LRU update costs
- * the entry ~0.35 us more): a full map refuses the entry, counted as
- * no_entry; a dead process's entries are dropped by the agent. */
+ * the entry ~0.35 us more): a full map refuses the entry (a Read's data is
+ * then lost, counted as no_entry; a Write's is taken anyway); a dead
+ * process's entries are dropped by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -691,23 +692,20 @@ struct {
 volatile __u32 go_probes_live = 0;
 
 /* The call begins (the probe sits past the prologue's stack check, so it
- * runs once per call): it is recorded for its return and for the socket
- * transfers made inside it. Returns the record, or NULL. */
-static __always_inline struct go_call *go_enter(struct pt_regs *ctx, __u8 fn, __u8 dir)
+ * runs once per call): *v is the call, recorded for its return and for the
+ * socket transfers made inside it. Returns 0 when recorded, -1 for the
+ * agent's own calls, -2 when the map refused it. */
+static __always_inline int go_enter(struct pt_regs *ctx, __u8 fn, __u8 dir, struct go_call *v)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct st_go_call_key k = { .tgid = tgid, .g = ctx->r14 };
-	struct go_call v = { .conn = ctx->ax, .buf = ctx->bx, .num = ctx->cx, .fn = fn, .dir = dir };
 
 	if (!should_trace(tgid))
-		return NULL;
+		return -1;
+	*v = (struct go_call){ .conn = ctx->ax, .buf = ctx->bx, .num = ctx->cx, .fn = fn, .dir = dir };
 	/* An entry left by a call whose return was never seen (a panic
 	 * unwound it) is replaced: the latest is the one. */
-	if (bpf_map_update_elem(&go_calls, &k, &v, BPF_ANY)) {
-		count(ST_CNT_LOST_NO_ENTRY, 1);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&go_calls, &k);
+	return bpf_map_update_elem(&go_calls, &k, v, BPF_ANY) ? -2 : 0;
 }
 
 /* The plaintext of a call on its connection, from the thread's identity
@@ -737,17 +735,20 @@ static __always_inline void go_emit(__u32 tgid, const struct go_call *v, __u64 n
 SEC("uprobe")
 int go_write_enter(struct pt_regs *ctx)
 {
-	struct go_call *v = go_enter(ctx, ST_FN_GO_WRITE, ST_DIR_WRITE);
+	struct go_call v;
 
-	if (v && v->num)
-		go_emit(bpf_get_current_pid_tgid() >> 32, v, v->num);
+	if (go_enter(ctx, ST_FN_GO_WRITE, ST_DIR_WRITE, &v) != -1 && v.num)
+		go_emit(bpf_get_current_pid_tgid() >> 32, &v, v.num);
 	return 0;
 }
 
 SEC("uprobe")
 int go_read_enter(struct pt_regs *ctx)
 {
-	go_enter(ctx, ST_FN_GO_READ, ST_DIR_READ);
+	struct go_call v;
+
+	if (go_enter(ctx, ST_FN_GO_READ, ST_DIR_READ, &v) == -2)
+		count(ST_CNT_LOST_NO_ENTRY, 1);
 	return 0;
 }
 
