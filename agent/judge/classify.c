@@ -414,7 +414,7 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine)
 			return R_SHAPE; /* part of something longer */
 		r = v - lim;
-	} else if ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0)) {
+	} else if (!d->prefix_start && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
 		return R_SHAPE; /* glued to a word ("ORD-123..."), or its start is out of sight */
 	}
 	while (d->trim && r < v && strchr(d->trim, w[r]))
@@ -427,6 +427,8 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine(w + r, v - r, &off))
 			return R_SHAPE;
 		r += off;
+		if (d->prefix_start && ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0)))
+			return R_SHAPE;
 	}
 	if (v - r < d->min_len || v - r > d->max_len)
 		return R_SHAPE;

@@ -1,23 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "detectors.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "detector_ends.h"
 #include "validate.h"
-
-/*
- * Value delimiters, consumed by the pattern (see detectors.h). A number ends
- * at anything but a digit, letter or a separator that goes on with more
- * digits ("4.5", "123-45"): "SSN 123-45-6789." ends at the full stop.
- */
-#define END_NUM "(?:[^0-9A-Za-z_.,\\-]|[.,\\-][^0-9A-Za-z_])"
-/* A number printed in space-separated groups goes on while a digit follows
- * the space ("+44 20 7946 0958"). */
-#define END_GROUPS "(?:[^0-9A-Za-z_.,\\- ]|[.,\\-][^0-9A-Za-z_]| [^0-9])"
-#define END_WORD "[^0-9A-Za-z_]"
-#define END_TOK "[^0-9A-Za-z_\\-]"
-#define END_B64 "[^0-9A-Za-z+/=]"
-#define END_HOST "(?:[^0-9A-Za-z_.:\\-]|[.:\\-][^0-9A-Za-z_])"
 
 static bool is_alnum(char c)
 {
@@ -108,16 +96,21 @@ static bool refine_phone_intl(const char *run, size_t n, size_t *start)
 	return true;
 }
 
-static bool refine_literal(const char *run, size_t n, size_t *start, const char *lit)
+bool det_last_literal(const char *run, size_t n, const char *lit, size_t *at)
 {
 	size_t l = strlen(lit);
 
 	for (size_t i = n; i-- > 0;)
 		if (i + l <= n && memcmp(run + i, lit, l) == 0) {
-			*start = i;
+			*at = i;
 			return true;
 		}
 	return false;
+}
+
+static bool refine_literal(const char *run, size_t n, size_t *start, const char *lit)
+{
+	return det_last_literal(run, n, lit, start);
 }
 
 static bool refine_pem(const char *run, size_t n, size_t *start)
@@ -125,9 +118,18 @@ static bool refine_pem(const char *run, size_t n, size_t *start)
 	return refine_literal(run, n, start, "-----BEGIN");
 }
 
+/* From its scheme: Slack's webhooks answer over http too. */
 static bool refine_slack_webhook(const char *run, size_t n, size_t *start)
 {
-	return refine_literal(run, n, start, "https://hooks.slack.com/");
+	if (!refine_literal(run, n, start, "://hooks.slack.com/"))
+		return false;
+	if (*start >= 5 && memcmp(run + *start - 5, "https", 5) == 0)
+		*start -= 5;
+	else if (*start >= 4 && memcmp(run + *start - 4, "http", 4) == 0)
+		*start -= 4;
+	else
+		return false;
+	return true;
 }
 
 /* scheme://user:password@ - the scheme is the letters (and jdbc: parts)
@@ -343,8 +345,11 @@ static const char *const ctx_icd[] = { "diagnosis", "diagnosed", "icd", "icd-10"
 				       "disorder", "patient", "medical", "clinical", NULL };
 static const char *const ctx_mrn[] = { "mrn", "medical record", "medical record number", "patient id",
 				       "patient number", "chart number", "hospital number", NULL };
+/* Words before a number that say it is an identifier of something else
+ * ("webhooks": a Discord webhook's 18-digit id, Luhn-valid one time in ten). */
 static const char *const anti_ids[] = { "order", "invoice", "ticket", "tracking", "sku", "isbn", "ref",
-					"reference", "confirmation", "serial", "part", "version", NULL };
+					"reference", "confirmation", "serial", "part", "version", "webhooks",
+					NULL };
 static const char *const anti_ip[] = { "version", "ver", "release", "build", "v", NULL };
 
 #define DIGITS "0-9"
@@ -357,8 +362,9 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
  * repeats together). An open run reports a superset of match ends, each
  * judged by its value's length.
  */
-static const struct detector builtin[] = {
-	/* Secrets first: the most specific patterns win overlaps. */
+/* Secrets first: the most specific patterns win overlaps; then the
+ * vendors' formats (tokens.c); then the rest, from the generic secret on. */
+static const struct detector specific[] = {
 
 	{ .id = "secret.private_key", .kind = "private_key", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----", .charset = "A-Z0-9 -",
@@ -403,12 +409,14 @@ static const struct detector builtin[] = {
 	  .mask = MASK_PREFIX, .mask_prefix = 5, .norm = NORM_EXACT },
 
 	{ .id = "secret.slack_webhook", .kind = "slack_webhook", .category = CAT_SECRET, .severity = SEV_HIGH,
-	  .pattern = "https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}[^A-Za-z0-9_/]",
+	  .pattern = "https?://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,}[^A-Za-z0-9_/]",
 	  .charset = "A-Za-z0-9_/:.", .min_len = 44, .max_len = 160, .refine = refine_slack_webhook,
 	  .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 24, .norm = NORM_EXACT },
 
 	{ .id = "secret.slack_token", .kind = "slack_token", .category = CAT_SECRET, .severity = SEV_HIGH,
-	  .pattern = "xox[baprse]-[0-9A-Za-z\\-]{10,}" END_TOK, .charset = "0-9A-Za-z-", .min_len = 15,
+	  /* Bot, user, app, refresh, legacy workspace tokens; config tokens
+	   * (xoxe.xoxp-1-...) whole. */
+	  .pattern = "(?:xoxe\\.)?xox[baprseo]-[0-9A-Za-z\\-]{10,}" END_TOK, .charset = "0-9A-Za-z.-", .min_len = 15,
 	  .max_len = 255, .placeholder_filter = true, .mask = MASK_PREFIX, .mask_prefix = 5,
 	  .norm = NORM_EXACT },
 
@@ -450,6 +458,9 @@ static const struct detector builtin[] = {
 	  .charset = "!#-&(-;=?-~", .min_len = 12, .max_len = 220, .refine = refine_connstr,
 	  .valid = connstr_ok, .mask = MASK_PREFIX, .mask_prefix = 0, .norm = NORM_EXACT },
 
+};
+
+static const struct detector general[] = {
 	{ .id = "secret.generic", .kind = "generic_secret", .category = CAT_SECRET, .severity = SEV_MEDIUM,
 	  .pattern = "(?i:password|passwd|passphrase|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
 		     "auth[_\\-]?key|client[_\\-]?secret|private[_\\-]?key|credentials?)(?:[_.\\-][A-Za-z0-9_.\\-]{0,20})?"
@@ -573,10 +584,28 @@ void det_charset_bits(const char *spec, uint8_t bits[32])
 	}
 }
 
+#define NSPECIFIC (sizeof(specific) / sizeof(specific[0]))
+#define NGENERAL (sizeof(general) / sizeof(general[0]))
+#define NVENDOR_MAX 256 /* room for tokens.c's table */
+
 const struct detector *detectors_builtin(size_t *n)
 {
-	*n = sizeof(builtin) / sizeof(builtin[0]);
-	return builtin;
+	static struct detector all[NSPECIFIC + NVENDOR_MAX + NGENERAL];
+	static size_t nall;
+	size_t nvendor;
+	const struct detector *vendor = detectors_vendor(&nvendor);
+
+	/* Put together once, in priority order; the agent has one thread. */
+	if (nvendor > NVENDOR_MAX)
+		abort(); /* a table grown past its room: caught by every test */
+	if (!nall) {
+		memcpy(all, specific, sizeof(specific));
+		memcpy(all + NSPECIFIC, vendor, nvendor * sizeof(*vendor));
+		memcpy(all + NSPECIFIC + nvendor, general, sizeof(general));
+		nall = NSPECIFIC + nvendor + NGENERAL;
+	}
+	*n = nall;
+	return all;
 }
 
 const char *det_category_name(enum det_category c)

@@ -55,6 +55,11 @@ struct detector {
 	 * match end, unless refine moves it (a card after other digits). It
 	 * gets the run; returns false to reject. */
 	bool (*refine)(const char *run, size_t n, size_t *start);
+	/* refine finds the value's prefix, and the value starts there even
+	 * when its alphabet runs on before it (KEY=ops_eyJ...: '_' and '='
+	 * are base64's too): the start must not be glued to a word, wherever
+	 * the run began. */
+	bool prefix_start;
 	bool (*valid)(const char *v, size_t n);
 	const char *const *context;      /* whole words or phrases, any case */
 	bool context_required;           /* else they are not consulted */
@@ -74,6 +79,11 @@ struct detector {
 
 /* The built-in detectors, in priority order (earlier wins an overlap). */
 const struct detector *detectors_builtin(size_t *n);
+/* The vendors' credential formats among them (tokens.c). */
+const struct detector *detectors_vendor(size_t *n);
+
+/* Where the last lit in run[0..n) begins: for refine functions. */
+bool det_last_literal(const char *run, size_t n, const char *lit, size_t *at);
 
 /* A charset spec ("A-Z0-9-": ranges, a '-' at either end is itself) as a
  * bit per byte value. */

@@ -439,22 +439,73 @@ static int b64url_decode(const char *s, size_t n, uint8_t *out, size_t max)
 	return (int)k;
 }
 
-bool jwt_ok(const char *s, size_t n)
+/* The JWT's header (the part before its first dot) as a JSON object whose
+ * "alg" is a string: that string's token in d (released by the caller), or
+ * -1 (nothing to release). */
+static int jwt_alg(const char *s, size_t n, struct jdoc *d)
 {
 	const char *dot = memchr(s, '.', n);
 	uint8_t hdr[512];
+	int len, alg;
+
+	if (!dot)
+		return -1;
+	len = b64url_decode(s, (size_t)(dot - s), hdr, sizeof(hdr));
+	if (len <= 0 || jdoc_parse(d, (const char *)hdr, (size_t)len))
+		return -1;
+	alg = d->t[0].type == JTOK_OBJECT ? jdoc_get(d, 0, "alg") : -1;
+	if (alg < 0 || !jdoc_is_string(d, alg)) {
+		jdoc_release(d);
+		return -1;
+	}
+	return alg;
+}
+
+bool jwt_ok(const char *s, size_t n)
+{
+	const char *dot = memchr(s, '.', n);
 	struct jdoc d;
-	int len;
+
+	if (!dot || !memchr(dot + 1, '.', n - (size_t)(dot + 1 - s)) || jwt_alg(s, n, &d) < 0)
+		return false;
+	jdoc_release(&d);
+	return true;
+}
+
+/* A JWT with no signature: its header says "alg":"none" and the value ends
+ * at the second dot (header.payload.). */
+bool jwt_unsigned_ok(const char *s, size_t n)
+{
+	const char *dot = memchr(s, '.', n);
+	struct jdoc d;
+	int alg;
 	bool ok;
 
-	if (!dot || !memchr(dot + 1, '.', n - (size_t)(dot + 1 - s)))
+	if (!dot || n < 2 || s[n - 1] != '.' || memchr(dot + 1, '.', n - (size_t)(dot + 1 - s)) != s + n - 1 ||
+	    (alg = jwt_alg(s, n, &d)) < 0)
 		return false;
-	len = b64url_decode(s, (size_t)(dot - s), hdr, sizeof(hdr));
-	if (len <= 0 || jdoc_parse(&d, (const char *)hdr, (size_t)len))
-		return false;
-	ok = d.t[0].type == JTOK_OBJECT && jdoc_is_string(&d, jdoc_get(&d, 0, "alg"));
+	ok = jdoc_str_is(&d, alg, "none") || jdoc_str_is(&d, alg, "None") || jdoc_str_is(&d, alg, "NONE");
 	jdoc_release(&d);
 	return ok;
+}
+
+/* A Discord bot token: its first part is the bot's user id (a snowflake,
+ * 17 to 20 digits) in base64. */
+bool discord_token_ok(const char *s, size_t n)
+{
+	const char *dot = memchr(s, '.', n);
+	uint8_t id[32];
+	int len;
+
+	if (!dot)
+		return false;
+	len = b64url_decode(s, (size_t)(dot - s), id, sizeof(id));
+	if (len < 17 || len > 20)
+		return false;
+	for (int i = 0; i < len; i++)
+		if (id[i] < '0' || id[i] > '9')
+			return false;
+	return true;
 }
 
 bool ip_ok(const char *s, size_t n)

@@ -47,6 +47,10 @@ bool bic_ok(const char *s, size_t n);
 bool btc_address_ok(const char *s, size_t n);
 /* A JWT whose header is base64url JSON naming an "alg". */
 bool jwt_ok(const char *s, size_t n);
+/* header.payload. whose header says "alg":"none": a token anyone can forge. */
+bool jwt_unsigned_ok(const char *s, size_t n);
+/* A Discord bot token whose first part decodes to a user id. */
+bool discord_token_ok(const char *s, size_t n);
 /* IPv4 dotted quad or IPv6 text form (inet_pton), not a documentation
  * range, unspecified or broadcast address. */
 bool ip_ok(const char *s, size_t n);

@@ -308,6 +308,183 @@ def secrets():
     }
 
 
+# ---- vendors' credential formats (agent/judge/tokens.c) ---------------------
+
+HEXD = "0123456789abcdef"
+UPPER_ALNUM = string.ascii_uppercase + string.digits
+AGE_BECH = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
+
+
+def discord_token():
+    uid = str(R.randint(10 ** 17, 10 ** 19))
+    return (base64.b64encode(uid.encode()).decode().rstrip("=") + "." + rand_str(ALNUM + "_-", 6) + "." +
+            rand_str(ALNUM + "_-", R.choice([27, 38])))
+
+
+def jwt_unsigned():
+    head = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"sub": digits(6), "role": R.choice(["admin", "user"])}).encode())
+    return head + "." + body + "."
+
+
+def vendor_tokens():
+    """detector -> (generator, templates): each vendor's format in the text
+    people paste it in (an env file, a config, a command, a header)."""
+    b64 = ALNUM + "+/"
+    return {
+        "secret.groq_api_key": (lambda: "gsk_" + rand_str(ALNUM, 52), [
+            "GROQ_API_KEY={v}", "client = Groq(api_key=\"{v}\")"]),
+        "secret.replicate_api_token": (lambda: "r8_" + rand_str(ALNUM, 37), [
+            "export REPLICATE_API_TOKEN={v}", "Authorization: Bearer {v}"]),
+        "secret.perplexity_api_key": (lambda: "pplx-" + rand_str(ALNUM, 48), [
+            "PERPLEXITY_API_KEY={v}", "Use {v} as the key for the sonar model."]),
+        "secret.xai_api_key": (lambda: "xai-" + rand_str(ALNUM, 80), [
+            "XAI_API_KEY={v}", "curl https://api.x.ai/v1/chat/completions -H \"Authorization: Bearer {v}\""]),
+        "secret.nvidia_api_key": (lambda: "nvapi-" + rand_str(ALNUM + "_-", 64), [
+            "NVIDIA_API_KEY={v}", "Authorization: Bearer {v}"]),
+        "secret.huggingface_org_token": (lambda: "api_org_" + rand_str(string.ascii_letters, 34), [
+            "HF_TOKEN={v}", "token: {v}"]),
+        "secret.langsmith_api_key": (lambda: "lsv2_" + R.choice(["pt", "sk"]) + "_" + rand_str(HEXD, 32) + "_" +
+                                     rand_str(HEXD, 10), [
+            "LANGSMITH_API_KEY={v}", "os.environ[\"LANGCHAIN_API_KEY\"] = \"{v}\""]),
+        "secret.pinecone_api_key": (lambda: "pcsk_" + rand_str(ALNUM, 6) + "_" + rand_str(ALNUM, 63), [
+            "pc = Pinecone(api_key=\"{v}\")", "PINECONE_API_KEY={v}"]),
+        "secret.databricks_token": (lambda: "dapi" + rand_str(HEXD, 32), [
+            "DATABRICKS_TOKEN={v}", "token = {v}"]),
+        "secret.aws_bedrock_api_key": (lambda: "ABSKQmVkcm9ja0FQSUtleS" + rand_str(b64, 108) + "=", [
+            "AWS_BEARER_TOKEN_BEDROCK={v}", "export AWS_BEARER_TOKEN_BEDROCK=\"{v}\""]),
+        "secret.aws_bedrock_short_term_key": (lambda: "bedrock-api-key-" + rand_str(b64, 300) + "==", [
+            "AWS_BEARER_TOKEN_BEDROCK={v}"]),
+        "secret.deepseek_api_key": (lambda: "sk-" + rand_str(HEXD, 32), [
+            "DEEPSEEK_API_KEY={v}", "deepseek_key = \"{v}\""]),
+        "secret.cohere_api_key": (lambda: rand_str(ALNUM, 40), [
+            "COHERE_API_KEY={v}", "co = cohere.Client(api_key=\"{v}\")"]),
+        "secret.mistral_api_key": (lambda: rand_str(ALNUM, 32), [
+            "MISTRAL_API_KEY={v}", "mistral_api_key: \"{v}\""]),
+        "secret.together_api_key": (lambda: rand_str(HEXD, 64), [
+            "TOGETHER_API_KEY={v}"]),
+        "secret.wandb_api_key": (lambda: rand_str(HEXD, 40), [
+            "wandb login {v}", "WANDB_API_KEY={v}"]),
+        "secret.azure_openai_key": (lambda: rand_str(HEXD, 32), [
+            "api-key: {v}", "AZURE_OPENAI_API_KEY={v}"]),
+        "secret.npm_token": (lambda: "npm_" + rand_str(ALNUM, 36), [
+            "//registry.npmjs.org/:_authToken={v}", "NPM_TOKEN={v}"]),
+        "secret.pypi_token": (lambda: "pypi-AgEIcHlwaS5vcmc" + rand_str(ALNUM + "_-", 120), [
+            "password = {v}", "TWINE_PASSWORD={v}"]),
+        "secret.docker_hub_token": (lambda: R.choice(["dckr_pat_", "dckr_oat_"]) + rand_str(ALNUM + "_-", 27), [
+            "docker login -u acme -p {v}", "DOCKERHUB_TOKEN={v}"]),
+        "secret.gitlab_runner_registration_token": (lambda: "GR1348941" + rand_str(ALNUM + "_-", 20), [
+            "gitlab-runner register --registration-token {v}"]),
+        "secret.atlassian_api_token": (lambda: "ATATT3" + rand_str(ALNUM + "_-", 183) + "=" +
+                                       rand_str("0123456789ABCDEF", 8), [
+            "JIRA_API_TOKEN={v}", "confluence token: {v}"]),
+        "secret.bitbucket_app_password": (lambda: "ATBB" + rand_str(ALNUM, 32), [
+            "BITBUCKET_APP_PASSWORD={v}"]),
+        "secret.linear_api_key": (lambda: "lin_api_" + rand_str(ALNUM, 40), [
+            "LINEAR_API_KEY={v}", "Authorization: {v}"]),
+        "secret.notion_token": (lambda: R.choice(["ntn_" + digits(11) + rand_str(ALNUM, 35),
+                                                  "secret_" + rand_str(ALNUM, 43)]), [
+            "NOTION_TOKEN={v}", "notion = Client(auth=\"{v}\")"]),
+        "secret.postman_api_key": (lambda: "PMAK-" + rand_str(HEXD, 24) + "-" + rand_str(HEXD, 34), [
+            "x-api-key: {v}", "POSTMAN_API_KEY={v}"]),
+        "secret.netlify_token": (lambda: "nfp_" + rand_str(ALNUM, 36), [
+            "NETLIFY_AUTH_TOKEN={v}"]),
+        "secret.supabase_key": (lambda: R.choice(["sbp_" + rand_str(HEXD, 40), "sb_secret_" + rand_str(ALNUM, 31)]), [
+            "supabase login --token {v}", "SUPABASE_SECRET_KEY={v}"]),
+        "secret.heroku_api_key": (lambda: "HRKU-AA" + rand_str(ALNUM + "_-", 58), [
+            "HEROKU_API_KEY={v}"]),
+        "secret.digitalocean_token": (lambda: R.choice(["dop", "doo", "dor"]) + "_v1_" + rand_str(HEXD, 64), [
+            "doctl auth init -t {v}", "DIGITALOCEAN_TOKEN={v}"]),
+        "secret.terraform_cloud_token": (lambda: rand_str(ALNUM, 14) + ".atlasv1." + rand_str(ALNUM + "_-", 67), [
+            "credentials \"app.terraform.io\" {{ token = \"{v}\" }}", "TF_TOKEN_app_terraform_io={v}"]),
+        "secret.vault_token": (lambda: "hvs." + rand_str(ALNUM + "_-", 91), [
+            "VAULT_TOKEN={v}", "vault login {v}"]),
+        "secret.doppler_token": (lambda: "dp." + R.choice(["st", "pt", "sa"]) + "." + rand_str(ALNUM, 40), [
+            "DOPPLER_TOKEN={v}"]),
+        "secret.onepassword_service_account_token": (lambda: "ops_eyJ" + rand_str(b64, 300) + "=", [
+            "OP_SERVICE_ACCOUNT_TOKEN={v}"]),
+        "secret.grafana_token": (lambda: R.choice(["glsa_" + rand_str(ALNUM, 32) + "_" + rand_str(HEXD, 8),
+                                                   "glc_" + rand_str(b64, 120) + "=="]), [
+            "Authorization: Bearer {v}", "GRAFANA_TOKEN={v}"]),
+        "secret.new_relic_key": (lambda: R.choice(["NRAK-" + rand_str(UPPER_ALNUM, 27), "NRJS-" + rand_str(HEXD, 19)]), [
+            "NEW_RELIC_API_KEY={v}", "Api-Key: {v}"]),
+        "secret.sentry_token": (lambda: "sntryu_" + rand_str(HEXD, 64), [
+            "SENTRY_AUTH_TOKEN={v}"]),
+        "secret.datadog_key": (lambda: rand_str(HEXD, R.choice([32, 40])), [
+            "DD_API_KEY={v}", "datadog_app_key: {v}"]),
+        "secret.cloudflare_origin_ca_key": (lambda: "v1.0-" + rand_str(HEXD, 24) + "-" + rand_str(HEXD, 146), [
+            "CF_ORIGIN_CA_KEY={v}"]),
+        "secret.cloudflare_api_token": (lambda: rand_str(ALNUM + "_-", 40), [
+            "CLOUDFLARE_API_TOKEN={v}", "cf_token: \"{v}\""]),
+        "secret.slack_app_token": (lambda: "xapp-1-A" + rand_str(UPPER_ALNUM, 10) + "-" + digits(13) + "-" +
+                                   rand_str(HEXD, 64), [
+            "SLACK_APP_TOKEN={v}"]),
+        "secret.discord_bot_token": (discord_token, [
+            "client.run(\"{v}\")", "DISCORD_TOKEN={v}"]),
+        "secret.discord_webhook": (lambda: "https://discord.com/api/webhooks/" + digits(18) + "/" +
+                                   rand_str(ALNUM + "_-", 68), [
+            "Post alerts to {v} from the cron job.", "webhook_url: {v}"]),
+        "secret.telegram_bot_token": (lambda: digits(R.choice([9, 10])) + ":AA" + rand_str(ALNUM + "_-", 33), [
+            "curl https://api.telegram.org/bot{v}/getMe", "TELEGRAM_BOT_TOKEN={v}"]),
+        "secret.twilio_api_key": (lambda: "SK" + rand_str(HEXD, 32), [
+            "TWILIO_API_KEY={v}"]),
+        "secret.sendgrid_api_key": (lambda: "SG." + rand_str(ALNUM + "_-", 22) + "." + rand_str(ALNUM + "_-", 43), [
+            "SENDGRID_API_KEY={v}", "sg = SendGridAPIClient(\"{v}\")"]),
+        "secret.mailgun_api_key": (lambda: "key-" + rand_str(HEXD, 32), [
+            "MAILGUN_API_KEY={v}"]),
+        "secret.mailchimp_api_key": (lambda: rand_str(HEXD, 32) + "-us" + str(R.randint(1, 21)), [
+            "MAILCHIMP_API_KEY={v}"]),
+        "secret.shopify_token": (lambda: R.choice(["shpat_", "shpca_", "shppa_", "shpss_"]) + rand_str(HEXD, 32), [
+            "X-Shopify-Access-Token: {v}"]),
+        "secret.square_token": (lambda: R.choice(["EAAA" + rand_str(ALNUM + "_-", 60),
+                                                  "sq0csp-" + rand_str(ALNUM + "_-", 43)]), [
+            "SQUARE_ACCESS_TOKEN={v}"]),
+        "secret.braintree_access_token": (lambda: "access_token$production$" + rand_str(string.ascii_lowercase +
+                                                                                        string.digits, 16) + "$" +
+                                          rand_str(HEXD, 32), [
+            "BRAINTREE_TOKEN={v}"]),
+        "secret.stripe_webhook_secret": (lambda: "whsec_" + rand_str(ALNUM, 32), [
+            "STRIPE_WEBHOOK_SECRET={v}"]),
+        "secret.aws_session_token": (lambda: R.choice(["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdz"]) + rand_str(b64, 400) + "==", [
+            "aws_session_token = {v}", "AWS_SESSION_TOKEN={v}"]),
+        "secret.gcp_oauth_client_secret": (lambda: "GOCSPX-" + rand_str(ALNUM + "_-", 28), [
+            "\"client_secret\": \"{v}\""]),
+        "secret.azure_storage_account_key": (lambda: rand_str(b64, 86) + "==", [
+            "DefaultEndpointsProtocol=https;AccountName=acmeprod;AccountKey={v};EndpointSuffix=core.windows.net"]),
+        "secret.azure_sas_token": (lambda: rand_str(ALNUM, 40) + "%3D", [
+            "https://acme.blob.core.windows.net/c/f.csv?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-31T00:00:00Z&sig={v}"]),
+        "secret.alibaba_access_key_id": (lambda: "LTAI" + rand_str(ALNUM, R.choice([12, 16, 20])), [
+            "ALIBABA_CLOUD_ACCESS_KEY_ID={v}"]),
+        "secret.ibm_cloud_api_key": (lambda: rand_str(ALNUM + "_-", 44), [
+            "IBMCLOUD_API_KEY={v}"]),
+        "secret.age_secret_key": (lambda: "AGE-SECRET-KEY-1" + rand_str(AGE_BECH, 58), [
+            "# created: 2026-01-01\n{v}\n"]),
+        "secret.jwt_unsigned": (jwt_unsigned, [
+            "Authorization: Bearer {v}", "The forged token {v} was accepted."]),
+    }
+
+
+# Placeholders and prose that name these formats without carrying one.
+def vendor_negatives():
+    return [
+        lambda: "GROQ_API_KEY=gsk_your-api-key-here",
+        lambda: "Set NPM_TOKEN=${NPM_TOKEN} in CI; never commit npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.",
+        lambda: "Groq keys start with gsk_ and Replicate tokens with r8_.",
+        lambda: "XAI_API_KEY=<your xai key>",
+        lambda: "vault login $VAULT_TOKEN",
+        lambda: "export SENDGRID_API_KEY='SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'",
+        lambda: "docker login -u acme -p \"$DOCKERHUB_TOKEN\"",
+        lambda: f"The request {rand_str(HEXD, 32)} was retried.",
+        lambda: f"commit {rand_str(HEXD, 40)} touched the datadog integration",
+        lambda: "Use pcsk_... from the Pinecone console.",
+        lambda: "DATABRICKS_TOKEN=dapi00000000000000000000000000000000",
+        lambda: "Slack app tokens look like xapp-1-A0000000000-0000000000000-<hex>.",
+        lambda: f"The file hash is {rand_str(HEXD, 64)} (sha256).",
+        lambda: "MAILCHIMP_API_KEY=REPLACE_ME",
+        lambda: "An unsigned JWT has a header like {\"alg\":\"none\"} and an empty signature.",
+    ]
+
+
 # ---- how values appear in transcripts ---------------------------------------
 
 # Each: detector -> (generator, templates). {v} is the value; the templates are
@@ -560,7 +737,8 @@ def positive_record(det, gen, templates):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/corpus/corpus.jsonl"
     pos = positives()
-    negs = negatives()
+    pos.update(vendor_tokens())
+    negs = negatives() + vendor_negatives()
     records = []
     for det, (gen, templates) in pos.items():
         for _ in range(60):

@@ -111,6 +111,170 @@ static const struct positive positives[] = {
 	{ "pii.date_of_birth", "March 5, 1984", "Patient was born on March 5, 1984 in Ohio." },
 	{ "pii.postal_address", "1600 Pennsylvania Avenue", "She lives at 1600 Pennsylvania Avenue with her dog." },
 	{ "pii.ip_address", "10.20.30.40", "The login came from 10.20.30.40 at 03:12 UTC." },
+	/* Vendors' formats (tokens.c), made up in their shapes. */
+	{ "secret.groq_api_key", "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",
+	  "GROQ_API_KEY=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" },
+	{ "secret.replicate_api_token", "r8_J0RlgLKOmxgJTeKdNnFRIBXuDL7DxtpYlSXpf",
+	  "export REPLICATE_API_TOKEN=r8_J0RlgLKOmxgJTeKdNnFRIBXuDL7DxtpYlSXpf" },
+	{ "secret.perplexity_api_key", "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",
+	  "client = OpenAI(api_key=\"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\", base_url=\"ht"
+	  "tps://api.perplexity.ai\")" },
+	{ "secret.xai_api_key", "xai-edUStPKR0CsTy4Qwb8DwkNhFdnXsiVpzz63FfkCzJr4i0B3JrTAwR4y9ojfljoQoaF1LlqsajAIxNKu8",
+	  "XAI_API_KEY=xai-edUStPKR0CsTy4Qwb8DwkNhFdnXsiVpzz63FfkCzJr4i0B3JrTAwR4y9ojfljoQoaF1LlqsajAIxNKu8" },
+	{ "secret.nvidia_api_key", "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",
+	  "Authorization: Bearer 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" },
+	{ "secret.huggingface_org_token", "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",
+	  "HF_TOKEN=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" },
+	{ "secret.langsmith_api_key", "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",
+	  "LANGSMITH_API_KEY=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" },
+	{ "secret.pinecone_api_key", "pcsk_1id6Vw_5DQL05HA064GiIjHGb3CXlMaXZjljENUhJduRHHJEYXg4JdpmrcXgGCJbW56eCu",
+	  "pc = Pinecone(api_key=\"pcsk_1id6Vw_5DQL05HA064GiIjHGb3CXlMaXZjljENUhJduRHHJEYXg4JdpmrcXgGCJbW56"
+	  "eCu\")" },
+	{ "secret.databricks_token", "dapi68ef786e4d3cea27d26934b484e73cf5",
+	  "DATABRICKS_TOKEN=dapi68ef786e4d3cea27d26934b484e73cf5" },
+	{ "secret.aws_bedrock_api_key", "ABSKQmVkcm9ja0FQSUtleSCu3ZR1zTOlUcR64cXQLioDnkHIfxIq2HZt/PlJhx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wISc"
+	  "Gebcy8F5n3/YNBDRzrZSgqbjG3uhkWKFLf6x=",
+	  "AWS_BEARER_TOKEN_BEDROCK=ABSKQmVkcm9ja0FQSUtleSCu3ZR1zTOlUcR64cXQLioDnkHIfxIq2HZt/PlJhx2jIclHkCi"
+	  "Hp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3/YNBDRzrZSgqbjG3uhkWKFLf6x=" },
+	{ "secret.aws_bedrock_short_term_key", "bedrock-api-key-uI5aHUQPFeNBTxaQWk8JzFalHlsZfYcMMDktXP/tKsf2rcDkdfrUnW5gcF+Ha6ili8GjHEAD6/Wj9Kfz"
+	  "jsQGMrb9h+ImB+LK777pzNk8cL6j5IXAAjlsHUqJoUD/+Ydua+5ZMs1SWOpQaPRYpzbLGViYXjU2JgJngKtFI3OyV2dZAkg0"
+	  "5rK+gqv81RKMGHZEM9YpvujA/C5Q52ryFlwRlOEVHzc0X0AWIRh/JUqBlIFXZ53Ncqe28+ajY75FnCttn6kfaqDeMqG3omjM"
+	  "yXHCabM6JOF8EFd0Nhcy/1kGD2VD==",
+	  "export AWS_BEARER_TOKEN_BEDROCK=bedrock-api-key-uI5aHUQPFeNBTxaQWk8JzFalHlsZfYcMMDktXP/tKsf2rcDk"
+	  "dfrUnW5gcF+Ha6ili8GjHEAD6/Wj9KfzjsQGMrb9h+ImB+LK777pzNk8cL6j5IXAAjlsHUqJoUD/+Ydua+5ZMs1SWOpQaPRY"
+	  "pzbLGViYXjU2JgJngKtFI3OyV2dZAkg05rK+gqv81RKMGHZEM9YpvujA/C5Q52ryFlwRlOEVHzc0X0AWIRh/JUqBlIFXZ53N"
+	  "cqe28+ajY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd0Nhcy/1kGD2VD==" },
+	{ "secret.deepseek_api_key", "sk-f1adbc60926f6967e7893f57fd14c160",
+	  "DEEPSEEK_API_KEY=\"sk-f1adbc60926f6967e7893f57fd14c160\"" },
+	{ "secret.cohere_api_key", "MjAdTdlzC5T4uUhf7kvmlP7HVDctQUy1xvCkgafr",
+	  "co = cohere.Client(api_key=\"MjAdTdlzC5T4uUhf7kvmlP7HVDctQUy1xvCkgafr\")" },
+	{ "secret.mistral_api_key", "fwA94hJ9WnywX0t0ZBfdTEmxI6CmuxV5",
+	  "MISTRAL_API_KEY=fwA94hJ9WnywX0t0ZBfdTEmxI6CmuxV5" },
+	{ "secret.together_api_key", "f0d7c1c1e21862ab8a18a8902073fec8df4f50947aaeb26c57d21fa5d328263d",
+	  "TOGETHER_API_KEY=f0d7c1c1e21862ab8a18a8902073fec8df4f50947aaeb26c57d21fa5d328263d" },
+	{ "secret.wandb_api_key", "fe574de739988b886e7577496a2c8773e130f7eb",
+	  "wandb login fe574de739988b886e7577496a2c8773e130f7eb" },
+	{ "secret.azure_openai_key", "19731662b5e803b61ba4168160adb592",
+	  "api-key: 19731662b5e803b61ba4168160adb592" },
+	{ "secret.npm_token", "npm_ncYFJEeAgYzQJjOIfPkzSrAsQtA9dtVK4wAA",
+	  "//registry.npmjs.org/:_authToken=npm_ncYFJEeAgYzQJjOIfPkzSrAsQtA9dtVK4wAA" },
+	{ "secret.pypi_token", "pypi-AgEIcHlwaS5vcmccUzYZAa3u2olZU6uqbgsYlVvsSKuvinX_zMqf9OgXluCZz8xBfZuXTptFyfePpX6N1NF2XV54wca"
+	  "_7E56w8ZniqT3Ul4ffqkOkgWrdioyq_KvCiSGuPJ6sG9",
+	  "password = pypi-AgEIcHlwaS5vcmccUzYZAa3u2olZU6uqbgsYlVvsSKuvinX_zMqf9OgXluCZz8xBfZuXTptFyfePpX6N"
+	  "1NF2XV54wca_7E56w8ZniqT3Ul4ffqkOkgWrdioyq_KvCiSGuPJ6sG9" },
+	{ "secret.docker_hub_token", "dckr_pat_AHEOVezxZuJPWvHogU5nGYVHWVs",
+	  "docker login -u acme -p dckr_pat_AHEOVezxZuJPWvHogU5nGYVHWVs" },
+	{ "secret.gitlab_runner_registration_token", "GR1348941UQk4DwgLGNOaeCtL31Ug",
+	  "gitlab-runner register --registration-token GR1348941UQk4DwgLGNOaeCtL31Ug" },
+	{ "secret.atlassian_api_token", "ATATT3q_DfcgaTMnTC0MrAU8urbFt5misIZHbhS4-FvafhdZxEuhnbzs0z1wNiMg9aW37k5wCnHDepQHgI3HLBkbvHEzuPyX"
+	  "QEW88ad3DNBYjvsedonuSsddfrfifiUziXnFAAoeelK9mqmALOR2HcSGKgVP8Kd0d3mS8gBlKv3azKgaS_m_x-SHuKBD-=53"
+	  "2F3AB3",
+	  "JIRA_API_TOKEN=ATATT3q_DfcgaTMnTC0MrAU8urbFt5misIZHbhS4-FvafhdZxEuhnbzs0z1wNiMg9aW37k5wCnHDepQHg"
+	  "I3HLBkbvHEzuPyXQEW88ad3DNBYjvsedonuSsddfrfifiUziXnFAAoeelK9mqmALOR2HcSGKgVP8Kd0d3mS8gBlKv3azKgaS"
+	  "_m_x-SHuKBD-=532F3AB3" },
+	{ "secret.bitbucket_app_password", "ATBBz7z54VfB4PbxntqB5IGky4Oo8DiIMWSW",
+	  "BITBUCKET_APP_PASSWORD=ATBBz7z54VfB4PbxntqB5IGky4Oo8DiIMWSW" },
+	{ "secret.linear_api_key", "lin_api_MPcwLuHj31CQJVukDCSXqLoivDP4SpGmrtWT01Nj",
+	  "LINEAR_API_KEY=lin_api_MPcwLuHj31CQJVukDCSXqLoivDP4SpGmrtWT01Nj" },
+	{ "secret.notion_token", "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",
+	  "NOTION_TOKEN=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" },
+	{ "secret.postman_api_key", "PMAK-9e048c07dd7753eda83d7c58-dfe0d5a0cf318656b3e6f0bade65c3b188",
+	  "x-api-key: PMAK-9e048c07dd7753eda83d7c58-dfe0d5a0cf318656b3e6f0bade65c3b188" },
+	{ "secret.netlify_token", "nfp_yzdaeA6AOSRwLqgotVz89HoZ9zDnki7XeZZO",
+	  "NETLIFY_AUTH_TOKEN=nfp_yzdaeA6AOSRwLqgotVz89HoZ9zDnki7XeZZO" },
+	{ "secret.supabase_key", "sbp_6f74bde94fb78c8d5f08b79affd2b49c12a4b006",
+	  "supabase login --token sbp_6f74bde94fb78c8d5f08b79affd2b49c12a4b006" },
+	{ "secret.heroku_api_key", "HRKU-AAjLGmsDx5StAZvlMz-Bk4opH1Dr8-h97s_F-vauP7-L7V21jxUdcfQm9_se",
+	  "HEROKU_API_KEY=HRKU-AAjLGmsDx5StAZvlMz-Bk4opH1Dr8-h97s_F-vauP7-L7V21jxUdcfQm9_se" },
+	{ "secret.digitalocean_token", "dop_v1_6d4a3baf69dad8199bfca8b6f3a6a9421cc1c93016f1c4261e5351d30b49895d",
+	  "doctl auth init -t dop_v1_6d4a3baf69dad8199bfca8b6f3a6a9421cc1c93016f1c4261e5351d30b49895d" },
+	{ "secret.terraform_cloud_token", "cubBKPL76dFKHc.atlasv1.p1Z5ibXt80nk8Btb2abplBpq8cJF5xgUskL-6GgebhbkXNNv_hOV48vsoUu19X5IQLJ",
+	  "token = \"cubBKPL76dFKHc.atlasv1.p1Z5ibXt80nk8Btb2abplBpq8cJF5xgUskL-6GgebhbkXNNv_hOV48vsoUu19X5"
+	  "IQLJ\"" },
+	{ "secret.vault_token", "hvs.hQbtN2FWXWD5KaPHI2ufKssJ-Sk_WzDNhY7AGbX6lTiDYHP9zyBylxLUTZtFf-VnV7ktOdSJcmeA_BHJ2m5qGeRzxWk",
+	  "VAULT_TOKEN=hvs.hQbtN2FWXWD5KaPHI2ufKssJ-Sk_WzDNhY7AGbX6lTiDYHP9zyBylxLUTZtFf-VnV7ktOdSJcmeA_BHJ"
+	  "2m5qGeRzxWk" },
+	{ "secret.doppler_token", "dp.st.bdcJx3TDF8265e3MOz7hT9fquKoPf96QGzlC2kx9",
+	  "DOPPLER_TOKEN=dp.st.bdcJx3TDF8265e3MOz7hT9fquKoPf96QGzlC2kx9" },
+	{ "secret.onepassword_service_account_token", "ops_eyJECweGThdgH9hmsOazM4n8PVGXpV9Wv4Esb7yeuCjVr5mXcj5RPD9oUsQChx5s4tI10FtdILQvH+nO69othB9KpGzU"
+	  "3HEEmXL1uhLsc4Rr4aKxU3f0BJxrxDwzkl/JwAryNzbi0hSQK/lb09rIFxUeuVaT5jpTFPWhLn/5drcFlCxvnNGdcmyHc7E4"
+	  "nSmwfIp7/JoppZrDDs7YvcX1eYgURZEQ3PZgPsTF2bUnxiP3zcCr1Y6ffeIIemGpb3EfKoNSvphIk7s4pqL0KJFlK6CXzU6M"
+	  "98NdFQCyXYbTuEPP+IK=",
+	  "OP_SERVICE_ACCOUNT_TOKEN=ops_eyJECweGThdgH9hmsOazM4n8PVGXpV9Wv4Esb7yeuCjVr5mXcj5RPD9oUsQChx5s4tI"
+	  "10FtdILQvH+nO69othB9KpGzU3HEEmXL1uhLsc4Rr4aKxU3f0BJxrxDwzkl/JwAryNzbi0hSQK/lb09rIFxUeuVaT5jpTFPW"
+	  "hLn/5drcFlCxvnNGdcmyHc7E4nSmwfIp7/JoppZrDDs7YvcX1eYgURZEQ3PZgPsTF2bUnxiP3zcCr1Y6ffeIIemGpb3EfKoN"
+	  "SvphIk7s4pqL0KJFlK6CXzU6M98NdFQCyXYbTuEPP+IK=" },
+	{ "secret.grafana_token", "glsa_4nsdXbkJeM3wCQdHy1CwVWgHo9RV7jAv_b4683f84",
+	  "Authorization: Bearer glsa_4nsdXbkJeM3wCQdHy1CwVWgHo9RV7jAv_b4683f84" },
+	{ "secret.new_relic_key", "NRAK-0GA09H5ZJ0RHY23SWSWZ79YUA5Y",
+	  "NEW_RELIC_API_KEY=NRAK-0GA09H5ZJ0RHY23SWSWZ79YUA5Y" },
+	{ "secret.sentry_token", "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",
+	  "SENTRY_AUTH_TOKEN=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" },
+	{ "secret.datadog_key", "b1d00909c30065f846d34530325fed10",
+	  "DD_API_KEY=b1d00909c30065f846d34530325fed10" },
+	{ "secret.cloudflare_origin_ca_key", "v1.0-a47b851832b6ec017c1e1777-155a0e9d8f27c7d9cf07255bc509cb3acac23db7c6e9b7d180a4742684ee75bb6c"
+	  "c69f67e48eb7c64328c0490c257a632b96292794c9bce4850bbd0e7cb3593871c15d694c1957f8db",
+	  "CF_ORIGIN_CA_KEY=v1.0-a47b851832b6ec017c1e1777-155a0e9d8f27c7d9cf07255bc509cb3acac23db7c6e9b7d18"
+	  "0a4742684ee75bb6cc69f67e48eb7c64328c0490c257a632b96292794c9bce4850bbd0e7cb3593871c15d694c1957f8d"
+	  "b" },
+	{ "secret.cloudflare_api_token", "aoKfgFoeOASl1YCJlS24R5gA2q_yfHwuEHFhvTS0",
+	  "CLOUDFLARE_API_TOKEN=aoKfgFoeOASl1YCJlS24R5gA2q_yfHwuEHFhvTS0" },
+	{ "secret.slack_app_token", "xapp-1-AFMTII54PPA-8725422993518-d54ec6390bf61189639e35aeeb95210ef2a83fdf6a0b29872400c49b5539ac5"
+	  "b",
+	  "SLACK_APP_TOKEN=xapp-1-AFMTII54PPA-8725422993518-d54ec6390bf61189639e35aeeb95210ef2a83fdf6a0b298"
+	  "72400c49b5539ac5b" },
+	{ "secret.discord_bot_token", "MzY1NDMyMzg2MTc2OTIzNjQx.VrVGEh.fnZgB-2-uMksDur4Zlf49yBVae2sKjh1Ri4bwv",
+	  "client.run(\"MzY1NDMyMzg2MTc2OTIzNjQx.VrVGEh.fnZgB-2-uMksDur4Zlf49yBVae2sKjh1Ri4bwv\")" },
+	{ "secret.discord_webhook", "https://discord.com/api/webhooks/440965377808434848/a4Sz8kP62tZkhQM1V9rMRdyC5ksV1UE4YHoDxzoCGmyG"
+	  "_D6Cok0j4ron6Yvy8lrVhZEg",
+	  "Post alerts to https://discord.com/api/webhooks/440965377808434848/a4Sz8kP62tZkhQM1V9rMRdyC5ksV1"
+	  "UE4YHoDxzoCGmyG_D6Cok0j4ron6Yvy8lrVhZEg from the cron job." },
+	{ "secret.telegram_bot_token", "499804451:AAfbB6Mpr2lzoTvURbGpEVT_fTmTPoeFGTy",
+	  "curl https://api.telegram.org/bot499804451:AAfbB6Mpr2lzoTvURbGpEVT_fTmTPoeFGTy/getMe" },
+	{ "secret.twilio_api_key", "SKe0e30f328549c488e00a4ff1125cf5ec",
+	  "TWILIO_API_KEY=SKe0e30f328549c488e00a4ff1125cf5ec" },
+	{ "secret.sendgrid_api_key", "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",
+	  "SENDGRID_API_KEY=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" },
+	{ "secret.mailgun_api_key", "key-cec9524998a26259bebd2fa588058706",
+	  "MAILGUN_API_KEY=key-cec9524998a26259bebd2fa588058706" },
+	{ "secret.mailchimp_api_key", "1ce6936714122a40680a06aa0fca51d1-us3",
+	  "MAILCHIMP_API_KEY=1ce6936714122a40680a06aa0fca51d1-us3" },
+	{ "secret.shopify_token", "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",
+	  "X-Shopify-Access-Token: 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" },
+	{ "secret.square_token", "EAAAUJqGb8mUtDZldrphAxHUtwudSF4-BSX6BPdnbiZShDW0WCdGcH3EDTAP2JM-",
+	  "SQUARE_ACCESS_TOKEN=EAAAUJqGb8mUtDZldrphAxHUtwudSF4-BSX6BPdnbiZShDW0WCdGcH3EDTAP2JM-" },
+	{ "secret.braintree_access_token", "access_token$production$nk4ritsfva5pku2n$16b1e5d490340494b35ec2daca176014",
+	  "BRAINTREE_TOKEN=access_token$production$nk4ritsfva5pku2n$16b1e5d490340494b35ec2daca176014" },
+	{ "secret.stripe_webhook_secret", "whsec_GMoKBSgUbd5ue4hh9FiHBaloRIjOVIGh",
+	  "STRIPE_WEBHOOK_SECRET=whsec_GMoKBSgUbd5ue4hh9FiHBaloRIjOVIGh" },
+	{ "secret.aws_session_token", "IQoJb3JpZ2luX2VjT/jSBCjIwbHIifzg0UIbPf6KQ0IZ2O1XtXX0saEGWEzolegZP4O6a88RWEWTiYIPjCHH8S9CsiUAvUEw"
+	  "t6wfPWU2p0tGWnUTM5lJYL5o59wtaqU+EVRWGczaHhwNJPGEH4l/lzq2LVf4WUfL03GTEXqyViAQjk5WY1/dn77318wi4Y+r"
+	  "bDzZfLQX6plCjbn/lB6hzQ9h1r0gsPQyaxJHlOXGMY1gNMFW3GNzqgAV7+sURz6gObi0PeJC4LzA6Z4AAhx3pgrj/xbv/CLB"
+	  "usAm7mzlg1CG42thrfu5LDOtNHPBtDYePWtLClz7tx3QZoeTpAjL+Sc/lz+JMlzr8IDMemaSytMgwQS59FQUwoMi6mouY7ee"
+	  "fm0q1TjVuUvlQa9MtHmnEot/IpP7FufG==",
+	  "aws_session_token = IQoJb3JpZ2luX2VjT/jSBCjIwbHIifzg0UIbPf6KQ0IZ2O1XtXX0saEGWEzolegZP4O6a88RWEWT"
+	  "iYIPjCHH8S9CsiUAvUEwt6wfPWU2p0tGWnUTM5lJYL5o59wtaqU+EVRWGczaHhwNJPGEH4l/lzq2LVf4WUfL03GTEXqyViAQ"
+	  "jk5WY1/dn77318wi4Y+rbDzZfLQX6plCjbn/lB6hzQ9h1r0gsPQyaxJHlOXGMY1gNMFW3GNzqgAV7+sURz6gObi0PeJC4LzA"
+	  "6Z4AAhx3pgrj/xbv/CLBusAm7mzlg1CG42thrfu5LDOtNHPBtDYePWtLClz7tx3QZoeTpAjL+Sc/lz+JMlzr8IDMemaSytMg"
+	  "wQS59FQUwoMi6mouY7eefm0q1TjVuUvlQa9MtHmnEot/IpP7FufG==" },
+	{ "secret.gcp_oauth_client_secret", "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",
+	  "\"client_secret\": \"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\"" },
+	{ "secret.azure_storage_account_key", "FhFjRmfBwMRk7xbO00elFsvtSrAzCQia9e/QiizgU0lSu//rHMg7v3XMoiGDEz6E/gYYRWZlDR2NaM+co810M6==",
+	  "DefaultEndpointsProtocol=https;AccountName=acmeprod;AccountKey=FhFjRmfBwMRk7xbO00elFsvtSrAzCQia9"
+	  "e/QiizgU0lSu//rHMg7v3XMoiGDEz6E/gYYRWZlDR2NaM+co810M6==;EndpointSuffix=core.windows.net" },
+	{ "secret.azure_sas_token", "jvInfwz2DNcsvfrlS4CAQIZphnROcy05lyrv9jxk%3D",
+	  "https://acme.blob.core.windows.net/c/f.csv?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-31T00:00:00Z"
+	  "&sig=jvInfwz2DNcsvfrlS4CAQIZphnROcy05lyrv9jxk%3D" },
+	{ "secret.alibaba_access_key_id", "LTAIow40N459ztFu94GYMm21",
+	  "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIow40N459ztFu94GYMm21" },
+	{ "secret.ibm_cloud_api_key", "uYbawnF6GTmWrG1jQ4ILUNWh--UchpW5Nt6eP9raIsyf",
+	  "IBMCLOUD_API_KEY=uYbawnF6GTmWrG1jQ4ILUNWh--UchpW5Nt6eP9raIsyf" },
+	{ "secret.age_secret_key", "AGE-SECRET-KEY-1ET30JP669CLH352LRKGVR2N2NRNCHT3N7V5UEXSHE5C738DU625ZF376Y3",
+	  "# created: 2026-01-01\nAGE-SECRET-KEY-1ET30JP669CLH352LRKGVR2N2NRNCHT3N7V5UEXSHE5C738DU625ZF376Y"
+	  "3\n" },
+	{ "secret.jwt_unsigned", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiAiNTIzMzMiLCAicm9sZSI6ICJhZG1pbiJ9.",
+	  "Authorization: Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiAiNTIzMzMiLCAicm9sZSI6ICJhZG"
+	  "1pbiJ9." },
 };
 
 static void check_positive(struct classifier *c, const struct positive *p, const struct found *fd)
@@ -232,6 +396,20 @@ static void test_classify_hard_negatives(void **state)
 		"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
 		"Build 123456789 passed all checks.",
 		"The hotel 415 555 0132 rooms were booked.", /* "tel" inside "hotel" is no context */
+		/* Vendors' formats: placeholders, references, glued to a word, the
+		 * wrong length, a structure that does not hold. */
+		"GROQ_API_KEY=gsk_your-api-key-here",
+		"Set NPM_TOKEN=${NPM_TOKEN}; never commit npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.",
+		"Groq keys start with gsk_ and Replicate tokens with r8_.",
+		"id=xgsk_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt",
+		"npm_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzd is one character too long",
+		"DATABRICKS_TOKEN=dapi00000000000000000000000000000000",
+		/* HS256 with no signature: not "alg":"none" */
+		"Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInJvbGUiOiJhZG1pbiJ9.",
+		/* a Discord token's shape whose first part is no user id */
+		"client.run(\"NDpub3QtYS11c2VyLWlkMTIz.AbCdEf.u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKL\")",
+		"https://discord.com/api/webhooks/489815249678974828/short",
+		"vault login $VAULT_TOKEN",
 	};
 	struct classifier *c = builtin();
 	struct found fd;
