@@ -363,7 +363,9 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
  * judged by its value's length.
  */
 /* Secrets first: the most specific patterns win overlaps; then the
- * vendors' formats (tokens.c); then the rest, from the generic secret on. */
+ * vendors' formats (tokens.c); then credentials by where they are placed
+ * (cred_syntax.c: headers, command lines); then the rest, from the generic
+ * secret on. */
 static const struct detector specific[] = {
 
 	{ .id = "secret.private_key", .kind = "private_key", .category = CAT_SECRET, .severity = SEV_CRITICAL,
@@ -586,23 +588,24 @@ void det_charset_bits(const char *spec, uint8_t bits[32])
 
 #define NSPECIFIC (sizeof(specific) / sizeof(specific[0]))
 #define NGENERAL (sizeof(general) / sizeof(general[0]))
-#define NVENDOR_MAX 256 /* room for tokens.c's table */
+#define NVENDOR_MAX 256 /* room for tokens.c's and cred_syntax.c's tables */
 
 const struct detector *detectors_builtin(size_t *n)
 {
 	static struct detector all[NSPECIFIC + NVENDOR_MAX + NGENERAL];
 	static size_t nall;
-	size_t nvendor;
-	const struct detector *vendor = detectors_vendor(&nvendor);
+	size_t nvendor, nplaced;
+	const struct detector *vendor = detectors_vendor(&nvendor), *placed = detectors_placed(&nplaced);
 
 	/* Put together once, in priority order; the agent has one thread. */
-	if (nvendor > NVENDOR_MAX)
+	if (nvendor + nplaced > NVENDOR_MAX)
 		abort(); /* a table grown past its room: caught by every test */
 	if (!nall) {
 		memcpy(all, specific, sizeof(specific));
 		memcpy(all + NSPECIFIC, vendor, nvendor * sizeof(*vendor));
-		memcpy(all + NSPECIFIC + nvendor, general, sizeof(general));
-		nall = NSPECIFIC + nvendor + NGENERAL;
+		memcpy(all + NSPECIFIC + nvendor, placed, nplaced * sizeof(*placed));
+		memcpy(all + NSPECIFIC + nvendor + nplaced, general, sizeof(general));
+		nall = NSPECIFIC + nvendor + nplaced + NGENERAL;
 	}
 	*n = nall;
 	return all;

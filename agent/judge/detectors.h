@@ -79,8 +79,10 @@ struct detector {
 
 /* The built-in detectors, in priority order (earlier wins an overlap). */
 const struct detector *detectors_builtin(size_t *n);
-/* The vendors' credential formats among them (tokens.c). */
+/* The vendors' credential formats among them (tokens.c), and credentials
+ * known by where they are placed (cred_syntax.c). */
 const struct detector *detectors_vendor(size_t *n);
+const struct detector *detectors_placed(size_t *n);
 
 /* Where the last lit in run[0..n) begins: for refine functions. */
 bool det_last_literal(const char *run, size_t n, const char *lit, size_t *at);

@@ -154,7 +154,8 @@ static const struct detector tokens[] = {
 	      "0-9a-f", 40, 40),
 	/* Azure OpenAI: its "api-key" header, or a name that says so. */
 	NAMED("azure_openai_key", SEV_CRITICAL,
-	      "(?:(?i:azure[_\\-]?openai)[A-Za-z0-9_\\-]{0,16}|(?i:api-key))" ASSIGN "[0-9a-f]{32}" END_WORD, "0-9a-f", 32,
+	      "(?:(?i:azure[_\\-]?openai)[A-Za-z0-9_\\-]{0,16}|(?:^|[^A-Za-z0-9\\-])(?i:api-key))" ASSIGN "[0-9a-f]{32}" END_WORD,
+	      "0-9a-f", 32,
 	      32),
 
 	/* ---- developer platforms ---- */

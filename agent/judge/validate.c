@@ -402,8 +402,7 @@ bool btc_address_ok(const char *s, size_t n)
 	return n >= 26 && n <= 35 && (s[0] == '1' || s[0] == '3') && base58check_ok(s, n);
 }
 
-/* base64url without padding into out; returns the decoded length or -1. */
-static int b64url_decode(const char *s, size_t n, uint8_t *out, size_t max)
+int b64_decode(const char *s, size_t n, uint8_t *out, size_t max)
 {
 	uint32_t acc = 0;
 	int bits = 0;
@@ -450,7 +449,7 @@ static int jwt_alg(const char *s, size_t n, struct jdoc *d)
 
 	if (!dot)
 		return -1;
-	len = b64url_decode(s, (size_t)(dot - s), hdr, sizeof(hdr));
+	len = b64_decode(s, (size_t)(dot - s), hdr, sizeof(hdr));
 	if (len <= 0 || jdoc_parse(d, (const char *)hdr, (size_t)len))
 		return -1;
 	alg = d->t[0].type == JTOK_OBJECT ? jdoc_get(d, 0, "alg") : -1;
@@ -499,7 +498,7 @@ bool discord_token_ok(const char *s, size_t n)
 
 	if (!dot)
 		return false;
-	len = b64url_decode(s, (size_t)(dot - s), id, sizeof(id));
+	len = b64_decode(s, (size_t)(dot - s), id, sizeof(id));
 	if (len < 17 || len > 20)
 		return false;
 	for (int i = 0; i < len; i++)

@@ -46,6 +46,9 @@ bool bic_ok(const char *s, size_t n);
  * bech32 / bech32m segwit address. */
 bool btc_address_ok(const char *s, size_t n);
 /* A JWT whose header is base64url JSON naming an "alg". */
+/* base64 or base64url (either alphabet, padding or none) into out; the
+ * decoded length, or -1 for a character of neither or more than max. */
+int b64_decode(const char *s, size_t n, uint8_t *out, size_t max);
 bool jwt_ok(const char *s, size_t n);
 /* header.payload. whose header says "alg":"none": a token anyone can forge. */
 bool jwt_unsigned_ok(const char *s, size_t n);

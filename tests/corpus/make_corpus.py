@@ -485,6 +485,67 @@ def vendor_negatives():
     ]
 
 
+# ---- credentials by where they are placed (agent/judge/cred_syntax.c) -------
+
+PW_CHARS = ALNUM + "!#%&*+-.?@^_~"
+
+
+def password():
+    """A password someone typed: letters with digits and often a symbol."""
+    p = rand_str(ALNUM, R.randint(8, 14)) + R.choice(["", "!", "#", "_", "@"]) + str(R.randint(0, 99))
+    return p if any(c.isdigit() for c in p) else p + "7"
+
+
+def basic_credentials():
+    user = R.choice(["alice", "deploy", "svc-orders", "ci", "grafana"])
+    return base64.b64encode((user + ":" + password()).encode()).decode()
+
+
+def placed_credentials():
+    tok = lambda: rand_str(ALNUM, R.randint(24, 40))
+    return {
+        "secret.http_bearer_token": (tok, [
+            "curl -H \"Authorization: Bearer {v}\" https://api.internal/v1/models",
+            "Authorization: Bearer {v}",
+            "headers = {{\"Authorization\": \"Bearer {v}\"}}"]),
+        "secret.http_basic_credentials": (basic_credentials, [
+            "Authorization: Basic {v}", "Proxy-Authorization: Basic {v}",
+            "curl -H 'Authorization: Basic {v}' https://registry.internal/v2/"]),
+        "secret.http_token_header": (lambda: rand_str(HEXD, 40), [
+            "Authorization: Token {v}", "-H \"Authorization: token {v}\""]),
+        "secret.http_api_key_header": (tok, [
+            "X-API-Key: {v}", "curl -H 'x-api-key: {v}' https://gateway.internal/v1/chat",
+            "PRIVATE-TOKEN: {v}"]),
+        "secret.cli_user_password": (password, [
+            "curl -u deploy:{v} https://registry.internal/v2/", "curl --user admin:{v} https://jenkins.local/api/json"]),
+        "secret.cli_mysql_password": (password, [
+            "mysql -u root -p{v} -h db.internal", "mysqldump -u backup -p{v} orders > orders.sql"]),
+        "secret.cli_password_flag": (password, [
+            "sshpass -p '{v}' ssh ops@bastion", "docker login -u acme -p {v} registry.acme.io",
+            "./deploy.sh --password={v} --env prod", "vault-sync --token {v} --all"]),
+    }
+
+
+def placed_negatives():
+    return [
+        lambda: "curl -u $USER:$PASS https://api.internal/",
+        lambda: f"ssh -p {R.randint(1024, 65000)} ops@bastion",
+        lambda: f"docker run -p {R.randint(1024, 9999)}:80 nginx",
+        lambda: "mkdir -p /tmp/build && cd /tmp/build",
+        lambda: "gh auth login --token $GITHUB_TOKEN",
+        lambda: "echo $PW | docker login --password-stdin -u acme",
+        lambda: "Authorization: Bearer <token>",
+        lambda: "Authorization: Bearer YOUR_TOKEN_HERE",
+        lambda: "Basic authentication is required for the admin page.",
+        lambda: "A basic understanding of statistics helps.",
+        lambda: "curl -u admin:password https://localhost:8080/",
+        lambda: "mysql -u root -p mydb",
+        lambda: "Send the bearer token in the Authorization header.",
+        lambda: "X-API-Key: ${API_KEY}",
+        lambda: "kubectl --token=\"{{ .Values.token }}\" get pods",
+    ]
+
+
 # ---- how values appear in transcripts ---------------------------------------
 
 # Each: detector -> (generator, templates). {v} is the value; the templates are
@@ -738,7 +799,8 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/corpus/corpus.jsonl"
     pos = positives()
     pos.update(vendor_tokens())
-    negs = negatives() + vendor_negatives()
+    pos.update(placed_credentials())
+    negs = negatives() + vendor_negatives() + placed_negatives()
     records = []
     for det, (gen, templates) in pos.items():
         for _ in range(60):

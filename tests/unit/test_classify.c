@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "detectors.h"
 
 static const uint8_t key[32] = "unit-test-fingerprint-key-32byte";
 
@@ -111,6 +112,21 @@ static const struct positive positives[] = {
 	{ "pii.date_of_birth", "March 5, 1984", "Patient was born on March 5, 1984 in Ohio." },
 	{ "pii.postal_address", "1600 Pennsylvania Avenue", "She lives at 1600 Pennsylvania Avenue with her dog." },
 	{ "pii.ip_address", "10.20.30.40", "The login came from 10.20.30.40 at 03:12 UTC." },
+	/* Credentials by where they are placed (cred_syntax.c). */
+	{ "secret.http_bearer_token", "8f3kQ9xLm2Pz7Rt4Vw6Yb1Nc5Hd0Js",
+	  "curl -H \"Authorization: Bearer 8f3kQ9xLm2Pz7Rt4Vw6Yb1Nc5Hd0Js\" https://api.internal/v1/models" },
+	{ "secret.http_basic_credentials", "YWxpY2U6czNjcjN0UGFzcyE=",
+	  "Authorization: Basic YWxpY2U6czNjcjN0UGFzcyE=" },
+	{ "secret.http_token_header", "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+	  "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b" },
+	{ "secret.http_api_key_header", "4f7a9c2e1b8d4e6f9a3c5b7d2e4f6a8c",
+	  "X-API-Key: 4f7a9c2e1b8d4e6f9a3c5b7d2e4f6a8c" },
+	{ "secret.cli_user_password", "Xk8vQ2mZr7Lp",
+	  "curl -u deploy:Xk8vQ2mZr7Lp https://registry.internal/v2/" },
+	{ "secret.cli_mysql_password", "W1nt3rIsC0ming",
+	  "mysql -u root -pW1nt3rIsC0ming -h db.internal" },
+	{ "secret.cli_password_flag", "Hunter2Secret!",
+	  "sshpass -p 'Hunter2Secret!' ssh ops@bastion" },
 	/* Vendors' formats (tokens.c), made up in their shapes. */
 	{ "secret.groq_api_key", "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",
 	  "GROQ_API_KEY=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" },
@@ -371,6 +387,72 @@ static void test_classify_across_ring_end(void **state)
 	classifier_free(c);
 }
 
+static bool in_charset(const uint8_t cs[32], const char *chars)
+{
+	for (const char *q = chars; *q; q++)
+		if ((cs[(uint8_t)*q >> 3] >> ((uint8_t)*q & 7)) & 1)
+			return true;
+	return false;
+}
+
+/* Every detector's value with each neighbour people put around values is
+ * found at its exact offsets, unless the neighbour is one of the value's
+ * own characters (then it is part of it, by the rule that a value never
+ * ends inside a run of its alphabet): sentence punctuation right after it,
+ * in its own text; and, for the detectors that know a value by itself,
+ * quotes, brackets, backticks and Markdown emphasis (* and **) around it in
+ * a plain sentence (a value known by the words before it, "Bearer" or
+ * "KEY=", has its text's own grammar). An underscore is a word character
+ * (code glues identifiers with it), so _value_ emphasis is not tried. */
+static void test_classify_boundaries(void **state)
+{
+	static const char *const after[] = { ".", ",", ";", ":", ")", "]", "!", "?" };
+	static const struct {
+		const char *l, *r;
+	} around[] = {
+		{ "\"", "\"" }, { "'", "'" }, { "(", ")" }, { "[", "]" }, { "`", "`" }, { "**", "**" }, { "*", "*" },
+		{ "<", ">" }, { "{", "}" }, { "", "" },
+	};
+	struct classifier *c = builtin();
+	struct found fd;
+	int tried = 0, wrapped = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(positives) / sizeof(positives[0]); i++) {
+		const struct positive *p = &positives[i];
+		const char *at = strstr(p->text, p->value);
+		size_t pre = (size_t)(at - p->text), vlen = strlen(p->value);
+		char text[8192];
+		struct positive w = { p->id, p->value, text };
+		uint8_t cs[32];
+		bool alone;
+
+		det_charset_bits(det(c, p->id)->charset, cs);
+		for (size_t k = 0; k < sizeof(after) / sizeof(after[0]); k++) {
+			if (in_charset(cs, after[k]) || (at[vlen] && at[vlen] != ' ' && at[vlen] != '\n'))
+				continue; /* its own character, or the text goes on right after the value */
+			snprintf(text, sizeof(text), "%.*s%s%s%s", (int)(pre + vlen), p->text, after[k], at[vlen] ? " " : "",
+				 at + vlen);
+			scan(c, text, 0, &fd);
+			check_positive(c, &w, &fd);
+			tried++;
+		}
+		snprintf(text, sizeof(text), "Note: %s here.", p->value);
+		scan(c, text, 0, &fd);
+		alone = fd.n == 1 && strcmp(fd.f[0].det->id, p->id) == 0;
+		for (size_t k = 0; alone && k < sizeof(around) / sizeof(around[0]); k++) {
+			if (in_charset(cs, around[k].l) || in_charset(cs, around[k].r))
+				continue;
+			snprintf(text, sizeof(text), "Note: %s%s%s here.", around[k].l, p->value, around[k].r);
+			scan(c, text, 0, &fd);
+			check_positive(c, &w, &fd);
+			wrapped++;
+		}
+	}
+	assert_true(tried > 300 && wrapped > 300);
+	classifier_free(c);
+}
+
 static void test_classify_hard_negatives(void **state)
 {
 	static const char *const negatives[] = {
@@ -410,6 +492,25 @@ static void test_classify_hard_negatives(void **state)
 		"client.run(\"NDpub3QtYS11c2VyLWlkMTIz.AbCdEf.u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKL\")",
 		"https://discord.com/api/webhooks/489815249678974828/short",
 		"vault login $VAULT_TOKEN",
+		/* Placed credentials: references, stand-ins, ports, prose. */
+		"curl -u $USER:$PASS https://api.internal/",
+		"ssh -p 2222 ops@bastion",
+		"docker run -p 8080:80 nginx",
+		"mkdir -p /tmp/build",
+		"gh auth login --token $GITHUB_TOKEN",
+		"echo $PW | docker login --password-stdin -u acme",
+		"Authorization: Bearer <token>",
+		"Authorization: Bearer YOUR_TOKEN_HERE",
+		"Basic authentication is required for the admin page.",
+		"A basic understanding of statistics helps.",
+		"curl -u root:root http://localhost:8080/",
+		"curl -u admin:password https://example.internal/",
+		"mysql -u root -p mydb",
+		"./run --token=abcdefghij",
+		"Send the bearer token in the Authorization header.",
+		"Authorization: Basic dXNlcjpwYXNzd29yZA==",
+		"X-API-Key: ${API_KEY}",
+		"kubectl --token=\"{{ .Values.token }}\" get pods",
 	};
 	struct classifier *c = builtin();
 	struct found fd;
@@ -594,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_classify_each_detector),
 		cmocka_unit_test(test_classify_every_split),
 		cmocka_unit_test(test_classify_across_ring_end),
+		cmocka_unit_test(test_classify_boundaries),
 		cmocka_unit_test(test_classify_hard_negatives),
 		cmocka_unit_test(test_classify_length_bounds),
 		cmocka_unit_test(test_classify_real_time),
