@@ -400,6 +400,26 @@ static void count_reject(struct classifier *c, enum reject why)
 	}
 }
 
+/* Where the first of prefixes ("a|b") begins in run[0..n). */
+static bool first_prefix(const char *run, size_t n, const char *prefixes, size_t *at)
+{
+	bool found = false;
+
+	*at = 0;
+	for (const char *p = prefixes; *p;) {
+		size_t l = strcspn(p, "|");
+
+		for (size_t i = 0; i + l <= n && (!found || i < *at); i++)
+			if (memcmp(run + i, p, l) == 0) {
+				*at = i;
+				found = true;
+				break;
+			}
+		p += l + (p[l] == '|');
+	}
+	return found;
+}
+
 /* The value of d ending at w[v] (w holds the stream from offset lo): walk
  * back over its characters, check its boundaries, let refine pick the
  * start, then judge it. Sets [*r, v') on success. */
@@ -414,8 +434,17 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine)
 			return R_SHAPE; /* part of something longer */
 		r = v - lim;
-	} else if (!d->prefix_start && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
+	} else if (!d->prefix_start && !d->prefix && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
 		return R_SHAPE; /* glued to a word ("ORD-123..."), or its start is out of sight */
+	}
+	if (d->prefix) {
+		size_t off = 0;
+
+		if (!first_prefix(w + r, v - r, d->prefix, &off))
+			return R_SHAPE;
+		r += off;
+		if ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0))
+			return R_SHAPE;
 	}
 	while (d->trim && r < v && strchr(d->trim, w[r]))
 		r++;

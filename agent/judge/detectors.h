@@ -55,10 +55,14 @@ struct detector {
 	 * match end, unless refine moves it (a card after other digits). It
 	 * gets the run; returns false to reject. */
 	bool (*refine)(const char *run, size_t n, size_t *start);
-	/* refine finds the value's prefix, and the value starts there even
-	 * when its alphabet runs on before it (KEY=ops_eyJ...: '_' and '='
-	 * are base64's too): the start must not be glued to a word, wherever
-	 * the run began. */
+	/* The value begins with one of these literals ('|' between them:
+	 * "glsa_|glc_"): it starts at the first of them in its run, even when
+	 * its alphabet runs on before it (KEY=ops_eyJ...: '_' and '=' are
+	 * base64's too), and is refused when that start is glued to a word
+	 * ("xgsk_...", a run longer than the value). NULL: the run's start. */
+	const char *prefix;
+	/* refine finds where the value starts, and the same holds there: the
+	 * start must not be glued to a word, wherever the run began. */
 	bool prefix_start;
 	bool (*valid)(const char *v, size_t n);
 	const char *const *context;      /* whole words or phrases, any case */

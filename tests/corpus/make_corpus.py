@@ -312,6 +312,7 @@ def secrets():
 
 HEXD = "0123456789abcdef"
 UPPER_ALNUM = string.ascii_uppercase + string.digits
+LOWER_DIGITS = string.ascii_lowercase + string.digits
 AGE_BECH = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
 
 
@@ -459,6 +460,44 @@ def vendor_tokens():
             "IBMCLOUD_API_KEY={v}"]),
         "secret.age_secret_key": (lambda: "AGE-SECRET-KEY-1" + rand_str(AGE_BECH, 58), [
             "# created: 2026-01-01\n{v}\n"]),
+        "secret.openrouter_api_key": (lambda: "sk-or-v1-" + rand_str(HEXD, 64), [
+            "OPENROUTER_API_KEY={v}", "client = OpenAI(base_url=\"https://openrouter.ai/api/v1\", api_key=\"{v}\")"]),
+        "secret.cerebras_api_key": (lambda: "csk-" + rand_str(LOWER_DIGITS, 48), ["CEREBRAS_API_KEY={v}"]),
+        "secret.fireworks_api_key": (lambda: "fw_" + rand_str(ALNUM, 24), ["FIREWORKS_API_KEY={v}"]),
+        "secret.helicone_api_key": (lambda: "sk-helicone-" + "-".join(rand_str(LOWER_DIGITS, 7) for _ in range(4)), [
+            "Helicone-Auth: Bearer {v}"]),
+        "secret.rubygems_api_key": (lambda: "rubygems_" + rand_str(HEXD, 48), ["GEM_HOST_API_KEY={v}"]),
+        "secret.nuget_api_key": (lambda: "oy2" + rand_str(LOWER_DIGITS, 43), [
+            "dotnet nuget push pkg.nupkg --api-key {v}"]),
+        "secret.clojars_token": (lambda: "CLOJARS_" + rand_str(LOWER_DIGITS, 60), ["CLOJARS_TOKEN={v}"]),
+        "secret.jfrog_api_key": (lambda: "AKCp" + rand_str(ALNUM, 69), ["X-JFrog-Art-Api: {v}"]),
+        "secret.sourcegraph_token": (lambda: "sgp_" + rand_str(HEXD, 40), ["SRC_ACCESS_TOKEN={v}"]),
+        "secret.pulumi_access_token": (lambda: "pul-" + rand_str(HEXD, 40), ["PULUMI_ACCESS_TOKEN={v}"]),
+        "secret.flyio_token": (lambda: "fm2_" + rand_str(b64, 180) + "==", ["FLY_API_TOKEN=FlyV1 {v}"]),
+        "secret.planetscale_token": (lambda: "pscale_tkn_" + rand_str(ALNUM + "_", 43), [
+            "PLANETSCALE_SERVICE_TOKEN={v}"]),
+        "secret.prefect_api_key": (lambda: "pnu_" + rand_str(ALNUM, 36), ["PREFECT_API_KEY={v}"]),
+        "secret.scalingo_token": (lambda: "tk-us-" + rand_str(ALNUM + "_-", 48), ["SCALINGO_API_TOKEN={v}"]),
+        "secret.dynatrace_token": (lambda: "dt0c01." + rand_str(UPPER_ALNUM, 24) + "." + rand_str(UPPER_ALNUM, 64), [
+            "DT_API_TOKEN={v}"]),
+        "secret.airtable_token": (lambda: "pat" + rand_str(ALNUM, 14) + "." + rand_str(HEXD, 64), [
+            "AIRTABLE_TOKEN={v}"]),
+        "secret.figma_token": (lambda: "figd_" + rand_str(ALNUM + "_-", 40), ["X-Figma-Token: {v}"]),
+        "secret.contentful_token": (lambda: "CFPAT-" + rand_str(ALNUM + "_-", 43), ["CONTENTFUL_MANAGEMENT_TOKEN={v}"]),
+        "secret.readme_api_key": (lambda: "rdme_" + rand_str(LOWER_DIGITS, 70), ["README_API_KEY={v}"]),
+        "secret.okta_api_token": (lambda: "00" + rand_str(ALNUM + "_-", 40), ["OKTA_API_TOKEN={v}"]),
+        "secret.azure_devops_pat": (lambda: rand_str("abcdefghijklmnopqrstuvwxyz234567", 52), ["AZURE_DEVOPS_PAT={v}"]),
+        "secret.shippo_api_token": (lambda: "shippo_" + R.choice(["live", "test"]) + "_" + rand_str(HEXD, 40), [
+            "SHIPPO_API_KEY={v}"]),
+        "secret.dropbox_access_token": (lambda: "sl." + rand_str(ALNUM + "_-", 138), ["DROPBOX_ACCESS_TOKEN={v}"]),
+        "secret.adafruit_io_key": (lambda: "aio_" + rand_str(ALNUM, 28), ["ADAFRUIT_IO_KEY={v}"]),
+        "secret.google_oauth_access_token": (lambda: "ya29." + rand_str(ALNUM + "_-", 150), [
+            "Authorization: OAuth {v}"]),
+        "secret.google_oauth_refresh_token": (lambda: "1//0" + rand_str(ALNUM + "_-", 99), [
+            "\"refresh_token\": \"{v}\""]),
+        "secret.azure_shared_access_key": (lambda: rand_str(b64, 43), [
+            "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+            "SharedAccessKey={v}="]),
         "secret.jwt_unsigned": (jwt_unsigned, [
             "Authorization: Bearer {v}", "The forged token {v} was accepted."]),
     }

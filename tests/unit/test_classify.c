@@ -112,6 +112,72 @@ static const struct positive positives[] = {
 	{ "pii.date_of_birth", "March 5, 1984", "Patient was born on March 5, 1984 in Ohio." },
 	{ "pii.postal_address", "1600 Pennsylvania Avenue", "She lives at 1600 Pennsylvania Avenue with her dog." },
 	{ "pii.ip_address", "10.20.30.40", "The login came from 10.20.30.40 at 03:12 UTC." },
+	{ "secret.openrouter_api_key", "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",
+	  "OPENROUTER_API_KEY=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" },
+	{ "secret.cerebras_api_key", "csk-a0hipgad35l9m26mi0yhz0nartbnlzgcjn2qavsyeefnpaxx",
+	  "CEREBRAS_API_KEY=csk-a0hipgad35l9m26mi0yhz0nartbnlzgcjn2qavsyeefnpaxx" },
+	{ "secret.fireworks_api_key", "fw_NDi9LE1Ki3ylOjt6o0NpUmkV",
+	  "FIREWORKS_API_KEY=fw_NDi9LE1Ki3ylOjt6o0NpUmkV" },
+	{ "secret.helicone_api_key", "sk-helicone-9my4f0d-ggc6qpz-q05s7le-io49ern",
+	  "Helicone-Auth: Bearer sk-helicone-9my4f0d-ggc6qpz-q05s7le-io49ern" },
+	{ "secret.rubygems_api_key", "rubygems_6028de71159b42b4ea410fb9102f29a422eb14ab2f2d0f0c",
+	  "GEM_HOST_API_KEY=rubygems_6028de71159b42b4ea410fb9102f29a422eb14ab2f2d0f0c" },
+	{ "secret.nuget_api_key", "oy2yaeffhq0vy3238f76btf4boh55qaxtjm7kv25puzqm1",
+	  "dotnet nuget push pkg.nupkg --api-key oy2yaeffhq0vy3238f76btf4boh55qaxtjm7kv25puzqm1" },
+	{ "secret.clojars_token", "CLOJARS_mnyounii5wcerkh24rn0y75u2uecrcrwtbiz3mbrpjdh2g8xemm4qla48clo",
+	  "CLOJARS_TOKEN=CLOJARS_mnyounii5wcerkh24rn0y75u2uecrcrwtbiz3mbrpjdh2g8xemm4qla48clo" },
+	{ "secret.jfrog_api_key", "AKCprXwIS8HGNWkz2YS5ofA75UyiCDmO46ayJKP4GY08vDuPngU30ZP7Thnp5yftIY7uq6T2b",
+	  "X-JFrog-Art-Api: AKCprXwIS8HGNWkz2YS5ofA75UyiCDmO46ayJKP4GY08vDuPngU30ZP7Thnp5yftIY7uq6T2b" },
+	{ "secret.sourcegraph_token", "sgp_b21ead8f062d15a4f4ef27e9589c6948f6d30c01",
+	  "SRC_ACCESS_TOKEN=sgp_b21ead8f062d15a4f4ef27e9589c6948f6d30c01" },
+	{ "secret.pulumi_access_token", "pul-c3f252edc87ff4adfa36d0840164709ab7f3f386",
+	  "PULUMI_ACCESS_TOKEN=pul-c3f252edc87ff4adfa36d0840164709ab7f3f386" },
+	{ "secret.flyio_token", "fm2_3cW0uABBrDSxOOyBymrEqlHXm31qzZcmzTUoRyj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06UVZyvmbPkZyRHJouZrQV"
+	  "3xZAxjRM8mbTgDIMRBZxjX/BpYconEG4ZgzWbmHGJR1m4jfXuX8v/h2/1KZNUK9IKLdbFfu0XgOYgOjC29GFfm7s==",
+	  "FLY_API_TOKEN=FlyV1 fm2_3cW0uABBrDSxOOyBymrEqlHXm31qzZcmzTUoRyj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06"
+	  "UVZyvmbPkZyRHJouZrQV3xZAxjRM8mbTgDIMRBZxjX/BpYconEG4ZgzWbmHGJR1m4jfXuX8v/h2/1KZNUK9IKLdbFfu0XgOY"
+	  "gOjC29GFfm7s==" },
+	{ "secret.planetscale_token", "pscale_tkn__90pMThdNADhn3dwHjhxCiQADMqOLRAxXVH0i8sUipE",
+	  "PLANETSCALE_SERVICE_TOKEN=pscale_tkn__90pMThdNADhn3dwHjhxCiQADMqOLRAxXVH0i8sUipE" },
+	{ "secret.prefect_api_key", "pnu_hG5tYGN2wrrNRUKSLmOrWpm8pGP6m4RcOdar",
+	  "PREFECT_API_KEY=pnu_hG5tYGN2wrrNRUKSLmOrWpm8pGP6m4RcOdar" },
+	{ "secret.scalingo_token", "tk-us-H2denCJjluEV99TARR-rjp5B42HXtVtPLx2Vm7Pkk3_7MbjN",
+	  "SCALINGO_API_TOKEN=tk-us-H2denCJjluEV99TARR-rjp5B42HXtVtPLx2Vm7Pkk3_7MbjN" },
+	{ "secret.dynatrace_token", "dt0c01.NFT5USJOWUXHU2R27T3UOZ7P.FXXBXZYMXY8JLLF3SBO7D8KSB1E8T8FVFRGUFBJG1PO57V3ZWVVI558EC0WAYF38",
+	  "DT_API_TOKEN=dt0c01.NFT5USJOWUXHU2R27T3UOZ7P.FXXBXZYMXY8JLLF3SBO7D8KSB1E8T8FVFRGUFBJG1PO57V3ZWVV"
+	  "I558EC0WAYF38" },
+	{ "secret.airtable_token", "patObHxTaZhA7A6jp.5c5a6cd981f939451e0f1a365b67f7e58c59f8fca2f7c164c8170fbe7d5d5a48",
+	  "AIRTABLE_TOKEN=patObHxTaZhA7A6jp.5c5a6cd981f939451e0f1a365b67f7e58c59f8fca2f7c164c8170fbe7d5d5a4"
+	  "8" },
+	{ "secret.figma_token", "figd_qIgtwaAtqkTIm97kMcy1yl4Ae0-uNONZjN7iUjrn",
+	  "X-Figma-Token: figd_qIgtwaAtqkTIm97kMcy1yl4Ae0-uNONZjN7iUjrn" },
+	{ "secret.contentful_token", "CFPAT-Y7p4bW8ELo6bAtLWMRYlGyzWoQNJ8Q5WlnsmqwxyZe7",
+	  "CONTENTFUL_MANAGEMENT_TOKEN=CFPAT-Y7p4bW8ELo6bAtLWMRYlGyzWoQNJ8Q5WlnsmqwxyZe7" },
+	{ "secret.readme_api_key", "rdme_fgockh10ev16injy4v0azup7bqvmvt2g9yn6vsgkq8t9ow66jm7mbmfip40vvfxr3h2ip8",
+	  "README_API_KEY=rdme_fgockh10ev16injy4v0azup7bqvmvt2g9yn6vsgkq8t9ow66jm7mbmfip40vvfxr3h2ip8" },
+	{ "secret.okta_api_token", "00iHvQspaKUEUvxj6eZxrNWcuz07esXpZwRqHFQges",
+	  "OKTA_API_TOKEN=00iHvQspaKUEUvxj6eZxrNWcuz07esXpZwRqHFQges" },
+	{ "secret.azure_devops_pat", "z7g6w22s7523hhv32buds3yuteph4pzd6gptzpex2ko2hegih5as",
+	  "AZURE_DEVOPS_PAT=z7g6w22s7523hhv32buds3yuteph4pzd6gptzpex2ko2hegih5as" },
+	{ "secret.shippo_api_token", "shippo_live_790a52eec4b7190ea9af4f66916abf05676139a8",
+	  "SHIPPO_API_KEY=shippo_live_790a52eec4b7190ea9af4f66916abf05676139a8" },
+	{ "secret.dropbox_access_token", "sl.1rQ41kvCNpzIxELIVoDMxCJql7j4jfaKG2lvKyFwJdxte7Xa-hxiUP9eLwvo3E4GEH_C-Hezg5xPtc-34HdjowEsgN2fO"
+	  "H-lvWGFu-6hO07UBfq_rs6faE0slYM82jeDLGpE17lDUN",
+	  "DROPBOX_ACCESS_TOKEN=sl.1rQ41kvCNpzIxELIVoDMxCJql7j4jfaKG2lvKyFwJdxte7Xa-hxiUP9eLwvo3E4GEH_C-Hez"
+	  "g5xPtc-34HdjowEsgN2fOH-lvWGFu-6hO07UBfq_rs6faE0slYM82jeDLGpE17lDUN" },
+	{ "secret.adafruit_io_key", "aio_v87NnckzLPdVvKS634L74lD3z71n",
+	  "ADAFRUIT_IO_KEY=aio_v87NnckzLPdVvKS634L74lD3z71n" },
+	{ "secret.google_oauth_access_token", "ya29.WWgB1SFxu9AZB7N85_x_AX1jgJUJcxHYBInUhtUrEpcPX5kWPGhMYE_fytqeAN029rHO5WsAJ5ZrXTCnLVSBrfd9bMi"
+	  "BTpVEHl2pY-h_XQK-JCuZz8vSElR2t9GNcYpUiZIgW-M8PGjdeSPVMHx8XR",
+	  "Authorization: OAuth ya29.WWgB1SFxu9AZB7N85_x_AX1jgJUJcxHYBInUhtUrEpcPX5kWPGhMYE_fytqeAN029rHO5W"
+	  "sAJ5ZrXTCnLVSBrfd9bMiBTpVEHl2pY-h_XQK-JCuZz8vSElR2t9GNcYpUiZIgW-M8PGjdeSPVMHx8XR" },
+	{ "secret.google_oauth_refresh_token", "1//0UdBjg01iJi75WXerIN-U8ctyIDHCEaYaE-kQHSncOAYuyuuQ_LV1KU-EFUPwqiinNo59fu09gSGYYGGVPxQAq1qIuqzW"
+	  "LDxb8rI",
+	  "\"refresh_token\": \"1//0UdBjg01iJi75WXerIN-U8ctyIDHCEaYaE-kQHSncOAYuyuuQ_LV1KU-EFUPwqiinNo59fu0"
+	  "9gSGYYGGVPxQAq1qIuqzWLDxb8rI\"" },
+	{ "secret.azure_shared_access_key", "I1GYXrgupfyKTpZQd9vViN4KCY0sXBKs4wnG+3ptPcI",
+	  "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedA"
+	  "ccessKey=I1GYXrgupfyKTpZQd9vViN4KCY0sXBKs4wnG+3ptPcI=" },
 	/* Credentials by where they are placed (cred_syntax.c). */
 	{ "secret.http_bearer_token", "8f3kQ9xLm2Pz7Rt4Vw6Yb1Nc5Hd0Js",
 	  "curl -H \"Authorization: Bearer 8f3kQ9xLm2Pz7Rt4Vw6Yb1Nc5Hd0Js\" https://api.internal/v1/models" },
@@ -492,6 +558,10 @@ static void test_classify_hard_negatives(void **state)
 		"client.run(\"NDpub3QtYS11c2VyLWlkMTIz.AbCdEf.u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKL\")",
 		"https://discord.com/api/webhooks/489815249678974828/short",
 		"vault login $VAULT_TOKEN",
+		/* a prefix inside a longer run of its alphabet: no value starts there */
+		"id=xfw_8kQ9xLm2Pz7Rt4Vw6Yb1Nc5H",
+		"see mysl.MkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4"
+		"Vw6Yb1Nc5HMkPz7Rt4Vw6Yb1Nc5HMkPz7Rt4Vw6",
 		/* Placed credentials: references, stand-ins, ports, prose. */
 		"curl -u $USER:$PASS https://api.internal/",
 		"ssh -p 2222 ops@bastion",
