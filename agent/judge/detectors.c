@@ -283,11 +283,15 @@ static bool openai_ok(const char *s, size_t n)
 }
 
 /* A generic secret value mixes character classes (lower, upper, digit,
- * symbol), at least two of them; lower case with only - _ . is an
- * identifier ("my-tls-secret", "snake_case"), not a secret. */
+ * symbol), at least two of them; one case of letters with only - _ . is
+ * an identifier ("my-tls-secret", "API_KEY_HEADER"), not a secret. */
 static bool generic_secret_ok(const char *s, size_t n)
 {
 	bool lowc = false, up = false, dig = false, sym = false, ident_sym = true;
+
+	/* A reference to a secret, not one: $VAR, %VAR% (shells, Windows). */
+	if (n > 0 && (s[0] == '$' || s[0] == '%'))
+		return false;
 
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
@@ -302,7 +306,8 @@ static bool generic_secret_ok(const char *s, size_t n)
 	}
 	if (lowc + up + dig + sym < 2)
 		return false;
-	return !(lowc && !up && !dig && ident_sym);
+	/* snake_case and UPPER_CASE with only - _ . : another key's name. */
+	return !((lowc != up) && !dig && ident_sym);
 }
 
 static bool connstr_ok(const char *s, size_t n)
@@ -362,6 +367,20 @@ static const char *const anti_ip[] = { "version", "ver", "release", "build", "v"
  * repeats together). An open run reports a superset of match ends, each
  * judged by its value's length.
  */
+/* The generic secret rule: a name that says "secret", with what may
+ * follow it in a key ("db_password.prod"), then an assignment in the
+ * syntaxes people paste: = : := => of most languages and formats, Make's
+ * ?= ::= :::=, PHP's .= and a subscript's closing quote and bracket
+ * ($cfg['db_password'] .=), a string type between name and operator (Go's
+ * var x string = ..., Python's x: str = ..., TypeScript's x: string = ...). Spaces, not line breaks, around the operator: a value
+ * never runs on into the next line's assignment. */
+#define SECRET_NAME                                                                                              \
+	"(?i:password|passwd|passphrase|pwd|pass|secret|token|auth|api[_\\-]?key|apikey|access[_\\-]?key|"      \
+	"auth[_\\-]?key|client[_\\-]?secret|private[_\\-]?key|credentials?)(?:[_.\\-][A-Za-z0-9_.\\-]{0,20})?"
+#define SECRET_TYPE "(?:[ \\t]*:?[ \\t]+(?:string|String|str|&str|\\[\\]byte|char\\*))?"
+#define SECRET_OP "[ \\t]{0,3}(?::|=|:=|=>|\\?=|::=|:::=|\\.=)[ \\t]{0,3}"
+#define SECRET_VALUE "[A-Za-z0-9_\\-+/.!@#$%^&*~]{8,}"
+
 /* Secrets first: the most specific patterns win overlaps; then the
  * vendors' formats (tokens.c); then credentials by where they are placed
  * (cred_syntax.c: headers, command lines); then the rest, from the generic
@@ -464,10 +483,14 @@ static const struct detector specific[] = {
 
 static const struct detector general[] = {
 	{ .id = "secret.generic", .kind = "generic_secret", .category = CAT_SECRET, .severity = SEV_MEDIUM,
-	  .pattern = "(?i:password|passwd|passphrase|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-		     "auth[_\\-]?key|client[_\\-]?secret|private[_\\-]?key|credentials?)(?:[_.\\-][A-Za-z0-9_.\\-]{0,20})?"
-		     "[\"']?\\s{0,3}(?::|=|:=|=>)\\s{0,3}[\"']?[A-Za-z0-9_\\-+/.!@#$%^&*~]{8,}={0,2}"
-		     "[^A-Za-z0-9_\\-+/.!@#$%^&*~=]",
+	  .pattern = "(?:" SECRET_NAME "[\"']?\\]?" SECRET_TYPE "[\"']?" SECRET_OP "[\"']?"
+		     /* <password>value</password>, the value perhaps on the next line */
+		     "|<" SECRET_NAME ">\\s{0,24}"
+		     /* <add key="ApiKey" value="...">, name="password" value="..." */
+		     "|(?i:key|name)\\s?=\\s?[\"'][A-Za-z0-9_.\\-]{0,24}" SECRET_NAME "[\"']\\s{1,3}(?i:value)\\s?=\\s?[\"']"
+		     /* setProperty("db.password", "..."), getenv("DB_PASSWORD", "...") */
+		     "|[\"'][A-Za-z0-9_.\\-]{0,24}" SECRET_NAME "[\"']\\s{0,3},\\s{0,3}[\"'])"
+		     SECRET_VALUE "={0,2}[^A-Za-z0-9_\\-+/.!@#$%^&*~=]",
 	  .charset = "A-Za-z0-9_+/.!@#$%^&*~-", .min_len = 8, .max_len = 128, .trim = ".",
 	  .valid = generic_secret_ok, .min_entropy = 3.0, .placeholder_filter = true, .mask = MASK_NONE,
 	  .norm = NORM_EXACT },

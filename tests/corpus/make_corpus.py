@@ -567,6 +567,16 @@ def placed_credentials():
 
 def placed_negatives():
     return [
+        lambda: "password=$DB_PASSWORD",
+        lambda: "password: \"{{ .Values.db.password }}\"",
+        lambda: "token: %API_TOKEN%",
+        lambda: "password_field = \"user_password\"",
+        lambda: "api_key_name = API_KEY_HEADER",
+        lambda: "password: [REDACTED]",
+        lambda: "password=\nuser=admin_root123",
+        lambda: "The password is changed every 90 days.",
+        lambda: "bypass_cache = true",
+        lambda: "token_type: bearer_token",
         lambda: "curl -u $USER:$PASS https://api.internal/",
         lambda: f"ssh -p {R.randint(1024, 65000)} ops@bastion",
         lambda: f"docker run -p {R.randint(1024, 9999)}:80 nginx",
@@ -751,6 +761,20 @@ def positives():
             "password: {v}",
             "db_password=\"{v}\"",
             "{{\"api_token\": \"{v}\"}}",
+            "config = {{'password': '{v}', 'user': 'svc'}}",
+            "dbPassword := \"{v}\"",
+            "var clientSecret string = \"{v}\"",
+            "const cfg = {{ apiKey: '{v}', region: 'eu' }};",
+            "DB_PASSWORD ?= {v}",
+            "$config['db_password'] .= '{v}';",
+            "[database]\npassword={v}\nhost=db",
+            "<password>{v}</password>",
+            "<password>\n  {v}\n</password>",
+            "<add key=\"ApiKey\" value=\"{v}\" />",
+            "props.setProperty(\"db.password\", \"{v}\");",
+            "os.getenv(\"DB_PASSWORD\", \"{v}\")",
+            "DB_PASS={v}",
+            "auth: {v}",
         ]),
     }
 
