@@ -387,7 +387,7 @@ static void enqueue(struct cl_stream *s, const struct cand *k)
 	c->batch[c->nbatch++] = *k;
 }
 
-enum reject { R_NONE, R_SHAPE, R_VALIDATOR, R_FILTER, R_CONTEXT };
+enum reject { R_NONE, R_SHAPE, R_VALIDATOR, R_FILTER, R_CONTEXT, R_TEST_VALUE };
 
 static void count_reject(struct classifier *c, enum reject why)
 {
@@ -396,6 +396,7 @@ static void count_reject(struct classifier *c, enum reject why)
 	case R_VALIDATOR: c->st.rejected_validator++; break;
 	case R_FILTER: c->st.rejected_filter++; break;
 	case R_CONTEXT: c->st.rejected_context++; break;
+	case R_TEST_VALUE: c->st.test_values++; break;
 	case R_NONE: break;
 	}
 }
@@ -463,7 +464,11 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		return R_SHAPE;
 	if (d->valid && !d->valid(w + r, v - r))
 		return R_VALIDATOR;
-	if ((d->placeholder_filter && looks_placeholder(w + r, v - r)) || doc_example(w + r, v - r) ||
+	/* A published test value (an issuer's test card, a vendor's example
+	 * key): never a finding, always counted. */
+	if (doc_example(w + r, v - r) || (d->test_value && d->test_value(w + r, v - r)))
+		return R_TEST_VALUE;
+	if ((d->placeholder_filter && looks_placeholder(w + r, v - r)) ||
 	    (d->min_entropy > 0 && entropy_bits(w + r, v - r) < d->min_entropy) ||
 	    (d->anti_context && has_word(w + (r > ANTI_WINDOW ? r - ANTI_WINDOW : 0), r > ANTI_WINDOW ? ANTI_WINDOW : r,
 					 d->anti_context)))

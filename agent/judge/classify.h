@@ -46,7 +46,8 @@ struct cl_stats {
 	uint64_t findings;
 	uint64_t rejected_shape;     /* no value of the right length and boundaries there */
 	uint64_t rejected_validator; /* checksum or structure */
-	uint64_t rejected_filter;    /* placeholder, documentation example, entropy, anti-context */
+	uint64_t rejected_filter;    /* placeholder, entropy, anti-context */
+	uint64_t test_values;        /* published test and documentation values (test cards, example keys) */
 	uint64_t rejected_context;   /* context words required and absent */
 	uint64_t overlaps;           /* inside a finding already raised */
 	uint64_t queue_full;         /* candidates dropped: too many awaiting a decision */

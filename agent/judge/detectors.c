@@ -34,13 +34,13 @@ static bool refine_card(const char *run, size_t n, size_t *start)
 	return first_valid_start(run, n, start, card_ok);
 }
 
-/* A card number that is not one of the published test numbers. */
-static bool card_not_test(const char *s, size_t n)
+/* One of the issuers' published test numbers. */
+static bool card_test_value(const char *s, size_t n)
 {
 	char d[32];
 	size_t nd = digits_of(s, n, d, sizeof(d));
 
-	return card_ok(s, n) && !card_is_test_number(d, nd);
+	return card_is_test_number(d, nd);
 }
 
 static bool refine_iban(const char *run, size_t n, size_t *start)
@@ -235,9 +235,10 @@ static bool ssn_spaced_ok(const char *s, size_t n)
 	return (n == 9 || (n == 11 && s[3] == s[6] && (s[3] == ' ' || s[3] == '-'))) && ssn_ok(s, n);
 }
 
+/* 123-45-6789 or 123.45.6789: one separator, in both places. */
 static bool ssn_dashed_ok(const char *s, size_t n)
 {
-	return n == 11 && s[3] == '-' && s[6] == '-' && ssn_ok(s, n);
+	return n == 11 && (s[3] == '-' || s[3] == '.') && s[6] == s[3] && ssn_ok(s, n);
 }
 
 static bool id_number_ok(const char *s, size_t n)
@@ -331,7 +332,8 @@ static bool connstr_ok(const char *s, size_t n)
 static const char *const ctx_phone[] = { "phone", "telephone", "tel", "call", "mobile", "cell", "fax",
 					 "contact", "reach", "text", "whatsapp", "dial", NULL };
 static const char *const ctx_ssn[] = { "ssn", "social security", "social security number", "ss#", "ssn#", NULL };
-static const char *const ctx_passport[] = { "passport", "passport number", "passport no", NULL };
+static const char *const ctx_passport[] = { "passport", "passport number", "passport no", "travel document",
+					    NULL };
 static const char *const ctx_licence[] = { "driver's license", "driver’s license", "drivers license",
 					   "driver license", "driver's licence", "driving licence",
 					   "driving license", "license number", "licence number", "dl", "dl#",
@@ -344,7 +346,7 @@ static const char *const ctx_address[] = { "address", "lives at", "live at", "li
 static const char *const ctx_aba[] = { "routing", "aba", "rtn", "routing number", "transit", NULL };
 static const char *const ctx_bic[] = { "swift", "bic", "swift code", "bic code", NULL };
 static const char *const ctx_eth[] = { "ethereum", "eth", "ether", "wallet", "metamask", NULL };
-static const char *const ctx_npi[] = { "npi", "national provider", "provider id", "provider number",
+static const char *const ctx_npi[] = { "npi", "national provider", "provider", "provider id", "provider number",
 				       "prescriber", NULL };
 static const char *const ctx_icd[] = { "diagnosis", "diagnosed", "icd", "icd-10", "icd10", "dx", "condition",
 				       "disorder", "patient", "medical", "clinical", NULL };
@@ -537,6 +539,12 @@ static const struct detector general[] = {
 	  .pattern = "[A-Z]{0,2}[0-9]{5,13}" END_NUM, .charset = "A-Z0-9", .min_len = 6, .max_len = 15,
 	  .valid = id_number_ok, .context = ctx_licence, .context_required = true,
 	  .placeholder_filter = true, .mask = MASK_LAST2, .norm = NORM_UPPER },
+	/* (415) 555-0132: the North American way of writing a number, a phone
+	 * number without a word to say so. */
+	{ .id = "pii.phone_us", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
+	  .pattern = "\\([2-9][0-9]{2}\\) ?[2-9][0-9]{2}-[0-9]{4}" END_NUM, .charset = DIGITS " ()-", .min_len = 13,
+	  .max_len = 14, .trim = " -", .refine = refine_phone_national, .valid = phone_national_ok,
+	  .mask = MASK_LAST2, .norm = NORM_DIGITS },
 	{ .id = "pii.phone_national", .kind = "phone", .category = CAT_PII, .severity = SEV_MEDIUM,
 	  .pattern = "(?:\\(?[2-9][0-9]{2}\\)?[ .\\-]?[2-9][0-9]{2}[ .\\-][0-9]{4}|"
 		     "0[1-9][0-9]{1,3}[ \\-]?[0-9]{3,4}[ \\-]?[0-9]{3,4})" END_GROUPS,
@@ -560,12 +568,12 @@ static const struct detector general[] = {
 	/* Self-validating formats. */
 	{ .id = "financial.payment_card", .kind = "payment_card", .category = CAT_FINANCIAL,
 	  .severity = SEV_HIGH, .pattern = "[0-9](?:[ \\-]?[0-9]){12,18}" END_GROUPS, .charset = DIGITS " -",
-	  .min_len = 13, .max_len = 23, .trim = " -", .refine = refine_card, .valid = card_not_test,
+	  .min_len = 13, .max_len = 23, .trim = " -", .refine = refine_card, .valid = card_ok, .test_value = card_test_value,
 	  .anti_context = anti_ids, .mask = MASK_LAST4, .norm = NORM_DIGITS,
 	  .gate = GATE_CARD },
 	{ .id = "financial.iban", .kind = "iban", .category = CAT_FINANCIAL, .severity = SEV_HIGH,
-	  .pattern = "[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}" END_WORD, .charset = "A-Z0-9 ", .min_len = 15,
-	  .max_len = 42, .trim = " ", .refine = refine_iban, .valid = iban_ok, .mask = MASK_FIRST2,
+	  .pattern = "[A-Z]{2}[0-9]{2}(?:[ \\-]?[A-Z0-9]){11,30}" END_WORD, .charset = "A-Z0-9 -", .min_len = 15,
+	  .max_len = 42, .trim = " -", .refine = refine_iban, .valid = iban_ok, .mask = MASK_FIRST2,
 	  .norm = NORM_UPPER,
 	  .gate = GATE_IBAN },
 	{ .id = "financial.crypto_wallet", .kind = "crypto_wallet", .category = CAT_FINANCIAL,
@@ -579,8 +587,8 @@ static const struct detector general[] = {
 	  .valid = dea_ok, .anti_context = anti_ids, .mask = MASK_LAST2, .norm = NORM_UPPER,
 	  .gate = GATE_DIGITS7 },
 	{ .id = "pii.ssn", .kind = "ssn", .category = CAT_PII, .severity = SEV_HIGH,
-	  .pattern = "[0-9]{3}-[0-9]{2}-[0-9]{4}" END_NUM, .charset = DIGITS "-", .min_len = 11, .max_len = 11,
-	  .trim = "-", .valid = ssn_dashed_ok, .anti_context = anti_ids, .mask = MASK_LAST4,
+	  .pattern = "[0-9]{3}(?:-[0-9]{2}-|\\.[0-9]{2}\\.)[0-9]{4}" END_NUM, .charset = DIGITS "-.", .min_len = 11,
+	  .max_len = 11, .trim = "-.", .valid = ssn_dashed_ok, .anti_context = anti_ids, .mask = MASK_LAST4,
 	  .norm = NORM_DIGITS,
 	  .gate = GATE_SSN },
 	{ .id = "pii.email", .kind = "email", .category = CAT_PII, .severity = SEV_MEDIUM,

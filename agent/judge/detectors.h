@@ -65,6 +65,9 @@ struct detector {
 	 * start must not be glued to a word, wherever the run began. */
 	bool prefix_start;
 	bool (*valid)(const char *v, size_t n);
+	/* A published test value of the format (one complete list per
+	 * format): dropped and counted (classify.test_values). */
+	bool (*test_value)(const char *v, size_t n);
 	const char *const *context;      /* whole words or phrases, any case */
 	bool context_required;           /* else they are not consulted */
 	const char *const *anti_context; /* words before the value that rule it out */

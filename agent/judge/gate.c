@@ -148,10 +148,10 @@ static inline uint64_t run26_possible(uint64_t cur, uint64_t prev)
 				m |= HIGH(d4 & (d4 << 4 | d4 << 5));                                     \
 			if (shapes & GATE_DIGITS7)                                                       \
 				m |= HIGH(d4 & d4 << 3);                                                 \
-			if ((shapes & GATE_SSN) && HIGH(dd & dd << 3)) { /* -dd-dd of ddd-dd-dddd */     \
-				u128 dash = PAIR(DASH);                                                  \
+			if ((shapes & GATE_SSN) && HIGH(dd & dd << 3)) { /* -dd-dd of ddd-dd-dddd, or dots */ \
+				u128 sep = PAIR(DASH) | PAIR(DOT);                                       \
                                                                                                          \
-				m |= HIGH(dd & dash << 2 & dd << 3 & dash << 5);                         \
+				m |= HIGH(dd & sep << 2 & dd << 3 & sep << 5);                           \
 			}                                                                                \
 			if (shapes & GATE_IBAN) { /* UUdd */                                             \
 				u128 u = PAIR(UPPER);                                                    \

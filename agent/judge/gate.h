@@ -21,7 +21,7 @@
 
 enum gate_shape {
 	GATE_CARD = 1u << 0,     /* four digits, then four more after at most one separator */
-	GATE_SSN = 1u << 1,      /* "-dd-" */
+	GATE_SSN = 1u << 1,      /* "-dd-" or ".dd." */
 	GATE_DIGITS7 = 1u << 2,  /* seven digits in a row (DEA numbers) */
 	GATE_IBAN = 1u << 3,     /* two capitals and two digits (country and check digits) */
 	GATE_IPV4 = 1u << 4,     /* a digit, '.', a digit, and another '.' two to four bytes on */

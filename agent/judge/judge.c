@@ -312,10 +312,11 @@ void judge_write_stats(const struct judge *j, FILE *out)
 		",\"findings\":%" PRIu64 ",\"findings_input\":%" PRIu64 ",\"findings_output\":%" PRIu64 ",\"echo\":%" PRIu64
 		",\"novel\":%" PRIu64 ",\"cross_identity\":%" PRIu64 ",\"rejected_shape\":%" PRIu64
 		",\"rejected_validator\":%" PRIu64 ",\"rejected_filter\":%" PRIu64 ",\"rejected_context\":%" PRIu64
+		",\"test_values\":%" PRIu64
 		",\"overlaps\":%" PRIu64 ",\"queue_full\":%" PRIu64 ",\"prompt_values_dropped\":%" PRIu64
 		",\"streams_failed\":%" PRIu64 ",\"leak_remembered\":%" PRIu64 ",\"leak_evicted\":%" PRIu64 "}",
 		c->bytes, c->gated_bytes, c->matches, c->findings, j->st.findings_input, j->st.findings_output,
 		j->st.echo, j->st.novel, j->st.cross_identity, c->rejected_shape, c->rejected_validator, c->rejected_filter,
-		c->rejected_context, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
+		c->rejected_context, c->test_values, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
 		l->remembered, l->evicted);
 }

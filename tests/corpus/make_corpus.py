@@ -47,6 +47,7 @@ def card():
         ("4", 16, (4, 4, 4, 4)), ("51", 16, (4, 4, 4, 4)), ("55", 16, (4, 4, 4, 4)),
         ("2221", 16, (4, 4, 4, 4)), ("37", 15, (4, 6, 5)), ("34", 15, (4, 6, 5)),
         ("6011", 16, (4, 4, 4, 4)), ("3530", 16, (4, 4, 4, 4)), ("36", 14, (4, 6, 4)),
+        ("1", 15, (4, 4, 4, 3)), ("9792", 16, (4, 4, 4, 4)), ("62", 16, (4, 4, 4, 4)), ("2200", 16, (4, 4, 4, 4)),
     ])
     body = prefix + digits(length - len(prefix) - 1)
     num = body + luhn_digit(body)
@@ -83,15 +84,15 @@ def iban():
     num = int("".join(str(int(c, 36)) for c in rearranged))
     check = 98 - num % 97
     value = f"{cc}{check:02d}{bban}"
-    if R.random() < 0.5:
-        value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+    if R.random() < 0.6:
+        value = R.choice([" ", " ", "-"]).join(value[i:i + 4] for i in range(0, len(value), 4))
     return value
 
 
 def bad_iban():
     """A German IBAN whose check digits are off by one."""
     while True:
-        v = iban().replace(" ", "")
+        v = iban().replace(" ", "").replace("-", "")
         if v.startswith("DE"):
             check = (int(v[2:4]) + 1) % 100
             return f"DE{check:02d}{v[4:]}"
@@ -124,7 +125,15 @@ def ssn():
         area = R.randint(1, 899)
         if area != 666:
             break
-    return f"{area:03d}-{R.randint(1, 99):02d}-{R.randint(1, 9999):04d}"
+    sep = R.choice(["-", "-", "."])
+    return f"{area:03d}{sep}{R.randint(1, 99):02d}{sep}{R.randint(1, 9999):04d}"
+
+
+def ssn_context_value():
+    """An SSN written without dashes or dots, with spaces or none: only context says what it is."""
+    d = ssn().replace("-", "").replace(".", "")
+    sep = R.choice(["", " "])
+    return d[:3] + sep + d[3:5] + sep + d[5:]
 
 
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -231,7 +240,6 @@ def phone_intl():
 
 def phone_national():
     return R.choice([
-        f"({R.randint(201, 989)}) {R.randint(200, 999)}-{digits(4)}",
         f"{R.randint(201, 989)}-{R.randint(200, 999)}-{digits(4)}",
         f"{R.randint(201, 989)}.{R.randint(200, 999)}.{digits(4)}",
         f"07700 {digits(6)}",
@@ -613,6 +621,9 @@ def positives():
             "Her number is {v}, she prefers WhatsApp.",
             "contact: {{\"name\": \"Ops\", \"phone\": \"{v}\"}}",
         ]),
+        "pii.phone_us": (lambda: "(%d%s) %d%s-%s" % (R.randint(2, 9), digits(2), R.randint(2, 9), digits(2), digits(4)), [
+            "Front desk {v}, ask for Dana.", "Reach the clinic at {v} during office hours.",
+            "Contact: Maria Chen {v}"]),
         "pii.phone_national": (phone_national, [
             "You can call him at {v} after lunch.",
             "Mobile: {v}",
@@ -623,7 +634,7 @@ def positives():
             "Here is the employee record: name Jordan Lee, ssn {v}, hired 2019.",
             "I found this in the document: {v} next to the signature line.",
         ]),
-        "pii.ssn_context": (lambda: ssn().replace("-", R.choice(["", " "])), [
+        "pii.ssn_context": (ssn_context_value, [
             "Social security number: {v}",
             "SSN {v} was flagged for verification.",
         ]),

@@ -113,7 +113,14 @@ static const struct positive positives[] = {
 	{ "health.mrn", "MRN-4417023", "MRN MRN-4417023 - follow-up scheduled for Tuesday." },
 	{ "pii.email", "maria.garcia@acme-corp.io", "Sure! You can reach the account owner at maria.garcia@acme-corp.io." },
 	{ "pii.phone_intl", "+44 20 7946 0958", "Call the front desk on +44 20 7946 0958 before 6pm." },
-	{ "pii.phone_national", "(415) 555-0132", "You can call him at (415) 555-0132 after lunch." },
+	{ "pii.phone_national", "415-555-0132", "You can call him at 415-555-0132 after lunch." },
+	{ "pii.phone_us", "(415) 555-0132", "Front desk (415) 555-0132, ask for Dana." },
+	/* format variants */
+	{ "pii.ssn", "536.22.1234", "The applicant's SSN is 536.22.1234 according to the form." },
+	{ "financial.iban", "DE89-3704-0044-0532-0130-00", "IBAN DE89-3704-0044-0532-0130-00 for the refund." },
+	{ "financial.payment_card", "1220 0000 1234 569", "Charge the UATP card 1220 0000 1234 569 for the flight." },
+	{ "health.npi", "1234567893", "The provider 1234567893 billed twice." },
+	{ "pii.passport", "X73920461", "Travel document X73920461 expires in May." },
 	{ "pii.ssn", "536-22-1234", "The applicant's SSN is 536-22-1234 according to the form." },
 	{ "pii.ssn_context", "536221234", "I think 536221234 is his social security number." },
 	{ "pii.passport", "X73920461", "Passport number X73920461, issued in Lisbon." },
@@ -620,6 +627,8 @@ static void test_classify_hard_negatives(void **state)
 	}
 	assert_true(classifier_stats(c)->rejected_validator > 0);
 	assert_true(classifier_stats(c)->rejected_filter > 0);
+	/* the test card, the AWS, Stripe and jwt.io examples: counted as test values */
+	assert_true(classifier_stats(c)->test_values >= 4);
 	classifier_free(c);
 }
 
