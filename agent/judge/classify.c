@@ -37,6 +37,8 @@ static const char *const doc_examples[] = {
 	"sk_test_4eC39HqLyjWDarjtT1zdp7dc",            /* Stripe API reference */
 	"sk_test_BQokikJOvBiI2HlWgH4olfQ2",
 	"ghp_16C7e42F292c6912E7710c838347Ae178B4a",    /* GitHub docs */
+	"AKIAIOSFODNN7EXAMPLE",                        /* AWS docs */
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 };
 
 struct cand {

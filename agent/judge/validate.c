@@ -648,7 +648,7 @@ bool needle_set_init(struct needle_set *set, const char *const *needles, size_t 
 			return false;
 		}
 		set->len[k] = (uint8_t)l;
-		set->by_first[(uint8_t)needles[k][0]] |= 1u << k;
+		set->by_first[(uint8_t)needles[k][0]] |= 1ull << k;
 	}
 	set->needles = needles;
 	return true;
@@ -657,8 +657,8 @@ bool needle_set_init(struct needle_set *set, const char *const *needles, size_t 
 bool needle_set_find(const struct needle_set *set, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (uint32_t m = set->by_first[(uint8_t)s[i]]; m; m &= m - 1) {
-			unsigned k = (unsigned)__builtin_ctz(m);
+		for (uint64_t m = set->by_first[(uint8_t)s[i]]; m; m &= m - 1) {
+			unsigned k = (unsigned)__builtin_ctzll(m);
 
 			if ((size_t)set->len[k] <= n - i && memcmp(s + i, set->needles[k], set->len[k]) == 0)
 				return true;
@@ -671,6 +671,7 @@ static const char *const placeholder_markers[] = {
 	"xxxx", "****", "....", "<", ">", "{{", "${", "$(", "%s", "example", "sample", "dummy",
 	"placeholder", "your_", "your-", "yourkey", "yoursecret", "changeme", "redacted",
 	"insert", "replace", "fake", "abcdefgh", "12345678", "qwerty", "process.env", "os.environ",
+	"####", "tokenhere", "keyhere", "secrethere", "passwordhere", "accesstoken", "notarealkey", "not-a-real",
 };
 static struct needle_set placeholders;
 _Static_assert(sizeof(placeholder_markers) / sizeof(placeholder_markers[0]) <= NEEDLE_SET_MAX,
@@ -693,10 +694,12 @@ bool looks_placeholder(const char *s, size_t n)
 		low[i] = (char)lower((uint8_t)s[i]);
 	if (needle_set_find(&placeholders, low, n))
 		return true;
-	for (size_t i = 1; i < n; i++) {
+	for (size_t i = 1, up = 1, down = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;
-		if (run >= 6)
-			return true; /* AAAAAA, 000000 */
+		up = s[i] == s[i - 1] + 1 ? up + 1 : 1;
+		down = s[i] == s[i - 1] - 1 ? down + 1 : 1;
+		if (run >= 6 || up >= 7 || down >= 7)
+			return true; /* AAAAAA, 000000; abcdefg, 1234567, 9876543 */
 	}
 	return false;
 }

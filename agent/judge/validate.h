@@ -66,10 +66,10 @@ bool date_ok(const char *s, size_t n);
  * every candidate value, where glibc's memmem would cost a set-up per
  * needle, and trying every needle at every byte that starts one cost ~5k
  * instructions per value. */
-#define NEEDLE_SET_MAX 32
+#define NEEDLE_SET_MAX 64
 struct needle_set {
 	const char *const *needles;
-	uint32_t by_first[256]; /* bit k: needles[k] starts with this byte */
+	uint64_t by_first[256]; /* bit k: needles[k] starts with this byte */
 	uint8_t len[NEEDLE_SET_MAX];
 };
 

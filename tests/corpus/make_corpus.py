@@ -573,6 +573,28 @@ def placed_credentials():
     }
 
 
+def look_alike_negatives():
+    """Text dense with long runs of token alphabets that carry no secret:
+    base64 blobs, minified code, long numbers, hashes, and prose that names
+    the formats."""
+    b64 = ALNUM + "+/"
+    return [
+        lambda: "data:image/png;base64," + rand_str(b64, 180) + "==",
+        lambda: "<img src=\"data:image/gif;base64," + rand_str(b64, 96) + "=\">",
+        lambda: "!function(e,t){var n=" + rand_str(string.ascii_lowercase, 1) + "(e),r=t.length;for(var o=0;o<r;o++)"
+                "n[t[o]]=e[t[o]];return n}(window,[\"fetch\",\"atob\"]);",
+        lambda: f"The account balance is {digits(24)} satoshis after {digits(3)} transfers.",
+        lambda: f"integrity=\"sha512-{rand_str(b64, 86)}==\"",
+        lambda: f"Content-MD5: {rand_str(b64, 22)}==",
+        lambda: "GitLab tokens start with glpat-, Slack's with xoxb- or xoxp-, and npm's with npm_.",
+        lambda: "An OpenRouter key looks like sk-or-v1- followed by 64 hex digits.",
+        lambda: "Rotate the Azure storage AccountKey and the SAS sig= parameters every 90 days.",
+        lambda: f"ETag: \"{rand_str(HEXD, 32)}\"",
+        lambda: "password: sk_test_0000000000000000000000000000",
+        lambda: "token: abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+    ]
+
+
 def placed_negatives():
     return [
         lambda: "password=$DB_PASSWORD",
@@ -874,7 +896,7 @@ def main():
     pos = positives()
     pos.update(vendor_tokens())
     pos.update(placed_credentials())
-    negs = negatives() + vendor_negatives() + placed_negatives()
+    negs = negatives() + vendor_negatives() + placed_negatives() + look_alike_negatives()
     records = []
     for det, (gen, templates) in pos.items():
         for _ in range(60):
