@@ -427,7 +427,7 @@ static const struct detector specific[] = {
 	  .mask = MASK_PREFIX, .mask_prefix = 4, .norm = NORM_EXACT },
 
 	{ .id = "secret.gitlab_token", .kind = "gitlab_token", .category = CAT_SECRET, .severity = SEV_CRITICAL,
-	  .pattern = "(?:glpat|gldt|glrt|glptt|gloas|glsoat|glcbt|glft|glimt|glagent)-[A-Za-z0-9_\\-]{20,64}" END_TOK,
+	  .pattern = "(?:glpat|gldt|glrt|glrtr|glptt|gloas|glsoat|glcbt|glft|glimt|glagent|glffct|glwt)-[A-Za-z0-9_\\-]{20,64}" END_TOK,
 	  .charset = "A-Za-z0-9_-", .min_len = 25, .max_len = 72, .placeholder_filter = true,
 	  .mask = MASK_PREFIX, .mask_prefix = 5, .norm = NORM_EXACT },
 

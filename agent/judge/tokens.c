@@ -183,6 +183,17 @@ static const struct detector tokens[] = {
 	      "(?:^|[^A-Za-z0-9])(?i:datadog[_\\-]?|dd[_\\-])(?i:api|app|application)[_\\-]?(?i:key)" ASSIGN
 	      "(?:[0-9a-f]{40}|[0-9a-f]{32})" END_WORD,
 	      "0-9a-f", 32, 40),
+	NAMED("pagerduty_api_key", SEV_HIGH, "(?i:pagerduty|pager_duty|pd)[_\\-]?(?i:api[_\\-]?)?(?i:key|token)" ASSIGN
+					     "[A-Za-z0-9_+\\-]{20}" END_TOK,
+	      "A-Za-z0-9_+-", 20, 20),
+	NAMED("vercel_token", SEV_CRITICAL, "(?i:vercel)[_\\-]?(?i:api[_\\-]?)?(?i:token)" ASSIGN "[A-Za-z0-9]{24}" END_WORD,
+	      "A-Za-z0-9", 24, 24),
+	NAMED("heroku_legacy_api_key", SEV_CRITICAL,
+	      "(?i:heroku)[_\\-]?(?i:api[_\\-]?)?(?i:key|token)" ASSIGN
+	      "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" END_TOK,
+	      "0-9a-f-", 36, 36),
+	NAMED("vault_legacy_token", SEV_CRITICAL, "(?i:vault)[_\\-]?(?i:token)" ASSIGN "s\\.[A-Za-z0-9]{24}" END_WORD,
+	      "A-Za-z0-9.", 26, 26),
 	TOKEN("cloudflare_origin_ca_key", "v1.0-", SEV_CRITICAL, "v1\\.0-[0-9a-f]{24}-[0-9a-f]{146}" END_WORD, "a-z0-9.-", 176,
 	      176, 5),
 	NAMED("cloudflare_api_token", SEV_CRITICAL, "(?i:cloudflare|cf)[_\\-]?(?i:api[_\\-]?)?(?i:token)" ASSIGN
@@ -218,6 +229,10 @@ static const struct detector tokens[] = {
 	TOKEN("twilio_api_key", "SK", SEV_HIGH, "SK[0-9a-fA-F]{32}" END_WORD, "A-Za-z0-9", 34, 34, 2),
 	TOKEN("sendgrid_api_key", "SG.", SEV_CRITICAL, "SG\\.[A-Za-z0-9_\\-]{22}\\.[A-Za-z0-9_\\-]{43}" END_TOK, "A-Za-z0-9_.-",
 	      69, 69, 3),
+	NAMED("twilio_auth_token", SEV_CRITICAL, "(?i:twilio)[_\\-]?(?i:auth)[_\\-]?(?i:token)" ASSIGN "[0-9a-f]{32}" END_WORD,
+	      "0-9a-f", 32, 32),
+	NAMED("mailgun_private_key", SEV_HIGH, "(?i:mailgun)[A-Za-z0-9_\\-]{0,16}" ASSIGN "[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}" END_TOK,
+	      "0-9a-f-", 50, 50),
 	TOKEN("mailgun_api_key", "key-", SEV_HIGH, "key-[0-9a-f]{32}" END_WORD, "a-z0-9-", 36, 36, 4),
 	{ .id = "secret.mailchimp_api_key", .kind = "mailchimp_api_key", .category = CAT_SECRET, .severity = SEV_HIGH,
 	  .pattern = "[0-9a-f]{32}-us[0-9]{1,2}" END_WORD, .charset = "a-z0-9-", .min_len = 36, .max_len = 37,

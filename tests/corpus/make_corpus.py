@@ -506,6 +506,14 @@ def vendor_tokens():
         "secret.azure_shared_access_key": (lambda: rand_str(b64, 43), [
             "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
             "SharedAccessKey={v}="]),
+        "secret.twilio_auth_token": (lambda: rand_str(HEXD, 32), ["TWILIO_AUTH_TOKEN={v}"]),
+        "secret.pagerduty_api_key": (lambda: rand_str(ALNUM + "_+-", 20), ["PAGERDUTY_API_KEY={v}"]),
+        "secret.vercel_token": (lambda: rand_str(ALNUM, 24), ["VERCEL_TOKEN={v}"]),
+        "secret.heroku_legacy_api_key": (lambda: "-".join(rand_str(HEXD, n) for n in (8, 4, 4, 4, 12)), [
+            "HEROKU_API_KEY={v}"]),
+        "secret.vault_legacy_token": (lambda: "s." + rand_str(ALNUM, 24), ["VAULT_TOKEN={v}"]),
+        "secret.mailgun_private_key": (lambda: rand_str(HEXD, 32) + "-" + rand_str(HEXD, 8) + "-" + rand_str(HEXD, 8), [
+            "MAILGUN_API_KEY={v}"]),
         "secret.jwt_unsigned": (jwt_unsigned, [
             "Authorization: Bearer {v}", "The forged token {v} was accepted."]),
     }
