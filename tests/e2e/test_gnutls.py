@@ -3,10 +3,13 @@ calls (the same attach, dedup and chunk contract), with the connection's
 socket learnt from the library's own socket calls inside them. Against real
 gnutls-serv and gnutls-cli (Debian's gnutls-bin) and Python peers."""
 import json
+import os
+import select
 import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -77,11 +80,22 @@ def gnutls_cli_chat(agent, port, body):
     request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     cli = subprocess.Popen(["gnutls-cli", "--insecure", "-p", str(port), "127.0.0.1"],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     agent.wait_attached(cli.pid)
     cli.stdin.write(request)
     cli.stdin.flush()
-    out, _ = cli.communicate(timeout=30)  # the server closes after its answer
+    # Its stdin stays open until the answer is in: gnutls-cli ends the
+    # session at end of input, and could cut the stream short.
+    out, deadline = b"", time.monotonic() + 30
+    while b"[DONE]" not in out and time.monotonic() < deadline:
+        if select.select([cli.stdout], [], [], 0.5)[0]:
+            piece = os.read(cli.stdout.fileno(), 65536)
+            if not piece:
+                break
+            out += piece
+    cli.stdin.close()
+    out += cli.stdout.read()  # to the end: the server closes after its answer
+    cli.wait(30)
     check(b"[DONE]" in out, "gnutls-cli got the stream: %r" % out[-300:])
     return cli
 
