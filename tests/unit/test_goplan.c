@@ -16,18 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "go_fixtures.h"
+
 #include "goplan.h"
-
-static int open_fixture(const char *name)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", GO_FIXTURES, name);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	return fd;
-}
 
 static void assert_rets_are_rets(int fd, const uint64_t *rets, size_t n, uint64_t entry)
 {

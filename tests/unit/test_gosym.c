@@ -15,22 +15,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "go_fixtures.h"
+
 #include "elfsym.h"
 #include "goret.h"
 #include "gosym.h"
 
 static const char *const names[] = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read", "no.such.func" };
-
-static int open_fixture(const char *name)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", GO_FIXTURES, name);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	return fd;
-}
 
 static void test_gosym_version_from_build_info(void **state)
 {
