@@ -1037,18 +1037,6 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 		tls_conn_learns_socket(tgid, t->ssl, sk, pc.fd);
 		return;
 	}
-	/* Inside a Go crypto/tls call of this goroutine: the same. */
-	if (go_probes_live && pc.g) {
-		struct st_go_call_key gk = { .tgid = tgid, .g = pc.g };
-		struct go_call *gc = bpf_map_lookup_elem(&go_calls, &gk);
-
-		if (gc) {
-			count(ST_CNT_TLS_SOCKET_CALLS, 1);
-			count(ST_CNT_TLS_SOCKET_BYTES, ret);
-			tls_conn_learns_socket(tgid, gc->conn, sk, pc.fd);
-			return;
-		}
-	}
 	/* Keyed by the socket alone (tgid 0): a reset ends it in softirq
 	 * context, where no process is at hand to name the key. */
 	key = plain_key(sk);
@@ -1059,6 +1047,22 @@ static __always_inline void plain_transfer(struct sock *sk, int ret, __u8 dir)
 	}
 	if (!c->owner)
 		c->owner = tgid;
+	/* Inside a Go crypto/tls call of this goroutine: the same as inside
+	 * an SSL call. Looked for only on a socket that carries TLS or has
+	 * carried nothing yet: one that went on plain is never a Go TLS
+	 * connection's, and its transfers pay no lookup. */
+	if (go_probes_live && pc.g && (c->tls || !c->started)) {
+		struct st_go_call_key gk = { .tgid = tgid, .g = pc.g };
+		struct go_call *gc = bpf_map_lookup_elem(&go_calls, &gk);
+
+		if (gc) {
+			c->tls = 1;
+			count(ST_CNT_TLS_SOCKET_CALLS, 1);
+			count(ST_CNT_TLS_SOCKET_BYTES, ret);
+			tls_conn_learns_socket(tgid, gc->conn, sk, pc.fd);
+			return;
+		}
+	}
 	/* A TLS stack with memory BIOs (Python asyncio, node) does its socket
 	 * I/O outside SSL calls: its first bytes, a TLS record, say so. */
 	if (!c->started && !c->tls && call_is_copied(&pc)) {
