@@ -430,6 +430,7 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 			   uint64_t lo)
 {
 	size_t lim = d->max_len + RUN_SLACK, v = *vp, r = v;
+	bool late_start = d->prefix || d->prefix_start; /* the start is found inside the run */
 
 	while (r > 0 && in_set(cs, w[r - 1]) && v - r <= lim)
 		r--;
@@ -437,7 +438,7 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine)
 			return R_SHAPE; /* part of something longer */
 		r = v - lim;
-	} else if (!d->prefix_start && !d->prefix && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
+	} else if (!late_start && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
 		return R_SHAPE; /* glued to a word ("ORD-123..."), or its start is out of sight */
 	}
 	if (d->prefix) {
@@ -446,8 +447,6 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!first_prefix(w + r, v - r, d->prefix, &off))
 			return R_SHAPE;
 		r += off;
-		if ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0))
-			return R_SHAPE;
 	}
 	while (d->trim && r < v && strchr(d->trim, w[r]))
 		r++;
@@ -459,9 +458,10 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine(w + r, v - r, &off))
 			return R_SHAPE;
 		r += off;
-		if (d->prefix_start && ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0)))
-			return R_SHAPE;
 	}
+	/* A start found inside the run is judged where it is. */
+	if (late_start && ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0)))
+		return R_SHAPE;
 	if (v - r < d->min_len || v - r > d->max_len)
 		return R_SHAPE;
 	if (d->valid && !d->valid(w + r, v - r))

@@ -108,20 +108,15 @@ bool det_last_literal(const char *run, size_t n, const char *lit, size_t *at)
 	return false;
 }
 
-static bool refine_literal(const char *run, size_t n, size_t *start, const char *lit)
-{
-	return det_last_literal(run, n, lit, start);
-}
-
 static bool refine_pem(const char *run, size_t n, size_t *start)
 {
-	return refine_literal(run, n, start, "-----BEGIN");
+	return det_last_literal(run, n, "-----BEGIN", start);
 }
 
 /* From its scheme: Slack's webhooks answer over http too. */
 static bool refine_slack_webhook(const char *run, size_t n, size_t *start)
 {
-	if (!refine_literal(run, n, start, "://hooks.slack.com/"))
+	if (!det_last_literal(run, n, "://hooks.slack.com/", start))
 		return false;
 	if (*start >= 5 && memcmp(run + *start - 5, "https", 5) == 0)
 		*start -= 5;
@@ -138,7 +133,7 @@ static bool refine_connstr(const char *run, size_t n, size_t *start)
 {
 	size_t i;
 
-	if (!refine_literal(run, n, start, "://"))
+	if (!det_last_literal(run, n, "://", start))
 		return false;
 	i = *start;
 	while (i > 0 && (is_alnum(run[i - 1]) || run[i - 1] == '+' || run[i - 1] == ':'))
