@@ -17,7 +17,7 @@
 #define CL_BATCH 2048  /* candidates of one piece (a piece of 4096 bytes cannot hold more values) */
 #define CL_PENDING 32  /* candidates a stream carries to a later piece (PEM bodies, context after) */
 #define CL_RECENT 16  /* findings remembered for overlap */
-#define MAX_DELIM 2   /* bytes a pattern consumes past its value */
+#define MAX_DELIM 3   /* bytes a pattern consumes past its value (detector_ends.h) */
 #define RUN_SLACK 64  /* a run may be this much longer than a value when a refine picks the start */
 #define ANTI_WINDOW 24
 #define CTX_AFTER_GAP 24   /* bytes between a value and a context word after it */
@@ -93,6 +93,21 @@ struct cl_stream {
 static bool is_word(char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+/* Whether the value starting at w[r] (w holds the stream from offset lo)
+ * is glued to the word before it ("ORD-123...", "id_4111..."), or its
+ * start is out of sight. One or two underscores after a non-word are
+ * Markdown's _emphasis_ or __strong__, not glue (detector_ends.h). */
+static bool glued_before(const char *w, size_t r, uint64_t lo)
+{
+	size_t u = 0;
+
+	while (u < 2 && r > u && w[r - u - 1] == '_')
+		u++;
+	if (r > u)
+		return is_word(w[r - u - 1]);
+	return lo > 0; /* the window begins at the value or its underscores */
 }
 
 static bool is_alnum(char c)
@@ -438,7 +453,7 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		if (!d->refine)
 			return R_SHAPE; /* part of something longer */
 		r = v - lim;
-	} else if (!late_start && ((r > 0 && is_word(w[r - 1]) && w[r] != ' ') || (r == 0 && lo > 0))) {
+	} else if (!late_start && ((r == 0 && lo > 0) || (w[r] != ' ' && glued_before(w, r, lo)))) {
 		return R_SHAPE; /* glued to a word ("ORD-123..."), or its start is out of sight */
 	}
 	if (d->prefix) {
@@ -460,7 +475,7 @@ static enum reject extract(const struct detector *d, const uint8_t *cs, const ch
 		r += off;
 	}
 	/* A start found inside the run is judged where it is. */
-	if (late_start && ((r > 0 && is_word(w[r - 1])) || (r == 0 && lo > 0)))
+	if (late_start && glued_before(w, r, lo))
 		return R_SHAPE;
 	if (v - r < d->min_len || v - r > d->max_len)
 		return R_SHAPE;
@@ -711,9 +726,21 @@ static bool overlaps_recent(const struct cl_stream *s, const struct cand *k)
 	return false;
 }
 
-/* Decides a queued candidate: a PEM body, overlap;
- * then masks, fingerprints and raises it. */
-static void decide(struct cl_stream *s, struct cand *k)
+/* Whether a queued candidate of a stronger detector (found, judged and
+ * waiting only for its turn) overlaps k: then k is part of it. A PEM
+ * header is not yet judged (its body follows), so it does not count. */
+static bool overlaps_queued(const struct cand *k, const struct cand *q, size_t nq)
+{
+	for (size_t i = 0; i < nq; i++)
+		if (!q[i].pem && q[i].det < k->det && k->start < q[i].end && k->end > q[i].start)
+			return true;
+	return false;
+}
+
+/* Decides a queued candidate: a PEM body, overlap (with a finding raised,
+ * or with one of the still queued candidates q[0..nq), whose own turn
+ * comes later); then masks, fingerprints and raises it. */
+static void decide(struct cl_stream *s, struct cand *k, const struct cand *q, size_t nq)
 {
 	struct classifier *c = s->c;
 	const struct detector *d = &c->dets[k->det];
@@ -741,7 +768,7 @@ static void decide(struct cl_stream *s, struct cand *k)
 			return;
 		}
 	}
-	if (overlaps_recent(s, k)) {
+	if (overlaps_recent(s, k) || overlaps_queued(k, q, nq) || overlaps_queued(k, s->pending, s->npending)) {
 		c->st.overlaps++;
 		return;
 	}
@@ -794,7 +821,7 @@ static void flush(struct cl_stream *s, uint64_t upto)
 	qsort(c->batch, n, sizeof(c->batch[0]), cand_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (c->batch[i].decide <= upto)
-			decide(s, &c->batch[i]);
+			decide(s, &c->batch[i], c->batch + i + 1, n - i - 1);
 		else if (s->npending < CL_PENDING)
 			s->pending[s->npending++] = c->batch[i];
 		else

@@ -20,8 +20,10 @@
 
 /* A name and an assignment before a value: KEY = "value", key: value,
  * "key": "value", key => value, key := value, a header's "Name: value",
- * an argument (cohere.Client(api_key="value")). */
-#define ASSIGN "[A-Za-z0-9_ .(\\-]{0,24}[\"']?\\s{0,3}(?::|=|:=|=>)\\s{0,3}[\"']?"
+ * an argument (cohere.Client(api_key="value")); the value perhaps in
+ * Markdown's backticks or bold (key: `value`, key: **value**). */
+#define OPEN_MARK "(?:[\"'`]|\\*{1,2})?"
+#define ASSIGN "[A-Za-z0-9_ .(\\-]{0,24}[\"']?\\s{0,3}(?::|=|:=|=>)\\s{0,3}" OPEN_MARK
 
 /* A prefixed token: the value begins with one of PFX's literals ('|'
  * between them), which are public and shown (the first PRE bytes). */
@@ -123,7 +125,7 @@ static const struct detector tokens[] = {
 	NAMED("mistral_api_key", SEV_CRITICAL, "(?i:mistral)" ASSIGN "[A-Za-z0-9]{32}" END_WORD, "A-Za-z0-9", 32, 32),
 	NAMED("together_api_key", SEV_CRITICAL, "(?i:together)" ASSIGN "[0-9a-f]{64}" END_WORD, "0-9a-f", 64, 64),
 	NAMED("wandb_api_key", SEV_HIGH,
-	      "(?:(?i:wandb|weights[_ ]?(?:and|&)[_ ]?biases)" ASSIGN "|wandb login (?:--relogin )?)[0-9a-f]{40}" END_WORD,
+	      "(?:(?i:wandb|weights[_ ]?(?:and|&)[_ ]?biases)" ASSIGN "|wandb login (?:--relogin )?" OPEN_MARK ")[0-9a-f]{40}" END_WORD,
 	      "0-9a-f", 40, 40),
 	/* Azure OpenAI: its "api-key" header, or a name that says so. */
 	NAMED("azure_openai_key", SEV_CRITICAL,

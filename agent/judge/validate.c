@@ -654,17 +654,24 @@ bool needle_set_init(struct needle_set *set, const char *const *needles, size_t 
 	return true;
 }
 
-bool needle_set_find(const struct needle_set *set, const char *s, size_t n)
+bool needle_set_find_if(const struct needle_set *set, const char *s, size_t n,
+			bool (*accept)(const void *arg, size_t at, size_t len), const void *arg)
 {
 	for (size_t i = 0; i < n; i++) {
 		for (uint64_t m = set->by_first[(uint8_t)s[i]]; m; m &= m - 1) {
 			unsigned k = (unsigned)__builtin_ctzll(m);
 
-			if ((size_t)set->len[k] <= n - i && memcmp(s + i, set->needles[k], set->len[k]) == 0)
+			if ((size_t)set->len[k] <= n - i && memcmp(s + i, set->needles[k], set->len[k]) == 0 &&
+			    (!accept || accept(arg, i, set->len[k])))
 				return true;
 		}
 	}
 	return false;
+}
+
+bool needle_set_find(const struct needle_set *set, const char *s, size_t n)
+{
+	return needle_set_find_if(set, s, n, NULL, NULL);
 }
 
 static const char *const placeholder_markers[] = {
@@ -683,6 +690,25 @@ __attribute__((constructor)) static void placeholders_init(void)
 	needle_set_init(&placeholders, placeholder_markers, sizeof(placeholder_markers) / sizeof(placeholder_markers[0]));
 }
 
+/* A short marker ("xxxx", "fake") counts written in one case, as people
+ * write one (xxxx, XXXX, Fake): a random token of mixed case holds "xXxx"
+ * or "FaKe" about once in a thousand 90-character values, and is no
+ * placeholder. Longer markers ("AccessTokenHere") are camel-cased by
+ * people and (2/62)^6 unlikely in a random token, so any case counts. */
+static bool written_as_marker(const void *arg, size_t at, size_t len)
+{
+	const char *s = (const char *)arg + at;
+	size_t upper = 0, letters = 0;
+
+	if (len > 4)
+		return true;
+	for (size_t i = 0; i < len; i++) {
+		upper += s[i] >= 'A' && s[i] <= 'Z';
+		letters += (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z');
+	}
+	return upper == 0 || upper == letters || (upper == 1 && s[0] >= 'A' && s[0] <= 'Z');
+}
+
 bool looks_placeholder(const char *s, size_t n)
 {
 	char low[256] = { 0 }; /* zeroed for gcc, which cannot see n bytes set */
@@ -692,7 +718,7 @@ bool looks_placeholder(const char *s, size_t n)
 		n = sizeof(low); /* the markers would show in the first 256 bytes */
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)lower((uint8_t)s[i]);
-	if (needle_set_find(&placeholders, low, n))
+	if (needle_set_find_if(&placeholders, low, n, written_as_marker, s))
 		return true;
 	for (size_t i = 1, up = 1, down = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;

@@ -79,6 +79,10 @@ bool needle_set_init(struct needle_set *set, const char *const *needles, size_t 
 
 /* Whether s[0..n) holds one of the set's needles. */
 bool needle_set_find(const struct needle_set *set, const char *s, size_t n);
+/* Whether s[0..n) holds one of the set's needles at a place where accept
+ * (given the offset and length of the needle there) says yes. */
+bool needle_set_find_if(const struct needle_set *set, const char *s, size_t n,
+			bool (*accept)(const void *arg, size_t at, size_t len), const void *arg);
 
 /* Shannon entropy of the bytes, in bits per byte. */
 double entropy_bits(const char *s, size_t n);

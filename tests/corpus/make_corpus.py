@@ -887,11 +887,30 @@ def record(text, labels):
     return {"text": text, "labels": labels}
 
 
+# Markdown around a value that stands alone in its sentence ("the card is
+# {v}."), as a model writes it; a value placed after a header name or an
+# operator keeps its text's grammar. Underscores only around values that
+# have none in their alphabet.
+EMPHASIS = ["**", "*", "`", "_", "__"]
+
+
+def emphasised(det, value, pre, post):
+    last = pre.rstrip()[-1:]
+    if (R.random() >= 0.2 or not (pre == "" or pre.endswith(" ")) or not (last == "" or last.isalpha())
+            or post[:1] not in ("", " ", ".", ",", "\n") or det.startswith(("secret.http_", "secret.cli_"))):
+        return pre, post
+    mark = R.choice(EMPHASIS if not det.startswith("secret.") else EMPHASIS[:3])
+    if mark[0] in value:
+        return pre, post
+    return pre + mark, mark + post
+
+
 def positive_record(det, gen, templates):
     value = gen()
     tpl = R.choice(templates)
     pre, post = tpl.split("{v}")
     pre, post = pre.replace("{{", "{").replace("}}", "}"), post.replace("{{", "{").replace("}}", "}")
+    pre, post = emphasised(det, value, pre, post)
     lead = R.choice(FILLER)
     lead = lead + " " if lead else ""
     text = lead + pre + value + post

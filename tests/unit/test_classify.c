@@ -316,6 +316,13 @@ static const struct positive positives[] = {
 	  "10FtdILQvH+nO69othB9KpGzU3HEEmXL1uhLsc4Rr4aKxU3f0BJxrxDwzkl/JwAryNzbi0hSQK/lb09rIFxUeuVaT5jpTFPW"
 	  "hLn/5drcFlCxvnNGdcmyHc7E4nSmwfIp7/JoppZrDDs7YvcX1eYgURZEQ3PZgPsTF2bUnxiP3zcCr1Y6ffeIIemGpb3EfKoN"
 	  "SvphIk7s4pqL0KJFlK6CXzU6M98NdFQCyXYbTuEPP+IK=" },
+	/* The generic secret after "TOKEN=" ends before the padding: the token,
+	 * which ends later, wins. */
+	{ "secret.grafana_token",
+	  "glc_vDCMO0l9IFIR5HhmypjrZ3qho2gSTEh8zySqQ8TvZpE2yhEV5ISlrv3AqVjhsLeGStfNc/eW0UHOiospTwI/5XI7R+TuIhsswwiU"
+	  "Eurp5EoSAoXJ2igj3Kxc==",
+	  "GRAFANA_TOKEN=glc_vDCMO0l9IFIR5HhmypjrZ3qho2gSTEh8zySqQ8TvZpE2yhEV5ISlrv3AqVjhsLeGStfNc/eW0UHOiospTwI/5XI7R+"
+	  "TuIhsswwiUEurp5EoSAoXJ2igj3Kxc==" },
 	{ "secret.grafana_token", "glsa_4nsdXbkJeM3wCQdHy1CwVWgHo9RV7jAv_b4683f84",
 	  "Authorization: Bearer glsa_4nsdXbkJeM3wCQdHy1CwVWgHo9RV7jAv_b4683f84" },
 	{ "secret.new_relic_key", "NRAK-0GA09H5ZJ0RHY23SWSWZ79YUA5Y",
@@ -496,10 +503,9 @@ static bool in_charset(const uint8_t cs[32], const char *chars)
  * own characters (then it is part of it, by the rule that a value never
  * ends inside a run of its alphabet): sentence punctuation right after it,
  * in its own text; and, for the detectors that know a value by itself,
- * quotes, brackets, backticks and Markdown emphasis (* and **) around it in
- * a plain sentence (a value known by the words before it, "Bearer" or
- * "KEY=", has its text's own grammar). An underscore is a word character
- * (code glues identifiers with it), so _value_ emphasis is not tried. */
+ * quotes, brackets, backticks and Markdown emphasis (* ** _ __) around it
+ * in a plain sentence (a value known by the words before it, "Bearer" or
+ * "KEY=", has its text's own grammar). */
 static void test_classify_boundaries(void **state)
 {
 	static const char *const after[] = { ".", ",", ";", ":", ")", "]", "!", "?" };
@@ -507,7 +513,7 @@ static void test_classify_boundaries(void **state)
 		const char *l, *r;
 	} around[] = {
 		{ "\"", "\"" }, { "'", "'" }, { "(", ")" }, { "[", "]" }, { "`", "`" }, { "**", "**" }, { "*", "*" },
-		{ "<", ">" }, { "{", "}" }, { "", "" },
+		{ "_", "_" }, { "__", "__" }, { "<", ">" }, { "{", "}" }, { "", "" },
 	};
 	struct classifier *c = builtin();
 	struct found fd;
@@ -576,6 +582,8 @@ static void test_classify_hard_negatives(void **state)
 		"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
 		"Build 123456789 passed all checks.",
 		"The hotel 415 555 0132 rooms were booked.", /* "tel" inside "hotel" is no context */
+		/* An underscore glues a word to a value; only after a non-word is it emphasis. */
+		"card_4539148803436467_ref and row_4539 1488 0343 6467__ and ___4539148803436467___",
 		/* Vendors' formats: placeholders, references, glued to a word, the
 		 * wrong length, a structure that does not hold. */
 		"GROQ_API_KEY=gsk_your-api-key-here",

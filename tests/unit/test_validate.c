@@ -126,6 +126,12 @@ static void test_validate_filters(void **state)
 	OK(looks_placeholder, "k9Fq2-os.environ"); /* a marker that ends the value */
 	NO(looks_placeholder, "k9Fq2-os.enviro");  /* ... cut short */
 	OK(looks_placeholder, "Sample-k9Fq2");     /* any case, at the start */
+	OK(looks_placeholder, "sk-XXXX-k9Fq2Lm3");  /* a short marker in one case */
+	OK(looks_placeholder, "Fake-k9Fq2Lm3");
+	OK(looks_placeholder, "k9Fq2AccessTokenHere");
+	/* ... but in a random token's mixed case it is chance, not a mark */
+	NO(looks_placeholder, "hvs.R-F4IsyhOaAwsPyLGk4jNp7xXxx_6p_Rz_rAtvwTe2");
+	NO(looks_placeholder, "k9Fq2FaKeLm3w");
 }
 
 /* One pass for many needles: found at the start, the end, after a false
