@@ -25,6 +25,10 @@
 #define PEM_FOLLOW 320  /* bytes after a BEGIN line within which its body is judged */
 #define PEM_BODY_MIN 64 /* base64 characters that make it a key rather than a mention */
 #define PEM_BODY_MAX 160
+/* A PuTTY file's private lines come after its public ones: ~900 bytes
+ * after the first line for RSA-4096. A DSA key's are 36 characters, the fewest. */
+#define PUTTY_FOLLOW 2048
+#define PUTTY_BODY_MIN 32
 #define GATE_WIDTH_MAX 256 /* a gated pattern's longest match, at most: else it is scanned everywhere */
 
 _Static_assert(CL_FINGERPRINT_LEN == HASH_LEN, "a fingerprint is one HMAC-SHA-256");
@@ -45,7 +49,7 @@ struct cand {
 	uint32_t det;
 	uint64_t start, end; /* the value */
 	uint64_t decide;     /* judged when the stream has reached this offset */
-	bool pem;
+	enum det_body body; /* a key file: judged with its body, which follows */
 };
 
 struct classifier {
@@ -556,9 +560,9 @@ static void candidate(struct cl_stream *s, unsigned id, uint64_t E)
 	 * delimiter, or the context word after it (found later, so it loses
 	 * an overlap with a detector that knew at the value's end). */
 	cand.decide = cand.end + (ctx_after ? CTX_AFTER_REACH : 0);
-	if (d->pem_body) {
-		cand.pem = true;
-		cand.decide = cand.end + PEM_FOLLOW;
+	if (d->body != BODY_NONE) {
+		cand.body = d->body;
+		cand.decide = cand.end + (d->body == BODY_PEM ? PEM_FOLLOW : PUTTY_FOLLOW);
 	}
 	enqueue(s, &cand);
 }
@@ -614,6 +618,58 @@ static size_t pem_body(const char *t, size_t n, uint64_t base, char *body, uint6
 			i++;
 		} else {
 			break;
+		}
+	}
+	return k;
+}
+
+/* Where the line at t[i] ends, before its break (real "\n" or "\r\n", or
+ * JSON-escaped); *next is where the next line begins (n when none). */
+static size_t line_end(const char *t, size_t n, size_t i, size_t *next)
+{
+	for (; i < n; i++) {
+		size_t e = i;
+
+		if (t[i] == '\n')
+			*next = i + 1;
+		else if (t[i] == '\\' && i + 1 < n && t[i + 1] == 'n')
+			*next = i + 2;
+		else
+			continue;
+		if (e > 0 && t[e - 1] == '\r')
+			e--;
+		else if (e > 1 && t[e - 2] == '\\' && t[e - 1] == 'r')
+			e -= 2;
+		return e;
+	}
+	*next = n;
+	return n;
+}
+
+/* The private lines of a PuTTY key file: "Private-Lines: N" (after the
+ * public lines, which are no secret), then N lines of base64, each nothing
+ * else; stops at the first line that is not. Like pem_body. */
+static size_t putty_body(const char *t, size_t n, uint64_t base, char *body, uint64_t *end)
+{
+	const char *hdr = memmem(t, n, "Private-Lines: ", 15);
+	size_t k = 0, i, next, lines = 0;
+
+	if (!hdr)
+		return 0;
+	i = (size_t)(hdr - t) + 15;
+	while (i < n && t[i] >= '0' && t[i] <= '9' && lines < 1000)
+		lines = lines * 10 + (size_t)(t[i++] - '0');
+	if (line_end(t, n, i, &next) != i)
+		return 0; /* "Private-Lines: N" and nothing more */
+	for (i = next; lines > 0 && i < n && k < PEM_BODY_MAX; lines--, i = next) {
+		size_t stop = line_end(t, n, i, &next);
+
+		for (size_t j = i; j < stop; j++)
+			if (!(is_alnum(t[j]) || t[j] == '+' || t[j] == '/' || t[j] == '='))
+				return k; /* not a body line */
+		for (size_t j = i; j < stop && k < PEM_BODY_MAX; j++) {
+			body[k++] = t[j];
+			*end = base + j + 1;
 		}
 	}
 	return k;
@@ -727,12 +783,12 @@ static bool overlaps_recent(const struct cl_stream *s, const struct cand *k)
 }
 
 /* Whether a queued candidate of a stronger detector (found, judged and
- * waiting only for its turn) overlaps k: then k is part of it. A PEM
- * header is not yet judged (its body follows), so it does not count. */
+ * waiting only for its turn) overlaps k: then k is part of it. A key
+ * file's first line is not yet judged (its body follows): it does not count. */
 static bool overlaps_queued(const struct cand *k, const struct cand *q, size_t nq)
 {
 	for (size_t i = 0; i < nq; i++)
-		if (!q[i].pem && q[i].det < k->det && k->start < q[i].end && k->end > q[i].start)
+		if (q[i].body == BODY_NONE && q[i].det < k->det && k->start < q[i].end && k->end > q[i].start)
 			return true;
 	return false;
 }
@@ -745,7 +801,7 @@ static void decide(struct cl_stream *s, struct cand *k, const struct cand *q, si
 	struct classifier *c = s->c;
 	const struct detector *d = &c->dets[k->det];
 	struct cl_finding f = { .det = d };
-	char val[CL_RING], norm[CL_RING], after[PEM_FOLLOW];
+	char val[CL_RING], norm[CL_RING], after[PUTTY_FOLLOW];
 	uint64_t stop = s->off;
 	size_t n, nnorm = 0;
 
@@ -753,17 +809,19 @@ static void decide(struct cl_stream *s, struct cand *k, const struct cand *q, si
 		c->st.rejected_shape++; /* cannot happen with the bounds above; counted if it does */
 		return;
 	}
-	if (k->pem) {
-		uint64_t to = k->end + PEM_FOLLOW;
+	if (k->body != BODY_NONE) {
+		bool pem = k->body == BODY_PEM;
+		uint64_t to = k->end + (pem ? PEM_FOLLOW : PUTTY_FOLLOW);
 		size_t an;
 
 		if (to > stop)
 			to = stop;
 		an = (size_t)(to - k->end);
 		ring_copy(s, k->end, to, after);
-		nnorm = pem_body(after, an, k->end, norm, &k->end); /* the body is what identifies a key */
+		/* the body is what identifies a key */
+		nnorm = pem ? pem_body(after, an, k->end, norm, &k->end) : putty_body(after, an, k->end, norm, &k->end);
 		OPENSSL_cleanse(after, an);
-		if (nnorm < PEM_BODY_MIN || looks_placeholder(norm, nnorm)) {
+		if (nnorm < (pem ? PEM_BODY_MIN : PUTTY_BODY_MIN) || looks_placeholder(norm, nnorm)) {
 			c->st.rejected_filter++;
 			return;
 		}
@@ -774,7 +832,7 @@ static void decide(struct cl_stream *s, struct cand *k, const struct cand *q, si
 	}
 	n = (size_t)(k->end - k->start);
 	ring_copy(s, k->start, k->end, val);
-	if (!k->pem)
+	if (k->body == BODY_NONE)
 		nnorm = normalise(d->norm, val, n, norm);
 	put_masked(d, val, n, f.masked, sizeof(f.masked));
 	fingerprint(c, d->kind, norm, nnorm, f.fingerprint);

@@ -113,6 +113,11 @@ static bool refine_pem(const char *run, size_t n, size_t *start)
 	return det_last_literal(run, n, "-----BEGIN", start);
 }
 
+static bool refine_putty(const char *run, size_t n, size_t *start)
+{
+	return det_last_literal(run, n, "PuTTY-User-Key-File-", start);
+}
+
 /* From its scheme: Slack's webhooks answer over http too. */
 static bool refine_slack_webhook(const char *run, size_t n, size_t *start)
 {
@@ -386,8 +391,15 @@ static const struct detector specific[] = {
 
 	{ .id = "secret.private_key", .kind = "private_key", .category = CAT_SECRET, .severity = SEV_CRITICAL,
 	  .pattern = "-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----", .charset = "A-Z0-9 -",
-	  .min_len = 20, .max_len = 80, .refine = refine_pem, .pem_body = true, .mask = MASK_PREFIX, .mask_prefix = 10,
+	  .min_len = 20, .max_len = 80, .refine = refine_pem, .body = BODY_PEM, .mask = MASK_PREFIX, .mask_prefix = 10,
 	  .norm = NORM_EXACT },
+	/* PuTTY's key file (versions 2 and 3), its first line up to the key
+	 * type; raised on its private lines. */
+	{ .id = "secret.putty_private_key", .kind = "putty_private_key", .category = CAT_SECRET,
+	  .severity = SEV_CRITICAL,
+	  .pattern = "PuTTY-User-Key-File-[23]: (?:ssh-(?:rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp(?:256|384|521))",
+	  .charset = "A-Za-z0-9: -", .min_len = 29, .max_len = 52, .refine = refine_putty, .body = BODY_PUTTY,
+	  .mask = MASK_PREFIX, .mask_prefix = 20, .norm = NORM_EXACT },
 
 	{ .id = "secret.aws_access_key_id", .kind = "aws_access_key_id", .category = CAT_SECRET,
 	  .severity = SEV_HIGH,

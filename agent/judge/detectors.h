@@ -42,6 +42,12 @@ enum det_norm {
 	NORM_EXACT,  /* secrets */
 };
 
+enum det_body {
+	BODY_NONE,
+	BODY_PEM,   /* a PEM BEGIN line; RFC 1421 header lines, then the body */
+	BODY_PUTTY, /* PuTTY's "PuTTY-User-Key-File-N:"; the body follows "Private-Lines: N" */
+};
+
 struct detector {
 	const char *id;   /* "financial.payment_card" */
 	const char *kind; /* fingerprint domain: detectors of one kind (phone formats) share values */
@@ -72,9 +78,9 @@ struct detector {
 	bool context_required;           /* else they are not consulted */
 	const char *const *anti_context; /* words before the value that rule it out */
 	double min_entropy;              /* bits per byte, 0: not checked */
-	/* The match is a PEM BEGIN line: the value goes on into the base64
-	 * body that follows, judged once enough of it has arrived. */
-	bool pem_body;
+	/* The match is a key file's first line: the value goes on into the
+	 * base64 body that follows, judged once enough of it has arrived. */
+	enum det_body body;
 	bool placeholder_filter;
 	enum det_mask mask;
 	unsigned mask_prefix; /* MASK_PREFIX: how many leading bytes are public */

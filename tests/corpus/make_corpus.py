@@ -212,6 +212,35 @@ def pem_key():
     return f"-----BEGIN {kind}PRIVATE KEY-----\n" + "\n".join(lines) + f"\n-----END {kind}PRIVATE KEY-----"
 
 
+def b64_lines(nbytes):
+    body = base64.b64encode(bytes(R.getrandbits(8) for _ in range(nbytes))).decode()
+    return [body[i:i + 64] for i in range(0, len(body), 64)]
+
+
+# PuTTY's key file as puttygen writes it, format 2 or 3, sizes of its key
+# types; encrypted ones have format 3's Argon2 lines.
+PUTTY_KEYS = {"ssh-ed25519": (51, 36), "ssh-rsa": (279, 1012), "ecdsa-sha2-nistp256": (104, 36),
+              "ecdsa-sha2-nistp384": (136, 52), "ssh-dss": (433, 25)}
+
+
+def putty_key():
+    kind = R.choice(sorted(PUTTY_KEYS))
+    pub, priv = PUTTY_KEYS[kind]
+    version = R.choice([2, 3])
+    encrypted = version == 3 and R.random() < 0.4
+    lines = [f"PuTTY-User-Key-File-{version}: {kind}", "Encryption: " + ("aes256-cbc" if encrypted else "none"),
+             f"Comment: {R.choice(['rsa-key-20250114', 'deploy@build-7', 'imported-openssh-key'])}"]
+    public = b64_lines(pub)
+    lines += [f"Public-Lines: {len(public)}"] + public
+    if encrypted:
+        lines += ["Key-Derivation: Argon2id", "Argon2-Memory: 8192", "Argon2-Passes: 13", "Argon2-Parallelism: 1",
+                  "Argon2-Salt: " + rand_str(HEXD, 32)]
+    private = b64_lines(priv + (16 if encrypted else 0))
+    lines += [f"Private-Lines: {len(private)}"] + private
+    lines.append("Private-MAC: " + rand_str(HEXD, 64 if version == 3 else 40))
+    return "\n".join(lines)
+
+
 FIRST = ["James", "Maria", "Wei", "Aisha", "Olga", "Carlos", "Priya", "Liam", "Fatima", "Kenji", "Sofia", "Noah"]
 LAST = ["Smith", "Garcia", "Chen", "Khan", "Ivanova", "Silva", "Patel", "Murphy", "Haddad", "Tanaka", "Rossi"]
 DOMAINS = ["gmail.com", "outlook.com", "acme-corp.io", "fastmail.fm", "uni-heidelberg.de", "proton.me",
@@ -600,6 +629,9 @@ def look_alike_negatives():
         lambda: f"ETag: \"{rand_str(HEXD, 32)}\"",
         lambda: "password: sk_test_0000000000000000000000000000",
         lambda: "token: abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+        # a PuTTY file's public part (what `puttygen -L`'s neighbours share), and its name in prose
+        lambda: "\n".join(putty_key().split("\n")[:4 + 2]) + "\n...",
+        lambda: "A .ppk file begins with PuTTY-User-Key-File-3: ssh-ed25519 and its Public-Lines.",
     ]
 
 
@@ -791,6 +823,11 @@ def positives():
         "secret.private_key": (s["secret.private_key"], [
             "Here is the deploy key, keep it safe:\n{v}\n",
             "cat id_rsa\n{v}",
+        ]),
+        "secret.putty_private_key": (putty_key, [
+            "Here is the key file for the bastion (PuTTY):\n{v}\n",
+            "type deploy.ppk\n{v}\nThat is the whole file.",
+            "Can you convert this to OpenSSH format?\n\n```\n{v}\n```",
         ]),
         "secret.connection_string": (lambda: R.choice(["postgresql", "mysql", "mongodb+srv", "redis"]) + "://" +
                                      R.choice(["app", "svc_orders", "admin2"]) + ":" + rand_str(ALNUM + "!~", 14) +

@@ -790,6 +790,146 @@ static void test_classify_private_key(void **state)
 }
 
 /* The engine takes detectors from configuration as well as its own. */
+/* PuTTY key files as puttygen writes them (keys made for this test): an
+ * Ed25519 key (format 3), an encrypted ECDSA key (3, Argon2id), an RSA key
+ * (format 2). One finding each, from the first line to the end of the
+ * private lines (their first 160 characters, like a PEM body), whatever the
+ * writes; the same fingerprint with CRLF or JSON-escaped line breaks. */
+static const char putty_ed25519[] =
+		"PuTTY-User-Key-File-3: ssh-ed25519\n"
+		"Encryption: none\n"
+		"Comment: test-ed25519\n"
+		"Public-Lines: 2\n"
+		"AAAAC3NzaC1lZDI1NTE5AAAAIIqBKkUzEyqb2SEN69UzKna0lprdaX92pUK1GaIN\n"
+		"O2FU\n"
+		"Private-Lines: 1\n"
+		"AAAAINcMFSVaQA53sPLUD58vAcdkPoA1a2lkfZCV/GAYBXBh\n"
+		"Private-MAC: 60863edf98deb861817c42194023118143e8c4e9400365821ad245e569ef8b36\n";
+static const char putty_ecdsa_encrypted[] =
+		"PuTTY-User-Key-File-3: ecdsa-sha2-nistp384\n"
+		"Encryption: aes256-cbc\n"
+		"Comment: enc-key\n"
+		"Public-Lines: 3\n"
+		"AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBGELZslCG+R8\n"
+		"aej/9uGF6DyeMrYfbqu2+nDpyCbc6qjFte2HErV+YMGgThpzJq8JgdJ++oXCaxXU\n"
+		"Fg0lO2iEBwHEpKD+0ffEGVNkAyKrhexfnudmWsXGDGKhVRy1ZkDJQA==\n"
+		"Key-Derivation: Argon2id\n"
+		"Argon2-Memory: 8192\n"
+		"Argon2-Passes: 34\n"
+		"Argon2-Parallelism: 1\n"
+		"Argon2-Salt: 9670621d164ec9ace8d8575f32ab15ea\n"
+		"Private-Lines: 2\n"
+		"/XrudOng/FvQH53TtL7YlYcyL+1TlK9zO8hL+3SUwhXjG5D96Em4AdCB1GJUc5nM\n"
+		"MBbD2CBr8+ZkcjXszxETMg==\n"
+		"Private-MAC: a68a3a096874c4f279889d3d7e118a76a87908a5848b9b7cd059ce634ac0644d\n";
+static const char putty_rsa_v2[] =
+		"PuTTY-User-Key-File-2: ssh-rsa\n"
+		"Encryption: none\n"
+		"Comment: rsa-key-20261203\n"
+		"Public-Lines: 6\n"
+		"AAAAB3NzaC1yc2EAAAADAQABAAABAQDauoWI2eOMndxhmgRmzgWNbf2ThHN/AE2Q\n"
+		"qwXlDTe7N/glOMvEnZl2IF+2SlRrGaBefxyl3EOECWdTCEi3jeNwpzFVzmMjk8qW\n"
+		"Twhgq+7KCKj2b4P7UxrsQBuOyXSDte3TLPgagqsAWDO3YUjqv2IE70fK/z3se+xA\n"
+		"TdM/Gr1LntszyhXbt5yGutuwOi0HYX4s3Rihy1zdlOMQOYyvNk98v+ch6/txzbID\n"
+		"pyJJSxsgfdnxKDskZ/QpT3qTLHeV+jUZqyZcDM/PBM7k1De2Tf7jjQYLA78bjAGW\n"
+		"H3+vigLfZljRit7U8oSvEqokONg7PEjMb6k4WmcU1wRAAh1poRxJ\n"
+		"Private-Lines: 14\n"
+		"AAABAQCuddGmyyw9b3hlfQR/v1ocaZu1exLoPKShfFfyT22hbc4GWlvlUlMiLkZJ\n"
+		"TtYwqrsIRFjkTmCnwxxf1R6zEYBUzXaDW2Al827GHvmuqdSH3wptrZrW7n1t7OBO\n"
+		"Lo85svWj1514/7pHRxLQ9M7FNquHBhf8aUPKCTnyPGD/V2OfGPbuw2g2u1lNZWjf\n"
+		"2DNJal74lmQVfEkg0DbxTNzIuSjz9ZFWiEUXwnlVaEzWTFVO3xEF+faEJdcZY5cI\n"
+		"xnTKI8YyTQ738vOqS5RF87whtY/Ouwg84CtOCXoi4zZCOdUAr9iMFyfIHpfQxw3A\n"
+		"K0bF/MUY+xhsILTOxXIQ8irlkLlVAAAAgQD59umjrTMs43iosL/nlTwdT4QjTnTs\n"
+		"6qACYEAFWDvsTTOK0gkVhdcHB6QoeXy7dIwsRZ+lXtCc/zHCEe0+4PHPiNPON+p6\n"
+		"oxwDcr6pSlzKogjuxTzXPvP/FLXDkZAf18Wsdjrx1beotObKMX3iUKEAkKJHFnXI\n"
+		"CzVJwFHX3ZcLHwAAAIEA4AKIYvhFdzDSwODYH63lQpqhAAqk7KPw1qt11o1Bf7AU\n"
+		"/aF7tmSE69X+w00W+CPtfJzo+jxhQzdnd9QWoR74SGMMsKLyZ3E//VFcJsWJPsYm\n"
+		"8XNelMWgT1prIn/QtCoTkbhg2MeBf8wVOg8Ar0fKfgrMXNoY15hPdBynI4vB05cA\n"
+		"AACAPNCd2u/jWoOanU7k0DJRcjlFC1AkXZnTJzQAkbUo4cidjilkT8guyNYJ5s3F\n"
+		"JBpd95KiRP6jasazYs4uKgJUC3Awi8LiOsnSujPOWJaYrs/7SP3uEMXnoihZBdkz\n"
+		"qw2YtI5GQlkXfUAZs5r7A6ImSMCueehChO6u28kSMglRWx4=\n"
+		"Private-MAC: 875c6cacd2f8cd3f35046eded034a39e34a5df80\n";
+
+/* text with each "\n" written as `nl` */
+static void with_breaks(const char *text, const char *nl, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (const char *p = text; *p && k + 3 < cap; p++) {
+		if (*p == '\n') {
+			memcpy(out + k, nl, strlen(nl));
+			k += strlen(nl);
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = '\0';
+}
+
+static void test_classify_putty_key(void **state)
+{
+	static const struct {
+		const char *text, *last; /* the private lines' last characters found */
+	} keys[] = {
+		{ putty_ed25519, "/GAYBXBh" },
+		{ putty_ecdsa_encrypted, "zxETMg==" },
+		{ putty_rsa_v2, NULL }, /* 14 lines: the first 160 characters */
+	};
+	static const char *const breaks[] = { "\n", "\r\n", "\\n" };
+	struct classifier *c = builtin();
+	uint8_t first[3][CL_FINGERPRINT_LEN];
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t b = 0; b < 3; b++) {
+			char text[4096], lead[4200];
+			size_t end;
+
+			with_breaks(keys[i].text, breaks[b], text, sizeof(text));
+			snprintf(lead, sizeof(lead), "my key file: %s Thanks!", text);
+			if (keys[i].last) {
+				end = (size_t)(strstr(lead, keys[i].last) - lead) + strlen(keys[i].last);
+			} else {
+				const char *body = strstr(lead, "Private-Lines: 14") + 17 + strlen(breaks[b]);
+
+				end = (size_t)(body - lead) + 2 * (64 + strlen(breaks[b])) + 32;
+			}
+			for (size_t step = 1; step <= 4096; step *= 8) {
+				scan(c, lead, step, &fd);
+				assert_int_equal(fd.n, 1);
+				assert_string_equal(fd.f[0].det->id, "secret.putty_private_key");
+				assert_string_equal(fd.f[0].masked, "PuTTY-User-Key-File-***");
+				assert_int_equal(fd.f[0].start, 13);
+				assert_int_equal(fd.f[0].end, end);
+				if (b == 0 && step == 1)
+					memcpy(first[i], fd.f[0].fingerprint, CL_FINGERPRINT_LEN);
+				assert_memory_equal(fd.f[0].fingerprint, first[i], CL_FINGERPRINT_LEN);
+			}
+		}
+	}
+	assert_memory_not_equal(first[0], first[1], CL_FINGERPRINT_LEN);
+	/* Not a key: its first line named in prose, a public part alone, a
+	 * private line that is a placeholder or not base64. */
+	{
+		static const char *const not_keys[] = {
+			"The first line reads PuTTY-User-Key-File-3: ssh-ed25519 and then the public lines.",
+			"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: c\nPublic-Lines: 2\n"
+			"AAAAC3NzaC1lZDI1NTE5AAAAIIqBKkUzEyqb2SEN69UzKna0lprdaX92pUK1GaIN\nO2FU\n",
+			"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\n"
+			"AAAAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nPrivate-MAC: 00\n",
+			"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\n"
+			"<the private key goes here, 48 characters of it>\nPrivate-MAC: 00\n",
+		};
+
+		for (size_t i = 0; i < sizeof(not_keys) / sizeof(not_keys[0]); i++) {
+			scan(c, not_keys[i], 0, &fd);
+			assert_int_equal(fd.n, 0);
+		}
+	}
+	classifier_free(c);
+}
+
 static void test_classify_custom_detector(void **state)
 {
 	static const char *const ctx[] = { "employee", NULL };
@@ -832,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_classify_real_time),
 		cmocka_unit_test(test_classify_fingerprints),
 		cmocka_unit_test(test_classify_private_key),
+		cmocka_unit_test(test_classify_putty_key),
 		cmocka_unit_test(test_classify_custom_detector),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
