@@ -821,7 +821,7 @@ static void decide(struct cl_stream *s, struct cand *k, const struct cand *q, si
 		/* the body is what identifies a key */
 		nnorm = pem ? pem_body(after, an, k->end, norm, &k->end) : putty_body(after, an, k->end, norm, &k->end);
 		OPENSSL_cleanse(after, an);
-		if (nnorm < (pem ? PEM_BODY_MIN : PUTTY_BODY_MIN) || looks_placeholder(norm, nnorm)) {
+		if (nnorm < (pem ? PEM_BODY_MIN : PUTTY_BODY_MIN) || body_looks_placeholder(norm, nnorm)) {
 			c->st.rejected_filter++;
 			return;
 		}

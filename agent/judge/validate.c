@@ -709,7 +709,9 @@ static bool written_as_marker(const void *arg, size_t at, size_t len)
 	return upper == 0 || upper == letters || (upper == 1 && s[0] >= 'A' && s[0] <= 'Z');
 }
 
-bool looks_placeholder(const char *s, size_t n)
+/* The markers (written_as_marker) and keyboard or alphabet sequences;
+ * repeats too when `repeats`. */
+static bool placeholder_in(const char *s, size_t n, bool repeats)
 {
 	char low[256] = { 0 }; /* zeroed for gcc, which cannot see n bytes set */
 	size_t run = 1;
@@ -724,8 +726,18 @@ bool looks_placeholder(const char *s, size_t n)
 		run = s[i] == s[i - 1] ? run + 1 : 1;
 		up = s[i] == s[i - 1] + 1 ? up + 1 : 1;
 		down = s[i] == s[i - 1] - 1 ? down + 1 : 1;
-		if (run >= 6 || up >= 7 || down >= 7)
+		if ((repeats && run >= 6) || up >= 7 || down >= 7)
 			return true; /* AAAAAA, 000000; abcdefg, 1234567, 9876543 */
 	}
 	return false;
+}
+
+bool looks_placeholder(const char *s, size_t n)
+{
+	return placeholder_in(s, n, true);
+}
+
+bool body_looks_placeholder(const char *s, size_t n)
+{
+	return placeholder_in(s, n, false) || entropy_bits(s, n) < 4.0;
 }

@@ -90,5 +90,10 @@ double entropy_bits(const char *s, size_t n);
  * x-runs, asterisks, angle or template brackets, "your_...", "example",
  * "changeme", a digit or letter repeated, or a keyboard sequence. */
 bool looks_placeholder(const char *s, size_t n);
+/* The same for a key file's base64 body, where a byte repeated is the
+ * encoding's zeros (every OpenSSH key begins "...AAAAAAAAAAAB..."): its
+ * markers, or fewer than 4 bits of entropy per character (a body that is
+ * all "A", "MIIE" and x-runs). */
+bool body_looks_placeholder(const char *s, size_t n);
 
 #endif

@@ -205,10 +205,19 @@ ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + "234567"
 
 
+# What every unencrypted OpenSSH Ed25519 key begins with (PROTOCOL.key):
+# the magic, cipher and KDF "none", one key, its public part's length and
+# type. Its zero bytes are runs of "A" in base64.
+OPENSSH_ED25519_HEAD = (b"openssh-key-v1\0" + b"\0\0\0\4none" * 2 + b"\0\0\0\0" + b"\0\0\0\1" + b"\0\0\0\x33" +
+                        b"\0\0\0\x0bssh-ed25519" + b"\0\0\0\x20")
+
+
 def pem_key():
-    body = base64.b64encode(bytes(R.getrandbits(8) for _ in range(180))).decode()
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     kind = R.choice(["", "RSA ", "EC ", "OPENSSH "])
+    head = OPENSSH_ED25519_HEAD if kind == "OPENSSH " else b""
+    body = base64.b64encode(head + bytes(R.getrandbits(8) for _ in range(180))).decode()
+    width = 70 if head else 64  # ssh-keygen writes 70 characters a line
+    lines = [body[i:i + width] for i in range(0, len(body), width)]
     return f"-----BEGIN {kind}PRIVATE KEY-----\n" + "\n".join(lines) + f"\n-----END {kind}PRIVATE KEY-----"
 
 

@@ -768,6 +768,18 @@ static void test_classify_fingerprints(void **state)
 
 /* A private key streamed in small deltas is raised once, with only the
  * BEGIN line's first ten characters in the preview. */
+/* An OpenSSH key as ssh-keygen writes it (made for this test): its body
+ * begins with runs of "A" (the encoding's zero bytes), which are no
+ * placeholder there. */
+static const char openssh_ed25519[] =
+		"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+		"QyNTUxOQAAACBuPUNxy6WUYbc4uYSiX1zT8yG9eih1VzOO6BzTXZiqjgAAAJBm9IquZvSK\n"
+		"rgAAAAtzc2gtZWQyNTUxOQAAACBuPUNxy6WUYbc4uYSiX1zT8yG9eih1VzOO6BzTXZiqjg\n"
+		"AAAEBpeSl7JLaVam4dByNMRxjuxG8IB6EnXCuK1+lC8HbTxW49Q3HLpZRhtzi5hKJfXNPz\n"
+		"Ib16KHVXM47oHNNdmKqOAAAAB3Jvb3RAdm0BAgMEBQY=\n"
+		"-----END OPENSSH PRIVATE KEY-----\n";
+
 static void test_classify_private_key(void **state)
 {
 	static const char key_text[] =
@@ -775,17 +787,25 @@ static void test_classify_private_key(void **state)
 		"MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\n"
 		"aNn5wUqWmf3pWkVjCc6EJK0MdaUh2NRM1W7GCtGkR2hl8G0SyJbR1t9nXpQW2bYz\n"
 		"-----END RSA PRIVATE KEY-----\n";
+	static const char *const keys[] = { key_text, openssh_ed25519 };
+	static const char all_a[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+				    "b3BlbnNzaC1rZXktdjEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+				    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+				    "-----END OPENSSH PRIVATE KEY-----\n";
 	struct classifier *c = builtin();
 	struct found fd;
 
 	(void)state;
-	for (size_t step = 1; step <= 64; step *= 4) {
-		scan(c, key_text, step, &fd);
-		assert_int_equal(fd.n, 1);
-		assert_string_equal(fd.f[0].det->id, "secret.private_key");
-		assert_string_equal(fd.f[0].masked, "-----BEGIN***");
-		assert_int_equal(fd.f[0].start, strstr(key_text, "-----BEGIN") - key_text);
-	}
+	for (size_t k = 0; k < 2; k++)
+		for (size_t step = 1; step <= 64; step *= 4) {
+			scan(c, keys[k], step, &fd);
+			assert_int_equal(fd.n, 1);
+			assert_string_equal(fd.f[0].det->id, "secret.private_key");
+			assert_string_equal(fd.f[0].masked, "-----BEGIN***");
+			assert_int_equal(fd.f[0].start, strstr(keys[k], "-----BEGIN") - keys[k]);
+		}
+	scan(c, all_a, 0, &fd); /* a body of zeros is a stand-in */
+	assert_int_equal(fd.n, 0);
 	classifier_free(c);
 }
 
