@@ -223,29 +223,57 @@ int yopt_check_owner(const char *path, char *err, size_t errsz)
 	return 0;
 }
 
-int yopt_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz)
+int yopt_read_document(const char *path, yaml_document_t *doc, char *err, size_t errsz)
 {
-	struct walk w = { .defs = defs, .path = path, .out = out, .err = err, .errsz = errsz };
-	const yaml_node_t *top;
 	yaml_parser_t parser;
 	FILE *f;
-	int r = -1;
+	int r = 0;
 
-	memset(out, 0, sizeof(*out));
 	if (yopt_check_owner(path, err, errsz))
 		return -1;
-	if (!(out->path = strdup(path)) || !(f = fopen(path, "rb"))) {
+	if (!(f = fopen(path, "rb"))) {
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		yopt_release(out);
 		return -1;
 	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &w.doc)) {
+	if (!yaml_parser_load(&parser, doc)) {
 		snprintf(err, errsz, "%s:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "unknown error");
-		yaml_parser_delete(&parser);
-		fclose(f);
+		r = -1;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return r;
+}
+
+yaml_node_t *yopt_section(yaml_document_t *doc, const char *key)
+{
+	yaml_node_t *top = yaml_document_get_root_node(doc);
+
+	if (!key || !top || top->type != YAML_MAPPING_NODE)
+		return top;
+	for (yaml_node_pair_t *p = top->data.mapping.pairs.start; p < top->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+int yopt_load(const char *path, const struct opt_def *defs, struct yopt_args *out, char *err, size_t errsz)
+{
+	struct walk w = { .defs = defs, .path = path, .out = out, .err = err, .errsz = errsz };
+	const yaml_node_t *top;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->path = strdup(path))) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (yopt_read_document(path, &w.doc, err, errsz)) {
 		yopt_release(out);
 		return -1;
 	}
@@ -257,8 +285,6 @@ int yopt_load(const char *path, const struct opt_def *defs, struct yopt_args *ou
 	else
 		r = walk_section(&w, top, "");
 	yaml_document_delete(&w.doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
 	if (r)
 		yopt_release(out);
 	return r;

@@ -38,6 +38,15 @@ void yopt_release(struct yopt_args *a);
  * (root may own it). 0 or -1 with err set. */
 int yopt_check_owner(const char *path, char *err, size_t errsz);
 
+/* A policy file's YAML document (its owner checked as above), into *doc
+ * (free it with yaml_document_delete): 0, or -1 with err set. */
+struct yaml_document_s;
+int yopt_read_document(const char *path, struct yaml_document_s *doc, char *err, size_t errsz);
+/* The value under key in the document's root mapping (an agent
+ * configuration file's section); the root itself when key is NULL. NULL
+ * when absent or empty. */
+struct yaml_node_s *yopt_section(struct yaml_document_s *doc, const char *key);
+
 /* "PATH:LINE: " and the message into err; returns -1. For every YAML
  * reader's errors, so they all name file and line the same way. */
 int yopt_verror_at(char *err, size_t errsz, const char *path, const struct yaml_node_s *n, const char *fmt,

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <hs/hs.h>
 #include <yaml.h>
@@ -386,22 +385,9 @@ static int parse_custom(struct loader *l, const yaml_node_t *seq)
 	return 0;
 }
 
-/* The section of the agent's configuration file, or the whole document. */
-static const yaml_node_t *section_of(struct loader *l, const char *section)
-{
-	const yaml_node_t *top = yaml_document_get_root_node(&l->doc);
-
-	if (!section || !top || top->type != YAML_MAPPING_NODE)
-		return top;
-	for (yaml_node_pair_t *p = top->data.mapping.pairs.start; p < top->data.mapping.pairs.top; p++)
-		if (scalar(node(l, p->key)) && !strcmp(scalar(node(l, p->key)), section))
-			return node(l, p->value);
-	return NULL;
-}
-
 static int parse_root(struct loader *l, const char *section)
 {
-	const yaml_node_t *root = section_of(l, section);
+	const yaml_node_t *root = yopt_section(&l->doc, section);
 
 	if (!root)
 		return 0; /* an empty file: the built-ins */
@@ -431,9 +417,6 @@ int detector_set_load(struct detector_set *set, const char *path, const char *se
 	size_t nbuiltin;
 	const struct detector *builtin = detectors_builtin(&nbuiltin);
 	struct loader l = { .path = path, .set = set, .err = err, .errsz = errsz };
-	yaml_parser_t parser;
-	struct stat st;
-	FILE *f;
 	int r;
 
 	memset(set, 0, sizeof(*set));
@@ -447,33 +430,12 @@ int detector_set_load(struct detector_set *set, const char *path, const char *se
 	l.ncustom_max = nbuiltin + MAX_CUSTOM;
 	if (!path)
 		return 0;
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		detector_set_release(set);
-		return -1;
-	}
-	if (fstat(fileno(f), &st) || (st.st_mode & 022)) {
-		snprintf(err, errsz, "%s: others can write it (mode %04o); detectors decide what is reported: chmod go-w",
-			 path, (unsigned)(st.st_mode & 07777));
-		fclose(f);
-		detector_set_release(set);
-		return -1;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &l.doc)) {
-		snprintf(err, errsz, "%s:%zu: not valid YAML: %s", path, parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "unknown error");
-		yaml_parser_delete(&parser);
-		fclose(f);
+	if (yopt_read_document(path, &l.doc, err, errsz)) {
 		detector_set_release(set);
 		return -1;
 	}
 	r = parse_root(&l, section);
 	yaml_document_delete(&l.doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
 	if (r)
 		detector_set_release(set);
 	return r;
