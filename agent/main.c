@@ -44,6 +44,7 @@
 #include "options.h"
 #include "paths.h"
 #include "privileges.h"
+#include "routing.h"
 #include "scan.h"
 #include "selector.h"
 #include "ship.h"
@@ -335,6 +336,22 @@ static int load_detectors(const struct agent_options *o, struct detector_set *se
 	return 0;
 }
 
+/* The routing policy of the configuration file's routing section or
+ * --routing FILE (not both), checked against the detectors in set. *out
+ * is NULL when there is none. */
+static int load_routing(const struct agent_options *o, const struct detector_set *set, struct routing **out)
+{
+	char err[512];
+
+	if (o->routing_section && o->routing_file)
+		return fail(SEALTAP_EXIT_SETUP, "routing: set in %s and in %s: choose one", o->routing_section,
+			    o->routing_file);
+	if (routing_load(out, o->routing_section ? o->routing_section : o->routing_file,
+			 o->routing_section ? "routing" : NULL, set->dets, set->n, err, sizeof(err)))
+		return fail(SEALTAP_EXIT_SETUP, "routing: %s", err);
+	return 0;
+}
+
 /* --config FILE (or --check-config FILE): the file's settings become
  * options placed before the command line's, so flags override them. */
 static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_argc, char ***out_argv)
@@ -366,10 +383,10 @@ static int merge_config(int argc, char **argv, struct yopt_args *cfg, int *out_a
  * or the command line name, and every option. */
 static int digest_config(struct agent_options *o, int argc, char **argv)
 {
-	const char *policy[] = { o->detectors_file, o->drift_banned, o->drift_refusals };
+	const char *policy[] = { o->detectors_file, o->drift_banned, o->drift_refusals, o->routing_file };
 	char err[512];
 
-	if (config_digest(o->config_path, policy, 3, argv + 1, argc - 1, o->digest, err, sizeof(err)))
+	if (config_digest(o->config_path, policy, 4, argv + 1, argc - 1, o->digest, err, sizeof(err)))
 		return fail(SEALTAP_EXIT_SETUP, "configuration: %s", err);
 	return 0;
 }
@@ -379,11 +396,12 @@ static int digest_config(struct agent_options *o, int argc, char **argv)
 static int check_config(struct agent_options *o)
 {
 	struct detector_set set = { 0 };
+	struct routing *routing = NULL;
 	struct banned *b = NULL;
 	char **lex = NULL, err[512], hex[2 * CONFIG_DIGEST + 1];
 	int rc = SEALTAP_EXIT_SETUP;
 
-	if (load_detectors(o, &set))
+	if (load_detectors(o, &set) || load_routing(o, &set, &routing))
 		goto out;
 	if (o->drift_banned && !(b = banned_load(o->drift_banned, err, sizeof(err)))) {
 		fail(SEALTAP_EXIT_SETUP, "--drift-banned: %s", err);
@@ -394,10 +412,11 @@ static int check_config(struct agent_options *o)
 		goto out;
 	}
 	hex_encode(o->digest, CONFIG_DIGEST, hex);
-	printf("%s: valid (%zu detectors, %zu banned-content rules); digest %s\n", o->config_path, set.n,
-	       banned_rules(b), hex);
+	printf("%s: valid (%zu detectors, %zu routing rules, %zu banned-content rules); digest %s\n", o->config_path,
+	       set.n, routing_rules(routing), banned_rules(b), hex);
 	rc = 0;
 out:
+	routing_free(routing);
 	detector_set_release(&set);
 	banned_free(b);
 	drift_lexicon_free(lex);
@@ -451,11 +470,12 @@ static int classifier_setup(struct agent_options *o, struct detector_set *set, s
 }
 
 /* What a reload may change while running: the detectors (and the
- * classifier built from them), banned content and the refusal lexicon.
- * Everything else needs a restart. */
+ * classifier built from them), the routing policy, banned content and the
+ * refusal lexicon. Everything else needs a restart. */
 struct policy {
 	struct detector_set set;
 	struct classifier *cls;
+	struct routing *routing;
 	struct banned *banned;
 	char **refusals;
 };
@@ -533,8 +553,9 @@ static void reload(struct running *r)
 		/* The option's name only: a value may be a secret (an OTLP header). */
 		const char *changed = same < argc2 ? argv2[same] : r->argv[same];
 
-		fprintf(stderr, "sealtap-agent: reload refused: %.*s changed, and only the detectors, banned content and "
-				"refusal lexicon change without a restart. The running configuration stays.\n",
+		fprintf(stderr, "sealtap-agent: reload refused: %.*s changed, and only the detectors, routing policy, "
+				"banned content and refusal lexicon change without a restart. The running configuration "
+				"stays.\n",
 			(int)strcspn(changed, "="), changed);
 		goto refused;
 	}
@@ -542,7 +563,7 @@ static void reload(struct running *r)
 		fprintf(stderr, "sealtap-agent: reload: the configuration is unchanged\n");
 		goto done;
 	}
-	if (load_detectors(&o2, &next.set))
+	if (load_detectors(&o2, &next.set) || load_routing(&o2, &next.set, &next.routing))
 		goto refused;
 	snprintf(keypath, sizeof(keypath), "%s/fingerprint.key", o2.state_dir);
 	keylen = keyfile_load(o2.fingerprint_key ? o2.fingerprint_key : keypath, false, key, sizeof(key), err,
@@ -565,6 +586,8 @@ static void reload(struct running *r)
 	*old_set = r->policy->set;
 	judge_set_classifier(r->judge, next.cls);
 	classifier_retire(r->policy->cls, next.cls, policy_set_free, old_set);
+	judge_set_routing(r->judge, next.routing); /* one thread: no finding is being judged now */
+	routing_free(r->policy->routing);
 	drift_set_policy(r->drift, next.banned, (const char *const *)next.refusals);
 	if (!r->drift)
 		banned_free(next.banned);
@@ -574,11 +597,13 @@ static void reload(struct running *r)
 	memcpy(r->o->digest, o2.digest, CONFIG_DIGEST);
 	evidence_policy_change(r->ev, o2.digest);
 	hex_encode(o2.digest, CONFIG_DIGEST, hex);
-	fprintf(stderr, "sealtap-agent: configuration reloaded: %zu detectors; digest %s\n", r->policy->set.n, hex);
+	fprintf(stderr, "sealtap-agent: configuration reloaded: %zu detectors, %zu routing rules; digest %s\n",
+		r->policy->set.n, routing_rules(r->policy->routing), hex);
 	r->reloads++;
 	goto done;
 refused:
 	r->reload_failures++;
+	routing_free(next.routing);
 	classifier_free(next.cls);
 	detector_set_release(&next.set);
 	banned_free(next.banned);
@@ -634,6 +659,9 @@ static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, cha
 
 	if (err)
 		return err;
+	if (load_routing(o, &a->pol.set, &a->pol.routing))
+		return SEALTAP_EXIT_SETUP;
+	judge_set_routing(a->judge, a->pol.routing);
 	if (o->ship.url) {
 		char msg[256];
 
@@ -827,6 +855,7 @@ static void agent_close(struct agent *a)
 	capture_free(a->cap); /* finishes open exchanges: before the judge goes */
 	coverage_free(a->cov);
 	judge_free(a->judge);
+	routing_free(a->pol.routing);
 	drift_free(a->drift); /* saves its state; its last alerts went into the record above */
 	drift_lexicon_free(a->pol.refusals);
 	evidence_finish(a->ev); /* the stop event and a last checkpoint */

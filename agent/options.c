@@ -51,10 +51,16 @@ const struct opt_def agent_option_defs[] = {
 	{ "detectors-section", AOPT_DETECTORS_SECTION, "FILE", "detectors", YOPT_RAW, OPT_STORE_STRING,
 	  AT(detectors_section), .expect = "a mapping (disable, severity, custom)",
 	  .help = "the detectors section: disable, severity, custom, as in a --detectors file" },
+	{ "routing-section", AOPT_ROUTING_SECTION, "FILE", "routing", YOPT_RAW, OPT_STORE_STRING, AT(routing_section),
+	  .expect = "a mapping (rules)", .help = "the routing section: rules, as in a --routing file" },
 
 	OPT_HEADING("Classification (findings are JSON lines: masked values and fingerprints, never values):"),
 	{ "detectors", AOPT_DETECTORS, "FILE", "detectors_file", YOPT_SCALAR, OPT_STORE_STRING, AT(detectors_file),
 	  .help = "YAML: built-ins to disable, severities, custom detectors" },
+	{ "routing", AOPT_ROUTING, "FILE", "routing_file", YOPT_SCALAR, OPT_STORE_STRING, AT(routing_file),
+	  .help = "YAML: the data-routing policy, which categories, detectors or\n"
+		  "severities each model may receive and produce; a finding that\n"
+		  "breaks a rule is a policy_violation (SIGHUP reloads it)" },
 	{ "fingerprint-key", AOPT_FPKEY, "FILE", "classification.fingerprint_key", YOPT_SCALAR, OPT_STORE_STRING,
 	  AT(fingerprint_key),
 	  .help = "HMAC key for fingerprints, created (mode 0600) if missing\n"

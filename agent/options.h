@@ -54,6 +54,8 @@ struct agent_options {
 	const char *config_path;       /* --config */
 	bool check_config;             /* --check-config: validate and exit */
 	const char *detectors_section; /* the config file, when it has a detectors section */
+	const char *routing_file;      /* --routing FILE: the data-routing policy */
+	const char *routing_section;   /* the config file, when it has a routing section */
 	uint8_t digest[CONFIG_DIGEST]; /* of the configuration in effect */
 };
 
@@ -66,7 +68,7 @@ enum agent_option_id {
 	AOPT_COLLECTOR_CA, AOPT_COLLECTOR_CERT, AOPT_COLLECTOR_KEY, AOPT_COLLECTOR_PUBKEY, AOPT_HEARTBEAT,
 	AOPT_DRIFT_BANNED, AOPT_DRIFT_REFUSALS, AOPT_DRIFT_KEYS, AOPT_DRIFT_SHIFT, AOPT_NO_DRIFT, AOPT_METRICS,
 	AOPT_CONFIG, AOPT_CHECK_CONFIG, AOPT_DETECTORS_SECTION, AOPT_EVIDENCE_JSON, AOPT_OTLP, AOPT_OTLP_CA,
-	AOPT_OTLP_HEADER, AOPT_VERSION, AOPT_OPTIONS_REFERENCE, AOPT_NO_PLAIN,
+	AOPT_OTLP_HEADER, AOPT_VERSION, AOPT_OPTIONS_REFERENCE, AOPT_NO_PLAIN, AOPT_ROUTING, AOPT_ROUTING_SECTION,
 	AOPT_VERBOSE = 'v', AOPT_HELP = 'h',
 };
 

@@ -134,6 +134,9 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
 			m.detector = e->finding->detector;
 			m.severity = e->finding->severity;
+		} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION) {
+			m.detector = e->policy_violation->detector;
+			m.severity = e->policy_violation->severity;
 		}
 		if (e->identity)
 			m.pod_uid = e->identity->pod_uid;

@@ -47,13 +47,22 @@ static int rank(const char *severity)
 	return 0;
 }
 
+/* Findings at or above the severity asked for; every policy violation (a
+ * control the operator set up was broken). */
+static bool wanted(const struct webhook *w, const Sealtap__Evidence__V1__Event *e)
+{
+	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION)
+		return true;
+	return e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING && rank(e->finding->severity) >= w->min_rank;
+}
+
 void webhook_event(struct webhook *w, const Sealtap__Evidence__V1__Event *e)
 {
 	struct item it = { 0 };
 	char stream[33];
 	FILE *f;
 
-	if (!w || e->kind_case != SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING || rank(e->finding->severity) < w->min_rank)
+	if (!w || !wanted(w, e))
 		return;
 	f = open_memstream(&it.body, &it.len);
 	if (!f)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook - tells a receiver (a SOAR, a chat bridge, an incident tool) about
- * every stored finding at or above a severity: an HTTP POST of the event as
+ * every stored finding at or above a severity, and every policy violation
+ * (whatever its severity: a control was broken): an HTTP POST of the event as
  * a JSON line (event_json.h: the finding's fields, identity, model, stream
  * and sequence number; never a value), with
  *

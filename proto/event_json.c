@@ -23,6 +23,7 @@ const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP: return "gap";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE: return "coverage";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION: return "policy_violation";
 	default: return "unknown";
 	}
 }
@@ -78,6 +79,8 @@ void event_json(FILE *out, const Event *e)
 		json_put_field(out, "requested", e->model->requested);
 		json_put_field(out, "reported", e->model->reported);
 		json_put_field(out, "endpoint", e->model->endpoint);
+		if (e->model->host && *e->model->host)
+			json_put_field(out, "host", e->model->host);
 		fputc('}', out);
 	}
 	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
@@ -96,6 +99,22 @@ void event_json(FILE *out, const Event *e)
 		fputs(",\"fingerprint\":\"", out);
 		hex_put(out, f->fingerprint.data, f->fingerprint.len);
 		fputs("\"}", out);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION) {
+		const Sealtap__Evidence__V1__PolicyViolation *v = e->policy_violation;
+
+		fputs(",\"policy_violation\":{\"rule\":", out);
+		json_put_string(out, v->rule, strlen(v->rule));
+		json_put_field(out, "reason", v->reason);
+		fputs(",\"direction\":", out);
+		fputs(v->direction == SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT ? "\"input\"" : "\"output\"", out);
+		json_put_field(out, "detector", v->detector);
+		json_put_field(out, "category", v->category);
+		json_put_field(out, "severity", v->severity);
+		json_put_field(out, "provider", v->provider);
+		json_put_field(out, "masked", v->masked);
+		fputs(",\"fingerprint\":\"", out);
+		hex_put(out, v->fingerprint.data, v->fingerprint.len);
+		fprintf(out, "\",\"finding_seq\":%" PRIu64 "}", v->finding_seq);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
 		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT) {

@@ -223,6 +223,26 @@ int yopt_check_owner(const char *path, char *err, size_t errsz)
 	return 0;
 }
 
+int yopt_fail(struct yopt_reader *r, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	yopt_verror_at(r->err, r->errsz, r->path, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+yaml_node_t *yopt_node(struct yopt_reader *r, int i)
+{
+	return yaml_document_get_node(&r->doc, i);
+}
+
+const char *yopt_scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
 int yopt_read_document(const char *path, yaml_document_t *doc, char *err, size_t errsz)
 {
 	yaml_parser_t parser;

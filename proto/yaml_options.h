@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "opt.h"
+#include <yaml.h>
 
-struct yaml_node_s;
+#include "opt.h"
 
 struct yopt_args {
 	char **argv;
@@ -40,17 +40,29 @@ int yopt_check_owner(const char *path, char *err, size_t errsz);
 
 /* A policy file's YAML document (its owner checked as above), into *doc
  * (free it with yaml_document_delete): 0, or -1 with err set. */
-struct yaml_document_s;
-int yopt_read_document(const char *path, struct yaml_document_s *doc, char *err, size_t errsz);
+int yopt_read_document(const char *path, yaml_document_t *doc, char *err, size_t errsz);
 /* The value under key in the document's root mapping (an agent
  * configuration file's section); the root itself when key is NULL. NULL
  * when absent or empty. */
-struct yaml_node_s *yopt_section(struct yaml_document_s *doc, const char *key);
+yaml_node_t *yopt_section(yaml_document_t *doc, const char *key);
+
+/* A policy file's reader: its document, and where its errors go. */
+struct yopt_reader {
+	const char *path;
+	yaml_document_t doc;
+	char *err;
+	size_t errsz;
+};
+/* "PATH:LINE: message" into the reader's err; returns -1. */
+int yopt_fail(struct yopt_reader *r, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+yaml_node_t *yopt_node(struct yopt_reader *r, int i);
+/* The text of a scalar node, NULL for anything else. */
+const char *yopt_scalar(const yaml_node_t *n);
 
 /* "PATH:LINE: " and the message into err; returns -1. For every YAML
  * reader's errors, so they all name file and line the same way. */
-int yopt_verror_at(char *err, size_t errsz, const char *path, const struct yaml_node_s *n, const char *fmt,
-		   va_list ap);
+int yopt_verror_at(char *err, size_t errsz, const char *path, const yaml_node_t *n, const char *fmt, va_list ap);
 
 /* argv[0], then the file's options, then argv[1..]: the command line
  * overrides the file. A malloc'd array (the strings are not copied). */

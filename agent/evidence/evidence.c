@@ -425,6 +425,7 @@ static void about_fill(struct about *out, const struct evidence_about *ab, Event
 	out->m.endpoint = str(ab->endpoint);
 	out->m.system_fingerprint = str(ab->system_fingerprint);
 	out->m.exchange_id = ab->exchange_id;
+	out->m.host = str(ab->host);
 	e->identity = &out->id;
 	e->model = &out->m;
 }
@@ -452,6 +453,31 @@ int64_t evidence_finding(struct evidence *ev, const struct evidence_about *ab, c
 	about_fill(&a, ab, &e);
 	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING;
 	e.finding = &fd;
+	return append(ev, &e);
+}
+
+int64_t evidence_policy_violation(struct evidence *ev, const struct evidence_about *ab,
+				  const struct evidence_policy_violation *v)
+{
+	Sealtap__Evidence__V1__PolicyViolation pv = SEALTAP__EVIDENCE__V1__POLICY_VIOLATION__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	struct about a;
+
+	report_drops(ev);
+	pv.rule = str(v->rule);
+	pv.reason = str(v->reason);
+	pv.direction = v->input ? SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT
+				: SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_OUTPUT;
+	pv.detector = str(v->detector);
+	pv.category = str(v->category);
+	pv.severity = str(v->severity);
+	pv.masked = str(v->masked);
+	pv.fingerprint = (ProtobufCBinaryData){ EVIDENCE_FINGERPRINT, (uint8_t *)v->fingerprint };
+	pv.provider = str(v->provider);
+	pv.finding_seq = v->finding_seq > 0 ? (uint64_t)v->finding_seq : 0;
+	about_fill(&a, ab, &e);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION;
+	e.policy_violation = &pv;
 	return append(ev, &e);
 }
 

@@ -73,6 +73,7 @@ struct evidence_about {
 	const char *peer; /* "ip:port", "" when unknown (never guessed) */
 	bool process_is_server;
 	const char *api, *model_requested, *model_reported, *endpoint, *system_fingerprint;
+	const char *host; /* Host or :authority */
 	uint64_t exchange_id;
 };
 
@@ -88,6 +89,16 @@ struct evidence_finding {
 	uint64_t start, end; /* byte offsets in the part's text */
 	const char *masked;
 	const uint8_t *fingerprint; /* EVIDENCE_FINGERPRINT bytes */
+};
+
+/* A finding that broke a rule of the data-routing policy. */
+struct evidence_policy_violation {
+	const char *rule, *reason, *provider;
+	const char *detector, *category, *severity;
+	bool input;
+	const char *masked;
+	const uint8_t *fingerprint; /* EVIDENCE_FINGERPRINT bytes */
+	int64_t finding_seq;        /* the finding's event, -1 when not recorded */
 };
 
 /* A window of observations a drift test compared. */
@@ -122,6 +133,10 @@ void evidence_close(struct evidence *ev);
 /* Records a finding; returns its sequence number, or -1 if it was dropped
  * (counted) or could not be written. */
 int64_t evidence_finding(struct evidence *ev, const struct evidence_about *ab, const struct evidence_finding *f);
+/* A policy_violation event about the exchange ab. Returns its sequence
+ * number or -1. */
+int64_t evidence_policy_violation(struct evidence *ev, const struct evidence_about *ab,
+				  const struct evidence_policy_violation *v);
 /* A drift event, or the reported model changing; ab may be NULL (an alert
  * no single exchange raised). Returns the sequence number or -1. */
 int64_t evidence_drift(struct evidence *ev, const struct evidence_about *ab, const struct evidence_drift *d);

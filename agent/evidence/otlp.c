@@ -250,7 +250,10 @@ static int64_t coverage_in(const Sealtap__Evidence__V1__Coverage *c, const char 
 
 static void severity(const Sealtap__Evidence__V1__Event *e, int *num, const char **text)
 {
-	const char *sev = e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING ? e->finding->severity : NULL;
+	const char *sev = e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING ? e->finding->severity
+			  : e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION
+				  ? e->policy_violation->severity
+				  : NULL;
 
 	*num = 9, *text = "INFO";
 	if (sev && strcmp(sev, "critical") == 0)
@@ -259,6 +262,7 @@ static void severity(const Sealtap__Evidence__V1__Event *e, int *num, const char
 		*num = 17, *text = "ERROR";
 	else if ((sev && strcmp(sev, "medium") == 0) ||
 		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_CAPTURE_LOSS ||
+		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION ||
 		 e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP ||
 		 (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE &&
 		  coverage_in(e->coverage, "unwatched") + coverage_in(e->coverage, "partial") > 0))
@@ -285,6 +289,22 @@ static void kind_attrs(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 		attr_hex(b, 6, "sealtap.finding.fingerprint", f->fingerprint.data, f->fingerprint.len);
 		attr_int(b, 6, "sealtap.finding.start", (int64_t)f->start);
 		attr_int(b, 6, "sealtap.finding.end", (int64_t)f->end);
+		break;
+	}
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION: {
+		const Sealtap__Evidence__V1__PolicyViolation *v = e->policy_violation;
+
+		attr_str(b, 6, "sealtap.policy_violation.rule", v->rule);
+		attr_str(b, 6, "sealtap.policy_violation.reason", v->reason);
+		attr_str(b, 6, "sealtap.policy_violation.provider", v->provider);
+		attr_str(b, 6, "sealtap.finding.detector", v->detector);
+		attr_str(b, 6, "sealtap.finding.category", v->category);
+		attr_str(b, 6, "sealtap.finding.severity", v->severity);
+		attr_str(b, 6, "sealtap.finding.direction",
+			 v->direction == SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT ? "input" : "output");
+		attr_str(b, 6, "sealtap.finding.masked", v->masked);
+		attr_hex(b, 6, "sealtap.finding.fingerprint", v->fingerprint.data, v->fingerprint.len);
+		attr_int(b, 6, "sealtap.policy_violation.finding_seq", (int64_t)v->finding_seq);
 		break;
 	}
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP:
@@ -318,6 +338,41 @@ static void kind_attrs(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 	}
 }
 
+/* "host:port", "[ip6]:port", "host" or a bare IPv6 address into the
+ * address alone and the port (0: none), as the conventions want them. */
+static void split_host_port(const char *s, char *addr, size_t cap, long *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n = strlen(s);
+
+	*port = 0;
+	if (colon && (s[0] == '[' || strchr(s, ':') == colon)) { /* a port, not an IPv6 address's colons */
+		n = (size_t)(colon - s);
+		*port = strtol(colon + 1, NULL, 10);
+		if (*port <= 0 || *port > 65535)
+			*port = 0;
+	}
+	if (s[0] == '[' && n >= 2 && s[n - 1] == ']')
+		snprintf(addr, cap, "%.*s", (int)(n - 2), s + 1);
+	else
+		snprintf(addr, cap, "%.*s", (int)n, s);
+}
+
+/* An endpoint as network.peer.* or server.*: its address, its port (an
+ * integer) when it has one. */
+static void endpoint_attrs(struct pbuf *b, const char *s, const char *addr_key, const char *port_key)
+{
+	char addr[256];
+	long port;
+
+	if (!s || !*s)
+		return;
+	split_host_port(s, addr, sizeof(addr), &port);
+	attr_str(b, 6, addr_key, addr);
+	if (port)
+		attr_int(b, 6, port_key, port);
+}
+
 /* One LogRecord. */
 static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 {
@@ -332,6 +387,9 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 			 e->finding->direction == SEALTAP__EVIDENCE__V1__DIRECTION__DIRECTION_INPUT ? "a prompt"
 												 : "an output",
 			 e->finding->detector, e->finding->masked);
+	else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION)
+		snprintf(summary, sizeof(summary), "policy violation (%s): %s %s %s", e->policy_violation->rule,
+			 e->policy_violation->reason, e->policy_violation->detector, e->policy_violation->masked);
 	else
 		snprintf(summary, sizeof(summary), "sealtap %s", kind);
 	pb_fixed64(b, 1, e->time_unix_nano);
@@ -352,7 +410,7 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 		attr_str(b, 6, "process.command", id->comm);
 		attr_str(b, 6, "container.id", id->container_id);
 		attr_str(b, 6, "k8s.pod.uid", id->pod_uid);
-		attr_str(b, 6, "network.peer.address", id->peer);
+		endpoint_attrs(b, id->peer, "network.peer.address", "network.peer.port");
 		attr_int(b, 6, "sealtap.connection_id", (int64_t)id->connection_id);
 		attr_str(b, 6, "sealtap.capture_source", id->capture_source);
 	}
@@ -363,6 +421,7 @@ static void encode(struct pbuf *b, const Sealtap__Evidence__V1__Event *e)
 		attr_str(b, 6, "gen_ai.request.model", m->requested);
 		attr_str(b, 6, "gen_ai.response.model", m->reported);
 		attr_str(b, 6, "url.path", m->endpoint);
+		endpoint_attrs(b, m->host, "server.address", "server.port");
 		attr_int(b, 6, "sealtap.exchange_id", (int64_t)m->exchange_id);
 	}
 	kind_attrs(b, e);

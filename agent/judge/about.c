@@ -22,6 +22,7 @@ void about_exchange(const struct exchange *x, struct evidence_about *ab)
 		.model_reported = x->model_reported,
 		.endpoint = x->path,
 		.system_fingerprint = x->system_fingerprint,
+		.host = x->host,
 		.exchange_id = x->id,
 	};
 }

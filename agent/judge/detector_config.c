@@ -2,7 +2,6 @@
 #include "detector_config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,33 +27,10 @@ static const struct {
 };
 
 struct loader {
-	const char *path;
-	yaml_document_t doc;
+	struct yopt_reader y;
 	struct detector_set *set;
 	size_t ncustom_max;
-	char *err;
-	size_t errsz;
 };
-
-static int fail_at(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	yopt_verror_at(l->err, l->errsz, l->path, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static yaml_node_t *node(struct loader *l, int i)
-{
-	return yaml_document_get_node(&l->doc, i);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 /* Memory the set owns (custom detectors point into it), zeroed. */
 static void *own(struct loader *l, size_t n)
@@ -92,26 +68,26 @@ static struct detector *find(struct detector_set *set, const char *id)
 static int parse_severity(struct loader *l, const yaml_node_t *n, enum det_severity *out)
 {
 	static const char *const names[] = { "low", "medium", "high", "critical" };
-	const char *s = scalar(n);
+	const char *s = yopt_scalar(n);
 
 	for (int i = 0; s && i < 4; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum det_severity)(SEV_LOW + i);
 			return 0;
 		}
-	return fail_at(l, n, "severity '%s': expected low, medium, high or critical", s ? s : "(not a word)");
+	return yopt_fail(&l->y, n, "severity '%s': expected low, medium, high or critical", s ? s : "(not a word)");
 }
 
 static int parse_disable(struct loader *l, const yaml_node_t *seq)
 {
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail_at(l, seq, "disable: expected a list of detector ids");
+		return yopt_fail(&l->y, seq, "disable: expected a list of detector ids");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
-		const yaml_node_t *n = node(l, *it);
-		struct detector *d = find(l->set, scalar(n) ? scalar(n) : "");
+		const yaml_node_t *n = yopt_node(&l->y, *it);
+		struct detector *d = find(l->set, yopt_scalar(n) ? yopt_scalar(n) : "");
 
 		if (!d)
-			return fail_at(l, n, "disable: no built-in detector '%s'", scalar(n) ? scalar(n) : "(not a word)");
+			return yopt_fail(&l->y, n, "disable: no built-in detector '%s'", yopt_scalar(n) ? yopt_scalar(n) : "(not a word)");
 		/* Removed in place: the order is the priority of the rest. */
 		memmove(d, d + 1, (size_t)(l->set->dets + l->set->n - d - 1) * sizeof(*d));
 		l->set->n--;
@@ -122,14 +98,14 @@ static int parse_disable(struct loader *l, const yaml_node_t *seq)
 static int parse_severities(struct loader *l, const yaml_node_t *map)
 {
 	if (map->type != YAML_MAPPING_NODE)
-		return fail_at(l, map, "severity: expected detector id: level pairs");
+		return yopt_fail(&l->y, map, "severity: expected detector id: level pairs");
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = node(l, p->key);
-		struct detector *d = find(l->set, scalar(k) ? scalar(k) : "");
+		const yaml_node_t *k = yopt_node(&l->y, p->key);
+		struct detector *d = find(l->set, yopt_scalar(k) ? yopt_scalar(k) : "");
 
 		if (!d)
-			return fail_at(l, k, "severity: no detector '%s'", scalar(k) ? scalar(k) : "(not a word)");
-		if (parse_severity(l, node(l, p->value), &d->severity))
+			return yopt_fail(&l->y, k, "severity: no detector '%s'", yopt_scalar(k) ? yopt_scalar(k) : "(not a word)");
+		if (parse_severity(l, yopt_node(&l->y, p->value), &d->severity))
 			return -1;
 	}
 	return 0;
@@ -138,27 +114,27 @@ static int parse_severities(struct loader *l, const yaml_node_t *map)
 static int parse_uint(struct loader *l, const yaml_node_t *n, unsigned long min, unsigned long max,
 		      unsigned long *out, const char *what)
 {
-	const char *s = scalar(n);
+	const char *s = yopt_scalar(n);
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = s ? strtoul(s, &end, 10) : 0;
 	if (!s || !*s || *end || errno || v < min || v > max || s[0] == '-')
-		return fail_at(l, n, "%s: expected a whole number from %lu to %lu", what, min, max);
+		return yopt_fail(&l->y, n, "%s: expected a whole number from %lu to %lu", what, min, max);
 	*out = v;
 	return 0;
 }
 
 static int parse_bool(struct loader *l, const yaml_node_t *n, bool *out, const char *what)
 {
-	const char *s = scalar(n);
+	const char *s = yopt_scalar(n);
 
 	if (s && (!strcmp(s, "true") || !strcmp(s, "false"))) {
 		*out = s[0] == 't';
 		return 0;
 	}
-	return fail_at(l, n, "%s: expected true or false", what);
+	return yopt_fail(&l->y, n, "%s: expected true or false", what);
 }
 
 /* The delimiter that ends a custom value: one byte not among its
@@ -193,12 +169,12 @@ static char *with_delimiter(struct loader *l, const char *pattern, const uint8_t
 
 static int parse_mask(struct loader *l, const yaml_node_t *n, struct detector *d)
 {
-	const char *s = scalar(n);
+	const char *s = yopt_scalar(n);
 	unsigned long v;
 	char *end;
 
 	if (!s)
-		return fail_at(l, n, "mask: expected last4, last2, first2, none or prefix:N");
+		return yopt_fail(&l->y, n, "mask: expected last4, last2, first2, none or prefix:N");
 	if (!strcmp(s, "last4"))
 		d->mask = MASK_LAST4;
 	else if (!strcmp(s, "last2"))
@@ -210,21 +186,21 @@ static int parse_mask(struct loader *l, const yaml_node_t *n, struct detector *d
 	else if (!strncmp(s, "prefix:", 7) && (v = strtoul(s + 7, &end, 10)) >= 1 && v <= 8 && !*end)
 		d->mask = MASK_PREFIX, d->mask_prefix = (unsigned)v;
 	else
-		return fail_at(l, n, "mask '%s': expected last4, last2, first2, none or prefix:N (N 1-8)", s);
+		return yopt_fail(&l->y, n, "mask '%s': expected last4, last2, first2, none or prefix:N (N 1-8)", s);
 	return 0;
 }
 
 static int parse_normalise(struct loader *l, const yaml_node_t *n, struct detector *d)
 {
 	static const char *const names[] = { "digits", "upper", "lower", "exact" };
-	const char *s = scalar(n);
+	const char *s = yopt_scalar(n);
 
 	for (int i = 0; s && i < 4; i++)
 		if (!strcmp(s, names[i])) {
 			d->norm = (enum det_norm)i;
 			return 0;
 		}
-	return fail_at(l, n, "normalise '%s': expected digits, upper, lower or exact", s ? s : "(not a word)");
+	return yopt_fail(&l->y, n, "normalise '%s': expected digits, upper, lower or exact", s ? s : "(not a word)");
 }
 
 static int parse_context(struct loader *l, const yaml_node_t *seq, struct detector *d)
@@ -233,23 +209,23 @@ static int parse_context(struct loader *l, const yaml_node_t *seq, struct detect
 	size_t k = 0, n;
 
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail_at(l, seq, "context: expected a list of words");
+		return yopt_fail(&l->y, seq, "context: expected a list of words");
 	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 	if (n == 0 || n > MAX_CONTEXT)
-		return fail_at(l, seq, "context: expected 1 to %d words", MAX_CONTEXT);
+		return yopt_fail(&l->y, seq, "context: expected 1 to %d words", MAX_CONTEXT);
 	words = own(l, (n + 1) * sizeof(char *)); /* NULL-terminated */
 	if (!words)
-		return fail_at(l, seq, "out of memory");
+		return yopt_fail(&l->y, seq, "out of memory");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
-		const yaml_node_t *w = node(l, *it);
-		const char *s = scalar(w);
+		const yaml_node_t *w = yopt_node(&l->y, *it);
+		const char *s = yopt_scalar(w);
 		char *low;
 
 		if (!s || !*s || strlen(s) > 40)
-			return fail_at(l, w, "context: expected words of 1 to 40 bytes");
+			return yopt_fail(&l->y, w, "context: expected words of 1 to 40 bytes");
 		low = keep(l, s, strlen(s));
 		if (!low)
-			return fail_at(l, w, "out of memory");
+			return yopt_fail(&l->y, w, "out of memory");
 		for (char *c = low; *c; c++) /* matched in lower case */
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 		words[k++] = low;
@@ -266,7 +242,7 @@ static int check_pattern(struct loader *l, const yaml_node_t *n, const char *pat
 	int r = 0;
 
 	if (hs_compile(pattern, 0, HS_MODE_STREAM, NULL, &db, &e) != HS_SUCCESS)
-		r = fail_at(l, n, "pattern does not compile: %s", e ? e->message : "unknown error");
+		r = yopt_fail(&l->y, n, "pattern does not compile: %s", e ? e->message : "unknown error");
 	hs_free_compile_error(e);
 	hs_free_database(db);
 	return r;
@@ -284,17 +260,17 @@ static int parse_custom_one(struct loader *l, const yaml_node_t *map)
 	uint8_t bits[32];
 
 	if (map->type != YAML_MAPPING_NODE)
-		return fail_at(l, map, "custom: each detector is a mapping of %s", keys);
+		return yopt_fail(&l->y, map, "custom: each detector is a mapping of %s", keys);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
-		const char *key = scalar(k) ? scalar(k) : "", *s = scalar(v);
+		const yaml_node_t *k = yopt_node(&l->y, p->key), *v = yopt_node(&l->y, p->value);
+		const char *key = yopt_scalar(k) ? yopt_scalar(k) : "", *s = yopt_scalar(v);
 		unsigned long num;
 
 		if (!strcmp(key, "id")) {
 			if (!s || strncmp(s, "custom.", 7) || strlen(s) < 8 || strlen(s) > 47)
-				return fail_at(l, v, "id: expected custom.NAME (at most 47 bytes)");
+				return yopt_fail(&l->y, v, "id: expected custom.NAME (at most 47 bytes)");
 			if (find(l->set, s))
-				return fail_at(l, v, "id: '%s' is already a detector", s);
+				return yopt_fail(&l->y, v, "id: '%s' is already a detector", s);
 			d.id = d.kind = keep(l, s, strlen(s));
 		} else if (!strcmp(key, "category")) {
 			static const char *const names[] = { "pii", "financial", "health", "secret" };
@@ -303,29 +279,29 @@ static int parse_custom_one(struct loader *l, const yaml_node_t *map)
 			while (i < 4 && (!s || strcmp(s, names[i])))
 				i++;
 			if (i == 4)
-				return fail_at(l, v, "category: expected pii, financial, health or secret");
+				return yopt_fail(&l->y, v, "category: expected pii, financial, health or secret");
 			d.category = (enum det_category)i;
 		} else if (!strcmp(key, "severity")) {
 			if (parse_severity(l, v, &d.severity))
 				return -1;
 		} else if (!strcmp(key, "pattern")) {
 			if (!s || !*s || strlen(s) > 1024)
-				return fail_at(l, v, "pattern: expected a Hyperscan expression of at most 1024 bytes");
+				return yopt_fail(&l->y, v, "pattern: expected a Hyperscan expression of at most 1024 bytes");
 			pattern = s;
 			pattern_node = v;
 		} else if (!strcmp(key, "characters")) {
 			if (!s || !*s || strlen(s) > 128)
-				return fail_at(l, v, "characters: expected ranges such as A-Z0-9-");
+				return yopt_fail(&l->y, v, "characters: expected ranges such as A-Z0-9-");
 			d.charset = keep(l, s, strlen(s));
 		} else if (!strcmp(key, "length")) {
 			yaml_node_item_t *it = v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
 
 			if (!it || v->data.sequence.items.top - it != 2)
-				return fail_at(l, v, "length: expected [shortest, longest]");
-			if (parse_uint(l, node(l, it[0]), 1, 1024, &num, "length"))
+				return yopt_fail(&l->y, v, "length: expected [shortest, longest]");
+			if (parse_uint(l, yopt_node(&l->y, it[0]), 1, 1024, &num, "length"))
 				return -1;
 			d.min_len = (unsigned)num;
-			if (parse_uint(l, node(l, it[1]), d.min_len, 1024, &num, "length (longest)"))
+			if (parse_uint(l, yopt_node(&l->y, it[1]), d.min_len, 1024, &num, "length (longest)"))
 				return -1;
 			d.max_len = (unsigned)num;
 		} else if (!strcmp(key, "validator")) {
@@ -334,7 +310,7 @@ static int parse_custom_one(struct loader *l, const yaml_node_t *map)
 			while (i < sizeof(validators) / sizeof(validators[0]) && (!s || strcmp(s, validators[i].name)))
 				i++;
 			if (i == sizeof(validators) / sizeof(validators[0]))
-				return fail_at(l, v, "validator '%s': expected luhn, payment_card, iban, aba_routing, npi, "
+				return yopt_fail(&l->y, v, "validator '%s': expected luhn, payment_card, iban, aba_routing, npi, "
 						     "dea, ssn, swift_bic, bitcoin, jwt, ip or date", s ? s : "");
 			d.valid = validators[i].fn;
 		} else if (!strcmp(key, "context")) {
@@ -354,23 +330,23 @@ static int parse_custom_one(struct loader *l, const yaml_node_t *map)
 
 			d.min_entropy = s ? strtod(s, &end) : -1;
 			if (!s || *end || d.min_entropy < 0 || d.min_entropy > 8)
-				return fail_at(l, v, "min_entropy: expected bits per byte, 0 to 8");
+				return yopt_fail(&l->y, v, "min_entropy: expected bits per byte, 0 to 8");
 		} else {
-			return fail_at(l, k, "unknown key '%s' in a custom detector (expected %s)", key, keys);
+			return yopt_fail(&l->y, k, "unknown key '%s' in a custom detector (expected %s)", key, keys);
 		}
 	}
 	if (!d.id || !pattern || !d.charset || !d.max_len)
-		return fail_at(l, map, "a custom detector needs id, pattern, characters and length");
+		return yopt_fail(&l->y, map, "a custom detector needs id, pattern, characters and length");
 	if (d.context_required && !d.context)
-		return fail_at(l, map, "%s: context_required without context words", d.id);
+		return yopt_fail(&l->y, map, "%s: context_required without context words", d.id);
 	det_charset_bits(d.charset, bits);
 	d.pattern = with_delimiter(l, pattern, bits);
 	if (!d.pattern)
-		return fail_at(l, map, "out of memory");
+		return yopt_fail(&l->y, map, "out of memory");
 	if (check_pattern(l, pattern_node, d.pattern))
 		return -1;
 	if (l->set->n == l->ncustom_max)
-		return fail_at(l, map, "at most %d custom detectors", MAX_CUSTOM);
+		return yopt_fail(&l->y, map, "at most %d custom detectors", MAX_CUSTOM);
 	l->set->dets[l->set->n++] = d;
 	return 0;
 }
@@ -378,24 +354,24 @@ static int parse_custom_one(struct loader *l, const yaml_node_t *map)
 static int parse_custom(struct loader *l, const yaml_node_t *seq)
 {
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail_at(l, seq, "custom: expected a list of detectors");
+		return yopt_fail(&l->y, seq, "custom: expected a list of detectors");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++)
-		if (parse_custom_one(l, node(l, *it)))
+		if (parse_custom_one(l, yopt_node(&l->y, *it)))
 			return -1;
 	return 0;
 }
 
 static int parse_root(struct loader *l, const char *section)
 {
-	const yaml_node_t *root = yopt_section(&l->doc, section);
+	const yaml_node_t *root = yopt_section(&l->y.doc, section);
 
 	if (!root)
 		return 0; /* an empty file: the built-ins */
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_at(l, root, "expected a mapping with disable, severity and custom");
+		return yopt_fail(&l->y, root, "expected a mapping with disable, severity and custom");
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
-		const char *key = scalar(k) ? scalar(k) : "";
+		const yaml_node_t *k = yopt_node(&l->y, p->key), *v = yopt_node(&l->y, p->value);
+		const char *key = yopt_scalar(k) ? yopt_scalar(k) : "";
 		int r;
 
 		if (!strcmp(key, "disable"))
@@ -405,7 +381,7 @@ static int parse_root(struct loader *l, const char *section)
 		else if (!strcmp(key, "custom"))
 			r = parse_custom(l, v);
 		else
-			r = fail_at(l, k, "unknown key '%s' (expected disable, severity or custom)", key);
+			r = yopt_fail(&l->y, k, "unknown key '%s' (expected disable, severity or custom)", key);
 		if (r)
 			return r;
 	}
@@ -416,7 +392,7 @@ int detector_set_load(struct detector_set *set, const char *path, const char *se
 {
 	size_t nbuiltin;
 	const struct detector *builtin = detectors_builtin(&nbuiltin);
-	struct loader l = { .path = path, .set = set, .err = err, .errsz = errsz };
+	struct loader l = { .y = { .path = path, .err = err, .errsz = errsz }, .set = set };
 	int r;
 
 	memset(set, 0, sizeof(*set));
@@ -430,12 +406,12 @@ int detector_set_load(struct detector_set *set, const char *path, const char *se
 	l.ncustom_max = nbuiltin + MAX_CUSTOM;
 	if (!path)
 		return 0;
-	if (yopt_read_document(path, &l.doc, err, errsz)) {
+	if (yopt_read_document(path, &l.y.doc, err, errsz)) {
 		detector_set_release(set);
 		return -1;
 	}
 	r = parse_root(&l, section);
-	yaml_document_delete(&l.doc);
+	yaml_document_delete(&l.y.doc);
 	if (r)
 		detector_set_release(set);
 	return r;

@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "json.h"
 #include "leak.h"
+#include "routing.h"
 
 #define PROMPT_VALUES 128 /* fingerprints of one exchange's prompt kept for echo */
 
@@ -25,6 +26,7 @@ struct judge {
 	struct judge_opts o;
 	struct leak_table *leaks;
 	struct tally *tally; /* labelled counters for /metrics */
+	const struct routing *routing;
 	struct judge_stats st;
 };
 
@@ -139,6 +141,25 @@ static int leak_label(struct judge *j, const struct judged *jx, const struct cl_
 	return LEAK_NOVEL;
 }
 
+/* ,"evidence":{"stream":..,"seq":..}: where the signed copy is (null when
+ * it was dropped, counted, or not written). */
+static void put_evidence_ref(const struct judge *j, FILE *out, int64_t seq)
+{
+	uint8_t id[CHAIN_STREAM_ID];
+
+	if (!j->o.ev)
+		return;
+	evidence_stream_id(j->o.ev, id);
+	fputs(",\"evidence\":", out);
+	if (seq >= 0) {
+		fputs("{\"stream\":\"", out);
+		hex_put(out, id, CHAIN_STREAM_ID);
+		fprintf(out, "\",\"seq\":%" PRId64 "}", seq);
+	} else {
+		fputs("null", out);
+	}
+}
+
 static void put_str(FILE *out, const char *key, const char *s)
 {
 	fprintf(out, ",\"%s\":", key);
@@ -146,6 +167,69 @@ static void put_str(FILE *out, const char *key, const char *s)
 		json_put_string(out, s, strlen(s));
 	else
 		fputs("null", out);
+}
+
+/* The rules of the routing policy the finding breaks: each one a signed
+ * policy_violation event (pointing at the finding's), a JSON line and a
+ * counter. */
+static void check_routing(struct judge *j, const struct exchange *x, const struct cl_finding *f, bool input,
+			  int64_t finding_seq)
+{
+	struct route_breach broken[8];
+	const struct route_dest d = {
+		.api = llm_flavor_name(x->flavor),
+		.model_requested = x->model_requested,
+		.model_reported = x->model_reported,
+		.host = x->host,
+		.exe = x->who.exe,
+		.comm = x->who.comm,
+		.pod_uid = x->who.pod_uid,
+		.container_id = x->who.container_id,
+		.process_is_server = x->who.process_is_server,
+	};
+	const char *provider = routing_provider(x->host);
+	size_t n = routing_check(j->routing, &d, f->det, input, broken, sizeof(broken) / sizeof(broken[0]));
+	FILE *out = j->o.out;
+
+	for (size_t i = 0; i < n; i++) {
+		int64_t seq = -1;
+
+		j->st.policy_violations++;
+		tally_violation(j->tally, broken[i].rule, f->det, input, provider);
+		if (j->o.ev) {
+			struct evidence_about ab;
+
+			about_exchange(x, &ab);
+			seq = evidence_policy_violation(j->o.ev, &ab,
+							&(struct evidence_policy_violation){
+								.rule = broken[i].rule,
+								.reason = broken[i].reason,
+								.provider = provider,
+								.detector = f->det->id,
+								.category = det_category_name(f->det->category),
+								.severity = det_severity_name(f->det->severity),
+								.input = input,
+								.masked = f->masked,
+								.fingerprint = f->fingerprint,
+								.finding_seq = finding_seq,
+							});
+		}
+		fprintf(out, "{\"type\":\"policy_violation\",\"time_ns\":%" PRIu64 ",\"rule\":", clock_mono_ns());
+		json_put_string(out, broken[i].rule, strlen(broken[i].rule));
+		put_str(out, "reason", broken[i].reason);
+		fprintf(out, ",\"exchange_id\":%" PRIu64 ",\"api\":\"%s\"", x->id, llm_flavor_name(x->flavor));
+		put_str(out, "host", x->host);
+		put_str(out, "provider", provider);
+		put_str(out, "path", x->path);
+		put_str(out, "model_requested", x->model_requested);
+		put_str(out, "model_reported", x->model_reported);
+		fprintf(out, ",\"direction\":\"%s\",", input ? "input" : "output");
+		finding_put_fields(out, f);
+		exchange_write_identity(out, &x->who);
+		put_evidence_ref(j, out, seq);
+		fputs("}\n", out);
+		fflush(out);
+	}
 }
 
 static void on_finding(void *ctx, const struct cl_finding *f)
@@ -214,21 +298,10 @@ static void on_finding(void *ctx, const struct cl_finding *f)
 	fprintf(out, ",\"rank\":%d,", ranks[leak]);
 	finding_put_fields(out, f);
 	exchange_write_identity(out, &x->who);
-	if (j->o.ev) { /* where the signed copy is: stream and sequence number */
-		uint8_t id[CHAIN_STREAM_ID];
-
-		evidence_stream_id(j->o.ev, id);
-		fputs(",\"evidence\":", out);
-		if (seq >= 0) {
-			fputs("{\"stream\":\"", out);
-			hex_put(out, id, CHAIN_STREAM_ID);
-			fprintf(out, "\",\"seq\":%" PRId64 "}", seq);
-		} else {
-			fputs("null", out); /* dropped (spool full, counted) or not written */
-		}
-	}
+	put_evidence_ref(j, out, seq);
 	fputs("}\n", out);
 	fflush(out);
+	check_routing(j, x, f, input, seq);
 }
 
 /* A whole text through its own stream. */
@@ -302,6 +375,11 @@ void judge_set_classifier(struct judge *j, struct classifier *c)
 	j->c = c;
 }
 
+void judge_set_routing(struct judge *j, const struct routing *r)
+{
+	j->routing = r;
+}
+
 void judge_write_stats(const struct judge *j, FILE *out)
 {
 	const struct cl_stats *c = classifier_stats(j->c);
@@ -319,4 +397,6 @@ void judge_write_stats(const struct judge *j, FILE *out)
 		j->st.echo, j->st.novel, j->st.cross_identity, c->rejected_shape, c->rejected_validator, c->rejected_filter,
 		c->rejected_context, c->test_values, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
 		l->remembered, l->evicted);
+	fprintf(out, ",\"routing\":{\"rules\":%zu,\"violations\":%" PRIu64 "}", routing_rules(j->routing),
+		j->st.policy_violations);
 }

@@ -10,6 +10,10 @@
  * and every finding becomes a {"type":"finding",...} JSON line tied to its
  * exchange and identity, with a masked preview and a fingerprint only.
  *
+ * With a routing policy (routing.h), each finding that breaks one of its
+ * rules is also a policy violation: a signed event, a
+ * {"type":"policy_violation",...} line and a labelled counter.
+ *
  * A client identity is the peer address (without port) when the watched
  * process serves the model, else the watched process's pod, container or
  * executable and uid. An unknown peer (a memory BIO) is no identity: its
@@ -25,6 +29,7 @@
 #include "exchange.h"
 
 struct evidence;
+struct routing;
 
 struct judge_opts {
 	FILE *out;               /* finding events */
@@ -37,6 +42,7 @@ struct judge_stats {
 	uint64_t findings_input, findings_output;
 	uint64_t echo, novel, cross_identity;
 	uint64_t prompt_values_dropped; /* past the per-exchange echo set */
+	uint64_t policy_violations;
 	uint64_t streams_failed;        /* texts not scanned for lack of memory (counted, not silent) */
 };
 
@@ -56,6 +62,9 @@ void judge_write_prometheus(const struct judge *j, FILE *out);
 
 /* A reload: new texts go to c; those being scanned finish with the old one. */
 void judge_set_classifier(struct judge *j, struct classifier *c);
+/* The routing policy findings are checked against (NULL: none); the
+ * caller keeps it, and may free the previous one once this returns. */
+void judge_set_routing(struct judge *j, const struct routing *r);
 
 /* ,"classify":{...} for the agent's stats line. */
 void judge_write_stats(const struct judge *j, FILE *out);

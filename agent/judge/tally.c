@@ -16,11 +16,20 @@ struct model_row {
 	uint64_t n;
 };
 
+struct violation_row {
+	char rule[64], detector[64];
+	const char *category, *provider; /* static names */
+	bool output;
+	uint64_t n;
+};
+
 struct tally {
 	struct det_row det[TALLY_DETECTORS + 1]; /* the last: "other" */
 	size_t ndet;
 	struct model_row model[TALLY_MODELS + 1];
 	size_t nmodel;
+	struct violation_row violation[TALLY_VIOLATIONS + 1];
+	size_t nviolation;
 };
 
 struct tally *tally_new(void)
@@ -32,6 +41,9 @@ struct tally *tally_new(void)
 		t->det[TALLY_DETECTORS].category = t->det[TALLY_DETECTORS].severity = "other";
 		snprintf(t->model[TALLY_MODELS].api, sizeof(t->model[0].api), "other");
 		snprintf(t->model[TALLY_MODELS].model, sizeof(t->model[0].model), "other");
+		snprintf(t->violation[TALLY_VIOLATIONS].rule, sizeof(t->violation[0].rule), "other");
+		snprintf(t->violation[TALLY_VIOLATIONS].detector, sizeof(t->violation[0].detector), "other");
+		t->violation[TALLY_VIOLATIONS].category = t->violation[TALLY_VIOLATIONS].provider = "other";
 	}
 	return t;
 }
@@ -77,6 +89,28 @@ void tally_exchange(struct tally *t, const char *api, const char *model)
 		snprintf(r->model, sizeof(r->model), "%s", model);
 	}
 	(r ? r : &t->model[TALLY_MODELS])->n++;
+}
+
+void tally_violation(struct tally *t, const char *rule, const struct detector *d, bool input, const char *provider)
+{
+	struct violation_row *r = NULL;
+
+	if (!t)
+		return;
+	provider = provider ? provider : "none";
+	for (size_t i = 0; i < t->nviolation && !r; i++)
+		if (!strcmp(t->violation[i].rule, rule) && !strcmp(t->violation[i].detector, d->id) &&
+		    t->violation[i].output == !input && !strcmp(t->violation[i].provider, provider))
+			r = &t->violation[i];
+	if (!r && t->nviolation < TALLY_VIOLATIONS) {
+		r = &t->violation[t->nviolation++];
+		snprintf(r->rule, sizeof(r->rule), "%s", rule);
+		snprintf(r->detector, sizeof(r->detector), "%s", d->id);
+		r->category = det_category_name(d->category);
+		r->provider = provider; /* routing_provider's static names */
+		r->output = !input;
+	}
+	(r ? r : &t->violation[TALLY_VIOLATIONS])->n++;
 }
 
 /* A label value: backslash, quote and newline escaped. */
@@ -129,5 +163,21 @@ void tally_write_prometheus(const struct tally *t, FILE *out)
 		fputs("\",model=\"", out);
 		label(out, r->model);
 		fprintf(out, "\"} %" PRIu64 "\n", r->n);
+	}
+	fputs("# HELP sealtap_policy_violations_total findings that broke a routing policy rule, by rule, detector, "
+	      "direction and provider\n"
+	      "# TYPE sealtap_policy_violations_total counter\n",
+	      out);
+	for (size_t i = 0; i <= TALLY_VIOLATIONS; i++) {
+		const struct violation_row *r = &t->violation[i];
+
+		if ((i >= t->nviolation && i != TALLY_VIOLATIONS) || !r->n)
+			continue;
+		fputs("sealtap_policy_violations_total{rule=\"", out);
+		label(out, r->rule);
+		fputs("\",detector=\"", out);
+		label(out, r->detector);
+		fprintf(out, "\",category=\"%s\",direction=\"%s\",provider=\"%s\"} %" PRIu64 "\n", r->category,
+			r->output ? "output" : "input", r->provider, r->n);
 	}
 }

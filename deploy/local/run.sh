@@ -14,6 +14,9 @@ if [ ! -s "$STATE/collector/cert.pem" ]; then
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 		-keyout "$STATE/collector/key.pem" -out "$STATE/collector/cert.pem" 2>/dev/null
 fi
+# The shipped routing policy (deploy/policy/routing.yaml), copied so that
+# root owns what the agent reads.
+install -m 0644 deploy/policy/routing.yaml "$STATE/agent/routing.yaml"
 # Enrol this agent: its public key goes on the collector's allow list.
 "$BUILD/sealtap-agent" keys --state-dir "$STATE/agent" > "$STATE/collector/allow"
 "$BUILD/sealtap-collector" serve --store "$STATE/collector/store.db" --allow "$STATE/collector/allow" \
@@ -25,7 +28,7 @@ echo "sealtap: evidence goes to $STATE/collector/store.db (collector on 127.0.0.
 echo "sealtap: check it any time with: $BUILD/sealtap-collector verify --store $STATE/collector/store.db" >&2
 status=0
 # The agent checks every acknowledgement against the collector's own key.
-"$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" \
+"$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" --routing "$STATE/agent/routing.yaml" \
 	--collector "https://127.0.0.1:$PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" \
 	--collector-pubkey "$("$BUILD/sealtap-collector" key --state-dir "$STATE/collector")" "$@" || status=$?
 exit $status

@@ -91,6 +91,24 @@ def agent_state(parent):
     return state, seed, sign_checkpoint(seed, "x", 0, b"\0" * 32)[1]
 
 
+def enrolled_agent(parent):
+    """agent_state, with its public key on the allow list PARENT/allow."""
+    state, seed, pub = agent_state(parent)
+    with open(os.path.join(parent, "allow"), "w") as f:
+        f.write("%s\n" % pub.hex())
+    return state, seed, pub
+
+
+def webhook_secret(parent):
+    """A webhook key file PARENT/webhook.key (mode 0600): (its path, the key)."""
+    secret = os.urandom(32)
+    path = os.path.join(parent, "webhook.key")
+    with open(path, "wb") as f:
+        f.write(secret)
+    os.chmod(path, 0o600)
+    return path, secret
+
+
 def agent_public_key(state_dir):
     seed = open(os.path.join(state_dir, "agent.key"), "rb").read()[:32]
     return Ed25519PrivateKey.from_private_bytes(seed).public_key()

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from evidence_tools import agent_state, batch, fields, sign_checkpoint
+from evidence_tools import agent_state, batch, enrolled_agent, fields, sign_checkpoint, webhook_secret
 from harness import BUILD, Agent, certs, check, free_port, python_peer, wait_listening
 
 import pytest  # noqa: E402
@@ -334,13 +334,8 @@ def test_webhook_findings_signed_and_retried():
 
     crt, key = certs()
     tmp = tempfile.mkdtemp(prefix="sealtap-webhook-")
-    state, seed, pub = agent_state(tmp)
-    with open(os.path.join(tmp, "allow"), "w") as f:
-        f.write("%s\n" % pub.hex())
-    secret = os.urandom(32)
-    with open(os.path.join(tmp, "webhook.key"), "wb") as f:
-        f.write(secret)
-    os.chmod(os.path.join(tmp, "webhook.key"), 0o600)
+    state, _, _ = enrolled_agent(tmp)
+    _, secret = webhook_secret(tmp)
     got, attempts = [], []
 
     class Receiver(http.server.BaseHTTPRequestHandler):

@@ -198,7 +198,8 @@ def test_option_references_are_made_from_the_option_tables():
                 continue
             key, kind = cells[2].split("`")[1], cells[2].split("`")[2].strip()
             value = {"(list)": "[x]", "(name: value)": "{a: b}", "(true/false)": "true",
-                     "(false gives the option)": "false", "(a section)": "{disable: []}"}.get(kind, "x")
+                     "(false gives the option)": "false",
+                     "(a section)": {"routing": "{rules: []}"}.get(key, "{disable: []}")}.get(kind, "x")
             path = os.path.join(tmp, "c.yaml")
             parts = key.split(".")
             text = "".join("%s%s:\n" % ("  " * i, p) for i, p in enumerate(parts[:-1]))

@@ -262,6 +262,11 @@ def test_evidence_copies_as_json_lines_and_otlp_logs():
               and a["gen_ai.request.model"] == "m" and a["process.pid"] == server.pid
               and a["url.path"] == "/v1/chat/completions" and a["sealtap.finding.leak"] == "echo",
               "finding attributes: %s" % a)
+        # the conventions' endpoint attributes: the address alone, the port an integer
+        check(a["network.peer.address"] == "127.0.0.1" and isinstance(a["network.peer.port"], int) and
+              0 < a["network.peer.port"] < 65536 and a["network.peer.port"] != port and
+              a["server.address"] == "127.0.0.1" and a["server.port"] == port,
+              "network.peer.* and server.* attributes: %s" % a)
         check(r[2][0] == 17 and r[3][0] == b"ERROR" and r[12][0] == b"sealtap.finding" and r[1][0] > 0,
               "severity, event name and time of a high finding: %s" % r)
         everything = b"".join(b for _, _, b in receiver.requests) + open(jsonl, "rb").read()

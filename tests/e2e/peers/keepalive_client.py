@@ -2,8 +2,9 @@
 every request, each sent when told, so that a test can start the agent
 between two of them.
 
-usage: keepalive_client.py PORT [plain]
-Prints 'ready' once connected; then, for each line read from stdin (a JSON
+usage: keepalive_client.py PORT [plain] [--host NAME]
+(--host: the Host header to send, as a client of a provider behind a proxy
+or a local stand-in would.) Prints 'ready' once connected; then, for each line read from stdin (a JSON
 chat request body), POSTs it to /v1/chat/completions on the same
 connection, reads the whole response and prints 'done N BYTES'.
 """
@@ -12,10 +13,15 @@ import ssl
 import sys
 
 port = int(sys.argv[1])
+args = sys.argv[2:]
+headers = {"Content-Type": "application/json"}
+if "--host" in args:
+    headers["Host"] = args[args.index("--host") + 1]
+    del args[args.index("--host"):args.index("--host") + 2]
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
-if sys.argv[2:] == ["plain"]:
+if args == ["plain"]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 else:
     conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
@@ -24,8 +30,7 @@ print("ready", flush=True)
 n = 0
 for line in sys.stdin:
     n += 1
-    conn.request("POST", "/v1/chat/completions", body=line.strip().encode(),
-                 headers={"Content-Type": "application/json"})
+    conn.request("POST", "/v1/chat/completions", body=line.strip().encode(), headers=headers)
     r = conn.getresponse()
     body = r.read()
     if r.status != 200:
