@@ -5,6 +5,7 @@
 #include "drift.h"
 #include "exchange_json.h"
 #include "judge.h"
+#include "prompts.h"
 
 static void on_request(void *ctx, struct exchange *x)
 {
@@ -14,6 +15,7 @@ static void on_request(void *ctx, struct exchange *x)
 		attach_note_model_server(f->att, (pid_t)x->who.pid);
 	if (f->judge)
 		judge_request(f->judge, x);
+	prompts_request(f->prompts, x);
 }
 
 static void on_delta(void *ctx, struct exchange *x, int choice, const char *text, size_t len)

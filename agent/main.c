@@ -44,6 +44,7 @@
 #include "options.h"
 #include "paths.h"
 #include "privileges.h"
+#include "prompts.h"
 #include "routing.h"
 #include "scan.h"
 #include "selector.h"
@@ -283,6 +284,7 @@ struct stages {
 	struct ship *ship;
 	struct evidence_copy *copy;
 	struct drift *drift;
+	struct prompts *prompts;
 	struct running *run;
 };
 
@@ -316,6 +318,7 @@ static void write_stage_stats(void *ctx, FILE *out)
 		ship_write_stats(st->ship, out);
 	evidence_copy_write_stats(st->copy, out);
 	drift_write_stats(st->drift, out);
+	prompts_write_stats(st->prompts, out);
 	if (st->run)
 		write_reload_stats(st->run, out);
 	write_memory_stats(out);
@@ -637,6 +640,7 @@ struct agent {
 	struct evidence_copy *copy;
 	struct judge *judge;
 	struct drift *drift;
+	struct prompts *prompts;
 	struct ship *ship;
 	struct fanout fan;
 	struct stages stages;
@@ -689,10 +693,20 @@ static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, cha
 		if (!a->drift)
 			return fail(SEALTAP_EXIT_SETUP, "drift: %s", msg);
 	}
+	{
+		char msg[256], prompts_state[PATH_BUF];
+
+		snprintf(prompts_state, sizeof(prompts_state), "%s/prompts.state", o->state_dir);
+		a->prompts = prompts_new(&(struct prompts_opts){ .out = stdout, .ev = a->ev, .state_path = prompts_state },
+					 msg, sizeof(msg));
+		if (!a->prompts)
+			return fail(SEALTAP_EXIT_SETUP, "prompt changes: %s", msg);
+	}
 	a->run = (struct running){ .o = o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
 				   .policy = &a->pol, .judge = a->judge, .drift = a->drift, .ev = a->ev };
-	a->stages = (struct stages){ a->judge, a->ev, a->ship, a->copy, a->drift, &a->run };
+	a->stages = (struct stages){ a->judge, a->ev, a->ship, a->copy, a->drift, a->prompts, &a->run };
 	fanout_init(&a->fan, a->judge, a->drift, o->dump_exchanges ? stdout : NULL);
+	a->fan.prompts = a->prompts;
 	return 0;
 }
 
@@ -831,6 +845,7 @@ static int consume(struct agent *a)
 			coverage_of(a->cap, &sample);
 			coverage_tick(a->cov, &sample, now);
 			drift_tick(a->drift, now);
+			prompts_tick(a->prompts, now);
 			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_stats) {
@@ -857,6 +872,7 @@ static void agent_close(struct agent *a)
 	judge_free(a->judge);
 	routing_free(a->pol.routing);
 	drift_free(a->drift); /* saves its state; its last alerts went into the record above */
+	prompts_free(a->prompts);
 	drift_lexicon_free(a->pol.refusals);
 	evidence_finish(a->ev); /* the stop event and a last checkpoint */
 	if (a->ship)

@@ -158,7 +158,8 @@ static const struct opt_def query_option_defs[] = {
 	OPT_STORE_PATH,
 	OPT_SINCE_UNTIL,
 	{ "kind", COPT_KIND, "K", .store = OPT_STORE_STRING, .offset = CAT(kind),
-	  .help = "finding, drift, model_change, policy_change, capture_loss, heartbeat, ..." },
+	  .help = "finding, policy_violation, prompt_change, drift, model_change,\n"
+		  "policy_change, capture_loss, heartbeat, coverage, ..." },
 	{ "severity", COPT_SEVERITY, "S", .store = OPT_STORE_STRING, .offset = CAT(severity),
 	  .help = "findings of this severity" },
 	{ "pod", COPT_POD, "UID", .store = OPT_STORE_STRING, .offset = CAT(pod), .help = "events about this pod" },

@@ -24,6 +24,7 @@ const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_HEARTBEAT: return "heartbeat";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_COVERAGE: return "coverage";
 	case SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION: return "policy_violation";
+	case SEALTAP__EVIDENCE__V1__EVENT__KIND_PROMPT_CHANGE: return "prompt_change";
 	default: return "unknown";
 	}
 }
@@ -115,6 +116,23 @@ void event_json(FILE *out, const Event *e)
 		fputs(",\"fingerprint\":\"", out);
 		hex_put(out, v->fingerprint.data, v->fingerprint.len);
 		fprintf(out, "\",\"finding_seq\":%" PRIu64 "}", v->finding_seq);
+	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_PROMPT_CHANGE) {
+		const Sealtap__Evidence__V1__PromptChange *p = e->prompt_change;
+
+		fputs(",\"prompt_change\":{\"key\":", out);
+		json_put_string(out, p->key, strlen(p->key));
+		fputs(",\"previous_digest\":\"", out);
+		hex_put(out, p->previous_digest.data, p->previous_digest.len);
+		fputs("\",\"digest\":\"", out);
+		hex_put(out, p->digest.data, p->digest.len);
+		fprintf(out,
+			"\",\"instructions_changed\":%s,\"tools_changed\":%s,\"previous_instructions_length\":%" PRIu64
+			",\"previous_tools_length\":%" PRIu64 ",\"instructions_length\":%" PRIu64 ",\"tools_length\":%" PRIu64
+			",\"previous_first_seen_unix_nano\":%" PRIu64 ",\"previous_exchanges\":%" PRIu64
+			",\"known_prompts\":%u}",
+			p->instructions_changed ? "true" : "false", p->tools_changed ? "true" : "false",
+			p->previous_instructions_length, p->previous_tools_length, p->instructions_length, p->tools_length,
+			p->previous_first_seen_unix_nano, p->previous_exchanges, p->known_prompts);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_GAP) {
 		fprintf(out, ",\"gap\":{\"dropped\":%" PRIu64 "}", e->gap->dropped);
 	} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_DRIFT) {

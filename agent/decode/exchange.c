@@ -49,6 +49,7 @@ struct exchange *exchange_new(void)
 		return NULL;
 	x->prompt_tokens = x->completion_tokens = x->total_tokens = -1;
 	xbuf_init(&x->tool_args_in, X_SMALL_LIMIT);
+	xbuf_init(&x->tools, X_TOOLS_LIMIT);
 	xbuf_init(&x->error_body, X_SMALL_LIMIT);
 	return x;
 }
@@ -64,6 +65,7 @@ void exchange_free(struct exchange *x)
 		xbuf_release(&x->choices[i].tool_args);
 	}
 	xbuf_release(&x->tool_args_in);
+	xbuf_release(&x->tools);
 	xbuf_release(&x->error_body);
 	free(x->event_memo);
 	free(x);

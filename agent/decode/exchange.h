@@ -20,6 +20,7 @@
 #define X_PROMPT_LIMIT (1u << 20)     /* all prompt text of one exchange */
 #define X_COMPLETION_LIMIT (1u << 20) /* per choice */
 #define X_SMALL_LIMIT (16u << 10)     /* error bodies, tool arguments */
+#define X_TOOLS_LIMIT (256u << 10)    /* the request's tool definitions */
 
 enum llm_flavor {
 	LLM_NONE = 0,
@@ -85,6 +86,7 @@ struct exchange {
 	int messages_dropped;
 	struct x_message messages[X_MAX_MESSAGES];
 	struct xbuf tool_args_in; /* tool-call arguments inside the prompt */
+	struct xbuf tools;        /* the tool definitions offered, as their JSON text ("tools", "functions") */
 	struct x_choice choices[X_MAX_CHOICES];
 	int choices_dropped;
 	int64_t prompt_tokens, completion_tokens, total_tokens; /* -1: not reported */

@@ -238,6 +238,10 @@ int llm_parse_request(struct exchange *x, const char *body, size_t len)
 	v = get(&c, 0, "format");
 	if (v >= 0 && (x->flavor == LLM_OLLAMA_CHAT || x->flavor == LLM_OLLAMA_GENERATE))
 		x->json_requested = jdoc_str_is(&c.j, v, "json") || c.j.t[v].type == JTOK_OBJECT;
+	/* The tools offered (OpenAI, Anthropic, Ollama: "tools"; OpenAI's
+	 * older "functions"), as sent: what prompt change management digests. */
+	if ((v = get(&c, 0, "tools")) >= 0 || (v = get(&c, 0, "functions")) >= 0)
+		jdoc_append_raw(&c.j, v, &x->tools);
 	switch (x->flavor) {
 	case LLM_OPENAI_CHAT:
 	case LLM_OLLAMA_CHAT:

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "about.h"
 #include "banned.h"
@@ -20,6 +19,7 @@
 #include "evidence.h"
 #include "json.h"
 #include "paths.h"
+#include "state_file.h"
 
 /* ---- tuning (drift_bench calibrates these: see docs/perf/history.md, Drift detection) ---- */
 #define REF_N 1000          /* numeric reference sample per feature */
@@ -858,7 +858,7 @@ void drift_observe(struct drift *d, const char *name, const char *model, const c
 
 /* The serving side of an exchange: the watched process when it serves,
  * else the server it talks to. */
-static void key_name(const struct exchange *x, char *out, size_t n)
+void drift_key_name(const struct exchange *x, char *out, size_t n)
 {
 	const struct x_identity *w = &x->who;
 	const char *who = w->pod_uid[0] ? w->pod_uid : w->container_id[0] ? w->container_id : w->exe;
@@ -882,7 +882,7 @@ static void on_banned(void *ctx, unsigned line)
 	if (line < 32)
 		dx->raised |= 1u << line;
 	snprintf(rule, sizeof(rule), "line %u", line);
-	key_name(x, name, sizeof(name));
+	drift_key_name(x, name, sizeof(name));
 	alert_init(&a, name, x->model_reported, x->system_fingerprint, "banned");
 	a.feature = "banned_content";
 	a.test = "match";
@@ -948,7 +948,7 @@ void drift_done(struct drift *d, struct exchange *x)
 		if (!dx->text.chars && x->choices[0].text.len)
 			drift_text_feed(&dx->text, x->choices[0].text.p, x->choices[0].text.len);
 		drift_features_finish(&dx->text, x, d->o.refusals, &o);
-		key_name(x, name, sizeof(name));
+		drift_key_name(x, name, sizeof(name));
 		drift_observe(d, name, x->model_reported, x->system_fingerprint, &o, clock_wall_ns(), x);
 	}
 	free(dx);
@@ -958,41 +958,16 @@ void drift_done(struct drift *d, struct exchange *x)
 /* ---- state on disk ---- */
 
 #define STATE_MAGIC 0x5354444946524431ull /* "1DRFIDTS" */
-struct state_header {
-	uint64_t magic;
-	uint32_t key_size, nkeys;
-	uint32_t crc; /* of the keys */
-	uint32_t pad;
-};
+static bool key_used(const void *rec)
+{
+	return ((const struct key *)rec)->used;
+}
 
 static int save(struct drift *d)
 {
-	char tmp[PATH_BUF];
-	struct state_header h = { STATE_MAGIC, sizeof(struct key), 0, 0, 0 };
-	uLong crc = crc32(0, NULL, 0);
-	FILE *f;
-	bool ok;
-
 	if (!d->o.state_path)
 		return 0;
-	for (size_t i = 0; i < d->o.max_keys; i++)
-		if (d->keys[i].used) {
-			h.nkeys++;
-			crc = crc32(crc, (const Bytef *)&d->keys[i], sizeof(struct key));
-		}
-	h.crc = (uint32_t)crc;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->o.state_path);
-	f = fopen(tmp, "wb");
-	ok = f && fwrite(&h, sizeof(h), 1, f) == 1;
-	for (size_t i = 0; ok && i < d->o.max_keys; i++)
-		if (d->keys[i].used)
-			ok = fwrite(&d->keys[i], sizeof(struct key), 1, f) == 1;
-	ok = f && fflush(f) == 0 && fdatasync(fileno(f)) == 0 && ok;
-	if (f)
-		ok = fclose(f) == 0 && ok;
-	ok = ok && rename(tmp, d->o.state_path) == 0;
-	if (!ok) {
-		unlink(tmp);
+	if (state_file_save(d->o.state_path, STATE_MAGIC, d->keys, sizeof(struct key), d->o.max_keys, key_used)) {
 		d->st.state_errors++;
 		return -1;
 	}
@@ -1005,43 +980,21 @@ static int save(struct drift *d)
  * never half-used. */
 static void load(struct drift *d)
 {
-	struct state_header h;
-	FILE *f = fopen(d->o.state_path, "rb");
-	uLong crc = crc32(0, NULL, 0);
-	size_t n = 0;
+	long n = state_file_load(d->o.state_path, STATE_MAGIC, d->keys, sizeof(struct key), d->o.max_keys, NULL);
 
-	if (!f)
-		return;
-	if (fread(&h, sizeof(h), 1, f) != 1 || h.magic != STATE_MAGIC || h.key_size != sizeof(struct key)) {
+	if (n < 0) {
 		d->st.state_errors++;
-		fclose(f);
 		return;
 	}
-	for (uint32_t i = 0; i < h.nkeys; i++) {
-		struct key *k = &d->keys[n < d->o.max_keys ? n : d->o.max_keys - 1];
-
-		if (fread(k, sizeof(*k), 1, f) != 1)
-			break;
-		crc = crc32(crc, (const Bytef *)k, sizeof(*k));
-		if (n < d->o.max_keys)
-			n++;
-	}
-	fclose(f);
-	if ((uint32_t)crc != h.crc || n == 0) {
-		memset(d->keys, 0, d->o.max_keys * sizeof(struct key));
-		if (h.nkeys)
-			d->st.state_errors++;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
 		struct key *k = &d->keys[i];
 
 		k->name[sizeof(k->name) - 1] = k->model[sizeof(k->model) - 1] = '\0';
 		k->fingerprint[sizeof(k->fingerprint) - 1] = '\0';
 		k->used = true;
 	}
-	d->st.keys = n;
-	d->st.state_loaded_keys = n;
+	d->st.keys = (uint64_t)n;
+	d->st.state_loaded_keys = (uint64_t)n;
 }
 
 /* ---- life cycle ---- */

@@ -95,6 +95,11 @@ struct drift_stats {
 
 struct drift;
 
+/* The key an exchange counts under (DRIFT_KEY_MAX bytes): its serving
+ * identity (the watched process's pod, container or executable when it
+ * serves, else "peer ADDR"), endpoint and requested model, '|' between. */
+void drift_key_name(const struct exchange *x, char *out, size_t n);
+
 struct drift *drift_new(const struct drift_opts *o, char *err, size_t errsz);
 /* Saves the state and frees. */
 void drift_free(struct drift *d);

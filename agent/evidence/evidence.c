@@ -481,6 +481,32 @@ int64_t evidence_policy_violation(struct evidence *ev, const struct evidence_abo
 	return append(ev, &e);
 }
 
+int64_t evidence_prompt_change(struct evidence *ev, const struct evidence_about *ab,
+			       const struct evidence_prompt_change *p)
+{
+	Sealtap__Evidence__V1__PromptChange pc = SEALTAP__EVIDENCE__V1__PROMPT_CHANGE__INIT;
+	Event e = SEALTAP__EVIDENCE__V1__EVENT__INIT;
+	struct about a;
+
+	report_drops(ev);
+	pc.key = str(p->key);
+	pc.previous_digest = (ProtobufCBinaryData){ 32, (uint8_t *)p->previous_digest };
+	pc.digest = (ProtobufCBinaryData){ 32, (uint8_t *)p->digest };
+	pc.instructions_changed = p->instructions_changed;
+	pc.tools_changed = p->tools_changed;
+	pc.previous_instructions_length = p->previous_instructions_length;
+	pc.previous_tools_length = p->previous_tools_length;
+	pc.instructions_length = p->instructions_length;
+	pc.tools_length = p->tools_length;
+	pc.previous_first_seen_unix_nano = p->previous_first_seen_ns;
+	pc.previous_exchanges = p->previous_exchanges;
+	pc.known_prompts = p->known_prompts;
+	about_fill(&a, ab, &e);
+	e.kind_case = SEALTAP__EVIDENCE__V1__EVENT__KIND_PROMPT_CHANGE;
+	e.prompt_change = &pc;
+	return append(ev, &e);
+}
+
 int64_t evidence_drift(struct evidence *ev, const struct evidence_about *ab, const struct evidence_drift *d)
 {
 	Sealtap__Evidence__V1__Drift dr = SEALTAP__EVIDENCE__V1__DRIFT__INIT;

@@ -101,6 +101,17 @@ struct evidence_policy_violation {
 	int64_t finding_seq;        /* the finding's event, -1 when not recorded */
 };
 
+/* A key's instructions changed (proto: PromptChange, which defines the
+ * digests). */
+struct evidence_prompt_change {
+	const char *key;
+	const uint8_t *previous_digest, *digest; /* 32 bytes each */
+	bool instructions_changed, tools_changed;
+	uint64_t previous_instructions_length, previous_tools_length, instructions_length, tools_length;
+	uint64_t previous_first_seen_ns, previous_exchanges;
+	uint32_t known_prompts;
+};
+
 /* A window of observations a drift test compared. */
 struct evidence_span {
 	uint64_t start_ns, end_ns, count;
@@ -137,6 +148,10 @@ int64_t evidence_finding(struct evidence *ev, const struct evidence_about *ab, c
  * number or -1. */
 int64_t evidence_policy_violation(struct evidence *ev, const struct evidence_about *ab,
 				  const struct evidence_policy_violation *v);
+/* A prompt_change event about the exchange ab, where the new prompt was
+ * first seen. Returns its sequence number or -1. */
+int64_t evidence_prompt_change(struct evidence *ev, const struct evidence_about *ab,
+			       const struct evidence_prompt_change *p);
 /* A drift event, or the reported model changing; ab may be NULL (an alert
  * no single exchange raised). Returns the sequence number or -1. */
 int64_t evidence_drift(struct evidence *ev, const struct evidence_about *ab, const struct evidence_drift *d);

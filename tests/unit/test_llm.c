@@ -68,6 +68,17 @@ static void test_llm_request_shapes(void **state)
 	assert_int_equal(x->nmessages, 2);
 	assert_string_equal(x->messages[1].text.p, "two");
 	exchange_free(x);
+	/* The tools offered, as their JSON text was sent (prompt change
+	 * management digests it); OpenAI's older "functions" too. */
+	x = request(LLM_ANTHROPIC_MESSAGES,
+		    "{\"model\":\"c\",\"system\":\"s\",\"tools\": [ {\"name\":\"get\",\"input_schema\":{}} ],"
+		    "\"messages\":[]}");
+	assert_string_equal(x->tools.p, "[ {\"name\":\"get\",\"input_schema\":{}} ]");
+	assert_string_equal(x->messages[0].role, "system");
+	exchange_free(x);
+	x = request(LLM_OPENAI_CHAT, "{\"functions\":[{\"name\":\"f\"}],\"messages\":[]}");
+	assert_string_equal(x->tools.p, "[{\"name\":\"f\"}]");
+	exchange_free(x);
 	/* Ollama streams unless told not to. */
 	x = request(LLM_OLLAMA_GENERATE, "{\"model\":\"l\",\"prompt\":\"p\"}");
 	assert_true(x->stream_requested);
