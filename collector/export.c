@@ -9,18 +9,22 @@
 #include "hex.h"
 #include "json.h"
 #include "chain.h"
+#include "lineage.h"
 #include "note.h"
 
 typedef Sealtap__Evidence__V1__Event Event;
 
 /* ---- proof bundles ---- */
 
+/* The leaf hashes of a stream up to a checkpoint's size, and the bytes of
+ * the events being proven (seqs, ascending). */
 struct leaves {
 	uint8_t (*h)[TLOG_HASH];
 	uint64_t n, cap, upto;
-	uint8_t **bytes; /* the selected events' bytes, by seq - from */
+	const uint64_t *seqs;
+	size_t nseqs, next;
+	uint8_t **bytes; /* by index into seqs */
 	size_t *lens;
-	uint64_t from, to;
 };
 
 static int collect(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
@@ -39,12 +43,12 @@ static int collect(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 		l->cap = cap;
 	}
 	tlog_leaf_hash(bytes, len, l->h[l->n++]);
-	if (seq >= l->from && seq < l->to) {
-		l->bytes[seq - l->from] = malloc(len ? len : 1);
-		if (!l->bytes[seq - l->from])
+	if (l->next < l->nseqs && l->seqs[l->next] == seq) {
+		l->bytes[l->next] = malloc(len ? len : 1);
+		if (!l->bytes[l->next])
 			return -1;
-		memcpy(l->bytes[seq - l->from], bytes, len);
-		l->lens[seq - l->from] = len;
+		memcpy(l->bytes[l->next], bytes, len);
+		l->lens[l->next++] = len;
 	}
 	return 0;
 }
@@ -72,106 +76,151 @@ static int pick_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t
 	return 0;
 }
 
-int export_proof(struct store *s, const uint8_t stream[CHAIN_STREAM_ID], uint64_t from, uint64_t to, FILE *out, char *err,
-		 size_t errsz)
+void proof_release(struct proof *p)
 {
-	Sealtap__Evidence__V1__ProofBundle b = SEALTAP__EVIDENCE__V1__PROOF_BUNDLE__INIT;
-	struct stream_row row;
-	struct pick pick = { .want = to };
-	struct leaves l = { .from = from, .to = to };
-	Sealtap__Evidence__V1__ProvenEvent *pe = NULL, **pes = NULL;
-	uint8_t(*proofs)[TLOG_MAX_PROOF][TLOG_HASH] = NULL;
-	ProtobufCBinaryData *pbd = NULL;
-	uint64_t n = to - from;
-	uint8_t *packed = NULL;
-	int rc = -1;
+	if (p->bytes)
+		for (size_t i = 0; i < p->n; i++)
+			free(p->bytes[i]);
+	free(p->bytes), free(p->lens), free(p->pe), free(p->pes), free(p->proofs), free(p->pbd), free(p->note);
+	memset(p, 0, sizeof(*p));
+}
 
-	if (from >= to || n > 100000) {
-		snprintf(err, errsz, "a bundle holds 1 to 100000 events (--from < --to)");
+int proof_build(struct store *s, const uint8_t stream[CHAIN_STREAM_ID], const uint64_t *seqs, size_t n,
+		struct proof *out, char *err, size_t errsz)
+{
+	struct proof *p = out;
+	struct pick pick = { .want = n ? seqs[n - 1] + 1 : 0 };
+	struct leaves l = { .seqs = seqs, .nseqs = n };
+
+	memset(p, 0, sizeof(*p));
+	sealtap__evidence__v1__proof_bundle__init(&p->b);
+	if (n == 0 || n > PROOF_MAX_EVENTS) {
+		snprintf(err, errsz, "a bundle holds 1 to %d events", PROOF_MAX_EVENTS);
 		return -1;
 	}
-	if (store_get_stream(s, stream, &row) != 1) {
+	for (size_t i = 1; i < n; i++)
+		if (seqs[i] <= seqs[i - 1]) {
+			snprintf(err, errsz, "events to prove must ascend");
+			return -1;
+		}
+	if (store_get_stream(s, stream, &p->row) != 1) {
 		snprintf(err, errsz, "no such stream");
 		return -1;
 	}
 	if (store_each_checkpoint(s, stream, pick_checkpoint, &pick) || !pick.note) {
-		snprintf(err, errsz, "no checkpoint covers events up to %llu", (unsigned long long)to);
-		goto out;
+		free(pick.note);
+		snprintf(err, errsz, "no checkpoint covers events up to %llu", (unsigned long long)pick.want);
+		return -1;
 	}
+	p->note = pick.note;
+	p->n = n;
 	l.upto = pick.size;
-	l.bytes = calloc(n, sizeof(*l.bytes));
-	l.lens = calloc(n, sizeof(*l.lens));
-	pe = calloc(n, sizeof(*pe));
-	pes = calloc(n, sizeof(*pes));
-	proofs = calloc(n, sizeof(*proofs));
-	pbd = calloc(n * TLOG_MAX_PROOF, sizeof(*pbd));
-	if (!l.bytes || !l.lens || !pe || !pes || !proofs || !pbd) {
+	p->bytes = l.bytes = calloc(n, sizeof(*l.bytes));
+	p->lens = l.lens = calloc(n, sizeof(*l.lens));
+	p->pe = calloc(n, sizeof(*p->pe));
+	p->pes = calloc(n, sizeof(*p->pes));
+	p->proofs = calloc(n, sizeof(*p->proofs));
+	p->pbd = calloc(n * TLOG_MAX_PROOF, sizeof(*p->pbd));
+	if (!l.bytes || !l.lens || !p->pe || !p->pes || !p->proofs || !p->pbd) {
 		snprintf(err, errsz, "out of memory");
-		goto out;
+		goto fail;
 	}
-	if (store_each_event(s, stream, collect, &l) < 0 || l.n != pick.size) {
+	if (store_each_event(s, stream, collect, &l) < 0 || l.n != pick.size || l.next != n) {
 		snprintf(err, errsz, "the stored events do not form the tree the checkpoint signs: run verify");
-		goto out;
+		goto fail;
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		int k = tlog_inclusion_proof((const uint8_t(*)[TLOG_HASH])l.h, pick.size, from + i, proofs[i]);
+	for (size_t i = 0; i < n; i++) {
+		int k = tlog_inclusion_proof((const uint8_t(*)[TLOG_HASH])l.h, pick.size, seqs[i], p->proofs[i]);
 
-		sealtap__evidence__v1__proven_event__init(&pe[i]);
-		pe[i].seq = from + i;
-		pe[i].event = (ProtobufCBinaryData){ l.lens[i], l.bytes[i] };
-		pe[i].n_inclusion_proof = (size_t)k;
-		pe[i].inclusion_proof = &pbd[i * TLOG_MAX_PROOF];
+		sealtap__evidence__v1__proven_event__init(&p->pe[i]);
+		p->pe[i].seq = seqs[i];
+		p->pe[i].event = (ProtobufCBinaryData){ l.lens[i], l.bytes[i] };
+		p->pe[i].n_inclusion_proof = (size_t)k;
+		p->pe[i].inclusion_proof = &p->pbd[i * TLOG_MAX_PROOF];
 		for (int j = 0; j < k; j++)
-			pbd[i * TLOG_MAX_PROOF + (uint64_t)j] = (ProtobufCBinaryData){ TLOG_HASH, proofs[i][j] };
-		pes[i] = &pe[i];
+			p->pbd[i * TLOG_MAX_PROOF + (size_t)j] = (ProtobufCBinaryData){ TLOG_HASH, p->proofs[i][j] };
+		p->pes[i] = &p->pe[i];
 	}
-	b.agent_public_key = (ProtobufCBinaryData){ CHAIN_AGENT_KEY, row.agent_key };
-	b.stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, (uint8_t *)stream };
-	b.checkpoint = (ProtobufCBinaryData){ pick.len, (uint8_t *)pick.note };
-	b.n_events = (size_t)n;
-	b.events = pes;
-	packed = malloc(sealtap__evidence__v1__proof_bundle__get_packed_size(&b));
-	if (!packed) {
+	free(l.h);
+	memcpy(p->stream, stream, CHAIN_STREAM_ID);
+	p->b.agent_public_key = (ProtobufCBinaryData){ CHAIN_AGENT_KEY, p->row.agent_key };
+	p->b.stream_id = (ProtobufCBinaryData){ CHAIN_STREAM_ID, p->stream };
+	p->b.checkpoint = (ProtobufCBinaryData){ pick.len, (uint8_t *)p->note };
+	p->b.n_events = n;
+	p->b.events = p->pes;
+	return 0;
+fail:
+	free(l.h);
+	proof_release(p);
+	return -1;
+}
+
+int export_proof(struct store *s, const uint8_t stream[CHAIN_STREAM_ID], uint64_t from, uint64_t to, FILE *out, char *err,
+		 size_t errsz)
+{
+	struct proof p;
+	uint64_t *seqs;
+	uint8_t *packed = NULL;
+	int rc = -1;
+
+	if (from >= to || to - from > PROOF_MAX_EVENTS) {
+		snprintf(err, errsz, "a bundle holds 1 to %d events (--from < --to)", PROOF_MAX_EVENTS);
+		return -1;
+	}
+	if (!(seqs = malloc((size_t)(to - from) * sizeof(*seqs)))) {
 		snprintf(err, errsz, "out of memory");
-		goto out;
+		return -1;
 	}
-	if (fwrite(packed, 1, sealtap__evidence__v1__proof_bundle__pack(&b, packed), out) == 0 || fflush(out)) {
+	for (uint64_t i = from; i < to; i++)
+		seqs[i - from] = i;
+	if (proof_build(s, stream, seqs, (size_t)(to - from), &p, err, errsz)) {
+		free(seqs);
+		return -1;
+	}
+	packed = malloc(sealtap__evidence__v1__proof_bundle__get_packed_size(&p.b));
+	if (!packed)
+		snprintf(err, errsz, "out of memory");
+	else if (fwrite(packed, 1, sealtap__evidence__v1__proof_bundle__pack(&p.b, packed), out) == 0 || fflush(out))
 		snprintf(err, errsz, "cannot write the bundle");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (l.bytes)
-		for (uint64_t i = 0; i < n; i++)
-			free(l.bytes[i]);
-	free(l.bytes), free(l.lens), free(l.h), free(pe), free(pes), free(proofs), free(pbd), free(packed);
-	free(pick.note);
+	else
+		rc = 0;
+	free(packed);
+	free(seqs);
+	proof_release(&p);
 	return rc;
 }
 
-int verify_proof(const uint8_t *data, size_t len, const uint8_t key[CHAIN_AGENT_KEY], FILE *out)
+/* One ProofBundle against the keys given: its checkpoint signed by one of
+ * them for its stream, each event in that tree (and, for a lineage, carrying
+ * fp). Prints each proven event; returns failures, -1 when the bundle's
+ * checkpoint does not verify at all. */
+static int verify_one(const Sealtap__Evidence__V1__ProofBundle *b, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t nkeys,
+		      const uint8_t *fp, FILE *out)
 {
-	Sealtap__Evidence__V1__ProofBundle *b = sealtap__evidence__v1__proof_bundle__unpack(NULL, len, data);
 	struct chain_checkpoint cp;
 	char note[NOTE_MAX];
+	size_t k;
 	int bad = 0;
 
-	if (!b) {
-		fprintf(out, "not a proof bundle\n");
-		return -1;
-	}
 	if (b->stream_id.len != CHAIN_STREAM_ID || b->checkpoint.len == 0 || b->checkpoint.len > NOTE_MAX) {
 		fprintf(out, "bundle: no stream id or checkpoint\n");
-		goto fail;
+		return -1;
 	}
-	memcpy(note, b->checkpoint.data, b->checkpoint.len);
-	if (chain_checkpoint_check(note, b->checkpoint.len, b->stream_id.data, key, &cp) != CHAIN_CHECKPOINT_OK) {
-		fprintf(out, "checkpoint: not signed by the given agent key for this stream\n");
-		goto fail;
+	for (k = 0; k < nkeys; k++) {
+		memcpy(note, b->checkpoint.data, b->checkpoint.len);
+		if (chain_checkpoint_check(note, b->checkpoint.len, b->stream_id.data, keys[k], &cp) == CHAIN_CHECKPOINT_OK)
+			break;
+	}
+	if (k == nkeys) {
+		fprintf(out, "checkpoint of stream ");
+		hex_put(out, b->stream_id.data, CHAIN_STREAM_ID);
+		fprintf(out, ": not signed by a given agent key for this stream\n");
+		return -1;
 	}
 	for (size_t i = 0; i < b->n_events; i++) {
 		const Sealtap__Evidence__V1__ProvenEvent *e = b->events[i];
 		uint8_t leaf[TLOG_HASH], proof[TLOG_MAX_PROOF][TLOG_HASH];
+		const uint8_t *carried;
 		Event *ev;
 		bool ok = e->n_inclusion_proof <= TLOG_MAX_PROOF;
 
@@ -185,6 +234,13 @@ int verify_proof(const uint8_t *data, size_t len, const uint8_t key[CHAIN_AGENT_
 						 (int)e->n_inclusion_proof, cp.root);
 		ev = ok ? sealtap__evidence__v1__event__unpack(NULL, e->event.len, e->event.data) : NULL;
 		ok = ev && chain_claims(ev, b->stream_id.data, e->seq) == CHAIN_NEXT;
+		carried = ev ? lineage_fingerprint_of(ev) : NULL;
+		if (ok && fp && (!carried || memcmp(carried, fp, STORE_FINGERPRINT))) {
+			fprintf(out, "event %" PRIu64 ": proven, but it does not carry the lineage's fingerprint\n", e->seq);
+			bad++;
+			sealtap__evidence__v1__event__free_unpacked(ev, NULL);
+			continue;
+		}
 		if (ev)
 			sealtap__evidence__v1__event__free_unpacked(ev, NULL);
 		if (!ok) {
@@ -194,11 +250,42 @@ int verify_proof(const uint8_t *data, size_t len, const uint8_t key[CHAIN_AGENT_
 		}
 		event_json_bytes(out, e->event.data, e->event.len);
 	}
-	sealtap__evidence__v1__proof_bundle__free_unpacked(b, NULL);
 	return bad;
-fail:
-	sealtap__evidence__v1__proof_bundle__free_unpacked(b, NULL);
-	return -1;
+}
+
+int verify_proof(const uint8_t *data, size_t len, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t nkeys, FILE *out)
+{
+	Sealtap__Evidence__V1__ProofBundle *b = sealtap__evidence__v1__proof_bundle__unpack(NULL, len, data);
+	Sealtap__Evidence__V1__LineageBundle *lb;
+	int bad = 0;
+
+	if (b && b->stream_id.len) {
+		bad = verify_one(b, keys, nkeys, NULL, out);
+		sealtap__evidence__v1__proof_bundle__free_unpacked(b, NULL);
+		return bad;
+	}
+	if (b)
+		sealtap__evidence__v1__proof_bundle__free_unpacked(b, NULL);
+	/* A lineage: each stream's bundle, every event carrying the value. */
+	lb = sealtap__evidence__v1__lineage_bundle__unpack(NULL, len, data);
+	if (!lb || lb->fingerprint.len != STORE_FINGERPRINT || !lb->n_proofs) {
+		fprintf(out, "not a proof bundle\n");
+		if (lb)
+			sealtap__evidence__v1__lineage_bundle__free_unpacked(lb, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < lb->n_proofs && bad >= 0; i++) {
+		int r = verify_one(lb->proofs[i], keys, nkeys, lb->fingerprint.data, out);
+
+		bad = r < 0 ? -1 : bad + r;
+	}
+	if (bad >= 0) {
+		fputs("{\"type\":\"lineage\",\"fingerprint\":\"", out);
+		hex_put(out, lb->fingerprint.data, STORE_FINGERPRINT);
+		fprintf(out, "\",\"streams\":%zu,\"failures\":%d}\n", lb->n_proofs, bad);
+	}
+	sealtap__evidence__v1__lineage_bundle__free_unpacked(lb, NULL);
+	return bad;
 }
 
 /* ---- JSON lines by time ---- */

@@ -134,9 +134,13 @@ static int store_new(struct collector *c, const Batch *b, const struct pending *
 		if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING) {
 			m.detector = e->finding->detector;
 			m.severity = e->finding->severity;
+			if (e->finding->fingerprint.len == STORE_FINGERPRINT)
+				m.fingerprint = e->finding->fingerprint.data;
 		} else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION) {
 			m.detector = e->policy_violation->detector;
 			m.severity = e->policy_violation->severity;
+			if (e->policy_violation->fingerprint.len == STORE_FINGERPRINT)
+				m.fingerprint = e->policy_violation->fingerprint.data;
 		}
 		if (e->identity)
 			m.pod_uid = e->identity->pod_uid;

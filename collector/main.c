@@ -27,6 +27,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "keyfile.h"
+#include "lineage.h"
 #include "note.h"
 #include "opt.h"
 #include "paths.h"
@@ -133,8 +134,18 @@ static const struct opt_def verify_option_defs[] = {
 	  .help = "only this stream (32 hex digits)" },
 	{ "proof", COPT_PROOF, "FILE", .store = OPT_STORE_STRING, .offset = CAT(proof),
 	  .help = "a proof bundle (export --proof) to check instead of a store" },
-	{ "key", COPT_KEY, "HEX", .store = OPT_STORE_STRING, .offset = CAT(key),
-	  .help = "the agent's public key the bundle must be signed with" },
+	{ "key", COPT_KEY, "HEX[,HEX...]", .store = OPT_STORE_STRING, .offset = CAT(key),
+	  .help = "the agent public key(s) the bundle must be signed with (a\n"
+		  "lineage bundle may span agents: give each, comma-separated)" },
+	OPT_END,
+};
+
+static const struct opt_def lineage_option_defs[] = {
+	OPT_HEADING("lineage FINGERPRINT: every stored event carrying one value's fingerprint, in time order"),
+	OPT_STORE_PATH,
+	{ "proof", COPT_PROOF, "OUT", .store = OPT_STORE_STRING, .offset = CAT(proof),
+	  .help = "also write a lineage bundle: each event with its inclusion\n"
+		  "proof and the signed checkpoints (verify --proof checks it)" },
 	OPT_END,
 };
 
@@ -185,8 +196,10 @@ static const struct opt_def agents_option_defs[] = {
 	OPT_END,
 };
 
-static const struct opt_def *const all_option_defs[] = { serve_option_defs, verify_option_defs, export_option_defs,
-							  query_option_defs, key_option_defs, agents_option_defs };
+static const struct opt_def *const all_option_defs[] = { serve_option_defs,   verify_option_defs,
+							  export_option_defs,  query_option_defs,
+							  lineage_option_defs, key_option_defs,
+							  agents_option_defs };
 
 /* argv by a command's table into o (zeroed first, then defaults are the
  * caller's). SEALTAP_EXIT_OK, or SETUP after saying why. */
@@ -221,11 +234,12 @@ static int usage(FILE *out, int code)
 	      "                               (--tls-cert PEM --tls-key PEM | --plain) [options below]\n"
 	      "       sealtap-collector serve --config FILE [options]\n"
 	      "       sealtap-collector verify --store STORE [--stream HEX]\n"
-	      "       sealtap-collector verify --proof FILE --key HEX\n"
+	      "       sealtap-collector verify --proof FILE --key HEX[,HEX...]\n"
 	      "       sealtap-collector export --store STORE [--since UNIX] [--until UNIX]\n"
 	      "       sealtap-collector export --store STORE --stream HEX --from SEQ --to SEQ --proof OUT\n"
 	      "       sealtap-collector query --store STORE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 	      "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
+	      "       sealtap-collector lineage --store STORE [--proof OUT] FINGERPRINT\n"
 	      "       sealtap-collector key [--state-dir DIR]\n"
 	      "       sealtap-collector agents --store STORE\n"
 	      "       sealtap-collector approve|revoke --store STORE KEY\n"
@@ -239,7 +253,9 @@ static int usage(FILE *out, int code)
 	      "verify   checks the whole store offline; names the first bad record of each stream.\n"
 	      "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
 	      "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
-	      "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n",
+	      "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n"
+	      "lineage  where one value went: every event carrying its fingerprint (64 hex digits, as\n"
+	      "         findings show it), across agents and nodes, by time; --proof bundles their proofs.\n",
 	      out);
 	for (size_t i = 0; i < sizeof(all_option_defs) / sizeof(all_option_defs[0]); i++)
 		opt_usage(out, all_option_defs[i]);
@@ -557,15 +573,42 @@ static struct store *existing_store(const char *cmd, const char *path)
 	return s;
 }
 
+#define BUNDLE_KEYS 64
+
+/* "HEX,HEX,...": the count, 0 when any of them is not a key. */
+static size_t parse_keys(const char *list, uint8_t (*keys)[CHAIN_AGENT_KEY], size_t max)
+{
+	size_t n = 0;
+
+	for (const char *k = list; k && *k;) {
+		size_t l = strcspn(k, ",");
+		char one[2 * CHAIN_AGENT_KEY + 1];
+
+		if (l != 2 * CHAIN_AGENT_KEY || n == max)
+			return 0;
+		memcpy(one, k, l);
+		one[l] = '\0';
+		if (hex_decode(one, keys[n], CHAIN_AGENT_KEY))
+			return 0;
+		n++;
+		if (!k[l])
+			return n;
+		k += l + 1;
+	}
+	return 0;
+}
+
 static int verify_bundle(const char *path, const char *keyhex)
 {
-	uint8_t key[CHAIN_AGENT_KEY], *data;
+	uint8_t keys[BUNDLE_KEYS][CHAIN_AGENT_KEY], *data;
+	size_t nkeys = parse_keys(keyhex, keys, BUNDLE_KEYS);
 	FILE *f;
 	long n;
 	int bad;
 
-	if (!keyhex || hex_decode(keyhex, key, CHAIN_AGENT_KEY))
-		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agent's 64-hex-digit public key\n"), SEALTAP_EXIT_SETUP;
+	if (!nkeys)
+		return fprintf(stderr, "sealtap-collector verify --proof: --key: the agents' 64-hex-digit public keys, "
+				       "comma-separated (at most %d)\n", BUNDLE_KEYS), SEALTAP_EXIT_SETUP;
 	f = fopen(path, "rb");
 	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (256 << 20) || fseek(f, 0, SEEK_SET) ||
 	    !(data = malloc((size_t)n + 1)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
@@ -575,7 +618,7 @@ static int verify_bundle(const char *path, const char *keyhex)
 		return SEALTAP_EXIT_SETUP;
 	}
 	fclose(f);
-	bad = verify_proof(data, (size_t)n, key, stdout);
+	bad = verify_proof(data, (size_t)n, (const uint8_t(*)[CHAIN_AGENT_KEY])keys, nkeys, stdout);
 	free(data);
 	printf("%s\n", bad == 0 ? "proof verified" : "PROOF FAILED");
 	return bad == 0 ? 0 : 1;
@@ -673,6 +716,43 @@ static int verify(int argc, char **argv)
 	return problems ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
+static int lineage_cmd(int argc, char **argv)
+{
+	struct command_options o = { 0 };
+	uint8_t fp[STORE_FINGERPRINT];
+	char err[512];
+	FILE *proof = NULL;
+	struct store *s;
+	int rc = parse_command("lineage", lineage_option_defs, argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (optind != argc - 1 || strlen(argv[optind]) != 2 * STORE_FINGERPRINT ||
+	    hex_decode(argv[optind], fp, STORE_FINGERPRINT))
+		return fprintf(stderr, "sealtap-collector lineage: FINGERPRINT: the 64 hex digits a finding's "
+				       "fingerprint shows\n"), SEALTAP_EXIT_SETUP;
+	s = existing_store("lineage", o.store);
+	if (!s)
+		return SEALTAP_EXIT_SETUP;
+	if (o.proof && !(proof = fopen(o.proof, "wb"))) {
+		fprintf(stderr, "sealtap-collector lineage --proof: %s: %s\n", o.proof, strerror(errno));
+		store_close(s);
+		return SEALTAP_EXIT_SETUP;
+	}
+	rc = lineage_list(s, fp, stdout, proof, err, sizeof(err));
+	if (proof && fclose(proof) && !rc) {
+		snprintf(err, sizeof(err), "%s: cannot write", o.proof);
+		rc = -1;
+	}
+	if (rc) {
+		fprintf(stderr, "sealtap-collector lineage: %s\n", err);
+		if (o.proof)
+			unlink(o.proof); /* no half bundle */
+	}
+	store_close(s);
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
+}
+
 static int print_agent(void *ctx, const struct agent_row *a)
 {
 	char hex[2 * CHAIN_AGENT_KEY + 1];
@@ -726,6 +806,8 @@ int main(int argc, char **argv)
 		return export_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "query") == 0)
 		return query_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "lineage") == 0)
+		return lineage_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "key") == 0)
 		return key_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agents") == 0 || strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "revoke") == 0)

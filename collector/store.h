@@ -39,7 +39,10 @@ struct event_meta {
 	const char *severity;
 	const char *pod_uid;
 	const char *model;
+	const uint8_t *fingerprint; /* findings and policy violations: the value's keyed fingerprint (32 bytes) */
 };
+
+#define STORE_FINGERPRINT 32
 
 struct store;
 
@@ -78,10 +81,14 @@ int store_each_stream(struct store *s, store_stream_fn fn, void *ctx);
 int store_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
 int store_each_checkpoint(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx);
 
-/* Events matching every filter given (NULL / 0: any), by time. */
+/* Events matching every filter given (NULL / 0: any), by time. The
+ * fingerprint filter is an index, not proof: it also returns the findings
+ * and policy violations stored before the index existed (no fingerprint
+ * column), and the caller checks each event's own bytes. */
 struct store_query {
 	uint64_t since_ns, until_ns; /* until 0: no bound */
 	const char *kind, *severity, *pod_uid, *model, *detector;
+	const uint8_t *fingerprint; /* STORE_FINGERPRINT bytes */
 	uint64_t limit; /* 0: no limit */
 };
 int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx);

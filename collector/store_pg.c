@@ -55,6 +55,9 @@ static const char schema[] =
 	"  time_unix_nano bigint, kind text, detector text, severity text, pod_uid text, model text,"
 	"  PRIMARY KEY (stream_id, seq));"
 	"CREATE INDEX IF NOT EXISTS events_time ON events (time_unix_nano);"
+	/* lineage: a store made before it gains the column; old rows stay NULL */
+	"ALTER TABLE events ADD COLUMN IF NOT EXISTS fingerprint bytea;"
+	"CREATE INDEX IF NOT EXISTS events_fingerprint ON events (fingerprint) WHERE fingerprint IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS checkpoints ("
 	"  stream_id bytea NOT NULL, size bigint NOT NULL, note bytea NOT NULL, received_unix bigint NOT NULL,"
 	"  PRIMARY KEY (stream_id, size));"
@@ -261,7 +264,7 @@ static int flush_copy(struct store *s)
 		return 0;
 	copy_put(p, &end, 2); /* room was reserved with each row */
 	res = PQexec(p->conn, "COPY events (stream_id, seq, bytes, time_unix_nano, kind, detector, severity, pod_uid, "
-			      "model) FROM STDIN (FORMAT binary)");
+			      "model, fingerprint) FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		snprintf(s->err, sizeof(s->err), "%.*s", (int)strcspn(PQresultErrorMessage(res), "\n"),
 			 PQresultErrorMessage(res));
@@ -395,8 +398,8 @@ static int pg_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint
 {
 	struct pg_store *p = pg(s);
 	const char *texts[] = { m->kind, m->detector, m->severity, m->pod_uid, m->model };
-	size_t need = sizeof(copy_header) + 2 + 9 * 4 + CHAIN_STREAM_ID + 8 + len + 8 + 2;
-	uint16_t fields = htobe16(9);
+	size_t need = sizeof(copy_header) + 2 + 10 * 4 + CHAIN_STREAM_ID + 8 + len + 8 + STORE_FINGERPRINT + 2;
+	uint16_t fields = htobe16(10);
 	uint64_t seq_be = htobe64(seq), time_be = htobe64(m->time_unix_nano);
 
 	for (size_t i = 0; i < 5; i++)
@@ -414,6 +417,7 @@ static int pg_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], uint
 	copy_field(p, &time_be, 8);
 	for (size_t i = 0; i < 5; i++)
 		copy_text(p, texts[i]);
+	copy_field(p, m->fingerprint, STORE_FINGERPRINT);
 	p->copy_rows++;
 	return 0;
 }
@@ -534,12 +538,19 @@ static int pg_query(struct store *s, const struct store_query *q, store_row_fn f
 		p_u64(&p, q->limit);
 	else
 		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	if (q->fingerprint)
+		p_bytes(&p, q->fingerprint, STORE_FINGERPRINT);
+	else
+		p_text(&p, NULL);
 	/* Fixed SQL, values bound: a filter is never part of the statement. */
 	return rows(s,
 		    "SELECT seq, bytes FROM events WHERE time_unix_nano >= $1 AND time_unix_nano < $2 "
 		    "AND ($3::text IS NULL OR kind = $3) AND ($4::text IS NULL OR severity = $4) "
 		    "AND ($5::text IS NULL OR pod_uid = $5) AND ($6::text IS NULL OR model = $6) "
-		    "AND ($7::text IS NULL OR detector = $7) ORDER BY time_unix_nano, stream_id, seq LIMIT $8::bigint",
+		    "AND ($7::text IS NULL OR detector = $7) "
+		    "AND ($9::bytea IS NULL OR fingerprint = $9 OR (fingerprint IS NULL AND "
+		    "kind IN ('finding', 'policy_violation'))) "
+		    "ORDER BY time_unix_nano, stream_id, seq LIMIT $8::bigint",
 		    &p, fn, ctx);
 }
 

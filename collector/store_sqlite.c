@@ -27,6 +27,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS events ("
 	"  stream_id BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
 	"  time_unix_nano INTEGER, kind TEXT, detector TEXT, severity TEXT, pod_uid TEXT, model TEXT,"
+	"  fingerprint BLOB,"
 	"  PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS events_time ON events (time_unix_nano);"
 	"CREATE TABLE IF NOT EXISTS checkpoints ("
@@ -53,6 +54,28 @@ static void sqlite_close(struct store *s)
 	free(s);
 }
 
+/* A store made before lineage has no fingerprint column: added, and
+ * indexed (its old rows stay NULL; store_query says what that means). */
+static int add_fingerprint_column(struct sqlite_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool have = false;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('events') WHERE name = 'fingerprint'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	have = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!have && sqlite3_exec(s->db, "ALTER TABLE events ADD COLUMN fingerprint BLOB", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return sqlite3_exec(s->db,
+			    "CREATE INDEX IF NOT EXISTS events_fingerprint ON events (fingerprint) "
+			    "WHERE fingerprint IS NOT NULL",
+			    NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : -1;
+}
+
 struct store *store_sqlite_open(const char *path, bool create, char *err, size_t errsz)
 {
 	struct sqlite_store *s = calloc(1, sizeof(*s));
@@ -72,6 +95,11 @@ struct store *store_sqlite_open(const char *path, bool create, char *err, size_t
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	if (add_fingerprint_column(s)) {
+		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(s->db));
+		sqlite_close(&s->base);
+		return NULL;
+	}
 	return &s->base;
 }
 
@@ -203,7 +231,7 @@ static int sqlite_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], 
 
 	if (!st) {
 		st = sq(s)->put_event = prep(s, "INSERT INTO events (stream_id, seq, bytes, time_unix_nano, kind, detector, "
-					    "severity, pod_uid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+					    "severity, pod_uid, model, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (!st)
 			return -1;
 	}
@@ -216,6 +244,10 @@ static int sqlite_put_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], 
 	bind_text(st, 7, m->severity);
 	bind_text(st, 8, m->pod_uid);
 	bind_text(st, 9, m->model);
+	if (m->fingerprint)
+		sqlite3_bind_blob(st, 10, m->fingerprint, STORE_FINGERPRINT, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
 	r = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -327,7 +359,10 @@ static int sqlite_query(struct store *s, const struct store_query *q, store_row_
 	sqlite3_stmt *st = prep(s, "SELECT seq, bytes FROM events WHERE time_unix_nano >= ?1 AND time_unix_nano < ?2 "
 				   "AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR severity = ?4) "
 				   "AND (?5 IS NULL OR pod_uid = ?5) AND (?6 IS NULL OR model = ?6) "
-				   "AND (?7 IS NULL OR detector = ?7) ORDER BY time_unix_nano, stream_id, seq LIMIT ?8");
+				   "AND (?7 IS NULL OR detector = ?7) "
+				   "AND (?9 IS NULL OR fingerprint = ?9 OR (fingerprint IS NULL AND "
+				   "kind IN ('finding', 'policy_violation'))) "
+				   "ORDER BY time_unix_nano, stream_id, seq LIMIT ?8");
 
 	if (!st)
 		return -1;
@@ -339,6 +374,10 @@ static int sqlite_query(struct store *s, const struct store_query *q, store_row_
 	bind_text(st, 6, q->model);
 	bind_text(st, 7, q->detector);
 	sqlite3_bind_int64(st, 8, q->limit ? (sqlite3_int64)q->limit : -1);
+	if (q->fingerprint)
+		sqlite3_bind_blob(st, 9, q->fingerprint, STORE_FINGERPRINT, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
 	return rows(st, fn, ctx);
 }
 

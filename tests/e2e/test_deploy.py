@@ -57,6 +57,11 @@ def check_agent(docs, where):
     check(c["args"][:2] == ["--config", "/etc/sealtap/agent.yaml"] and
           vols[mounts["/etc/sealtap/agent.yaml"]]["configMap"]["name"] == "sealtap-agent", "%s: config" % where)
     cm = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "sealtap-agent")
+    # the fleet's fingerprint key: a file from a Secret (subPath, no symlink), named by the configuration
+    fpk = next(m for m in c["volumeMounts"] if m["mountPath"] == "/etc/sealtap/fingerprint.key")
+    check(fpk.get("subPath") == "key" and "secret" in vols[fpk["name"]] and
+          "fingerprint_key: /etc/sealtap/fingerprint.key" in cm["data"]["agent.yaml"],
+          "%s: the fingerprint key mount: %s" % (where, fpk))
     tmp = tempfile.mkdtemp(prefix="sealtap-deploy-")
     try:
         path = os.path.join(tmp, "agent.yaml")

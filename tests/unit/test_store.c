@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store.h"
 
@@ -170,17 +172,21 @@ static int query(const struct store_query *q)
 /* Every filter of the query, alone and together, and the limit. */
 static void test_store_query_filters(void **state)
 {
+	static const uint8_t fp1[STORE_FINGERPRINT] = { 1 }, fp2[STORE_FINGERPRINT] = { 2 };
 	struct event_meta f1 = { .time_unix_nano = 100000000000ull, .kind = "finding", .detector = "pii.email",
-				 .severity = "medium", .pod_uid = "pod-1", .model = "m1" };
+				 .severity = "medium", .pod_uid = "pod-1", .model = "m1", .fingerprint = fp1 };
 	struct event_meta f2 = { .time_unix_nano = 200000000000ull, .kind = "finding", .detector = "secret.aws",
-				 .severity = "critical", .pod_uid = "pod-2", .model = "m2" };
+				 .severity = "critical", .pod_uid = "pod-2", .model = "m2", .fingerprint = fp2 };
 	struct event_meta d = { .time_unix_nano = 300000000000ull, .kind = "drift", .model = "m1" };
+	/* a finding stored before the fingerprint index: no fingerprint column */
+	struct event_meta old = { .time_unix_nano = 50000000000ull, .kind = "policy_violation" };
 
 	(void)state;
 	assert_int_equal(store_begin(st), 0);
 	put(id_b, 0, "f1", &f1);
 	put(id_b, 1, "f2", &f2);
 	put(id_b, 2, "d", &d);
+	put(id_b, 3, "old", &old);
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(query(&(struct store_query){ .kind = "finding" }), 2);
 	assert_int_equal(query(&(struct store_query){ .kind = "drift" }), 1);
@@ -193,6 +199,10 @@ static void test_store_query_filters(void **state)
 	assert_int_equal(query(&(struct store_query){ .since_ns = 150000000000ull, .kind = "finding" }), 1);
 	assert_int_equal(query(&(struct store_query){ .kind = "finding", .limit = 1 }), 1);
 	assert_int_equal(query(&(struct store_query){ .kind = "nothing" }), 0);
+	/* the fingerprint index: its value's events, and those it cannot rule out (no column) */
+	assert_int_equal(query(&(struct store_query){ .fingerprint = fp1 }), 2);
+	assert_int_equal(query(&(struct store_query){ .fingerprint = fp2, .kind = "finding" }), 1);
+	assert_int_equal(query(&(struct store_query){ .fingerprint = (const uint8_t[STORE_FINGERPRINT]){ 3 } }), 1);
 }
 
 struct agents {
@@ -237,6 +247,44 @@ static void test_store_agent_states(void **state)
 	assert_string_equal(agent_state_name(AGENT_REVOKED), "revoked");
 }
 
+/* An SQLite store made before lineage (events without a fingerprint
+ * column) gains the column when opened; its old findings are still found
+ * by a fingerprint query (the caller reads their bytes). */
+static void test_store_sqlite_gains_the_fingerprint_column(void **state)
+{
+	static const uint8_t fp[STORE_FINGERPRINT] = { 7 };
+	char path[] = "/tmp/sealtap-oldstore-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	sqlite3 *db;
+	struct store *old;
+	struct hits h = { 0 };
+
+	(void)state;
+	close(fd);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE events (stream_id BLOB NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL,"
+				      " time_unix_nano INTEGER, kind TEXT, detector TEXT, severity TEXT, pod_uid TEXT,"
+				      " model TEXT, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;"
+				      "INSERT INTO events VALUES (x'01', 0, x'00', 5, 'finding', 'pii.email', 'medium',"
+				      " NULL, NULL);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	old = store_open(path, false, err, sizeof(err));
+	if (!old)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_begin(old), 0);
+	assert_int_equal(store_put_event(old, id_a, 0, (const uint8_t *)"new", 3,
+					 &(struct event_meta){ .time_unix_nano = 6, .kind = "finding", .fingerprint = fp }),
+			 0);
+	assert_int_equal(store_commit(old), 0);
+	assert_int_equal(store_query(old, &(struct store_query){ .fingerprint = fp }, hit, &h), 0);
+	assert_int_equal(h.n, 2);
+	store_close(old);
+	unlink(path);
+}
+
 int main(void)
 {
 	/* In order: each test adds to the store the ones before left. */
@@ -246,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_store_checkpoints),
 		cmocka_unit_test(test_store_query_filters),
 		cmocka_unit_test(test_store_agent_states),
+		cmocka_unit_test(test_store_sqlite_gains_the_fingerprint_column),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
