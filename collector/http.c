@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http.h"
 
+#include "access.h"
+#include "api.h"
 #include "webhook.h"
 
 #include <errno.h>
@@ -9,19 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 
 #define BODY_MAX (16u << 20)     /* one batch */
 #define INFLIGHT_MAX (64u << 20) /* all bodies being received at once: slow uploads cannot pile up memory */
+#define CONNECTIONS 1024
+#define PER_ADDRESS 16   /* an agent needs one; a NAT of many agents a few */
+#define CONNECTION_IDLE 10 /* seconds */
 
 struct http {
 	struct MHD_Daemon *d;
 	struct collector *c;
 	size_t inflight; /* bytes held by uploads in progress (one polling thread: no lock) */
 	bool client_certs; /* mutual TLS: every request needs a certificate from the client CA */
+	const struct access *access; /* principals and their roles (none: ingest and metrics as before, no API) */
 	struct http_stats st;
+};
+
+/* Who is calling: a principal of the access configuration, or nobody. */
+struct caller {
+	const struct principal *p;
+	bool cert;           /* a client certificate the client CA issued */
+	char subject[256];   /* its subject, RFC 4514 ("" when none) */
 };
 
 /* One request's body, gathered as it arrives. */
@@ -30,6 +46,7 @@ struct upload {
 	size_t len, cap;
 	bool too_big;
 	bool busy; /* refused for lack of room: answered 503, retried by the agent */
+	const struct api_route *api; /* an administrative POST: its body is read and ignored */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type, const void *body,
@@ -69,7 +86,80 @@ static bool client_verified(struct MHD_Connection *conn)
 	       status == 0;
 }
 
-static const int http_statuses[HTTP_STATUSES] = { 400, 403, 409, 413, 500, 503 };
+/* The verified client certificate's subject, as RFC 4514 writes it. */
+static bool peer_subject(struct MHD_Connection *conn, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { 0 };
+	unsigned n = 0;
+	bool ok;
+
+	if (!ci || !ci->tls_session || !(certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n)) ||
+	    !n || gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	ok = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 && gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0;
+	if (ok)
+		snprintf(out, cap, "%.*s", (int)dn.size, (const char *)dn.data);
+	gnutls_free(dn.data);
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+/* A verified client certificate's principal, else a bearer token's. */
+static void identify(struct http *h, struct MHD_Connection *conn, struct caller *who)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+
+	memset(who, 0, sizeof(*who));
+	if (h->client_certs && client_verified(conn)) {
+		who->cert = true;
+		if (peer_subject(conn, who->subject, sizeof(who->subject)))
+			who->p = access_by_subject(h->access, who->subject);
+	}
+	if (!who->p && auth && !strncasecmp(auth, "Bearer ", 7))
+		who->p = access_by_token(h->access, auth + 7);
+}
+
+/* 401 when the caller is nobody, 403 when it has another role; the
+ * message says which. Returns the status, 0 when allowed. */
+static int authorise(const struct caller *who, unsigned roles, char *why, size_t cap)
+{
+	if (!who->p) {
+		if (who->subject[0])
+			snprintf(why, cap, "client certificate subject '%s' is no principal of this collector", who->subject);
+		else
+			snprintf(why, cap, "authentication required: a client certificate or Authorization: Bearer TOKEN");
+		return 401;
+	}
+	if (!(who->p->role & roles)) {
+		snprintf(why, cap, "%s has role %s, which may not do this", who->p->name, role_name(who->p->role));
+		return 403;
+	}
+	return 0;
+}
+
+static enum MHD_Result refused(struct MHD_Connection *conn, int status, const char *why)
+{
+	char line[320];
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	snprintf(line, sizeof(line), "%s\n", why);
+	r = MHD_create_response_from_buffer(strlen(line), line, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, "X-Sealtap-Reason", why);
+	if (status == 401)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"sealtap\"");
+	ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const int http_statuses[HTTP_STATUSES] = { 400, 401, 403, 409, 413, 500, 503 };
 
 static void count_status(struct http *h, int status)
 {
@@ -106,6 +196,15 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
 	for (int i = 0; i < HTTP_STATUSES; i++)
 		fprintf(f, "sealtap_collector_rejected_total{status=\"%d\"} %" PRIu64 "\n", http_statuses[i],
 			h->st.by_status[i]);
+	fprintf(f,
+		"# HELP sealtap_collector_api_requests_total calls of the read and administration API\n"
+		"# TYPE sealtap_collector_api_requests_total counter\nsealtap_collector_api_requests_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_api_refused_total API calls refused for want of credentials (401) or role (403)\n"
+		"# TYPE sealtap_collector_api_refused_total counter\nsealtap_collector_api_refused_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_access_log_errors_total API calls not answered: the access log could not be written\n"
+		"# TYPE sealtap_collector_access_log_errors_total counter\nsealtap_collector_access_log_errors_total %" PRIu64
+		"\n",
+		h->st.api_requests, h->st.api_refused, h->st.access_log_errors);
 	if (h->c->webhook) {
 		struct webhook_stats w;
 
@@ -134,31 +233,174 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
 	return ret;
 }
 
+static const char *query_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct target {
+	char *p;
+	size_t len, cap;
+};
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct target *t = cls;
+	int n;
+
+	(void)kind;
+	n = snprintf(t->p + t->len, t->cap - t->len, "%c%s%s%s", t->len && strchr(t->p, '?') ? '&' : '?', key,
+		     value ? "=" : "", value ? value : "");
+	if (n > 0)
+		t->len = t->len + (size_t)n < t->cap ? t->len + (size_t)n : t->cap - 1;
+	return MHD_YES;
+}
+
+/* One line of the access log, before the answer goes: a call that cannot
+ * be recorded is not answered (503). */
+static int log_access(struct http *h, struct MHD_Connection *conn, const struct caller *who, const char *method,
+		      const char *url, int status, uint64_t returned)
+{
+	char buf[1024], principal[320];
+	struct target t = { buf, 0, sizeof(buf) };
+	struct timespec ts;
+	struct access_row r = { 0 };
+
+	t.len = (size_t)snprintf(buf, sizeof(buf), "%s", url);
+	if (t.len >= sizeof(buf))
+		t.len = sizeof(buf) - 1;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &t);
+	if (who->p)
+		snprintf(principal, sizeof(principal), "%s", who->p->name);
+	else if (who->subject[0])
+		snprintf(principal, sizeof(principal), "certificate %s", who->subject);
+	else
+		snprintf(principal, sizeof(principal), "anonymous");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.time_unix_nano = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	r.principal = principal;
+	r.role = who->p ? role_name(who->p->role) : "none";
+	r.method = method;
+	r.target = buf;
+	r.status = status;
+	r.returned = returned;
+	if (store_access_append(h->c->store, &r)) {
+		h->st.access_log_errors++;
+		return -1;
+	}
+	h->st.access_logged++;
+	return 0;
+}
+
+/* A call of the read or administration API: authorised, answered and
+ * logged. */
+static enum MHD_Result api_call(struct http *h, struct MHD_Connection *conn, const struct api_route *route,
+				const char *method, const char *url)
+{
+	struct caller who;
+	struct api_answer a = { 0 };
+	char why[320];
+	int status;
+	enum MHD_Result ret;
+
+	h->st.api_requests++;
+	if (!h->access->n)
+		return refused(conn, 403, "the read API needs principals with roles (serve --access FILE)");
+	identify(h, conn, &who);
+	status = authorise(&who, route->roles, why, sizeof(why));
+	if (status) {
+		h->st.api_refused++;
+		if (log_access(h, conn, &who, method, url, status, 0))
+			return refused(conn, 503, "the access log cannot be written: nothing is answered");
+		return refused(conn, status, why);
+	}
+	api_answer(h->c, route, url, query_arg, conn, &a);
+	if (log_access(h, conn, &who, method, url, a.status, a.returned)) {
+		api_answer_release(&a);
+		return refused(conn, 503, "the access log cannot be written: nothing is answered");
+	}
+	if (a.status != 200) {
+		ret = refused(conn, a.status, a.message[0] ? a.message : "failed");
+		api_answer_release(&a);
+		return ret;
+	}
+	ret = reply(conn, 200, a.type, a.body ? a.body : "", a.len, NULL);
+	api_answer_release(&a);
+	return ret;
+}
+
+/* Who may read /metrics: a monitor, an auditor or an admin; with mutual
+ * TLS and no principals, any client the CA issued a certificate; with
+ * neither, anyone (a development collector on loopback). */
+static enum MHD_Result metrics_call(struct http *h, struct MHD_Connection *conn)
+{
+	struct caller who;
+	char why[320];
+	int status = 0;
+
+	if (h->access->n) {
+		identify(h, conn, &who);
+		status = authorise(&who, ROLE_MONITOR | ROLE_AUDITOR | ROLE_ADMIN, why, sizeof(why));
+	} else if (h->client_certs && !client_verified(conn)) {
+		status = 403;
+		snprintf(why, sizeof(why), "a client certificate issued by the collector's client CA is required");
+	}
+	return status ? refused(conn, status, why) : metrics(h, conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
 	struct http *h = cls;
 	struct upload *u = *state;
 	struct ingest_result r;
+	const struct api_route *route;
 	enum MHD_Result ret;
 
 	(void)version;
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/healthz") == 0)
 		return text(conn, 200, "ok");
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
-		return metrics(h, conn);
+		return metrics_call(h, conn);
+	if ((route = api_route(method, url))) {
+		if (strcmp(method, "POST"))
+			return api_call(h, conn, route, method, url);
+		if (!u) { /* an administrative POST: read (and ignore) any body, then answer */
+			if (!(u = calloc(1, sizeof(*u))))
+				return MHD_NO;
+			u->api = route;
+			*state = u;
+			return MHD_YES;
+		}
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return api_call(h, conn, route, method, url);
+	}
 	if (strcmp(url, "/v1/batches") != 0)
-		return text(conn, 404, "no such endpoint (POST /v1/batches)");
+		return text(conn, 404, "no such endpoint (POST /v1/batches; GET /v1/events, /v1/lineage/FP, /v1/streams, "
+				       "/v1/checkpoints, /v1/proof, /v1/verify, /v1/access-log, /v1/agents)");
 	if (strcmp(method, "POST") != 0)
 		return text(conn, 405, "POST a Batch (application/x-protobuf)");
 	if (!u) { /* the first call: headers only */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		struct caller who;
+		char why[320];
+		int status = 0;
 
-		if (h->client_certs && !client_verified(conn)) {
+		if (h->access->names_agents) { /* principals name the agents: only they ship */
+			identify(h, conn, &who);
+			status = authorise(&who, ROLE_AGENT, why, sizeof(why));
+		} else if (h->client_certs && !client_verified(conn)) {
+			status = 403;
+			snprintf(why, sizeof(why), "a client certificate issued by the collector's client CA is required");
+		}
+		if (status) {
 			h->st.requests++;
 			h->st.rejected++;
-			count_status(h, 403);
-			return text(conn, 403, "a client certificate issued by the collector's client CA is required");
+			count_status(h, status);
+			return refused(conn, status, why);
 		}
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) { /* refused before reading any of it */
 			h->st.requests++;
@@ -246,8 +488,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
 	*state = NULL;
 }
 
-struct http *http_start(struct collector *c, const char *addr, uint16_t port, const char *cert_pem,
-			const char *key_pem, const char *client_ca_pem, char *err, size_t errsz)
+struct http *http_start(struct collector *c, const struct access *access, const char *addr, uint16_t port,
+			const char *cert_pem, const char *key_pem, const char *client_ca_pem, char *err, size_t errsz)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -265,6 +507,7 @@ struct http *http_start(struct collector *c, const char *addr, uint16_t port, co
 		return NULL;
 	}
 	h->c = c;
+	h->access = access;
 	if (cert_pem) {
 		flags |= MHD_USE_TLS;
 		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem };
@@ -276,10 +519,15 @@ struct http *http_start(struct collector *c, const char *addr, uint16_t port, co
 	}
 	tls[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* One polling thread: requests are handled one at a time, so the
-	 * store needs no locking. Slow clients time out; connections are capped. */
+	 * store needs no locking. A connection idle for CONNECTION_IDLE
+	 * seconds (headers or a body that stopped coming) is closed; no client
+	 * address holds more than PER_ADDRESS of them, so one client cannot
+	 * take the CONNECTIONS every agent shares. */
 	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)CONNECTION_IDLE, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_ADDRESS, MHD_OPTION_ARRAY, tls,
+				MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errsz, "cannot listen on %s:%u (%s)", addr, port, strerror(errno));
 		free(h);

@@ -21,7 +21,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
+#include "access.h"
+#include "api.h"
 #include "export.h"
 #include "hex.h"
 #include "http.h"
@@ -50,13 +54,14 @@ static void on_signal(int sig)
 struct serve_options {
 	const char *store, *allow, *listen, *tls_cert, *tls_key, *client_ca, *state_dir;
 	const char *webhook, *webhook_secret, *webhook_severity, *webhook_ca, *config;
+	const char *access, *access_section;
 	bool plain, first_use;
 };
 
 enum serve_option_id {
 	SOPT_STORE = 256, SOPT_ALLOW, SOPT_ENROLL, SOPT_STATE_DIR, SOPT_LISTEN, SOPT_TLS_CERT, SOPT_TLS_KEY,
 	SOPT_CLIENT_CA, SOPT_PLAIN, SOPT_WEBHOOK, SOPT_WEBHOOK_SECRET, SOPT_WEBHOOK_SEVERITY, SOPT_WEBHOOK_CA,
-	SOPT_CONFIG, SOPT_OPTIONS_REFERENCE, SOPT_HELP = 'h',
+	SOPT_CONFIG, SOPT_OPTIONS_REFERENCE, SOPT_ACCESS, SOPT_ACCESS_SECTION, SOPT_HELP = 'h',
 };
 
 #define SAT(field) offsetof(struct serve_options, field)
@@ -82,6 +87,13 @@ static const struct opt_def serve_option_defs[] = {
 	  .help = "agents must present a client certificate this CA issued" },
 	{ "plain", SOPT_PLAIN, NULL, "plain", YOPT_FLAG, OPT_STORE_BOOL, SAT(plain),
 	  .help = "plain HTTP instead of TLS (tests; or behind a TLS-terminating proxy)" },
+	OPT_HEADING("serve: who may read the evidence (docs/operator-guide.md, Roles and the access log)"),
+	{ "access", SOPT_ACCESS, "FILE", "access_file", YOPT_SCALAR, OPT_STORE_STRING, SAT(access),
+	  .help = "YAML: principals (a client certificate subject or a bearer\n"
+		  "token's SHA-256) and their roles: agent, auditor, admin, monitor;\n"
+		  "without it the read API is off" },
+	{ "access-section", SOPT_ACCESS_SECTION, "FILE", "access", YOPT_RAW, OPT_STORE_STRING, SAT(access_section),
+	  .expect = "a mapping (principals)", .help = "the access section: principals, as in an --access file" },
 	OPT_HEADING("serve: alerts"),
 	{ "webhook", SOPT_WEBHOOK, "URL", "webhook.url", YOPT_SCALAR, OPT_STORE_STRING, SAT(webhook),
 	  .help = "each stored finding at or above --webhook-severity is POSTed as\n"
@@ -196,9 +208,21 @@ static const struct opt_def agents_option_defs[] = {
 	OPT_END,
 };
 
+static const struct opt_def access_log_option_defs[] = {
+	OPT_HEADING("access-log: every call of the read and administration API, as JSON lines"),
+	OPT_STORE_PATH,
+	OPT_END,
+};
+
+static const struct opt_def token_option_defs[] = {
+	OPT_HEADING("token NAME ROLE: a new bearer token, and the principal that names its hash"),
+	OPT_END,
+};
+
 static const struct opt_def *const all_option_defs[] = { serve_option_defs,   verify_option_defs,
 							  export_option_defs,  query_option_defs,
-							  lineage_option_defs, key_option_defs,
+							  lineage_option_defs, access_log_option_defs,
+							  token_option_defs,   key_option_defs,
 							  agents_option_defs };
 
 /* argv by a command's table into o (zeroed first, then defaults are the
@@ -240,6 +264,8 @@ static int usage(FILE *out, int code)
 	      "       sealtap-collector query --store STORE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 	      "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
 	      "       sealtap-collector lineage --store STORE [--proof OUT] FINGERPRINT\n"
+	      "       sealtap-collector access-log --store STORE\n"
+	      "       sealtap-collector token NAME ROLE\n"
 	      "       sealtap-collector key [--state-dir DIR]\n"
 	      "       sealtap-collector agents --store STORE\n"
 	      "       sealtap-collector approve|revoke --store STORE KEY\n"
@@ -254,6 +280,8 @@ static int usage(FILE *out, int code)
 	      "         With --proof, checks a proof bundle with nothing but the agent's public key.\n"
 	      "export   events as JSON lines (by time), or a proof bundle for a range of one stream.\n"
 	      "query    events by time, kind, severity, pod, model and detector, as JSON lines.\n"
+	      "access-log  who called the read and administration API, and what it was given.\n"
+	      "token    makes a bearer token for a principal (printed once; the collector keeps its hash).\n"
 	      "lineage  where one value went: every event carrying its fingerprint (64 hex digits, as\n"
 	      "         findings show it), across agents and nodes, by time; --proof bundles their proofs.\n",
 	      out);
@@ -420,6 +448,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 	char pubhex[2 * NOTE_PUBKEY + 1];
 	uint8_t pub[NOTE_PUBKEY];
 	struct collector c = { 0 };
+	struct access acc = { 0 };
 	struct http *h = NULL;
 	bool plain;
 	int opt, rc = SEALTAP_EXIT_SETUP;
@@ -513,12 +542,26 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 			goto out;
 		}
 	}
+	if (so.access && so.access_section) {
+		fprintf(stderr, "sealtap-collector: access: set in %s and in %s: choose one\n", so.access_section, so.access);
+		goto out;
+	}
+	if (access_load(&acc, so.access ? so.access : so.access_section, so.access ? NULL : "access", err, sizeof(err))) {
+		fprintf(stderr, "sealtap-collector: access: %s\n", err);
+		goto out;
+	}
+	if (plain && acc.n)
+		fprintf(stderr, "sealtap-collector: warning: --plain: bearer tokens cross the network in clear text\n");
 	c.store = store_open(store_path, true, err, sizeof(err));
 	if (!c.store) {
 		fprintf(stderr, "sealtap-collector: %s\n", err);
 		goto out;
 	}
-	h = http_start(&c, addr, (uint16_t)port, cert_pem, key_pem, client_ca_pem, err, sizeof(err));
+	if (store_agents_from_file(c.store, (const uint8_t(*)[CHAIN_AGENT_KEY])c.allow.keys, c.allow.n)) {
+		fprintf(stderr, "sealtap-collector: recording the allow list's keys: %s\n", store_error(c.store));
+		goto out;
+	}
+	h = http_start(&c, &acc, addr, (uint16_t)port, cert_pem, key_pem, client_ca_pem, err, sizeof(err));
 	if (!h) {
 		fprintf(stderr, "sealtap-collector: %s\n", err);
 		goto out;
@@ -531,6 +574,13 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 		addr, port, plain ? "plain HTTP" : client_ca ? "TLS, client certificates required" : "TLS",
 		store_is_postgres(store_path) ? "PostgreSQL" : store_path, c.allow.n,
 		c.first_use ? ", first-use enrollment" : "", pubhex);
+	if (acc.n)
+		fprintf(stderr, "sealtap-collector: %zu principal(s) with roles; the read API answers them, every call "
+				"recorded in the access log%s\n",
+			acc.n, acc.names_agents ? "; only agent principals may ship" : "");
+	else
+		fprintf(stderr, "sealtap-collector: no principals (--access): the read API is off%s\n",
+			client_ca ? "" : ", and /metrics answers anyone who reaches this port");
 	while (!stop)
 		pause();
 	{
@@ -544,6 +594,7 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 	rc = SEALTAP_EXIT_OK;
 out:
 	http_stop(h);
+	access_release(&acc);
 	webhook_stop(c.webhook);
 	store_close(c.store);
 	note_signer_free(c.signer);
@@ -694,7 +745,7 @@ static int verify(int argc, char **argv)
 {
 	struct command_options o = { 0 };
 	uint8_t id[CHAIN_STREAM_ID];
-	uint64_t streams = 0, events = 0;
+	uint64_t streams = 0, events = 0, entries = 0;
 	struct store *s;
 	int problems, rc = parse_command("verify", verify_option_defs, argc, argv, &o);
 
@@ -708,11 +759,17 @@ static int verify(int argc, char **argv)
 	if (!s)
 		return SEALTAP_EXIT_SETUP;
 	problems = verify_store(s, o.stream ? id : NULL, stdout, &streams, &events);
+	if (problems >= 0 && !o.stream) {
+		int p = verify_access_log(s, stdout, &entries);
+
+		problems = p < 0 ? -1 : problems + p;
+	}
 	store_close(s);
 	if (problems < 0)
 		return SEALTAP_EXIT_FAILED;
-	printf("%s: %llu stream(s), %llu event(s), %d problem(s)\n", problems ? "FAILED" : "verified",
-	       (unsigned long long)streams, (unsigned long long)events, problems);
+	printf("%s: %llu stream(s), %llu event(s), %d problem(s); access log: %llu entr%s\n",
+	       problems ? "FAILED" : "verified", (unsigned long long)streams, (unsigned long long)events, problems,
+	       (unsigned long long)entries, entries == 1 ? "y" : "ies");
 	return problems ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
@@ -751,6 +808,59 @@ static int lineage_cmd(int argc, char **argv)
 	}
 	store_close(s);
 	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
+}
+
+static int print_access(void *ctx, const struct access_row *r)
+{
+	(void)ctx;
+	api_access_json(stdout, r);
+	return 0;
+}
+
+static int access_log_cmd(int argc, char **argv)
+{
+	struct command_options o = { 0 };
+	struct store *s;
+	int rc = parse_command("access-log", access_log_option_defs, argc, argv, &o);
+
+	if (rc)
+		return rc;
+	s = existing_store("access-log", o.store);
+	if (!s)
+		return SEALTAP_EXIT_SETUP;
+	rc = store_each_access(s, print_access, NULL);
+	if (rc)
+		fprintf(stderr, "sealtap-collector access-log: %s\n", store_error(s));
+	store_close(s);
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
+}
+
+/* 32 random bytes as a token ("sealtap_" and 64 hex digits); what the
+ * collector keeps is its SHA-256, in a principal printed here. */
+static int token_cmd(int argc, char **argv)
+{
+	uint8_t raw[32], h[32];
+	char tok[8 + 65], hash[65];
+	const char *role = argc == 3 ? argv[2] : "";
+
+	if (argc != 3 || strspn(argv[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-") !=
+				 strlen(argv[1]) || strlen(argv[1]) >= 64 ||
+	    (strcmp(role, "agent") && strcmp(role, "auditor") && strcmp(role, "admin") && strcmp(role, "monitor")))
+		return fprintf(stderr, "sealtap-collector token NAME ROLE: NAME of letters, digits, _ . @ -; ROLE agent, "
+				       "auditor, admin or monitor\n"), SEALTAP_EXIT_SETUP;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return fprintf(stderr, "sealtap-collector token: no randomness\n"), SEALTAP_EXIT_FAILED;
+	memcpy(tok, "sealtap_", 8);
+	hex_encode(raw, sizeof(raw), tok + 8);
+	EVP_Digest(tok, strlen(tok), h, NULL, EVP_sha256(), NULL);
+	hex_encode(h, sizeof(h), hash);
+	printf("# The token, shown once: give it to %s (Authorization: Bearer TOKEN).\n%s\n"
+	       "# The principal, for the collector's access configuration (it keeps the hash only):\n"
+	       "  - name: %s\n    token_sha256: %s\n    role: %s\n",
+	       argv[1], tok, argv[1], hash, role);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return SEALTAP_EXIT_OK;
 }
 
 static int print_agent(void *ctx, const struct agent_row *a)
@@ -808,6 +918,10 @@ int main(int argc, char **argv)
 		return query_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lineage") == 0)
 		return lineage_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "access-log") == 0)
+		return access_log_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return token_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "key") == 0)
 		return key_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "agents") == 0 || strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "revoke") == 0)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 bool store_is_postgres(const char *where)
 {
 	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
@@ -123,6 +125,17 @@ int store_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum
 	return s->ops->agent_decide(s, key, state);
 }
 
+int store_agents_from_file(struct store *s, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t n)
+{
+	if (store_begin(s))
+		return -1;
+	if (s->ops->agents_from_file(s, keys, n) || store_commit(s)) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
 int store_each_agent(struct store *s, store_agent_fn fn, void *ctx)
 {
 	return s->ops->each_agent(s, fn, ctx);
@@ -134,6 +147,7 @@ const char *agent_state_name(enum agent_state st)
 	case AGENT_PENDING: return "pending";
 	case AGENT_APPROVED: return "approved";
 	case AGENT_REVOKED: return "revoked";
+	case AGENT_FILE: return "allow-file";
 	default: return "unknown";
 	}
 }
@@ -156,4 +170,62 @@ int store_stream_from_columns(struct store *s, const uint8_t id[CHAIN_STREAM_ID]
 	if (frontier_len)
 		memcpy(out->chain.tree.h, frontier, frontier_len);
 	return 1;
+}
+
+static void put_be(EVP_MD_CTX *c, uint64_t v, int bytes)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	EVP_DigestUpdate(c, b, (size_t)bytes);
+}
+
+static void put_str0(EVP_MD_CTX *c, const char *s)
+{
+	EVP_DigestUpdate(c, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+void store_access_hash(const struct access_row *r, uint8_t out[32])
+{
+	static const char domain[] = "sealtap access log v1";
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestUpdate(c, domain, sizeof(domain)); /* with its 0 byte */
+	put_be(c, r->n, 8);
+	put_be(c, r->time_unix_nano, 8);
+	put_str0(c, r->principal);
+	put_str0(c, r->role);
+	put_str0(c, r->method);
+	put_str0(c, r->target);
+	put_be(c, (uint32_t)r->status, 4);
+	put_be(c, r->returned, 8);
+	EVP_DigestUpdate(c, r->prev, 32);
+	EVP_DigestFinal_ex(c, out, NULL);
+	EVP_MD_CTX_free(c);
+}
+
+int store_access_append(struct store *s, struct access_row *r)
+{
+	uint64_t last = 0;
+
+	if (store_begin(s))
+		return -1;
+	if (s->ops->access_last(s, &last, r->prev)) {
+		store_rollback(s);
+		return -1;
+	}
+	r->n = last + 1;
+	store_access_hash(r, r->hash);
+	if (s->ops->access_put(s, r) || store_commit(s)) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+int store_each_access(struct store *s, store_access_fn fn, void *ctx)
+{
+	return s->ops->each_access(s, fn, ctx);
 }

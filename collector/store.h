@@ -94,7 +94,9 @@ struct store_query {
 int store_query(struct store *s, const struct store_query *q, store_row_fn fn, void *ctx);
 
 /* Enrollment of agent keys. */
-enum agent_state { AGENT_UNKNOWN, AGENT_PENDING, AGENT_APPROVED, AGENT_REVOKED };
+/* AGENT_FILE: in the allow list file of the collector that last started on
+ * this store (listed for the record; the file itself decides at ingest). */
+enum agent_state { AGENT_UNKNOWN, AGENT_PENDING, AGENT_APPROVED, AGENT_REVOKED, AGENT_FILE };
 struct agent_row {
 	uint8_t key[CHAIN_AGENT_KEY];
 	enum agent_state state;
@@ -105,9 +107,36 @@ int store_agent_state(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum 
 /* Records an unknown key as pending; a known one keeps its state. */
 int store_agent_request(struct store *s, const uint8_t key[CHAIN_AGENT_KEY]);
 int store_agent_decide(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state);
+/* The allow list file's keys, so that listing agents shows every key that
+ * may ship: those in state AGENT_FILE are replaced by these; a pending key
+ * listed becomes AGENT_FILE; an approved or revoked one keeps its state. */
+int store_agents_from_file(struct store *s, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t n);
 typedef int (*store_agent_fn)(void *ctx, const struct agent_row *a);
 int store_each_agent(struct store *s, store_agent_fn fn, void *ctx);
 const char *agent_state_name(enum agent_state st);
+
+/* The access log: every call through the read and administration API (who,
+ * with which role, what was asked, the answer's status, how many events or
+ * rows it returned), append-only and hash-chained like the evidence:
+ *   hash = SHA-256("sealtap access log v1" 0x00, n, time (8 bytes big-endian
+ *          each), principal 0x00 role 0x00 method 0x00 target 0x00,
+ *          status (4 bytes), returned (8 bytes), prev)
+ * with prev the hash of entry n-1 (32 zero bytes for entry 1). verify checks
+ * it and names the first entry that does not hold. */
+struct access_row {
+	uint64_t n; /* 1, 2, ... */
+	uint64_t time_unix_nano;
+	const char *principal, *role, *method, *target;
+	int status;
+	uint64_t returned;
+	uint8_t prev[32], hash[32];
+};
+/* Appends r (its n, prev and hash filled here) in a transaction of its
+ * own, serialised with every other writer of the log. */
+int store_access_append(struct store *s, struct access_row *r);
+typedef int (*store_access_fn)(void *ctx, const struct access_row *r);
+int store_each_access(struct store *s, store_access_fn fn, void *ctx);
+void store_access_hash(const struct access_row *r, uint8_t out[32]);
 
 const char *store_error(struct store *s);
 

@@ -33,6 +33,12 @@ struct store_ops {
 	int (*agent_request)(struct store *s, const uint8_t key[CHAIN_AGENT_KEY]);
 	int (*agent_decide)(struct store *s, const uint8_t key[CHAIN_AGENT_KEY], enum agent_state state);
 	int (*each_agent)(struct store *s, store_agent_fn fn, void *ctx);
+	int (*agents_from_file)(struct store *s, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t n);
+	/* Inside a transaction: locks the access log against other writers
+	 * and gives its last entry's number and hash (0 and zeros: empty). */
+	int (*access_last)(struct store *s, uint64_t *n, uint8_t hash[32]);
+	int (*access_put)(struct store *s, const struct access_row *r);
+	int (*each_access)(struct store *s, store_access_fn fn, void *ctx);
 };
 
 struct store {

@@ -66,7 +66,15 @@ static const char schema[] =
 	"  reason text NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS agents ("
 	"  agent_key bytea PRIMARY KEY, state integer NOT NULL, first_seen_unix bigint NOT NULL,"
-	"  decided_unix bigint NOT NULL DEFAULT 0);";
+	"  decided_unix bigint NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS access_log ("
+	"  n bigint PRIMARY KEY, time_unix_nano bigint NOT NULL, principal text NOT NULL, role text NOT NULL,"
+	"  method text NOT NULL, target text NOT NULL, status integer NOT NULL, returned bigint NOT NULL,"
+	"  prev bytea NOT NULL, hash bytea NOT NULL);";
+
+/* Taken for the rest of the transaction by an access-log writer: replicas
+ * append one at a time, each after the other's last entry. */
+#define ACCESS_LOCK "7395283614402"
 
 #define NOW "extract(epoch from now())::bigint"
 
@@ -615,6 +623,92 @@ static int pg_each_agent(struct store *s, store_agent_fn fn, void *ctx)
 	return r;
 }
 
+static int pg_agents_from_file(struct store *s, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t n)
+{
+	if (run_done(s, "DELETE FROM agents WHERE state = 4", NULL))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct params p = { 0 };
+
+		p_bytes(&p, keys[i], CHAIN_AGENT_KEY);
+		if (run_done(s,
+			     "INSERT INTO agents (agent_key, state, first_seen_unix, decided_unix) VALUES ($1, 4, " NOW ", " NOW
+			     ") ON CONFLICT (agent_key) DO UPDATE SET state = 4, decided_unix = " NOW " WHERE agents.state = 1",
+			     &p))
+			return -1;
+	}
+	return 0;
+}
+
+static int pg_access_last(struct store *s, uint64_t *n, uint8_t hash[32])
+{
+	PGresult *res;
+
+	*n = 0;
+	memset(hash, 0, 32);
+	if (run_done(s, "SELECT pg_advisory_xact_lock(" ACCESS_LOCK ")", NULL))
+		return -1;
+	res = run(s, "SELECT n, hash FROM access_log ORDER BY n DESC LIMIT 1", NULL);
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 1) {
+		*n = col_u64(res, 0, 0);
+		if (PQgetlength(res, 0, 1) == 32)
+			memcpy(hash, PQgetvalue(res, 0, 1), 32);
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_access_put(struct store *s, const struct access_row *a)
+{
+	struct params p = { 0 };
+
+	p_u64(&p, a->n);
+	p_u64(&p, a->time_unix_nano);
+	p_text(&p, a->principal);
+	p_text(&p, a->role);
+	p_text(&p, a->method);
+	p_text(&p, a->target);
+	p_i64(&p, a->status);
+	p_u64(&p, a->returned);
+	p_bytes(&p, a->prev, 32);
+	p_bytes(&p, a->hash, 32);
+	return run_done(s,
+			"INSERT INTO access_log (n, time_unix_nano, principal, role, method, target, status, returned, "
+			"prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			&p);
+}
+
+static int pg_each_access(struct store *s, store_access_fn fn, void *ctx)
+{
+	PGresult *res = run(s, "SELECT n, time_unix_nano, principal, role, method, target, status, returned, prev, hash "
+			       "FROM access_log ORDER BY n",
+			    NULL);
+	int r = 0;
+
+	if (!res)
+		return -1;
+	for (int i = 0; !r && i < PQntuples(res); i++) {
+		struct access_row a = {
+			.n = col_u64(res, i, 0),
+			.time_unix_nano = col_u64(res, i, 1),
+			.principal = PQgetvalue(res, i, 2),
+			.role = PQgetvalue(res, i, 3),
+			.method = PQgetvalue(res, i, 4),
+			.target = PQgetvalue(res, i, 5),
+			.status = (int)col_u64(res, i, 6),
+			.returned = col_u64(res, i, 7),
+		};
+
+		memcpy(a.prev, PQgetvalue(res, i, 8), PQgetlength(res, i, 8) < 32 ? (size_t)PQgetlength(res, i, 8) : 32);
+		memcpy(a.hash, PQgetvalue(res, i, 9), PQgetlength(res, i, 9) < 32 ? (size_t)PQgetlength(res, i, 9) : 32);
+		r = fn(ctx, &a);
+	}
+	PQclear(res);
+	return r;
+}
+
 static const struct store_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -635,4 +729,8 @@ static const struct store_ops pg_ops = {
 	.agent_request = pg_agent_request,
 	.agent_decide = pg_agent_decide,
 	.each_agent = pg_each_agent,
+	.agents_from_file = pg_agents_from_file,
+	.access_last = pg_access_last,
+	.access_put = pg_access_put,
+	.each_access = pg_each_access,
 };

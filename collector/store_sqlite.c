@@ -37,7 +37,11 @@ static const char schema[] =
 	"  received_unix INTEGER NOT NULL, agent_key BLOB, status INTEGER NOT NULL, reason TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS agents ("
 	"  agent_key BLOB PRIMARY KEY, state INTEGER NOT NULL, first_seen_unix INTEGER NOT NULL,"
-	"  decided_unix INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+	"  decided_unix INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS access_log ("
+	"  n INTEGER PRIMARY KEY, time_unix_nano INTEGER NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL,"
+	"  method TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, returned INTEGER NOT NULL,"
+	"  prev BLOB NOT NULL, hash BLOB NOT NULL);";
 
 static int fail(struct store *s)
 {
@@ -444,6 +448,97 @@ static int sqlite_each_agent(struct store *s, store_agent_fn fn, void *ctx)
 	return r;
 }
 
+static int sqlite_agents_from_file(struct store *s, const uint8_t (*keys)[CHAIN_AGENT_KEY], size_t n)
+{
+	sqlite3_stmt *st;
+
+	if (exec(s, "DELETE FROM agents WHERE state = 4"))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		st = prep(s, "INSERT INTO agents (agent_key, state, first_seen_unix, decided_unix) "
+			     "VALUES (?1, 4, strftime('%s','now'), strftime('%s','now')) ON CONFLICT (agent_key) "
+			     "DO UPDATE SET state = 4, decided_unix = strftime('%s','now') WHERE agents.state = 1");
+		if (!st)
+			return -1;
+		sqlite3_bind_blob(st, 1, keys[i], CHAIN_AGENT_KEY, SQLITE_STATIC);
+		if (done(s, st))
+			return -1;
+	}
+	return 0;
+}
+
+/* The caller's BEGIN IMMEDIATE holds the write lock: no other writer. */
+static int sqlite_access_last(struct store *s, uint64_t *n, uint8_t hash[32])
+{
+	sqlite3_stmt *st = prep(s, "SELECT n, hash FROM access_log ORDER BY n DESC LIMIT 1");
+	int r;
+
+	if (!st)
+		return -1;
+	*n = 0;
+	memset(hash, 0, 32);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == 32)
+			memcpy(hash, sqlite3_column_blob(st, 1), 32);
+	}
+	r = r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail(s);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sqlite_access_put(struct store *s, const struct access_row *a)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO access_log (n, time_unix_nano, principal, role, method, target, status, "
+				   "returned, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->n);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)a->time_unix_nano);
+	sqlite3_bind_text(st, 3, a->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->target, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, a->status);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)a->returned);
+	sqlite3_bind_blob(st, 9, a->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, a->hash, 32, SQLITE_STATIC);
+	return done(s, st);
+}
+
+static int sqlite_each_access(struct store *s, store_access_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prep(s, "SELECT n, time_unix_nano, principal, role, method, target, status, returned, prev, "
+				   "hash FROM access_log ORDER BY n");
+	int r = 0, step;
+
+	if (!st)
+		return -1;
+	while (!r && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct access_row a = {
+			.n = (uint64_t)sqlite3_column_int64(st, 0),
+			.time_unix_nano = (uint64_t)sqlite3_column_int64(st, 1),
+			.principal = (const char *)sqlite3_column_text(st, 2),
+			.role = (const char *)sqlite3_column_text(st, 3),
+			.method = (const char *)sqlite3_column_text(st, 4),
+			.target = (const char *)sqlite3_column_text(st, 5),
+			.status = sqlite3_column_int(st, 6),
+			.returned = (uint64_t)sqlite3_column_int64(st, 7),
+		};
+
+		/* a hash column of another length is copied as far as it goes: verify names the entry */
+		memcpy(a.prev, sqlite3_column_blob(st, 8),
+		       sqlite3_column_bytes(st, 8) < 32 ? (size_t)sqlite3_column_bytes(st, 8) : 32);
+		memcpy(a.hash, sqlite3_column_blob(st, 9),
+		       sqlite3_column_bytes(st, 9) < 32 ? (size_t)sqlite3_column_bytes(st, 9) : 32);
+		r = fn(ctx, &a);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
 	.close = sqlite_close,
 	.begin = sqlite_begin,
@@ -464,4 +559,8 @@ static const struct store_ops sqlite_ops = {
 	.agent_request = sqlite_agent_request,
 	.agent_decide = sqlite_agent_decide,
 	.each_agent = sqlite_each_agent,
+	.agents_from_file = sqlite_agents_from_file,
+	.access_last = sqlite_access_last,
+	.access_put = sqlite_access_put,
+	.each_access = sqlite_each_access,
 };

@@ -173,3 +173,46 @@ int verify_store(struct store *s, const uint8_t *only_stream, FILE *out, uint64_
 	*events = a.events;
 	return a.problems;
 }
+
+struct access_walk {
+	FILE *out;
+	uint64_t n;
+	uint8_t prev[32];
+	int problems;
+};
+
+static int access_entry(void *ctx, const struct access_row *r)
+{
+	struct access_walk *w = ctx;
+	uint8_t h[32];
+	const char *why = NULL;
+
+	store_access_hash(r, h);
+	if (r->n != w->n + 1)
+		why = r->n <= w->n ? "a number out of order (an entry moved or copied)" : "entries before it are missing";
+	else if (memcmp(r->prev, w->prev, 32))
+		why = "it does not chain to the entry before (one of the two altered)";
+	else if (memcmp(r->hash, h, 32))
+		why = "its hash is not the hash of its fields (altered)";
+	if (why) {
+		fprintf(w->out, "access log entry %llu: %s\n", (unsigned long long)r->n, why);
+		w->problems++;
+		return 1; /* what follows is not judged */
+	}
+	w->n = r->n;
+	memcpy(w->prev, r->hash, 32);
+	return 0;
+}
+
+int verify_access_log(struct store *s, FILE *out, uint64_t *entries)
+{
+	struct access_walk w = { .out = out };
+	int r = store_each_access(s, access_entry, &w);
+
+	*entries = w.n;
+	if (r < 0) {
+		fprintf(out, "access log: %s\n", store_error(s));
+		return -1;
+	}
+	return w.problems;
+}

@@ -20,4 +20,10 @@
  * when the store cannot be read. only_stream NULL: every stream. */
 int verify_store(struct store *s, const uint8_t *only_stream, FILE *out, uint64_t *streams, uint64_t *events);
 
+/* The access log's chain (store.h): every entry numbered 1, 2, ... in
+ * order, its prev the hash of the one before, its hash its own. The first
+ * entry that does not hold is named; nothing after it is judged. Returns
+ * the problems (0 or 1), or -1 when it cannot be read; *entries, those read. */
+int verify_access_log(struct store *s, FILE *out, uint64_t *entries);
+
 #endif
