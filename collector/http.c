@@ -493,7 +493,7 @@ struct http *http_start(struct collector *c, const struct access *access, const 
 {
 	struct http *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem tls[4] = { { MHD_OPTION_END, 0, NULL } };
 	int n = 0;
 
