@@ -170,7 +170,9 @@ static const struct opt_def export_option_defs[] = {
 	{ "from", COPT_FROM, "SEQ", .store = OPT_STORE_ULONG, .offset = CAT(from), .max = 9e15,
 	  .expect = "a sequence number", .help = "the bundle's first event" },
 	{ "to", COPT_TO, "SEQ", .store = OPT_STORE_ULONG, .offset = CAT(to), .max = 9e15,
-	  .expect = "a sequence number", .help = "its last event" },
+	  .expect = "a sequence number",
+	  .help = "the first event after it: the range is half-open, --from 10\n"
+		  "--to 20 holds events 10 to 19" },
 	{ "proof", COPT_PROOF, "OUT", .store = OPT_STORE_STRING, .offset = CAT(proof),
 	  .help = "write the proof bundle here" },
 	OPT_END,

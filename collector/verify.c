@@ -25,6 +25,14 @@ struct walk {
 	size_t ncps, cap, next_cp;
 	int problems;
 	bool stop; /* the first problem of a stream names it; what follows is not judged */
+	uint64_t verified_cp; /* the size of the last checkpoint that matched (0: none) */
+	/* A problem whose record the next event pins: a checkpoint that does not
+	 * match (PEND_ROOT, size pend_at), or event pend_at not chaining to the
+	 * one before (PEND_LINK). pend_leaf: the stored event's leaf the next
+	 * event should link to, if that one is intact. */
+	enum { PEND_NONE, PEND_ROOT, PEND_LINK } pend;
+	uint64_t pend_at;
+	uint8_t pend_leaf[TLOG_HASH];
 };
 
 static void problem(struct walk *w, const char *fmt, ...)
@@ -58,11 +66,45 @@ static void check_checkpoints(struct walk *w)
 		}
 		if (cp.size != size)
 			continue; /* reached only when events are missing: reported there */
-		if (!chain_checkpoint_matches(&w->chain, &cp))
-			problem(w, "checkpoint at size %llu: its root is not the root of the stored events (one of "
-				   "events 0..%llu altered)",
-				(unsigned long long)size, (unsigned long long)size - 1);
+		if (chain_checkpoint_matches(&w->chain, &cp)) {
+			w->verified_cp = size;
+		} else if (size - 1 == w->verified_cp) {
+			problem(w, "event %llu: altered (the checkpoint at size %llu does not match, the one before it does)",
+				(unsigned long long)size - 1, (unsigned long long)size);
+		} else { /* the next event's link says whether the last one is it */
+			w->stop = true;
+			w->pend = PEND_ROOT;
+			w->pend_at = size;
+			memcpy(w->pend_leaf, w->chain.prev_leaf, TLOG_HASH);
+		}
 	}
+}
+
+/* The pending problem, judged by the next event's link to the stored one
+ * before it (next NULL: there is none). */
+static void settle(struct walk *w, const Sealtap__Evidence__V1__Event *next)
+{
+	bool links = next && next->prev_leaf_hash.len == TLOG_HASH &&
+		     !memcmp(next->prev_leaf_hash.data, w->pend_leaf, TLOG_HASH);
+	unsigned long long at = w->pend_at;
+
+	if (w->pend == PEND_ROOT && next && !links)
+		problem(w, "event %llu: altered (the checkpoint at size %llu does not match, and event %llu chains to "
+			   "another event %llu than the one stored)",
+			at - 1, at, at, at - 1);
+	else if (w->pend == PEND_ROOT)
+		problem(w, "checkpoint at size %llu: its root is not the root of the stored events (one of events "
+			   "%llu..%llu altered, each chained to the one before)",
+			at, (unsigned long long)w->verified_cp, at - 1);
+	else if (w->pend == PEND_LINK && next && links)
+		problem(w, "event %llu: altered (event %llu does not chain to it; event %llu chains to event %llu)", at - 1,
+			at, at + 1, at);
+	else if (w->pend == PEND_LINK && next)
+		problem(w, "event %llu: altered (it chains to event %llu as stored, but event %llu does not chain to it)",
+			at, at - 1, at + 1);
+	else if (w->pend == PEND_LINK)
+		problem(w, "event %llu: does not chain to event %llu (one of the two altered)", at, at - 1);
+	w->pend = PEND_NONE;
 }
 
 static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
@@ -71,6 +113,12 @@ static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 	Sealtap__Evidence__V1__Event *e;
 	enum chain_verdict v;
 
+	if (w->pend) {
+		e = sealtap__evidence__v1__event__unpack(NULL, len, bytes);
+		settle(w, e && seq == w->pend_at + (w->pend == PEND_LINK) ? e : NULL);
+		if (e)
+			sealtap__evidence__v1__event__free_unpacked(e, NULL);
+	}
 	if (w->stop)
 		return 0;
 	if (seq != w->chain.tree.size) {
@@ -84,9 +132,15 @@ static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 	else if (v == CHAIN_OTHER_STREAM || v == CHAIN_WRONG_SEQ)
 		problem(w, "event %llu: holds sequence number %llu of %s stream (moved or altered)",
 			(unsigned long long)seq, (unsigned long long)e->seq, v == CHAIN_WRONG_SEQ ? "this" : "another");
-	else if (v == CHAIN_BROKEN_LINK)
-		problem(w, "event %llu: does not chain to event %llu (one of the two altered)", (unsigned long long)seq,
-			(unsigned long long)seq - 1);
+	else if (v == CHAIN_BROKEN_LINK && w->verified_cp == seq)
+		problem(w, "event %llu: altered (it does not chain to event %llu, which a checkpoint verified)",
+			(unsigned long long)seq, (unsigned long long)seq - 1);
+	else if (v == CHAIN_BROKEN_LINK) { /* the next event's link says which of the two it is */
+		w->stop = true;
+		w->pend = PEND_LINK;
+		w->pend_at = seq;
+		tlog_leaf_hash(bytes, len, w->pend_leaf);
+	}
 	if (e)
 		sealtap__evidence__v1__event__free_unpacked(e, NULL);
 	if (v == CHAIN_NEXT)
@@ -140,6 +194,8 @@ static int on_stream(void *ctx, const struct stream_row *row)
 		fprintf(a->out, "stream %s: cannot read the store: %s\n", w.idhex, store_error(a->s));
 		w.problems++;
 	}
+	if (w.pend)
+		settle(&w, NULL);
 	read = w.chain.tree.size;
 	if (!w.stop && read != row->chain.tree.size)
 		problem(&w, "%llu events stored, the stream says %llu (events %llu.. missing: truncated?)",

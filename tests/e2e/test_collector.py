@@ -175,7 +175,7 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         flip = bytearray(events[3])
         flip[len(flip) // 2] ^= 0x01
         cases = {
-            "flip": ([("UPDATE events SET bytes = ? WHERE seq = 3", (bytes(flip),))], "event 4: does not chain"),
+            "flip": ([("UPDATE events SET bytes = ? WHERE seq = 3", (bytes(flip),))], "event 3: altered"),
             "delete": (["DELETE FROM events WHERE seq = 2"], "event 2 missing"),
             "swap": ([("UPDATE events SET bytes = ? WHERE seq = 2", (events[5],)),
                       ("UPDATE events SET bytes = ? WHERE seq = 5", (events[2],))], "event 2: holds sequence number 5 of this stream"),
@@ -184,12 +184,18 @@ def test_agent_to_collector_verified_stored_and_tamper_evident():
         for name, (sql, want) in cases.items():
             rc, out = verify(tampered(store, tmp, name, sql))
             check(rc == 1 and want in out, "%s: verify said (%d) %s" % (name, rc, out))
-        # The last event flipped has no successor: the checkpoint root catches it.
-        last = bytearray(events[n - 1])
-        last[-1] ^= 0x01
-        rc, out = verify(tampered(store, tmp, "flip_last",
-                                  [("UPDATE events SET bytes = ? WHERE seq = ?", (bytes(last), n - 1))]))
-        check(rc == 1 and "checkpoint at size %d: its root is not the root" % n in out, "flip last: %s" % out)
+        # The last event under each checkpoint flipped: named exactly, by the
+        # next event's link when there is one, else by the checkpoint before.
+        sizes = sorted(int(r[0]) for r in sqlite3.connect(store).execute("SELECT size FROM checkpoints"))
+        for size in sizes:
+            last = bytearray(events[size - 1])
+            last[-1] ^= 0x01
+            rc, out = verify(tampered(store, tmp, "flip_last_%d" % size,
+                                      [("UPDATE events SET bytes = ? WHERE seq = ?", (bytes(last), size - 1))]))
+            exact = size < n or size - 1 == ([0] + [x for x in sizes if x < size])[-1]
+            check(rc == 1 and (("event %d: altered" % (size - 1)) in out if exact else
+                               "checkpoint at size %d: its root is not the root" % size in out),
+                  "the last event under the checkpoint at %d flipped (checkpoints %s): %s" % (size, sizes, out))
 
         # Hostile batches, straight to the collector.
         origin = "sealtap/stream/" + sid.hex()

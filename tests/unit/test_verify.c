@@ -112,7 +112,21 @@ static void test_verify_names_each_damage(void **state)
 	 * decodes and chains to 3, but 5's link and the root no longer hold. */
 	expect_problem("UPDATE events SET bytes = CAST(replace(CAST(bytes AS TEXT), 'unit', 'evil') AS BLOB) "
 		       "WHERE seq = 4",
-		       "event 5: does not chain to event 4");
+		       "event 5: does not chain to event 4 (one of the two altered)");
+	/* Each named exactly when the record allows it (checkpoints at 3 and
+	 * 6): event 1 (event 2 does not chain to it, event 3 chains to 2);
+	 * event 2, the last under the checkpoint at 3 (event 3 chains to
+	 * another event 2); event 5, the last of all, only to within the events
+	 * since the checkpoint that verified. */
+	expect_problem("UPDATE events SET bytes = CAST(replace(CAST(bytes AS TEXT), 'unit', 'evil') AS BLOB) "
+		       "WHERE seq = 1",
+		       "event 1: altered (event 2 does not chain to it; event 3 chains to event 2)");
+	expect_problem("UPDATE events SET bytes = CAST(replace(CAST(bytes AS TEXT), 'unit', 'evil') AS BLOB) "
+		       "WHERE seq = 2",
+		       "event 2: altered (the checkpoint at size 3 does not match, and event 3 chains to another");
+	expect_problem("UPDATE events SET bytes = CAST(replace(CAST(bytes AS TEXT), 'unit', 'evil') AS BLOB) "
+		       "WHERE seq = 5",
+		       "checkpoint at size 6: its root is not the root of the stored events (one of events 3..5");
 	expect_problem("DELETE FROM events WHERE seq = 2", "event 2 missing");
 	/* Two events swapped: each sits at the other's number. */
 	expect_problem("UPDATE events SET seq = -1 WHERE seq = 1; UPDATE events SET seq = 1 WHERE seq = 2; "
