@@ -7,6 +7,7 @@
  * keys' states. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -247,6 +248,44 @@ static void test_store_agent_states(void **state)
 	assert_string_equal(agent_state_name(AGENT_REVOKED), "revoked");
 }
 
+struct chainwalk {
+	int n;
+	uint8_t prev[32];
+	bool ok;
+};
+
+static int each_logged(void *ctx, const struct access_row *r)
+{
+	struct chainwalk *w = ctx;
+	uint8_t h[32];
+
+	store_access_hash(r, h);
+	w->ok = w->ok && r->n == (uint64_t)w->n + 1 && !memcmp(r->prev, w->prev, 32) && !memcmp(r->hash, h, 32);
+	memcpy(w->prev, r->hash, 32);
+	w->n++;
+	return 0;
+}
+
+/* The access log: numbered from 1, each entry chained to the one before,
+ * its fields read back as written. */
+static void test_store_access_log(void **state)
+{
+	struct chainwalk w = { .ok = true };
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct access_row r = { .time_unix_nano = 1000 + (uint64_t)i, .principal = "jane", .role = "auditor",
+					.method = "GET", .target = "/v1/events?kind=finding", .status = 200,
+					.returned = (uint64_t)i };
+
+		assert_int_equal(store_access_append(st, &r), 0);
+		assert_int_equal(r.n, (uint64_t)i + 1);
+	}
+	assert_int_equal(store_each_access(st, each_logged, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_true(w.ok);
+}
+
 /* An SQLite store made before lineage (events without a fingerprint
  * column) gains the column when opened; its old findings are still found
  * by a fingerprint query (the caller reads their bytes). */
@@ -295,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_store_query_filters),
 		cmocka_unit_test(test_store_agent_states),
 		cmocka_unit_test(test_store_sqlite_gains_the_fingerprint_column),
+		cmocka_unit_test(test_store_access_log),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
