@@ -155,3 +155,11 @@ const struct principal *access_by_token(const struct access *a, const char *toke
 	OPENSSL_cleanse(h, sizeof(h));
 	return found;
 }
+
+bool access_has_tokens(const struct access *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->p[i].subject)
+			return true;
+	return false;
+}

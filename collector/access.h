@@ -52,5 +52,8 @@ const struct principal *access_by_subject(const struct access *a, const char *su
 /* The bearer token's principal (compared by SHA-256, in constant time). */
 const struct principal *access_by_token(const struct access *a, const char *token);
 const char *role_name(enum role r);
+/* Whether a principal is known by a bearer token (then a client may come
+ * without a certificate). */
+bool access_has_tokens(const struct access *a);
 
 #endif

@@ -9,7 +9,6 @@
 #include "hex.h"
 #include "json.h"
 #include "chain.h"
-#include "lineage.h"
 #include "note.h"
 
 typedef Sealtap__Evidence__V1__Event Event;
@@ -234,7 +233,7 @@ static int verify_one(const Sealtap__Evidence__V1__ProofBundle *b, const uint8_t
 						 (int)e->n_inclusion_proof, cp.root);
 		ev = ok ? sealtap__evidence__v1__event__unpack(NULL, e->event.len, e->event.data) : NULL;
 		ok = ev && chain_claims(ev, b->stream_id.data, e->seq) == CHAIN_NEXT;
-		carried = ev ? lineage_fingerprint_of(ev) : NULL;
+		carried = ev ? event_fingerprint(ev) : NULL;
 		if (ok && fp && (!carried || memcmp(carried, fp, STORE_FINGERPRINT))) {
 			fprintf(out, "event %" PRIu64 ": proven, but it does not carry the lineage's fingerprint\n", e->seq);
 			bad++;

@@ -30,6 +30,7 @@ struct http {
 	size_t inflight; /* bytes held by uploads in progress (one polling thread: no lock) */
 	bool client_certs; /* mutual TLS: every request needs a certificate from the client CA */
 	const struct access *access; /* principals and their roles (none: ingest and metrics as before, no API) */
+	bool require_certs; /* mutual TLS and no token principals: no certificate, no handshake */
 	struct http_stats st;
 };
 
@@ -474,6 +475,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/* With mutual TLS and no principal known by a token, a client without a
+ * certificate is refused in the handshake, before it holds any request
+ * state: GnuTLS is told to require one, not only to ask. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)socket_context;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED || !h->require_certs)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci && ci->tls_session)
+		gnutls_certificate_server_set_request((gnutls_session_t)ci->tls_session, GNUTLS_CERT_REQUIRE);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode why)
 {
 	struct http *h = cls;
@@ -515,6 +533,7 @@ struct http *http_start(struct collector *c, const struct access *access, const 
 		if (client_ca_pem) {
 			tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)client_ca_pem };
 			h->client_certs = true;
+			h->require_certs = !access_has_tokens(access);
 		}
 	}
 	tls[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
@@ -524,7 +543,8 @@ struct http *http_start(struct collector *c, const struct access *access, const 
 	 * address holds more than PER_ADDRESS of them, so one client cannot
 	 * take the CONNECTIONS every agent shares. */
 	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)CONNECTION_IDLE, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_ADDRESS, MHD_OPTION_ARRAY, tls,
 				MHD_OPTION_END);

@@ -16,17 +16,6 @@ typedef Sealtap__Evidence__V1__Event Event;
 
 #define LINEAGE_MAX 100000 /* events one lineage lists */
 
-const uint8_t *lineage_fingerprint_of(const Event *e)
-{
-	const ProtobufCBinaryData *fp = NULL;
-
-	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING)
-		fp = &e->finding->fingerprint;
-	else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION)
-		fp = &e->policy_violation->fingerprint;
-	return fp && fp->len == STORE_FINGERPRINT ? fp->data : NULL;
-}
-
 struct hit {
 	uint8_t stream[CHAIN_STREAM_ID];
 	uint64_t seq;
@@ -57,7 +46,7 @@ static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 {
 	struct walk *w = ctx;
 	Event *e = sealtap__evidence__v1__event__unpack(NULL, len, bytes);
-	const uint8_t *fp = e ? lineage_fingerprint_of(e) : NULL;
+	const uint8_t *fp = e ? event_fingerprint(e) : NULL;
 
 	if (!fp || memcmp(fp, w->fp, STORE_FINGERPRINT) || e->stream_id.len != CHAIN_STREAM_ID) {
 		if (e)

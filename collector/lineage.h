@@ -26,9 +26,4 @@
 int lineage_list(struct store *s, const uint8_t fingerprint[STORE_FINGERPRINT], FILE *out, FILE *proof, char *err,
 		 size_t errsz);
 
-/* The fingerprint an event carries (a finding's, a policy violation's), or
- * NULL. */
-struct Sealtap__Evidence__V1__Event;
-const uint8_t *lineage_fingerprint_of(const struct Sealtap__Evidence__V1__Event *e);
-
 #endif

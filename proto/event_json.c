@@ -29,6 +29,17 @@ const char *event_kind_name(const Sealtap__Evidence__V1__Event *e)
 	}
 }
 
+const uint8_t *event_fingerprint(const Event *e)
+{
+	const ProtobufCBinaryData *fp = NULL;
+
+	if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_FINDING)
+		fp = &e->finding->fingerprint;
+	else if (e->kind_case == SEALTAP__EVIDENCE__V1__EVENT__KIND_POLICY_VIOLATION)
+		fp = &e->policy_violation->fingerprint;
+	return fp && fp->len == 32 ? fp->data : NULL;
+}
+
 /* ,"coverage":{"processes":[{"pid":..,"comm":..,"model_serving":..,
  * "stacks":[{"stack":..,"state":..,"reason":..,"file":..}]}],"omitted":N} */
 static void put_coverage(FILE *out, const Sealtap__Evidence__V1__Coverage *c)

@@ -17,6 +17,9 @@
 
 /* "finding", "lifecycle", "gap", ...: what an event is, for people and queries. */
 const char *event_kind_name(const Sealtap__Evidence__V1__Event *e);
+/* The keyed fingerprint (32 bytes) an event carries - a finding's, a
+ * policy violation's - or NULL. */
+const uint8_t *event_fingerprint(const Sealtap__Evidence__V1__Event *e);
 
 void event_json(FILE *out, const Sealtap__Evidence__V1__Event *e);
 /* The same from an event's bytes ({"error":"not an Event"} if they are not one). */
