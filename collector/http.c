@@ -37,8 +37,7 @@ struct http {
 /* Who is calling: a principal of the access configuration, or nobody. */
 struct caller {
 	const struct principal *p;
-	bool cert;           /* a client certificate the client CA issued */
-	char subject[256];   /* its subject, RFC 4514 ("" when none) */
+	char subject[256]; /* its verified client certificate's subject, RFC 4514 ("" when none) */
 };
 
 /* One request's body, gathered as it arrives. */
@@ -114,11 +113,8 @@ static void identify(struct http *h, struct MHD_Connection *conn, struct caller 
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 
 	memset(who, 0, sizeof(*who));
-	if (h->client_certs && client_verified(conn)) {
-		who->cert = true;
-		if (peer_subject(conn, who->subject, sizeof(who->subject)))
-			who->p = access_by_subject(h->access, who->subject);
-	}
+	if (h->client_certs && client_verified(conn) && peer_subject(conn, who->subject, sizeof(who->subject)))
+		who->p = access_by_subject(h->access, who->subject);
 	if (!who->p && auth && !strncasecmp(auth, "Bearer ", 7))
 		who->p = access_by_token(h->access, auth + 7);
 }
@@ -202,10 +198,12 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
 		"# TYPE sealtap_collector_api_requests_total counter\nsealtap_collector_api_requests_total %" PRIu64 "\n"
 		"# HELP sealtap_collector_api_refused_total API calls refused for want of credentials (401) or role (403)\n"
 		"# TYPE sealtap_collector_api_refused_total counter\nsealtap_collector_api_refused_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_access_logged_total API calls recorded in the access log\n"
+		"# TYPE sealtap_collector_access_logged_total counter\nsealtap_collector_access_logged_total %" PRIu64 "\n"
 		"# HELP sealtap_collector_access_log_errors_total API calls not answered: the access log could not be written\n"
 		"# TYPE sealtap_collector_access_log_errors_total counter\nsealtap_collector_access_log_errors_total %" PRIu64
 		"\n",
-		h->st.api_requests, h->st.api_refused, h->st.access_log_errors);
+		h->st.api_requests, h->st.api_refused, h->st.access_logged, h->st.access_log_errors);
 	if (h->c->webhook) {
 		struct webhook_stats w;
 

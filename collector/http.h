@@ -31,8 +31,10 @@ struct http;
 struct access;
 
 /* cert_pem/key_pem NULL: plain HTTP (tests and loopback only).
- * client_ca_pem: mutual TLS, requests without a certificate it issued get
- * 403. access: the principals (which the server keeps pointing at). */
+ * client_ca_pem: mutual TLS: a client without a certificate is refused in
+ * the handshake (unless a principal is known by a token), one whose
+ * certificate another CA issued gets 403. access: the principals (which the
+ * server keeps pointing at). */
 struct http *http_start(struct collector *c, const struct access *access, const char *addr, uint16_t port,
 			const char *cert_pem, const char *key_pem, const char *client_ca_pem, char *err, size_t errsz);
 void http_stop(struct http *h);

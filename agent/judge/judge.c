@@ -175,7 +175,7 @@ static void put_str(FILE *out, const char *key, const char *s)
 static void check_routing(struct judge *j, const struct exchange *x, const struct cl_finding *f, bool input,
 			  int64_t finding_seq)
 {
-	struct route_breach broken[8];
+	struct route_breach broken[ROUTING_MAX_RULES]; /* every rule may break: none is left out */
 	const struct route_dest d = {
 		.api = llm_flavor_name(x->flavor),
 		.model_requested = x->model_requested,
