@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * What an auditor's tool parses: a proof bundle (verify --proof) and an
- * event's bytes (export as JSON). Any bytes: no crash, no hang, and never
+ * What an auditor's tool parses: a proof or lineage bundle (verify
+ * --proof) and an event's bytes (export as JSON). Any bytes: no crash, no hang, and never
  * "verified" for bytes no agent signed.
  */
 #include <stdint.h>
@@ -14,12 +14,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t key[CHAIN_AGENT_KEY] = { 0x42 }; /* no one holds its private key */
+	static const uint8_t keys[1][CHAIN_AGENT_KEY] = { { 0x42 } }; /* no one holds its private key */
 	FILE *devnull = fopen("/dev/null", "w");
 
 	if (!devnull)
 		return 0;
-	if (verify_proof(data, size, key, devnull) == 0 && size > 0)
+	if (verify_proof(data, size, keys, 1, devnull) == 0 && size > 0)
 		abort();
 	event_json_bytes(devnull, data, size);
 	fclose(devnull);
