@@ -23,6 +23,14 @@
 #define CONNECTIONS 1024
 #define PER_ADDRESS 16   /* an agent needs one; a NAT of many agents a few */
 #define CONNECTION_IDLE 10 /* seconds */
+#define ADDRESS_SLOTS 4096 /* live client addresses counted (more than CONNECTIONS ever hold) */
+
+/* Connections held per client address, counted when they start and end. */
+struct per_address {
+	uint32_t addr; /* IPv4, network order */
+	uint16_t n;
+	bool used;
+};
 
 struct http {
 	struct MHD_Daemon *d;
@@ -31,6 +39,7 @@ struct http {
 	bool client_certs; /* mutual TLS: every request needs a certificate from the client CA */
 	const struct access *access; /* principals and their roles (none: ingest and metrics as before, no API) */
 	bool require_certs; /* mutual TLS and no token principals: no certificate, no handshake */
+	struct per_address addrs[ADDRESS_SLOTS]; /* (one polling thread: no lock) */
 	struct http_stats st;
 };
 
@@ -198,12 +207,16 @@ static enum MHD_Result metrics(struct http *h, struct MHD_Connection *conn)
 		"# TYPE sealtap_collector_api_requests_total counter\nsealtap_collector_api_requests_total %" PRIu64 "\n"
 		"# HELP sealtap_collector_api_refused_total API calls refused for want of credentials (401) or role (403)\n"
 		"# TYPE sealtap_collector_api_refused_total counter\nsealtap_collector_api_refused_total %" PRIu64 "\n"
+		"# HELP sealtap_collector_refused_per_address_total connections refused: their client address held 16\n"
+		"# TYPE sealtap_collector_refused_per_address_total counter\nsealtap_collector_refused_per_address_total %" PRIu64
+		"\n"
 		"# HELP sealtap_collector_access_logged_total API calls recorded in the access log\n"
 		"# TYPE sealtap_collector_access_logged_total counter\nsealtap_collector_access_logged_total %" PRIu64 "\n"
 		"# HELP sealtap_collector_access_log_errors_total API calls not answered: the access log could not be written\n"
 		"# TYPE sealtap_collector_access_log_errors_total counter\nsealtap_collector_access_log_errors_total %" PRIu64
 		"\n",
-		h->st.api_requests, h->st.api_refused, h->st.access_logged, h->st.access_log_errors);
+		h->st.api_requests, h->st.api_refused, h->st.refused_per_address, h->st.access_logged,
+		h->st.access_log_errors);
 	if (h->c->webhook) {
 		struct webhook_stats w;
 
@@ -473,6 +486,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/* The count of a client address, found or made (a slot whose count fell to
+ * 0 is taken over); NULL only if every slot is held, which CONNECTIONS <
+ * ADDRESS_SLOTS rules out. */
+static struct per_address *address_slot(struct http *h, uint32_t addr)
+{
+	size_t i = (addr * 2654435761u) % ADDRESS_SLOTS;
+	struct per_address *free_slot = NULL;
+
+	for (size_t k = 0; k < ADDRESS_SLOTS; k++, i = (i + 1) % ADDRESS_SLOTS) {
+		struct per_address *a = &h->addrs[i];
+
+		if (a->used && a->addr == addr)
+			return a;
+		if (a->used && a->n == 0 && !free_slot)
+			free_slot = a;
+		if (!a->used) {
+			if (!free_slot)
+				free_slot = a;
+			break;
+		}
+	}
+	if (free_slot)
+		*free_slot = (struct per_address){ .addr = addr, .n = 0, .used = true };
+	return free_slot;
+}
+
+static uint32_t ipv4_of(const struct sockaddr *sa)
+{
+	return sa && sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_addr.s_addr : 0;
+}
+
+/* Before MHD makes anything of a new connection (no TLS session yet): no
+ * client address holds more than PER_ADDRESS connections, so one client
+ * cannot take the CONNECTIONS every agent shares. */
+static enum MHD_Result admit_address(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct http *h = cls;
+	struct per_address *a = address_slot(h, ipv4_of(addr));
+
+	(void)len;
+	if (a && a->n < PER_ADDRESS)
+		return MHD_YES;
+	h->st.refused_per_address++;
+	return MHD_NO;
+}
+
 /* With mutual TLS and no principal known by a token, a client without a
  * certificate is refused in the handshake, before it holds any request
  * state: GnuTLS is told to require one, not only to ask. */
@@ -483,6 +542,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	const union MHD_ConnectionInfo *ci;
 
 	(void)socket_context;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci) {
+		struct per_address *a = address_slot(h, ipv4_of(ci->client_addr));
+
+		if (a && code == MHD_CONNECTION_NOTIFY_STARTED)
+			a->n++;
+		else if (a && a->n)
+			a->n--;
+	}
 	if (code != MHD_CONNECTION_NOTIFY_STARTED || !h->require_certs)
 		return;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -538,14 +606,14 @@ struct http *http_start(struct collector *c, const struct access *access, const 
 	/* One polling thread: requests are handled one at a time, so the
 	 * store needs no locking. A connection idle for CONNECTION_IDLE
 	 * seconds (headers or a body that stopped coming) is closed; no client
-	 * address holds more than PER_ADDRESS of them, so one client cannot
-	 * take the CONNECTIONS every agent shares. */
-	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
+	 * address holds more than PER_ADDRESS of them (admit_address: refused
+	 * before a TLS session is made - MHD's own per-address limit closed
+	 * them after, and under a flood a new agent's handshake then failed). */
+	h->d = MHD_start_daemon(flags, port, admit_address, h, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)CONNECTION_IDLE, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_ADDRESS, MHD_OPTION_ARRAY, tls,
-				MHD_OPTION_END);
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errsz, "cannot listen on %s:%u (%s)", addr, port, strerror(errno));
 		free(h);

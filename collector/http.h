@@ -25,6 +25,7 @@ struct http_stats {
 	uint64_t busy; /* answered 503: the 64 MiB of bodies in flight were taken */
 	uint64_t api_requests, api_refused; /* the read and administration API (api.h) */
 	uint64_t access_logged, access_log_errors;
+	uint64_t refused_per_address; /* connections refused: their address held PER_ADDRESS already */
 };
 
 struct http;
