@@ -568,7 +568,11 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 		fprintf(stderr, "sealtap-collector: %s\n", err);
 		goto out;
 	}
-	signal(SIGINT, on_signal);
+	/* An interrupt a parent ignores stays ignored: `make run` starts the
+	 * collector in the background, and a Ctrl-C must stop the agent first
+	 * (which ships its last batch here) and the collector after it. */
+	if (signal(SIGINT, SIG_IGN) != SIG_IGN)
+		signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	hex_encode(pub, NOTE_PUBKEY, pubhex);
 	fprintf(stderr,

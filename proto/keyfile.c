@@ -15,7 +15,7 @@
 
 static int create_key(const char *path, char *err, size_t errsz)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], tmp[PATH_MAX + 16];
 	uint8_t key[KEYFILE_LEN];
 	int fd;
 	ssize_t w;
@@ -29,19 +29,30 @@ static int create_key(const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: no randomness for a new key", path);
 		return -1;
 	}
-	/* O_EXCL: two agents starting at once must not both write a key. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : (snprintf(err, errsz, "%s: cannot create: %s", path, strerror(errno)), -1);
+	/* Written whole under another name, then linked into place: two
+	 * processes starting at once never both write a key, and neither reads
+	 * one half-written (link fails if the other's is there). */
+	snprintf(tmp, sizeof(tmp), "%s.new-XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
 	w = write(fd, key, sizeof(key));
 	memset(key, 0, sizeof(key));
-	if (w != (ssize_t)sizeof(key) || fsync(fd)) {
+	if (w != (ssize_t)sizeof(key) || fchmod(fd, 0600) || fsync(fd)) {
 		snprintf(err, errsz, "%s: cannot write the new key: %s", path, strerror(errno));
 		close(fd);
-		unlink(path);
+		unlink(tmp);
 		return -1;
 	}
 	close(fd);
+	if (link(tmp, path) && errno != EEXIST) {
+		snprintf(err, errsz, "%s: cannot create: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	unlink(tmp);
 	return 0;
 }
 

@@ -19,16 +19,23 @@ fi
 install -m 0644 deploy/policy/routing.yaml "$STATE/agent/routing.yaml"
 # Enrol this agent: its public key goes on the collector's allow list.
 "$BUILD/sealtap-agent" keys --state-dir "$STATE/agent" > "$STATE/collector/allow"
+# The collector's key (made here on first run), before the collector starts.
+COLLECTOR_KEY=$("$BUILD/sealtap-collector" key --state-dir "$STATE/collector")
 "$BUILD/sealtap-collector" serve --store "$STATE/collector/store.db" --allow "$STATE/collector/allow" \
 	--listen "127.0.0.1:$PORT" --tls-cert "$STATE/collector/cert.pem" --tls-key "$STATE/collector/key.pem" \
 	--state-dir "$STATE/collector" &
 COLLECTOR=$!
-trap 'kill $COLLECTOR 2>/dev/null; wait $COLLECTOR 2>/dev/null' EXIT INT TERM
+# Ctrl-C reaches the agent, which stops, signs and ships its last batch; the
+# collector (started in the background, so it ignores the interrupt) is
+# stopped after it, and says what it kept. The shell itself waits for both.
+trap ':' INT
+trap 'kill $COLLECTOR 2>/dev/null || true; wait $COLLECTOR 2>/dev/null || true' EXIT
+trap 'exit 143' TERM
 echo "sealtap: evidence goes to $STATE/collector/store.db (collector on 127.0.0.1:$PORT);" >&2
 echo "sealtap: check it any time with: $BUILD/sealtap-collector verify --store $STATE/collector/store.db" >&2
 status=0
 # The agent checks every acknowledgement against the collector's own key.
 "$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" --routing "$STATE/agent/routing.yaml" \
 	--collector "https://127.0.0.1:$PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" \
-	--collector-pubkey "$("$BUILD/sealtap-collector" key --state-dir "$STATE/collector")" "$@" || status=$?
+	--collector-pubkey "$COLLECTOR_KEY" "$@" || status=$?
 exit $status

@@ -65,6 +65,12 @@ BPF_ALLOWED = None
 AGENTS_STARTED = 0
 
 
+def agent_started():
+    """For a test that starts the agent some other way (a script that runs
+    it): counted like Agent and run_agent."""
+    _count_agent()
+
+
 def _count_agent():
     global AGENTS_STARTED
     if BPF_ALLOWED is False:
