@@ -97,6 +97,26 @@ static int put_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
 	return 0;
 }
 
+/* A JSON-lines answer written by walk (a store walk over n, with arg):
+ * 200 with what it returned, or 500 naming the store's error. */
+typedef int (*walk_fn)(struct store *s, struct counted *n, const void *arg);
+
+static int lines_answer(struct collector *c, struct api_answer *a, walk_fn walk, const void *arg)
+{
+	struct counted n;
+	struct body b;
+
+	if (!open_body(&b, a, "application/x-ndjson"))
+		return refuse(a, 500, "out of memory");
+	n = (struct counted){ b.f, 0 };
+	if (walk(c->store, &n, arg)) {
+		close_body(&b, 500);
+		return refuse(a, 500, "store: %s", store_error(c->store));
+	}
+	a->returned = n.n;
+	return close_body(&b, 200);
+}
+
 static int events(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
 	struct store_query q = { .limit = EVENTS_DEFAULT };
@@ -160,14 +180,9 @@ static int lineage(struct collector *c, const char *rest, arg_fn arg, void *ctx,
 	return 0;
 }
 
-struct streams_walk {
-	FILE *f;
-	uint64_t n;
-};
-
 static int put_stream(void *ctx, const struct stream_row *r)
 {
-	struct streams_walk *w = ctx;
+	struct counted *w = ctx;
 
 	fputs("{\"stream\":\"", w->f);
 	hex_put(w->f, r->chain.id, CHAIN_STREAM_ID);
@@ -178,21 +193,16 @@ static int put_stream(void *ctx, const struct stream_row *r)
 	return 0;
 }
 
+static int walk_streams(struct store *s, struct counted *n, const void *arg)
+{
+	(void)arg;
+	return store_each_stream(s, put_stream, n);
+}
+
 static int streams(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
-	struct streams_walk w;
-	struct body b;
-
 	(void)rest, (void)arg, (void)ctx;
-	if (!open_body(&b, a, "application/x-ndjson"))
-		return refuse(a, 500, "out of memory");
-	w = (struct streams_walk){ b.f, 0 };
-	if (store_each_stream(c->store, put_stream, &w)) {
-		close_body(&b, 500);
-		return refuse(a, 500, "store: %s", store_error(c->store));
-	}
-	a->returned = w.n;
-	return close_body(&b, 200);
+	return lines_answer(c, a, walk_streams, NULL);
 }
 
 static int put_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t len)
@@ -206,24 +216,19 @@ static int put_checkpoint(void *ctx, uint64_t size, const uint8_t *note, size_t 
 	return 0;
 }
 
+static int walk_checkpoints(struct store *s, struct counted *n, const void *id)
+{
+	return store_each_checkpoint(s, id, put_checkpoint, n);
+}
+
 static int checkpoints(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
 	uint8_t id[CHAIN_STREAM_ID];
-	struct counted n;
-	struct body b;
 
 	(void)rest;
 	if (hex_arg(arg, ctx, "stream", id, CHAIN_STREAM_ID, a))
 		return -1;
-	if (!open_body(&b, a, "application/x-ndjson"))
-		return refuse(a, 500, "out of memory");
-	n = (struct counted){ b.f, 0 };
-	if (store_each_checkpoint(c->store, id, put_checkpoint, &n)) {
-		close_body(&b, 500);
-		return refuse(a, 500, "store: %s", store_error(c->store));
-	}
-	a->returned = n.n;
-	return close_body(&b, 200);
+	return lines_answer(c, a, walk_checkpoints, id);
 }
 
 static int proof(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
@@ -309,21 +314,16 @@ static int put_access(void *ctx, const struct access_row *r)
 	return 0;
 }
 
+static int walk_access(struct store *s, struct counted *n, const void *arg)
+{
+	(void)arg;
+	return store_each_access(s, put_access, n);
+}
+
 static int access_log(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
-	struct counted n;
-	struct body b;
-
 	(void)rest, (void)arg, (void)ctx;
-	if (!open_body(&b, a, "application/x-ndjson"))
-		return refuse(a, 500, "out of memory");
-	n = (struct counted){ b.f, 0 };
-	if (store_each_access(c->store, put_access, &n)) {
-		close_body(&b, 500);
-		return refuse(a, 500, "store: %s", store_error(c->store));
-	}
-	a->returned = n.n;
-	return close_body(&b, 200);
+	return lines_answer(c, a, walk_access, NULL);
 }
 
 static int put_agent(void *ctx, const struct agent_row *r)
@@ -338,23 +338,18 @@ static int put_agent(void *ctx, const struct agent_row *r)
 	return 0;
 }
 
-/* Every key that may ship: the allow list's (enrolled by file) and the
- * store's, each once. */
+static int walk_agents(struct store *s, struct counted *n, const void *arg)
+{
+	(void)arg;
+	return store_each_agent(s, put_agent, n);
+}
+
+/* Every key the store knows: the allow file's (recorded at the collector's
+ * start), approved, pending and revoked. */
 static int agents(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
-	struct counted n;
-	struct body b;
-
 	(void)rest, (void)arg, (void)ctx;
-	if (!open_body(&b, a, "application/x-ndjson"))
-		return refuse(a, 500, "out of memory");
-	n = (struct counted){ b.f, 0 };
-	if (store_each_agent(c->store, put_agent, &n)) {
-		close_body(&b, 500);
-		return refuse(a, 500, "store: %s", store_error(c->store));
-	}
-	a->returned = n.n;
-	return close_body(&b, 200);
+	return lines_answer(c, a, walk_agents, NULL);
 }
 
 /* ---- administration ---- */
