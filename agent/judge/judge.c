@@ -176,6 +176,9 @@ static void check_routing(struct judge *j, const struct exchange *x, const struc
 			  int64_t finding_seq)
 {
 	struct route_breach broken[ROUTING_MAX_RULES]; /* every rule may break: none is left out */
+	const char *provider;
+	size_t n;
+	FILE *out = j->o.out;
 	const struct route_dest d = {
 		.api = llm_flavor_name(x->flavor),
 		.model_requested = x->model_requested,
@@ -187,9 +190,11 @@ static void check_routing(struct judge *j, const struct exchange *x, const struc
 		.container_id = x->who.container_id,
 		.process_is_server = x->who.process_is_server,
 	};
-	const char *provider = routing_provider(x->host);
-	size_t n = routing_check(j->routing, &d, f->det, input, broken, sizeof(broken) / sizeof(broken[0]));
-	FILE *out = j->o.out;
+
+	if (!routing_rules(j->routing))
+		return; /* no policy: nothing to match each finding's host against */
+	provider = routing_provider(x->host);
+	n = routing_check(j->routing, &d, f->det, input, broken, sizeof(broken) / sizeof(broken[0]));
 
 	for (size_t i = 0; i < n; i++) {
 		int64_t seq = -1;
