@@ -305,25 +305,48 @@ void api_access_json(FILE *out, const struct access_row *r)
 	fputs("\"}\n", out);
 }
 
+/* The entries from number `from` on, at most `limit` of them: an answer is
+ * built whole, so it is bounded however long the log grows. */
+struct access_page {
+	struct counted *out;
+	uint64_t from, limit;
+};
+
 static int put_access(void *ctx, const struct access_row *r)
 {
-	struct counted *c = ctx;
+	struct access_page *p = ctx;
 
-	api_access_json(c->f, r);
-	c->n++;
+	if (r->n < p->from)
+		return 0;
+	if (p->out->n == p->limit)
+		return 1; /* the page is full (not an error) */
+	api_access_json(p->out->f, r);
+	p->out->n++;
 	return 0;
 }
 
 static int walk_access(struct store *s, struct counted *n, const void *arg)
 {
-	(void)arg;
-	return store_each_access(s, put_access, n);
+	struct access_page p = *(const struct access_page *)arg;
+
+	p.out = n;
+	return store_each_access(s, put_access, &p) < 0 ? -1 : 0;
 }
 
+/* ?from=N (entry number, default 1) &limit= (default 1000, at most 100000). */
 static int access_log(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
-	(void)rest, (void)arg, (void)ctx;
-	return lines_answer(c, a, walk_access, NULL);
+	struct access_page p = { .limit = EVENTS_DEFAULT };
+	uint64_t limit;
+	int r;
+
+	(void)rest;
+	if (num_arg(arg, ctx, "from", UINT64_MAX / 2, &p.from, a) < 0 ||
+	    (r = num_arg(arg, ctx, "limit", EVENTS_MAX, &limit, a)) < 0)
+		return -1;
+	if (r && limit)
+		p.limit = limit;
+	return lines_answer(c, a, walk_access, &p);
 }
 
 static int put_agent(void *ctx, const struct agent_row *r)

@@ -487,7 +487,11 @@ static int pg_stream_ids(struct store *s, uint8_t (**ids)[CHAIN_STREAM_ID], size
 
 /* Hands each (number, bytes) row of a query to fn, one row in memory at
  * a time. A non-zero return from fn stops the walk (the rest is drained). */
-static int rows(struct store *s, const char *sql, const struct params *p, store_row_fn fn, void *ctx)
+/* Runs sql and gives each row to row(ctx, res, i) as it arrives, one at
+ * a time (single-row mode: a long table is never held whole). A non-zero
+ * return stops the walk and is returned. */
+static int each_row(struct store *s, const char *sql, const struct params *p,
+		    int (*row)(void *ctx, const PGresult *res, int i), void *ctx)
 {
 	PGconn *c = pg(s)->conn;
 	PGresult *res;
@@ -495,7 +499,7 @@ static int rows(struct store *s, const char *sql, const struct params *p, store_
 
 	if (flush_copy(s))
 		return -1;
-	if (!PQsendQueryParams(c, sql, p->n, NULL, p->v, p->len, p->fmt, 1))
+	if (!PQsendQueryParams(c, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL, 1))
 		return fail_msg(s, NULL);
 	PQsetSingleRowMode(c); /* if refused, the rows come at once: still correct */
 	while ((res = PQgetResult(c))) {
@@ -503,8 +507,7 @@ static int rows(struct store *s, const char *sql, const struct params *p, store_
 
 		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
 			for (int i = 0; !r && i < PQntuples(res); i++)
-				r = fn(ctx, col_u64(res, i, 0), (const uint8_t *)PQgetvalue(res, i, 1),
-				       (size_t)PQgetlength(res, i, 1));
+				r = row(ctx, res, i);
 		} else if (!r) {
 			snprintf(s->err, sizeof(s->err), "%.*s", (int)strcspn(PQresultErrorMessage(res), "\n"),
 				 PQresultErrorMessage(res));
@@ -513,6 +516,26 @@ static int rows(struct store *s, const char *sql, const struct params *p, store_
 		PQclear(res);
 	}
 	return r;
+}
+
+struct seq_rows {
+	store_row_fn fn;
+	void *ctx;
+};
+
+static int seq_row(void *ctx, const PGresult *res, int i)
+{
+	const struct seq_rows *w = ctx;
+
+	return w->fn(w->ctx, col_u64(res, i, 0), (const uint8_t *)PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
+}
+
+/* Rows of (a number, bytes). */
+static int rows(struct store *s, const char *sql, const struct params *p, store_row_fn fn, void *ctx)
+{
+	struct seq_rows w = { fn, ctx };
+
+	return each_row(s, sql, p, seq_row, &w);
 }
 
 static int pg_each_event(struct store *s, const uint8_t id[CHAIN_STREAM_ID], store_row_fn fn, void *ctx)
@@ -680,33 +703,39 @@ static int pg_access_put(struct store *s, const struct access_row *a)
 			&p);
 }
 
+struct access_rows {
+	store_access_fn fn;
+	void *ctx;
+};
+
+static int access_row(void *ctx, const PGresult *res, int i)
+{
+	const struct access_rows *w = ctx;
+	struct access_row a = {
+		.n = col_u64(res, i, 0),
+		.time_unix_nano = col_u64(res, i, 1),
+		.principal = PQgetvalue(res, i, 2),
+		.role = PQgetvalue(res, i, 3),
+		.method = PQgetvalue(res, i, 4),
+		.target = PQgetvalue(res, i, 5),
+		.status = (int)col_u64(res, i, 6),
+		.returned = col_u64(res, i, 7),
+	};
+
+	/* a hash of another length is copied as far as it goes: verify names the entry */
+	memcpy(a.prev, PQgetvalue(res, i, 8), PQgetlength(res, i, 8) < 32 ? (size_t)PQgetlength(res, i, 8) : 32);
+	memcpy(a.hash, PQgetvalue(res, i, 9), PQgetlength(res, i, 9) < 32 ? (size_t)PQgetlength(res, i, 9) : 32);
+	return w->fn(w->ctx, &a);
+}
+
 static int pg_each_access(struct store *s, store_access_fn fn, void *ctx)
 {
-	PGresult *res = run(s, "SELECT n, time_unix_nano, principal, role, method, target, status, returned, prev, hash "
-			       "FROM access_log ORDER BY n",
-			    NULL);
-	int r = 0;
+	struct access_rows w = { fn, ctx };
 
-	if (!res)
-		return -1;
-	for (int i = 0; !r && i < PQntuples(res); i++) {
-		struct access_row a = {
-			.n = col_u64(res, i, 0),
-			.time_unix_nano = col_u64(res, i, 1),
-			.principal = PQgetvalue(res, i, 2),
-			.role = PQgetvalue(res, i, 3),
-			.method = PQgetvalue(res, i, 4),
-			.target = PQgetvalue(res, i, 5),
-			.status = (int)col_u64(res, i, 6),
-			.returned = col_u64(res, i, 7),
-		};
-
-		memcpy(a.prev, PQgetvalue(res, i, 8), PQgetlength(res, i, 8) < 32 ? (size_t)PQgetlength(res, i, 8) : 32);
-		memcpy(a.hash, PQgetvalue(res, i, 9), PQgetlength(res, i, 9) < 32 ? (size_t)PQgetlength(res, i, 9) : 32);
-		r = fn(ctx, &a);
-	}
-	PQclear(res);
-	return r;
+	return each_row(s,
+			"SELECT n, time_unix_nano, principal, role, method, target, status, returned, prev, hash "
+			"FROM access_log ORDER BY n",
+			NULL, access_row, &w);
 }
 
 static const struct store_ops pg_ops = {
