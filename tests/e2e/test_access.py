@@ -132,7 +132,13 @@ def test_every_role_against_every_endpoint_logged_and_verified():
             s.bind(("127.0.0.5", 0))
             s.connect_ex(("127.0.0.1", cport))
             idle.append(s)
-        time.sleep(1)
+        # the collector took 16 of them and refused the rest before TLS
+        refused, deadline = 0, time.monotonic() + 15
+        while time.monotonic() < deadline and refused < 1100 - 16:
+            text = call(cport, "GET", "/metrics", bearer=monitor_tok)[2].decode()
+            refused = int(re.search(r"^sealtap_collector_refused_per_address_total (\d+)$", text, re.M).group(1))
+            time.sleep(0.1)
+        check(refused == 1100 - 16, "connections refused by address: %d" % refused)
         with Agent(*ship, dump=False) as agent:
             agent.ready()
             agent.wait_attached(server.pid)
