@@ -15,6 +15,7 @@
 typedef Sealtap__Evidence__V1__Event Event;
 
 #define LINEAGE_MAX 100000 /* events one lineage lists */
+#define LINEAGE_NODES 64   /* nodes its summary names */
 
 struct hit {
 	uint8_t stream[CHAIN_STREAM_ID];
@@ -29,8 +30,9 @@ struct walk {
 	bool too_many;
 	uint64_t outputs[4], violations, inputs;
 	Event *first_input; /* kept to summarise */
-	char nodes[8][64];
+	char nodes[LINEAGE_NODES][64];
 	size_t nnodes;
+	uint64_t unlisted; /* events on nodes past the first LINEAGE_NODES (counted, not named) */
 };
 
 static void note_node(struct walk *w, const char *node)
@@ -38,8 +40,10 @@ static void note_node(struct walk *w, const char *node)
 	for (size_t i = 0; i < w->nnodes; i++)
 		if (!strcmp(w->nodes[i], node))
 			return;
-	if (w->nnodes < 8)
+	if (w->nnodes < LINEAGE_NODES)
 		snprintf(w->nodes[w->nnodes++], sizeof(w->nodes[0]), "%s", node);
+	else
+		w->unlisted++;
 }
 
 static int on_event(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len)
@@ -124,7 +128,7 @@ static void put_summary(const struct walk *w, FILE *out)
 			fputc(',', out);
 		json_put_string(out, w->nodes[i], strlen(w->nodes[i]));
 	}
-	fputs("]}\n", out);
+	fprintf(out, "],\"events_on_unlisted_nodes\":%" PRIu64 "}\n", w->unlisted);
 }
 
 static int by_stream_seq(const void *a, const void *b)

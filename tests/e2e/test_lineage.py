@@ -91,7 +91,7 @@ def test_lineage_across_agents_listed_and_proven(backend):
         check(times == sorted(times), "time order: %s" % times)
         check(summary["type"] == "lineage" and summary["fingerprint"] == fp and summary["events"] == 5 and
               summary["inputs"] == 2 and summary["outputs"] == {"echo": 1, "novel": 1, "cross_identity": 1} and
-              sorted(summary["nodes"]) == ["node-a", "node-b"] and
+              sorted(summary["nodes"]) == ["node-a", "node-b"] and summary["events_on_unlisted_nodes"] == 0 and
               summary["first_input"]["node"] == "node-a" and
               summary["first_input"]["peer"].startswith("127.0.0.2:") and
               summary["first_input"]["seq"] == events[0]["seq"], "summary: %s" % summary)
