@@ -34,6 +34,7 @@
 #include "detector_config.h"
 #include "drift.h"
 #include "evidence.h"
+#include "event_view.h"
 #include "evidence_copy.h"
 #include "fanout.h"
 #include "hex.h"
@@ -124,6 +125,16 @@ static int parse_special(const struct opt_def *d, const char *arg, struct agent_
 			o->dump_capture = true;
 		else if (strcmp(arg, "exchanges") == 0)
 			o->dump_exchanges = true;
+		else
+			return refused(d, arg);
+		return 0;
+	case AOPT_OUTPUT:
+		if (strcmp(arg, "auto") == 0)
+			o->output = OUTPUT_AUTO;
+		else if (strcmp(arg, "json") == 0)
+			o->output = OUTPUT_JSON;
+		else if (strcmp(arg, "human") == 0)
+			o->output = OUTPUT_HUMAN;
 		else
 			return refused(d, arg);
 		return 0;
@@ -428,7 +439,7 @@ out:
 
 /* The detectors (built-in, and from --detectors), the fingerprint key
  * (made on first start), the classifier, the evidence log. */
-static int classifier_setup(struct agent_options *o, struct detector_set *set, struct classifier **cls,
+static int classifier_setup(struct agent_options *o, FILE *out, struct detector_set *set, struct classifier **cls,
 			    struct evidence **ev, struct evidence_copy **copy, struct judge **judge)
 {
 	uint8_t key[CL_KEY_MAX];
@@ -463,7 +474,7 @@ static int classifier_setup(struct agent_options *o, struct detector_set *set, s
 			    err, sizeof(err));
 	if (!*ev)
 		return fail(SEALTAP_EXIT_SETUP, "evidence: %s", err);
-	*judge = judge_new(*cls, &(struct judge_opts){ .out = stdout,
+	*judge = judge_new(*cls, &(struct judge_opts){ .out = out,
 						       .ev = *ev,
 						       .leak_slots = o->leak_slots,
 						       .leak_window_ns = (uint64_t)(o->leak_window_s * 1e9) });
@@ -635,6 +646,8 @@ static void coverage_of(struct capture *cap, struct coverage_sample *s)
  * until it is made, and agent_close takes what exists. */
 struct agent {
 	struct agent_options o;
+	FILE *out;               /* the event lines: stdout, or the view of them */
+	struct event_view *view; /* --output human: what shows them on stdout */
 	struct policy pol;
 	struct evidence *ev;
 	struct evidence_copy *copy;
@@ -652,6 +665,7 @@ struct agent {
 	struct account *acct; /* what is watched and what is not */
 	struct metrics *metrics;
 	struct metrics_ctx mctx;
+	bool stopping; /* it ran and stops as asked (not a failure at start) */
 };
 
 /* The stages after capture: classifier, evidence and its copies, judge,
@@ -659,8 +673,17 @@ struct agent {
 static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, char **cli_argv)
 {
 	struct agent_options *o = &a->o;
-	int err = classifier_setup(o, &a->pol.set, &a->pol.cls, &a->ev, &a->copy, &a->judge);
+	bool colour;
+	int err;
 
+	a->out = stdout;
+	if (output_choose(o->output, STDOUT_FILENO, &colour) == OUTPUT_HUMAN) {
+		a->view = event_view_new(stdout, colour);
+		if (!a->view)
+			return fail(SEALTAP_EXIT_FAILED, "out of memory");
+		a->out = event_view_stream(a->view);
+	}
+	err = classifier_setup(o, a->out, &a->pol.set, &a->pol.cls, &a->ev, &a->copy, &a->judge);
 	if (err)
 		return err;
 	if (load_routing(o, &a->pol.set, &a->pol.routing))
@@ -682,7 +705,7 @@ static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, cha
 		    !(a->pol.refusals = drift_lexicon_load(o->drift_refusals, msg, sizeof(msg))))
 			return fail(SEALTAP_EXIT_SETUP, "--drift-refusals: %s", msg);
 		snprintf(drift_state, sizeof(drift_state), "%s/drift.state", o->state_dir);
-		a->drift = drift_new(&(struct drift_opts){ .out = stdout,
+		a->drift = drift_new(&(struct drift_opts){ .out = a->out,
 							    .ev = a->ev,
 							    .max_keys = o->drift_keys,
 							    .state_path = drift_state,
@@ -697,7 +720,7 @@ static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, cha
 		char msg[256], prompts_state[PATH_BUF];
 
 		snprintf(prompts_state, sizeof(prompts_state), "%s/prompts.state", o->state_dir);
-		a->prompts = prompts_new(&(struct prompts_opts){ .out = stdout, .ev = a->ev, .state_path = prompts_state },
+		a->prompts = prompts_new(&(struct prompts_opts){ .out = a->out, .ev = a->ev, .state_path = prompts_state },
 					 msg, sizeof(msg));
 		if (!a->prompts)
 			return fail(SEALTAP_EXIT_SETUP, "prompt changes: %s", msg);
@@ -705,7 +728,7 @@ static int open_stages(struct agent *a, int argc, char **argv, int cli_argc, cha
 	a->run = (struct running){ .o = o, .argc = argc, .argv = argv, .cli_argc = cli_argc, .cli_argv = cli_argv,
 				   .policy = &a->pol, .judge = a->judge, .drift = a->drift, .ev = a->ev };
 	a->stages = (struct stages){ a->judge, a->ev, a->ship, a->copy, a->drift, a->prompts, &a->run };
-	fanout_init(&a->fan, a->judge, a->drift, o->dump_exchanges ? stdout : NULL);
+	fanout_init(&a->fan, a->judge, a->drift, o->dump_exchanges ? a->out : NULL);
 	a->fan.prompts = a->prompts;
 	return 0;
 }
@@ -744,7 +767,7 @@ static int load_probes(struct agent *a)
 	a->acct = account_new(o->state_dir, (const char *const *)o->model_comms, o->nmodel_comms);
 	a->cap = a->att ? capture_new(a->skel, a->att, &(struct capture_opts){ .dump_chunks = o->dump_capture,
 										.plain = !o->no_plain,
-										.out = stdout,
+										.out = a->out,
 										.max_conns = o->max_conns,
 										.idle_timeout_ns = (uint64_t)(o->idle_timeout_s * 1e9),
 										.max_body = o->max_body,
@@ -759,6 +782,71 @@ static int load_probes(struct agent *a)
 	if (!a->cap || !a->acct)
 		return fail(SEALTAP_EXIT_FAILED, "out of memory");
 	return 0;
+}
+
+/* What the agent watches, where its evidence goes and how to see it: one
+ * line each, for the person who started it (stderr: never mixed with the
+ * events). */
+static void say_started(struct agent *a, int covered)
+{
+	const struct agent_options *o = &a->o;
+	const struct coverage_account *acc = account_update(a->acct, a->att);
+	const struct selector *sel = &o->sel;
+	char stacks[768] = "", who[160];
+	uint8_t id[CHAIN_STREAM_ID];
+	char idhex[2 * CHAIN_STREAM_ID + 1];
+
+	if (sel->all) {
+		snprintf(who, sizeof(who), "every process on this host");
+	} else {
+		const int counts[] = { sel->npids, sel->ncomms, sel->nexes, sel->ncgroups };
+		const char *const by[] = { "pid", "name", "executable", "cgroup" };
+		size_t at = (size_t)snprintf(who, sizeof(who), "the processes selected by");
+
+		for (size_t i = 0, n = 0; i < 4; i++)
+			if (counts[i] && at < sizeof(who))
+				at += (size_t)snprintf(who + at, sizeof(who) - at, "%s %d %s%s", n++ ? "," : "", counts[i],
+						       by[i], counts[i] > 1 ? "s" : "");
+	}
+	if (acc)
+		account_summary(acc, stacks, sizeof(stacks));
+	fprintf(stderr, "sealtap-agent: watching %s: %d now; %s; plaintext sockets %s\n", who, covered,
+		*stacks ? stacks : "nothing drawn up yet", o->no_plain ? "off (--no-plain-sockets)" : "on");
+	evidence_stream_id(a->ev, id);
+	hex_encode(id, sizeof(id), idhex);
+	fprintf(stderr, "sealtap-agent: evidence: signed by %s, stream %s, spooled in %s/spool; %s%s%s%s%s\n",
+		evidence_key_name(a->ev), idhex, o->state_dir, o->ship.url ? "shipped to " : "not shipped (no --collector)",
+		o->ship.url ? o->ship.url : "", o->copy.otlp.url ? "; OTLP copy to " : "",
+		o->copy.otlp.url ? o->copy.otlp.url : "", o->copy.json_path ? "; JSON copy in a file" : "");
+	fprintf(stderr, "sealtap-agent: %s; `sealtap-agent coverage --state-dir %s` says what is and is not watched%s%s\n",
+		a->view ? "findings, policy violations, drift alerts and model and prompt changes show below as they "
+			  "happen (--output json for machines)"
+			: "events are JSON lines on standard output",
+		o->state_dir, o->metrics_listen ? "; metrics on http://" : "", o->metrics_listen ? o->metrics_listen : "");
+}
+
+/* What the record holds at the end, and where what is not yet shipped
+ * waits: the last words of a clean stop. */
+static void say_stopped(const struct agent *a)
+{
+	const struct evidence_stats *st = evidence_stats(a->ev);
+	uint64_t size = evidence_checkpointed(a->ev);
+
+	fprintf(stderr, "sealtap-agent: stopped: %" PRIu64 " events signed this run, the record's last checkpoint at %" PRIu64
+			" events",
+		st->events, size);
+	if (a->ship) {
+		uint64_t acked = ship_acked(a->ship);
+
+		if (acked >= size)
+			fprintf(stderr, "; the collector holds all of them\n");
+		else
+			fprintf(stderr, "; the collector holds %" PRIu64 ", the other %" PRIu64 " stay in %s/spool and ship "
+					"at the next start\n",
+				acked, size - acked, a->o.state_dir);
+	} else {
+		fprintf(stderr, "; kept in %s/spool\n", a->o.state_dir);
+	}
 }
 
 /* Metrics bound, privileges dropped, signals taken, every running process
@@ -792,12 +880,13 @@ static int get_ready(struct agent *a)
 							 : "nothing to attach to: no selected process maps an OpenSSL "
 							   "library (libssl, or an executable exporting SSL_write), and "
 							   "--no-plain-sockets leaves their sockets unwatched");
+	say_started(a, covered);
 	fprintf(stderr, "sealtap-agent: ready: %d process(es) covered, watching for more\n", covered);
 	/* The same for programs (tests, supervisors): every probe of the
 	 * processes running now is attached and the consumer is about to run. */
-	printf("{\"type\":\"ready\",\"pid\":%d,\"version\":\"%s\",\"processes_covered\":%d}\n", (int)getpid(),
-	       SEALTAP_VERSION, covered);
-	fflush(stdout);
+	fprintf(a->out, "{\"type\":\"ready\",\"pid\":%d,\"version\":\"%s\",\"processes_covered\":%d}\n",
+		(int)getpid(), SEALTAP_VERSION, covered);
+	fflush(a->out);
 	/* Compiling the pattern databases left megabytes of freed heap below
 	 * live blocks; hand those pages back rather than carry them forever. */
 	malloc_trim(0);
@@ -815,9 +904,9 @@ static int consume(struct agent *a)
 	int err;
 
 	a->cov = a->ev ? coverage_new(a->ev, (uint64_t)(o->heartbeat_s * 1e9), start) : NULL;
-	/* The account of what is watched comes first in the record, before
-	 * anything it covers. */
-	coverage_account(a->cov, account_update(a->acct, a->att));
+	/* The account of what is watched (drawn up for the start-up lines)
+	 * comes first in the record, before anything it covers. */
+	coverage_account(a->cov, account_current(a->acct));
 	while (!stop_requested) {
 		uint64_t now;
 
@@ -849,7 +938,7 @@ static int consume(struct agent *a)
 			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_stats) {
-			capture_write_stats(a->cap, stdout);
+			capture_write_stats(a->cap, a->out);
 			next_stats = now + (uint64_t)(o->stats_interval_s * 1e9);
 		}
 		if (o->duration_s > 0 && now - start >= (uint64_t)(o->duration_s * 1e9))
@@ -859,7 +948,7 @@ static int consume(struct agent *a)
 	capture_poll(a->cap, 0);
 	coverage_of(a->cap, &sample);
 	coverage_tick(a->cov, &sample, clock_mono_ns()); /* losses up to the end are in the record */
-	capture_write_stats(a->cap, stdout);
+	capture_write_stats(a->cap, a->out);
 	return 0;
 }
 
@@ -877,6 +966,8 @@ static void agent_close(struct agent *a)
 	evidence_finish(a->ev); /* the stop event and a last checkpoint */
 	if (a->ship)
 		ship_flush(a->ship, 5000000000ull); /* give the collector a few seconds to take it all */
+	if (a->ev && a->stopping)
+		say_stopped(a);
 	ship_free(a->ship);
 	evidence_copy_flush(a->copy, 2000000000ull); /* the stop event, to the OTLP pipeline */
 	evidence_close(a->ev);
@@ -886,6 +977,7 @@ static void agent_close(struct agent *a)
 	attach_free(a->att);
 	account_free(a->acct);
 	sslsniff_bpf__destroy(a->skel);
+	event_view_free(a->view); /* last: the stages above write their last lines */
 }
 
 int main(int argc, char **argv)
@@ -934,6 +1026,7 @@ int main(int argc, char **argv)
 		err = get_ready(&a);
 	if (!err)
 		err = consume(&a);
+	a.stopping = !err;
 
 cleanup:
 	agent_close(&a);

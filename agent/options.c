@@ -24,6 +24,12 @@ const struct opt_def agent_option_defs[] = {
 		  "transfer on the host pays one array load (docs/perf/2026-12-03-plain-sockets.md)" },
 
 	OPT_HEADING("Output:"),
+	{ "output", AOPT_OUTPUT, "FORMAT", "output", YOPT_SCALAR, .expect = "'auto', 'json' or 'human'",
+	  .help = "events on standard output: human (one line a person reads per\n"
+		  "finding, violation, drift alert and change, and a short summary),\n"
+		  "json (one JSON object per line) or auto (default: human on a\n"
+		  "terminal, json otherwise). Colours only on a terminal; NO_COLOR=1\n"
+		  "turns them off" },
 	{ "dump", AOPT_DUMP, "WHAT", .expect = "'capture' or 'exchanges'",
 	  .help = "capture: every captured chunk as a JSON line, WITH PLAINTEXT;\n"
 		  "exchanges: every model API exchange as a JSON line, WITH PROMPTS\n"

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "event_view.h"
 #include "evidence_copy.h"
 #include "opt.h"
 #include "selector.h"
@@ -21,6 +22,7 @@
 
 struct agent_options {
 	struct selector sel;
+	enum output_format output; /* --output: auto, json, human */
 	bool dump_capture;
 	bool dump_exchanges;
 	bool verbose;
@@ -69,6 +71,7 @@ enum agent_option_id {
 	AOPT_DRIFT_BANNED, AOPT_DRIFT_REFUSALS, AOPT_DRIFT_KEYS, AOPT_DRIFT_SHIFT, AOPT_NO_DRIFT, AOPT_METRICS,
 	AOPT_CONFIG, AOPT_CHECK_CONFIG, AOPT_DETECTORS_SECTION, AOPT_EVIDENCE_JSON, AOPT_OTLP, AOPT_OTLP_CA,
 	AOPT_OTLP_HEADER, AOPT_VERSION, AOPT_OPTIONS_REFERENCE, AOPT_NO_PLAIN, AOPT_ROUTING, AOPT_ROUTING_SECTION,
+	AOPT_OUTPUT,
 	AOPT_VERBOSE = 'v', AOPT_HELP = 'h',
 };
 

@@ -397,6 +397,20 @@ static const char *origin(const struct yopt_args *cfg, int i, char *buf, size_t 
 	return buf;
 }
 
+/* What a store holds, for the last words of serve. */
+struct held {
+	uint64_t streams, events;
+};
+
+static int count_held(void *ctx, const struct stream_row *r)
+{
+	struct held *h = ctx;
+
+	h->streams++;
+	h->events += r->chain.tree.size;
+	return 0;
+}
+
 static int serve_opts(int argc, char **argv, const struct yopt_args *cfg);
 
 /* "ADDR:PORT" into addr (without the port) and port; -1 if it is not that. */
@@ -590,12 +604,19 @@ static int serve_opts(int argc, char **argv, const struct yopt_args *cfg)
 	while (!stop)
 		pause();
 	{
-		const struct http_stats *st = http_stats(h);
+		const struct http_stats stats = *http_stats(h), *st = &stats;
+		struct held held = { 0 };
 
+		http_stop(h); /* no request in flight while the store is counted */
+		h = NULL;
 		fprintf(stderr,
-			"sealtap-collector: stopping: %llu requests, %llu accepted (%llu events), %llu refused, %llu busy\n",
+			"sealtap-collector: stopping: %llu requests, %llu accepted (%llu events), %llu refused, %llu busy",
 			(unsigned long long)st->requests, (unsigned long long)st->accepted,
 			(unsigned long long)st->events, (unsigned long long)st->rejected, (unsigned long long)st->busy);
+		if (store_each_stream(c.store, count_held, &held) == 0)
+			fprintf(stderr, "; the store holds %llu events in %llu streams", (unsigned long long)held.events,
+				(unsigned long long)held.streams);
+		fputc('\n', stderr);
 	}
 	rc = SEALTAP_EXIT_OK;
 out:

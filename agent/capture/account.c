@@ -156,34 +156,77 @@ const struct coverage_account *account_update(struct account *ac, const struct a
 	return &ac->acc;
 }
 
-void account_write_prometheus(const struct account *ac, FILE *out)
+/* Processes counted by stack and state (and whether model serving, when
+ * by_model): the groups the metrics and the start-up line show. */
+struct stack_count {
+	const char *stack, *state;
+	bool model;
+	unsigned n;
+};
+#define STACK_COUNTS 64 /* more kinds than exist today: the rest left out, never wrong */
+
+static size_t count_stacks(const struct coverage_account *acc, bool by_model, struct stack_count *by)
 {
-	struct {
-		const char *stack, *state;
-		bool model;
-		unsigned n;
-	} by[64];
 	size_t nby = 0;
 
-	if (!ac->drawn)
-		return;
-	for (size_t i = 0; i < ac->acc.nprocs; i++) {
-		const struct coverage_process *p = &ac->acc.procs[i];
+	for (size_t i = 0; i < acc->nprocs; i++) {
+		const struct coverage_process *p = &acc->procs[i];
+		bool model = by_model && p->model_serving;
 
 		for (size_t k = 0; k < p->nstacks; k++) {
 			size_t j = 0;
 
-			while (j < nby && !(by[j].model == p->model_serving && !strcmp(by[j].stack, p->stacks[k].stack) &&
+			while (j < nby && !(by[j].model == model && !strcmp(by[j].stack, p->stacks[k].stack) &&
 					    !strcmp(by[j].state, p->stacks[k].state)))
 				j++;
 			if (j == nby) {
-				if (nby == sizeof(by) / sizeof(by[0]))
-					continue; /* more kinds than exist today: left out, never wrong */
-				by[nby++] = (typeof(by[0])){ p->stacks[k].stack, p->stacks[k].state, p->model_serving, 0 };
+				if (nby == STACK_COUNTS)
+					continue;
+				by[nby++] = (struct stack_count){ p->stacks[k].stack, p->stacks[k].state, model, 0 };
 			}
 			by[j].n++;
 		}
 	}
+	return nby;
+}
+
+const struct coverage_account *account_current(const struct account *ac)
+{
+	return ac && ac->drawn ? &ac->acc : NULL;
+}
+
+void account_summary(const struct coverage_account *acc, char *buf, size_t cap)
+{
+	struct stack_count by[STACK_COUNTS];
+	size_t nby = count_stacks(acc, false, by), at = 0;
+	unsigned plain = acc->omitted;
+	bool tls = false;
+
+	buf[0] = 0;
+	for (size_t j = 0; j < nby && at < cap; j++) {
+		if (!strcmp(by[j].stack, "plain")) {
+			if (!strcmp(by[j].state, "watched"))
+				plain += by[j].n;
+			continue;
+		}
+		at += (size_t)snprintf(buf + at, cap - at, "%s%s %s in %u", tls ? ", " : "TLS: ", by[j].stack,
+				       by[j].state, by[j].n);
+		tls = true;
+	}
+	if (at < cap && plain)
+		snprintf(buf + at, cap - at, "%splain sockets watched in %u", tls ? "; " : "", plain);
+	else if (at < cap && !tls)
+		snprintf(buf + at, cap - at, "no TLS library in them yet");
+}
+
+void account_write_prometheus(const struct account *ac, FILE *out)
+{
+	struct stack_count by[STACK_COUNTS];
+	size_t nby;
+
+	if (!ac->drawn)
+		return;
+	nby = count_stacks(&ac->acc, true, by);
 	fputs("# HELP sealtap_process_coverage Selected processes using a TLS stack (or plain sockets), by whether "
 	      "it is watched\n# TYPE sealtap_process_coverage gauge\n",
 	      out);

@@ -32,6 +32,14 @@ void account_free(struct account *ac);
  * drawn up, NULL when nothing changed. Valid until the next call. */
 const struct coverage_account *account_update(struct account *ac, const struct attach *a);
 
+/* The drawn account, or NULL before the first account_update. */
+const struct coverage_account *account_current(const struct account *ac);
+
+/* One line for a person: "TLS: openssl watched in 2, boringssl unwatched
+ * in 1; plain sockets watched in 69" (plain: the listed processes and the
+ * unlisted ones, which --all leaves out because they are all watched). */
+void account_summary(const struct coverage_account *acc, char *buf, size_t cap);
+
 void account_write_prometheus(const struct account *ac, FILE *out);
 
 /* sealtap-agent coverage [--state-dir DIR] [--json]: prints the running

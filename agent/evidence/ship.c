@@ -327,6 +327,11 @@ void ship_free(struct ship *s)
 	free(s);
 }
 
+uint64_t ship_acked(const struct ship *s)
+{
+	return s->acked;
+}
+
 void ship_write_stats(const struct ship *s, FILE *out)
 {
 	fprintf(out,

@@ -51,5 +51,7 @@ void ship_tick(struct ship *s, uint64_t now_ns);
 /* Sends until everything signed is acknowledged or timeout_ns passes (at exit). */
 void ship_flush(struct ship *s, uint64_t timeout_ns);
 void ship_write_stats(const struct ship *s, FILE *out);
+/* The tree size the collector confirmed holding (0: nothing yet). */
+uint64_t ship_acked(const struct ship *s);
 
 #endif
