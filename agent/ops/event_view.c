@@ -391,8 +391,9 @@ static void show_drift(struct shown *s, const struct line *l)
 		if (c >= 0 && jdoc_len(&l->d, c) > 0) {
 			char rule[128];
 
+			str(l, jdoc_at(&l->d, c, 0), rule, sizeof(rule));
 			put(s, " at ");
-			put_safe(s, str(l, jdoc_at(&l->d, c, 0), rule, sizeof(rule)), strlen(rule));
+			put_safe(s, rule, strlen(rule));
 		}
 		put_evidence(s, l);
 		return;
@@ -436,8 +437,11 @@ static void show_prompt_change(struct shown *s, const struct line *l)
 	if (tools)
 		putf(s, "tools changed (%" PRId64 " -> %" PRId64 " bytes)", num(l, l->root, "previous_tools_length"),
 		     num(l, l->root, "tools_length"));
-	putf(s, "; after %" PRId64 " exchanges, %" PRId64 " prompts known", num(l, l->root, "previous_exchanges"),
-	     num(l, l->root, "known_prompts"));
+	put(s, "; after ");
+	put_count(s, num(l, l->root, "previous_exchanges"), "exchange", "exchanges");
+	put(s, " with the one before, ");
+	put_count(s, num(l, l->root, "known_prompts"), "prompt", "prompts");
+	put(s, " known");
 	put_evidence(s, l);
 }
 
