@@ -274,13 +274,15 @@ deps:
 
 # The agent on every process, shipping to a collector on loopback (keys,
 # certificate and store made on first run under /var/lib/sealtap-local).
+# On a terminal the script runs as its foreground job (foreground.sh):
+# Ctrl-C stops it cleanly and make exits with its status, 0.
 run: deps all
-	sh deploy/local/run.sh $(BUILD)
+	bash deploy/local/foreground.sh sh deploy/local/run.sh $(BUILD)
 
 # Two minutes with a collector, a small TLS model server and the agent on
 # it: three leaks caught, the record verified, one value followed.
 demo: deps all
-	bash deploy/local/demo.sh $(BUILD)
+	bash deploy/local/foreground.sh bash deploy/local/demo.sh $(BUILD)
 
 # The unit tests alone (CI also runs them with SAN=1).
 unit: deps all

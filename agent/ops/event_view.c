@@ -496,15 +496,18 @@ static void show_stats(struct shown *s, const struct line *l)
 		put(s, "nothing lost");
 	}
 	if (ev >= 0) {
-		putf(s, "; evidence: %" PRId64 " events signed", num(l, ev, "events"));
+		putf(s, "; evidence: %" PRId64 " events signed this run", num(l, ev, "events"));
 		if (num(l, ev, "dropped")) {
 			paint(s, C_YELLOW);
 			putf(s, ", %" PRId64 " dropped (spool full)", num(l, ev, "dropped"));
 			paint(s, C_RESET);
 		}
 	}
-	if (sh >= 0)
-		putf(s, ", %" PRId64 " held by the collector", num(l, sh, "acked"));
+	/* acked is a tree size: the record from its first event, over every run */
+	if (sh >= 0 && num(l, sh, "acked"))
+		putf(s, ", the collector holds the record's first %" PRId64, num(l, sh, "acked"));
+	else if (sh >= 0)
+		put(s, ", none at the collector yet");
 }
 
 /* ---- the view ---- */

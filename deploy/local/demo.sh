@@ -36,8 +36,14 @@ stop_agent() {
 }
 stop_rest() {
 	[ -n "$model_pid" ] && { kill "$model_pid" 2>/dev/null || true; wait "$model_pid" 2>/dev/null || true; }
-	[ -n "$collector_pid" ] && { kill "$collector_pid" 2>/dev/null || true; wait "$collector_pid" 2>/dev/null || true; }
-	model_pid= collector_pid=
+	model_pid=
+	if [ -n "$collector_pid" ]; then
+		kill "$collector_pid" 2>/dev/null || true
+		wait "$collector_pid" 2>/dev/null || true
+		collector_pid=
+		say "The collector stopped:"
+		tail -n 1 "$STATE/collector/log"
+	fi
 }
 cleanup_hint() {
 	say "Everything the demo made is in $STATE:"
@@ -173,7 +179,5 @@ note "The store never held the address: findings carry a masked preview and a ke
      "(--proof FILE bundles their inclusion proofs for an auditor: verify --proof FILE --key AGENT_KEY.)"
 
 stop_rest
-say "The collector stopped:"
-tail -n 1 "$STATE/collector/log"
 cleanup_hint
 trap - EXIT

@@ -87,9 +87,11 @@ def run_agent(*args, timeout=20):
 
 class Agent:
     """The agent binary, started with --dump capture; stdout collected in a
-    thread, stderr lines matched on demand."""
+    thread, stderr lines matched on demand. tty=True: its stdout is a
+    pseudo-terminal (what a person running it sees; lines without the
+    terminal's carriage returns); env: its environment."""
 
-    def __init__(self, *args, dump=True):
+    def __init__(self, *args, dump=True, tty=False, env=None):
         _count_agent()
         cmd = [AGENT] + list(args)
         if "--state-dir" not in args:
@@ -101,21 +103,32 @@ class Agent:
         if "--stats-interval" not in args:
             cmd += ["--stats-interval", "0"]
         self.cmd = cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if tty:
+            import pty
+            master, slave = pty.openpty()
+            self.proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.PIPE, env=env)
+            os.close(slave)
+            out = os.fdopen(master, "rb", buffering=0)
+        else:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            out = self.proc.stdout
         self.stderr_lines = []
         self.stdout_lines = []
         self._cond = threading.Condition()
-        self._t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True)
+        self._t_out = threading.Thread(target=self._pump, args=(out, self.stdout_lines), daemon=True)
         self._t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True)
         self._t_out.start()
         self._t_err.start()
         self.records = None
 
     def _pump(self, f, sink):
-        for line in iter(f.readline, b""):
-            with self._cond:
-                sink.append(line.decode("utf-8", "replace").rstrip("\n"))
-                self._cond.notify_all()
+        try:
+            for line in iter(f.readline, b""):
+                with self._cond:
+                    sink.append(line.decode("utf-8", "replace").rstrip("\n").rstrip("\r"))
+                    self._cond.notify_all()
+        except OSError:  # a pseudo-terminal's reader gets EIO once the agent has closed it
+            pass
         with self._cond:
             self._cond.notify_all()
 

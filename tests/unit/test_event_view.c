@@ -145,7 +145,7 @@ static void test_event_view_summary_when_changed_and_at_end(void **state)
 	const char *expected = "INFO     summary        1 process watched, 2 model exchanges, 6114 bytes captured; "
 			       "findings: 1 in prompts, 2 in outputs (1 novel, 1 echo, 0 cross-identity); 0 policy "
 			       "violations, 1 drift alert, 1 model change, 1 prompt change; nothing lost; evidence: "
-			       "9 events signed\n";
+			       "9 events signed this run\n";
 	struct out o;
 	char *text, twice[1024];
 
