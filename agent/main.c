@@ -810,8 +810,8 @@ static void say_started(struct agent *a, int covered)
 	}
 	if (acc)
 		account_summary(acc, stacks, sizeof(stacks));
-	fprintf(stderr, "sealtap-agent: watching %s: %d now; %s; plaintext sockets %s\n", who, covered,
-		*stacks ? stacks : "nothing drawn up yet", o->no_plain ? "off (--no-plain-sockets)" : "on");
+	fprintf(stderr, "sealtap-agent: watching %s: %d now; %s%s\n", who, covered,
+		*stacks ? stacks : "nothing drawn up yet", o->no_plain ? "; plaintext sockets off (--no-plain-sockets)" : "");
 	evidence_stream_id(a->ev, id);
 	hex_encode(id, sizeof(id), idhex);
 	fprintf(stderr, "sealtap-agent: evidence: signed by %s, stream %s, spooled in %s/spool; %s%s%s%s%s\n",

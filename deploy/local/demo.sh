@@ -104,13 +104,14 @@ model_pid=$!
 wait_for "^ready" 10 "$STATE/model/log" "$model_pid" || fail "the model did not start: $(cat "$STATE/model/log")"
 
 say "Starting the agent on the model's process (pid $model_pid): it attaches to its OpenSSL and sockets"
-# Its lines are shown here and kept in files, which the demo reads to wait
-# for each finding. The copies ignore Ctrl-C, so the agent's last lines
-# still show after one.
+# Its lines are shown here; the demo waits for each event in the JSON copy
+# of the evidence it also writes (--evidence-json), and for its start in a
+# copy of stderr (which ignores Ctrl-C, so the agent's last lines still
+# show after one).
 "$AGENT" --pid "$model_pid" --state-dir "$STATE/agent" --routing "$STATE/agent/routing.yaml" \
 	--collector "https://127.0.0.1:$COLLECTOR_PORT/v1/batches" --collector-ca "$STATE/collector/cert.pem" \
-	--collector-pubkey "$COLLECTOR_KEY" --output human --stats-interval 0 \
-	> >(trap '' INT; exec tee "$STATE/agent/out") 2> >(trap '' INT; exec tee "$STATE/agent/log" >&2) &
+	--collector-pubkey "$COLLECTOR_KEY" --evidence-json "$STATE/agent/evidence.jsonl" --output human \
+	--stats-interval 0 2> >(trap '' INT; exec tee "$STATE/agent/log" >&2) &
 agent_pid=$!
 wait_for "sealtap-agent: ready" 30 "$STATE/agent/log" "$agent_pid" || fail "the agent did not start"
 
@@ -119,19 +120,20 @@ ask() { # URL, JSON body; curl checks the model's certificate
 		-H 'Content-Type: application/json' -d "$2" "$1" > "$STATE/model/last-answer" ||
 		fail "the request to $1 failed"
 }
-seen() { # waits for the agent's line (grep -E) about the request just made
-	wait_for "$1" 15 "$STATE/agent/out" "$agent_pid" || fail "the agent did not show: $1"
+seen() { # waits for the signed event (grep -E on its JSON copy) about the request just made
+	wait_for "$1" 15 "$STATE/agent/evidence.jsonl" "$agent_pid" || fail "the agent recorded no event like $1"
+	sleep 0.2 # the agent's line for it follows the copy: let it show before the next step's words
 }
 
 say "1. A user asks which card a customer has on file. The model streams a card number the prompt never held."
 ask "https://localhost:$MODEL_PORT/v1/chat/completions" \
 	'{"model":"demo-llm-1","stream":true,"messages":[{"role":"user","content":"Which card does Maria Keller have on file?"}]}'
-seen 'leak novel +financial\.payment_card'
+seen '"detector":"financial\.payment_card".*"leak":"novel"'
 
 say "2. A support agent asks for a reply to a customer whose e-mail address is in the prompt; the model repeats it."
 ask "https://localhost:$MODEL_PORT/v1/chat/completions" \
 	'{"model":"demo-llm-1","stream":true,"messages":[{"role":"user","content":"Write a reply to maria.keller@northwind-mail.com about her refund."}]}'
-seen 'leak echo +pii\.email'
+seen '"detector":"pii\.email".*"leak":"echo"'
 
 # A token made now: random, so it is no published example.
 TOKEN=ghp_$("$PYTHON" -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range(36)))')
@@ -139,7 +141,7 @@ say "3. An application sends a GitHub token to api.openai.com. The demo model an
 note "and the shipped routing policy ($STATE/agent/routing.yaml) forbids secrets to external providers."
 ask "https://api.openai.com:$MODEL_PORT/v1/chat/completions" \
 	"{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Why is $TOKEN refused by the API?\"}]}"
-seen 'policy +rule '
+seen '"kind":"policy_violation"'
 unset TOKEN
 
 say "Stopping the agent: it signs a last checkpoint and ships what it holds."
@@ -149,7 +151,8 @@ say "Checking the record: sealtap-collector verify"
 "$COLLECTOR" verify --store "$STORE" || fail "the record did not verify"
 note "verify recomputed every event's link to the one before it, every Merkle root, and every checkpoint" \
      "signature (the agent's, Ed25519) and cosignature (the collector's): nothing was altered, dropped or" \
-     "reordered after the agent signed it. Auditors can do the same offline, with only the agent's public key."
+     "reordered after the agent signed it. A proof bundle (export --proof, lineage --proof) lets an auditor" \
+     "check chosen events the same way, offline, with nothing but the agent's public key."
 
 say "Following the e-mail address: sealtap-collector lineage"
 FP=$("$COLLECTOR" query --store "$STORE" --kind finding --detector pii.email |

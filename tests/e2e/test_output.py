@@ -154,7 +154,7 @@ def test_terminal_lines_say_what_the_json_says():
     # what is watched, where the evidence goes, how to see it
     err = "\n".join(person.stderr_lines)
     check("sealtap-agent: watching the processes selected by 1 pid: 1 now; TLS: openssl watched in 1" in err
-          and "plaintext sockets on" in err, "start-up: %s" % err)
+          and "; plain sockets watched in 1" in err, "start-up: %s" % err)
     check(re.search(r"sealtap-agent: evidence: signed by sealtap-agent-[0-9a-f]{16}, stream [0-9a-f]{32}, spooled in "
                     r"\S+/tty/spool; not shipped", err), "evidence line: %s" % err)
     check("show below as they happen (--output json for machines)" in err, "how to see it: %s" % err)
