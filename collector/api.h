@@ -10,7 +10,7 @@
  *   GET  /v1/checkpoints?stream=HEX   its checkpoints, as received (the agent's signed notes)
  *   GET  /v1/proof?stream=HEX&from=SEQ&to=SEQ   a ProofBundle of events [from, to)
  *   GET  /v1/verify                   the whole store and the access log verified
- *   GET  /v1/access-log?from=N *   GET  /v1/access-log               who read whatlimit= who read what (entries from N on; limit as for events)
+ *   GET  /v1/access-log?from=N&limit=   who read what (entries from N on; limit as for events)
  *   GET  /v1/agents                   enrolled, pending and revoked agent keys
  *   POST /v1/agents/KEY/approve, /v1/agents/KEY/revoke
  *
