@@ -38,7 +38,7 @@ DEPS_PKGS := clang libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev l
              libjsmn-dev libbrotli-dev libnghttp2-dev $(HS_PKG) libyaml-dev \
              protobuf-c-compiler libprotobuf-c-dev python3-cryptography \
              libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev sqlite3 \
-             make python3 python3-yaml python3-pytest curl openssl nginx-light nodejs util-linux iproute2 python3-h2 gnutls-bin golang-go libcapstone-dev prometheus systemd binutils
+             make python3 python3-yaml python3-pytest curl openssl nginx-light nodejs util-linux iproute2 python3-h2 gnutls-bin golang-go libcapstone-dev prometheus systemd binutils chromium poppler-utils
 
 # ---- the agent: one static library per stage --------------------------------
 # Each stage is a folder of agent/ and a library; STAGE_USES_x names the stages

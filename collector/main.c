@@ -32,6 +32,8 @@
 #include "ingest.h"
 #include "keyfile.h"
 #include "lineage.h"
+#include "period.h"
+#include "report.h"
 #include "note.h"
 #include "opt.h"
 #include "paths.h"
@@ -121,12 +123,14 @@ static const struct opt_def serve_option_defs[] = {
 struct command_options {
 	const char *store, *stream, *proof, *key, *state_dir;
 	const char *kind, *severity, *pod, *model, *detector;
+	const char *period_from, *period_to, *out, *collector_key; /* report */
 	unsigned long from, to, since, until, limit; /* since, until: Unix seconds */
 };
 
 enum command_option_id {
 	COPT_STORE = 256, COPT_STREAM, COPT_PROOF, COPT_KEY, COPT_STATE_DIR, COPT_KIND, COPT_SEVERITY, COPT_POD,
-	COPT_MODEL, COPT_DETECTOR, COPT_FROM, COPT_TO, COPT_SINCE, COPT_UNTIL, COPT_LIMIT,
+	COPT_MODEL, COPT_DETECTOR, COPT_FROM, COPT_TO, COPT_SINCE, COPT_UNTIL, COPT_LIMIT, COPT_OUT,
+	COPT_COLLECTOR_KEY,
 };
 
 #define CAT(field) offsetof(struct command_options, field)
@@ -197,6 +201,22 @@ static const struct opt_def query_option_defs[] = {
 	OPT_END,
 };
 
+static const struct opt_def report_option_defs[] = {
+	OPT_HEADING("report: the evidence report of a period, one self-contained HTML document"),
+	OPT_STORE_PATH,
+	{ "from", COPT_FROM, "T", .store = OPT_STORE_STRING, .offset = CAT(period_from),
+	  .help = "the period's start: Unix seconds, or a UTC date or time\n"
+		  "(2026-11-01, 2026-11-01T08:00:00Z); default: the first event" },
+	{ "to", COPT_TO, "T", .store = OPT_STORE_STRING, .offset = CAT(period_to),
+	  .help = "its end, not included (default: now)" },
+	{ "out", COPT_OUT, "FILE", .store = OPT_STORE_STRING, .offset = CAT(out),
+	  .help = "where the HTML goes (default: standard output)" },
+	{ "collector-key", COPT_COLLECTOR_KEY, "HEX", .store = OPT_STORE_STRING, .offset = CAT(collector_key),
+	  .help = "the collector's public key (sealtap-collector key): each\n"
+		  "checkpoint's cosignature is checked with it" },
+	OPT_END,
+};
+
 static const struct opt_def key_option_defs[] = {
 	OPT_HEADING("key: the collector's public key (agents' --collector-pubkey)"),
 	{ "state-dir", COPT_STATE_DIR, "DIR", .store = OPT_STORE_STRING, .offset = CAT(state_dir),
@@ -225,7 +245,7 @@ static const struct opt_def *const all_option_defs[] = { serve_option_defs,   ve
 							  export_option_defs,  query_option_defs,
 							  lineage_option_defs, access_log_option_defs,
 							  token_option_defs,   key_option_defs,
-							  agents_option_defs };
+							  agents_option_defs,  report_option_defs };
 
 /* argv by a command's table into o (zeroed first, then defaults are the
  * caller's). SEALTAP_EXIT_OK, or SETUP after saying why. */
@@ -266,6 +286,7 @@ static int usage(FILE *out, int code)
 	      "       sealtap-collector query --store STORE [--since UNIX] [--until UNIX] [--kind K] [--severity S]\n"
 	      "                               [--pod UID] [--model M] [--detector D] [--limit N]\n"
 	      "       sealtap-collector lineage --store STORE [--proof OUT] FINGERPRINT\n"
+	      "       sealtap-collector report --store STORE [--from T] [--to T] [--out FILE] [--collector-key HEX]\n"
 	      "       sealtap-collector access-log --store STORE\n"
 	      "       sealtap-collector token NAME ROLE\n"
 	      "       sealtap-collector key [--state-dir DIR]\n"
@@ -285,7 +306,9 @@ static int usage(FILE *out, int code)
 	      "access-log  who called the read and administration API, and what it was given.\n"
 	      "token    makes a bearer token for a principal (printed once; the collector keeps its hash).\n"
 	      "lineage  where one value went: every event carrying its fingerprint (64 hex digits, as\n"
-	      "         findings show it), across agents and nodes, by time; --proof bundles their proofs.\n",
+	      "         findings show it), across agents and nodes, by time; --proof bundles their proofs.\n"
+	      "report   the evidence report of a period: what was watched, found and verified, mapped to\n"
+	      "         SOC 2 criteria, with the commands to check it; self-contained HTML, printable to PDF.\n",
 	      out);
 	for (size_t i = 0; i < sizeof(all_option_defs) / sizeof(all_option_defs[0]); i++)
 		opt_usage(out, all_option_defs[i]);
@@ -837,6 +860,86 @@ static int lineage_cmd(int argc, char **argv)
 	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
 }
 
+/* A period's bound: Unix seconds, or a UTC date (YYYY-MM-DD) or time
+ * (YYYY-MM-DDTHH:MM[:SS][Z]). Nanoseconds, or UINT64_MAX when it is none. */
+static uint64_t period_bound(const char *t)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	char *num_end;
+	unsigned long long v = strtoull(t, &num_end, 10);
+
+	if (*t && !*num_end && v < 1e10)
+		return (uint64_t)v * 1000000000ull;
+	end = strptime(t, "%Y-%m-%d", &tm);
+	if (end && *end == 'T') {
+		const char *hm = strptime(end + 1, "%H:%M", &tm);
+
+		end = hm && *hm == ':' ? strptime(hm + 1, "%S", &tm) : hm;
+		if (end && *end == 'Z')
+			end++;
+	}
+	if (!end || *end)
+		return UINT64_MAX;
+	return (uint64_t)timegm(&tm) * 1000000000ull;
+}
+
+static int report_cmd(int argc, char **argv)
+{
+	struct command_options o = { 0 };
+	uint64_t since = 0, until = 0;
+	uint8_t ckey[NOTE_PUBKEY];
+	char err[512];
+	struct period *p;
+	struct store *s;
+	FILE *out = stdout;
+	int rc = parse_command("report", report_option_defs, argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if ((o.period_from && (since = period_bound(o.period_from)) == UINT64_MAX) ||
+	    (o.period_to && (until = period_bound(o.period_to)) == UINT64_MAX))
+		return fprintf(stderr, "sealtap-collector report: --%s %s: expected Unix seconds or a UTC date or time "
+				       "(2026-11-01, 2026-11-01T08:00:00Z)\n",
+			       since == UINT64_MAX ? "from" : "to", since == UINT64_MAX ? o.period_from : o.period_to),
+		       SEALTAP_EXIT_SETUP;
+	if (until && until <= since)
+		return fprintf(stderr, "sealtap-collector report: --to must be after --from\n"), SEALTAP_EXIT_SETUP;
+	if (o.collector_key && (strlen(o.collector_key) != 2 * NOTE_PUBKEY || hex_decode(o.collector_key, ckey, NOTE_PUBKEY)))
+		return fprintf(stderr, "sealtap-collector report: --collector-key: 64 hex digits (sealtap-collector "
+				       "key prints them)\n"),
+		       SEALTAP_EXIT_SETUP;
+	s = existing_store("report", o.store);
+	if (!s)
+		return SEALTAP_EXIT_SETUP;
+	p = malloc(sizeof(*p));
+	rc = p ? period_gather(s, since, until, o.collector_key ? ckey : NULL, p, err, sizeof(err)) : -1;
+	if (!p)
+		snprintf(err, sizeof(err), "out of memory");
+	store_close(s);
+	if (!rc && o.out && !(out = fopen(o.out, "w"))) {
+		snprintf(err, sizeof(err), "%s: %s", o.out, strerror(errno));
+		rc = -1;
+	}
+	if (!rc) {
+		report_html(out, p, o.store, o.collector_key);
+		if ((out != stdout && fclose(out)) || (out == stdout && fflush(out))) {
+			snprintf(err, sizeof(err), "%s: cannot write", o.out ? o.out : "standard output");
+			rc = -1;
+		}
+	}
+	if (rc) {
+		fprintf(stderr, "sealtap-collector report: %s\n", err);
+		if (o.out && out != stdout)
+			unlink(o.out); /* no half report */
+	} else if (o.out) {
+		fprintf(stderr, "sealtap-collector report: %s: %" PRIu64 " events, %" PRIu64 " findings, %s\n", o.out,
+			p->events, p->findings, p->problems || p->access_problems ? "the record FAILED verification" : "the record verified");
+	}
+	free(p);
+	return rc ? SEALTAP_EXIT_FAILED : SEALTAP_EXIT_OK;
+}
+
 static int print_access(void *ctx, const struct access_row *r)
 {
 	(void)ctx;
@@ -945,6 +1048,8 @@ int main(int argc, char **argv)
 		return query_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lineage") == 0)
 		return lineage_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return report_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "access-log") == 0)
 		return access_log_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "token") == 0)
