@@ -340,8 +340,8 @@ static void verified(FILE *out, const struct period *p)
 {
 	section(out, "verified", "5. How the record was verified", "CC7.2, CC6.1");
 	fprintf(out,
-		"<p id=verify-result class=%s>%s: %" PRIu64 " streams, %" PRIu64 " events, %d problems in the evidence; "
-		"access log: %" PRIu64 " entries, %d problems.</p>\n",
+		"<p id=verify-result class=%s>%s: %" PRIu64 " stream(s) and %" PRIu64 " event(s) checked, %d problem(s) "
+		"in the evidence; access log: %" PRIu64 " entr(ies) checked, %d problem(s).</p>\n",
 		p->problems || p->access_problems ? "bad" : "ok", p->problems || p->access_problems ? "FAILED" : "Verified",
 		p->verified_streams, p->verified_events, p->problems, p->access_entries, p->access_problems);
 	fputs("<p>Every stream was checked whole, not only the period: each event chained to the one before it by its "

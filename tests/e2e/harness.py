@@ -377,3 +377,23 @@ def npm_module(spec, name):
         if r.returncode != 0:
             raise TestFailure("npm install %s failed: %s" % (spec, r.stderr.decode()[-2000:]))
     return mods
+
+
+def output_dir(name):
+    """Where a test leaves what a person looks at afterwards (screenshots,
+    rendered reports): BUILD/test-output/NAME, kept after the run."""
+    d = os.path.join(BUILD, "test-output", name)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def chromium(*args, timeout=90):
+    """Debian's chromium, headless, run once (a PDF or a screenshot); its
+    CompletedProcess."""
+    exe = shutil.which("chromium") or "/usr/bin/chromium"
+    prof = tempfile.mkdtemp(prefix="sealtap-chromium-")
+    try:
+        return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                               "--user-data-dir=" + prof] + list(args), capture_output=True, timeout=timeout)
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
