@@ -122,6 +122,9 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/*.c agent/*/*.c proto/*.c collector/*.c)) $(AGENT_LIBS) \
 $(BUILD)/proto/libproto.a $(BUILD)/collector/libcollector.a:
 
+# The console's files are assembled into this object (.incbin).
+$(BUILD)/collector/console.o: $(wildcard console/*)
+
 $(BUILD)/agent/%.o: agent/%.c | $(GENERATED)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -315,6 +318,7 @@ bench: deps all
 # seed corpora (tests/fuzz/corpus, from tests/fuzz/make_seeds.py) and runs
 # each harness briefly. New inputs go to $(FUZZ_BUILD)/corpus, not the repository.
 FUZZ_BUILD   ?= build-fuzz
+$(FUZZ_BUILD)/collector/console.o: $(wildcard console/*)
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF   ?= 3
 FUZZ_TARGETS := session http2 llm json record classify config batch proof

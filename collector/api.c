@@ -10,11 +10,14 @@
 #include <string.h>
 
 #include "access.h"
+#include "console.h"
 #include "event_json.h"
 #include "export.h"
 #include "hex.h"
 #include "json.h"
 #include "lineage.h"
+#include "period.h"
+#include "report.h"
 #include "verify.h"
 
 #define EVENTS_DEFAULT 1000
@@ -231,10 +234,64 @@ static int checkpoints(struct collector *c, const char *rest, arg_fn arg, void *
 	return lines_answer(c, a, walk_checkpoints, id);
 }
 
+/* The proof of events [from, to) as JSON, for a browser to check itself
+ * (the console): the agent's key, the signed checkpoint note as text, and
+ * per event its exact bytes (base64), its inclusion proof (hex, deepest
+ * first) and its fields as the collector decodes them. */
+#define PROOF_JSON_MAX 1000
+static int proof_json(struct collector *c, const uint8_t id[CHAIN_STREAM_ID], uint64_t from, uint64_t to,
+		      struct api_answer *a)
+{
+	uint64_t seqs[PROOF_JSON_MAX];
+	struct proof pr;
+	char err[256];
+	struct body b;
+	size_t n = (size_t)(to - from);
+
+	if (to <= from || n > PROOF_JSON_MAX)
+		return refuse(a, 400, "format=json proves 1 to %d events: from < to, to - from <= %d", PROOF_JSON_MAX,
+			      PROOF_JSON_MAX);
+	for (size_t i = 0; i < n; i++)
+		seqs[i] = from + i;
+	if (proof_build(c->store, id, seqs, n, &pr, err, sizeof(err)))
+		return refuse(a, strstr(err, "no such stream") ? 404 : 400, "%s", err);
+	if (!open_body(&b, a, "application/json")) {
+		proof_release(&pr);
+		return refuse(a, 500, "out of memory");
+	}
+	fputs("{\"agent_public_key\":\"", b.f);
+	hex_put(b.f, pr.b.agent_public_key.data, pr.b.agent_public_key.len);
+	fputs("\",\"stream\":\"", b.f);
+	hex_put(b.f, id, CHAIN_STREAM_ID);
+	fputs("\",\"checkpoint\":", b.f);
+	json_put_string(b.f, (const char *)pr.b.checkpoint.data, pr.b.checkpoint.len);
+	fputs(",\"events\":[", b.f);
+	for (size_t i = 0; i < pr.b.n_events; i++) {
+		const Sealtap__Evidence__V1__ProvenEvent *pe = pr.b.events[i];
+
+		fprintf(b.f, "%s{\"seq\":%" PRIu64 ",\"event\":\"", i ? "," : "", pe->seq);
+		json_put_base64(b.f, pe->event.data, pe->event.len);
+		fputs("\",\"inclusion_proof\":[", b.f);
+		for (size_t k = 0; k < pe->n_inclusion_proof; k++) {
+			fputs(k ? ",\"" : "\"", b.f);
+			hex_put(b.f, pe->inclusion_proof[k].data, pe->inclusion_proof[k].len);
+			fputc('"', b.f);
+		}
+		fputs("],\"fields\":", b.f);
+		event_json_bytes(b.f, pe->event.data, pe->event.len); /* one line: its newline is JSON whitespace */
+		fputc('}', b.f);
+	}
+	fputs("]}\n", b.f);
+	a->returned = pr.b.n_events;
+	proof_release(&pr);
+	return close_body(&b, 200);
+}
+
 static int proof(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
 {
 	uint8_t id[CHAIN_STREAM_ID];
 	uint64_t from, to;
+	const char *format = arg(ctx, "format");
 	char err[256];
 	struct body b;
 	int r;
@@ -243,6 +300,10 @@ static int proof(struct collector *c, const char *rest, arg_fn arg, void *ctx, s
 	if (hex_arg(arg, ctx, "stream", id, CHAIN_STREAM_ID, a) ||
 	    num_arg(arg, ctx, "from", UINT64_MAX / 2, &from, a) < 0 || num_arg(arg, ctx, "to", UINT64_MAX / 2, &to, a) < 0)
 		return -1;
+	if (format && !strcmp(format, "json"))
+		return proof_json(c, id, from, to, a);
+	if (format)
+		return refuse(a, 400, "format: json, or none for a ProofBundle");
 	if (!open_body(&b, a, "application/x-protobuf"))
 		return refuse(a, 500, "out of memory");
 	r = export_proof(c->store, id, from, to, b.f, err, sizeof(err));
@@ -411,7 +472,67 @@ static int agent_action(struct collector *c, const char *rest, arg_fn arg, void 
 	return refuse(a, 404, "POST /v1/agents/KEY/approve or /v1/agents/KEY/revoke");
 }
 
+/* The evidence report of a period (report.h), as the command writes it;
+ * from/to are Unix seconds (default: the first event, now). */
+static int report(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
+{
+	uint64_t from, to;
+	uint8_t key[NOTE_PUBKEY];
+	struct period *p;
+	char err[256];
+	struct body b;
+
+	(void)rest;
+	if (num_arg(arg, ctx, "from", 1e10, &from, a) < 0 || num_arg(arg, ctx, "to", 1e10, &to, a) < 0)
+		return -1;
+	if (to && to <= from)
+		return refuse(a, 400, "to must be after from");
+	if (!(p = malloc(sizeof(*p))))
+		return refuse(a, 500, "out of memory");
+	if (c->signer)
+		note_signer_public(c->signer, key);
+	if (period_gather(c->store, from * 1000000000ull, to * 1000000000ull, c->signer ? key : NULL, p, err,
+			  sizeof(err))) {
+		free(p);
+		return refuse(a, 500, "%s", err);
+	}
+	if (!open_body(&b, a, "text/html; charset=utf-8")) {
+		free(p);
+		return refuse(a, 500, "out of memory");
+	}
+	{
+		char hex[2 * NOTE_PUBKEY + 1];
+
+		hex_encode(key, NOTE_PUBKEY, hex);
+		report_html(b.f, p, "STORE", c->signer ? hex : NULL);
+	}
+	a->returned = p->events;
+	free(p);
+	return close_body(&b, 200);
+}
+
+/* The console's files (console.h), behind the same roles as the API. */
+static int console_file(struct collector *c, const char *rest, arg_fn arg, void *ctx, struct api_answer *a)
+{
+	struct console_asset file, *f = &file;
+
+	(void)c, (void)arg, (void)ctx;
+	if (!console_asset(*rest ? rest : "index.html", f))
+		return refuse(a, 404, "no such console file");
+	a->type = f->type;
+	a->body = malloc(f->len ? f->len : 1);
+	if (!a->body)
+		return refuse(a, 500, "out of memory");
+	memcpy(a->body, f->data, f->len);
+	a->len = f->len;
+	a->status = 200;
+	return 0;
+}
+
 static const struct api_route routes[] = {
+	{ "GET", "/console", ROLE_AUDITOR | ROLE_ADMIN, console_file },
+	{ "GET", "/console/", ROLE_AUDITOR | ROLE_ADMIN, console_file },
+	{ "GET", "/v1/report", ROLE_AUDITOR, report },
 	{ "GET", "/v1/events", ROLE_AUDITOR, events },
 	{ "GET", "/v1/lineage/", ROLE_AUDITOR, lineage },
 	{ "GET", "/v1/streams", ROLE_AUDITOR, streams },

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include "access.h"
+#include "console.h"
 #include "api.h"
 #include "webhook.h"
 
@@ -67,6 +68,16 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (!strncmp(type, "text/html", 9)) {
+		/* The console and the report: nothing but their own files, no
+		 * framing by another site, evidence kept out of caches. */
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+					"frame-ancestors 'self'; base-uri 'none'; form-action 'self'");
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	}
 	if (reason)
 		MHD_add_response_header(r, "X-Sealtap-Reason", reason);
 	ret = MHD_queue_response(conn, status, r);
@@ -116,16 +127,22 @@ static bool peer_subject(struct MHD_Connection *conn, char *out, size_t cap)
 	return ok;
 }
 
-/* A verified client certificate's principal, else a bearer token's. */
+/* A verified client certificate's principal, else a bearer token's: in
+ * the Authorization header, or the console's cookie (a browser cannot send
+ * the header on its own; the login page sets the cookie, SameSite=Strict,
+ * so no other site's page can make the browser use it). */
 static void identify(struct http *h, struct MHD_Connection *conn, struct caller *who)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "sealtap_token");
 
 	memset(who, 0, sizeof(*who));
 	if (h->client_certs && client_verified(conn) && peer_subject(conn, who->subject, sizeof(who->subject)))
 		who->p = access_by_subject(h->access, who->subject);
 	if (!who->p && auth && !strncasecmp(auth, "Bearer ", 7))
 		who->p = access_by_token(h->access, auth + 7);
+	if (!who->p && !auth && cookie && *cookie)
+		who->p = access_by_token(h->access, cookie);
 }
 
 /* 401 when the caller is nobody, 403 when it has another role; the
@@ -136,7 +153,8 @@ static int authorise(const struct caller *who, unsigned roles, char *why, size_t
 		if (who->subject[0])
 			snprintf(why, cap, "client certificate subject '%s' is no principal of this collector", who->subject);
 		else
-			snprintf(why, cap, "authentication required: a client certificate or Authorization: Bearer TOKEN");
+			snprintf(why, cap, "authentication required: a client certificate or Authorization: Bearer TOKEN "
+					   "(in a browser: /console/login)");
 		return 401;
 	}
 	if (!(who->p->role & roles)) {
@@ -360,6 +378,18 @@ static enum MHD_Result metrics_call(struct http *h, struct MHD_Connection *conn)
 	return status ? refused(conn, status, why) : metrics(h, conn);
 }
 
+/* The console file a URL names that needs no credentials, or NULL. */
+static const char *console_public(const char *url)
+{
+	if (!strcmp(url, "/console/login"))
+		return "login.html";
+	if (!strcmp(url, "/console/login.js"))
+		return "login.js";
+	if (!strcmp(url, "/console/app.css"))
+		return "app.css";
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **state)
 {
@@ -374,6 +404,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return text(conn, 200, "ok");
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
 		return metrics_call(h, conn);
+	if (strcmp(method, "GET") == 0 && console_public(url)) {
+		struct console_asset f;
+
+		/* what anyone gets: the sign-in form, its script and the styles; no evidence */
+		if (!console_asset(console_public(url), &f))
+			return text(conn, 500, "the console was built without its sign-in page");
+		return reply(conn, 200, f.type, f.data, f.len, NULL);
+	}
 	if ((route = api_route(method, url))) {
 		if (strcmp(method, "POST"))
 			return api_call(h, conn, route, method, url);

@@ -397,3 +397,25 @@ def chromium(*args, timeout=90):
                                "--user-data-dir=" + prof] + list(args), capture_output=True, timeout=timeout)
     finally:
         shutil.rmtree(prof, ignore_errors=True)
+
+
+def browser_modules():
+    """tests/browser's npm packages, installed once per build from its lock
+    file (npm ci) into BUILD/browser; returns that folder (run node there)."""
+    src = os.path.join(ROOT, "tests", "browser")
+    dst = os.path.join(BUILD, "browser")
+    os.makedirs(dst, exist_ok=True)
+    lock = open(os.path.join(src, "package-lock.json"), "rb").read()
+    stamp = os.path.join(dst, "node_modules", ".sealtap-lock")
+    if not os.path.exists(stamp) or open(stamp, "rb").read() != lock:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(src, name), dst)
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=dst, capture_output=True, timeout=600)
+        if r.returncode != 0:
+            raise TestFailure("npm ci in %s failed: %s" % (dst, r.stderr.decode()[-2000:]))
+        with open(stamp, "wb") as f:
+            f.write(lock)
+    for name in os.listdir(src):
+        if name.endswith(".mjs"):
+            shutil.copy(os.path.join(src, name), dst)
+    return dst
