@@ -8,7 +8,10 @@
  *   GET  /v1/lineage/FINGERPRINT      the value's events and summary (lineage.h); ?proof=1: the bundle
  *   GET  /v1/streams                  every stream: id, agent key, events stored
  *   GET  /v1/checkpoints?stream=HEX   its checkpoints, as received (the agent's signed notes)
- *   GET  /v1/proof?stream=HEX&from=SEQ&to=SEQ   a ProofBundle of events [from, to)
+ *   GET  /v1/proof?stream=HEX&from=SEQ&to=SEQ   a ProofBundle of events [from, to);
+ *                                     &format=json: the same as JSON, for a browser to check
+ *   GET  /v1/report?from=&to=         the evidence report of a period (report.h), HTML
+ *   GET  /console, /console/FILE      the console's files (console.h)
  *   GET  /v1/verify                   the whole store and the access log verified
  *   GET  /v1/access-log?from=N&limit=   who read what (entries from N on; limit as for events)
  *   GET  /v1/agents                   enrolled, pending and revoked agent keys

@@ -429,8 +429,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return api_call(h, conn, route, method, url);
 	}
 	if (strcmp(url, "/v1/batches") != 0)
-		return text(conn, 404, "no such endpoint (POST /v1/batches; GET /v1/events, /v1/lineage/FP, /v1/streams, "
-				       "/v1/checkpoints, /v1/proof, /v1/verify, /v1/access-log, /v1/agents)");
+		return text(conn, 404, "no such endpoint (POST /v1/batches; GET /console, /v1/events, /v1/lineage/FP, "
+				       "/v1/streams, /v1/checkpoints, /v1/proof, /v1/report, /v1/verify, /v1/access-log, "
+				       "/v1/agents)");
 	if (strcmp(method, "POST") != 0)
 		return text(conn, 405, "POST a Batch (application/x-protobuf)");
 	if (!u) { /* the first call: headers only */
