@@ -48,6 +48,7 @@ struct http {
 struct caller {
 	const struct principal *p;
 	char subject[256]; /* its verified client certificate's subject, RFC 4514 ("" when none) */
+	bool by_cookie;    /* known by the console's cookie */
 };
 
 /* One request's body, gathered as it arrives. */
@@ -142,7 +143,18 @@ static void identify(struct http *h, struct MHD_Connection *conn, struct caller 
 	if (!who->p && auth && !strncasecmp(auth, "Bearer ", 7))
 		who->p = access_by_token(h->access, auth + 7);
 	if (!who->p && !auth && cookie && *cookie)
-		who->p = access_by_token(h->access, cookie);
+		who->by_cookie = (who->p = access_by_token(h->access, cookie)) != NULL;
+}
+
+/* A change asked with the console's cookie must come from the console's
+ * own pages: SameSite keeps other sites out, but not another port of this
+ * host (the same site), so the Origin must be this very origin. */
+static bool same_origin(struct MHD_Connection *conn)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+
+	return origin && host && !strncmp(origin, "https://", 8) && !strcmp(origin + 8, host);
 }
 
 /* 401 when the caller is nobody, 403 when it has another role; the
@@ -338,6 +350,10 @@ static enum MHD_Result api_call(struct http *h, struct MHD_Connection *conn, con
 		return refused(conn, 403, "the read API needs principals with roles (serve --access FILE)");
 	identify(h, conn, &who);
 	status = authorise(&who, route->roles, why, sizeof(why));
+	if (!status && who.by_cookie && strcmp(method, "GET") && !same_origin(conn)) {
+		status = 403;
+		snprintf(why, sizeof(why), "a change asked with the console's cookie must come from its own pages (Origin)");
+	}
 	if (status) {
 		h->st.api_refused++;
 		if (log_access(h, conn, &who, method, url, status, 0))

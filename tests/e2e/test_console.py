@@ -10,11 +10,13 @@ before it says so. Then one byte of that event is altered in the store and
 the same page says it fails, with the reason. No console errors; a
 screenshot of each page under build/test-output/console; every call is in
 the access log."""
+import http.client
 import json
 import os
 import re
 import shutil
 import sqlite3
+import ssl
 import subprocess
 import tempfile
 
@@ -57,9 +59,11 @@ def test_console_in_a_real_browser():
         store = os.path.join(cdir, "store.db")
         t = subprocess.run([COLLECTOR, "token", "eve-auditor", "auditor"], capture_output=True, timeout=10).stdout.decode()
         token = re.search(r"^(sealtap_[0-9a-f]{64})$", t, re.M).group(1)
+        a = subprocess.run([COLLECTOR, "token", "ops-admin", "admin"], capture_output=True, timeout=10).stdout.decode()
+        admin = re.search(r"^(sealtap_[0-9a-f]{64})$", a, re.M).group(1)
         access = os.path.join(cdir, "access.yaml")
         with open(access, "w") as f:
-            f.write("principals:\n" + t.split("\n", 3)[3])
+            f.write("principals:\n" + t.split("\n", 3)[3] + a.split("\n", 3)[3])
         port = free_port()
         collector = subprocess.Popen([COLLECTOR, "serve", "--store", store, "--allow", os.path.join(cdir, "allow"),
                                       "--listen", "127.0.0.1:%d" % port, "--tls-cert", os.path.join(cdir, "cert.pem"),
@@ -107,6 +111,23 @@ def test_console_in_a_real_browser():
         again = browse(mods, base, token, card["stream"], card["seq"], email, out_dir, "again")
         check(again["verdict"] == "FAILING" and "not in the signed tree" in again["verification"],
               "the altered event: %s" % again["verification"])
+
+        # a change asked with the cookie must come from the console's own origin
+        # (SameSite does not tell another port of this host from the console)
+        key = open(os.path.join(cdir, "allow")).read().split()[0]
+        for origin, want in (("https://127.0.0.1:%d" % (port + 1), 403), (None, 403), (base, 200)):
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+            hdrs = {"Cookie": "sealtap_token=" + admin, "Host": "127.0.0.1:%d" % port}
+            if origin:
+                hdrs["Origin"] = origin
+            c.request("POST", "/v1/agents/%s/approve" % key, b"", hdrs)
+            r = c.getresponse()
+            r.read()
+            check(r.status == want, "POST with the cookie from %s: %d, not %d (%s)"
+                  % (origin, r.status, want, r.getheader("X-Sealtap-Reason")))
+            c.close()
 
         # every call of both runs is in the access log, the refusals too
         log = subprocess.run([COLLECTOR, "access-log", "--store", store], capture_output=True, timeout=30)
