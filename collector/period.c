@@ -213,9 +213,18 @@ static void note_finding(struct gather *g, const Event *e)
 	table_add(&p->detectors, f->detector, 1);
 	table_add(&p->models, model_of(e), 1);
 	table_add(&p->severities, f->severity, 1);
+	if (e->model) {
+		char ep[sizeof(p->endpoints.row[0].name)];
+
+		snprintf(ep, sizeof(ep), "%s %s", e->model->host, e->model->endpoint);
+		table_add(&p->endpoints, ep, 1);
+	}
 	if (t >= p->since_ns && g->span_ns)
 		b = (size_t)((t - p->since_ns) / ((g->span_ns + PERIOD_BUCKETS - 1) / PERIOD_BUCKETS));
-	p->timeline[b < PERIOD_BUCKETS ? b : PERIOD_BUCKETS - 1][cat]++;
+	if (b >= PERIOD_BUCKETS)
+		b = PERIOD_BUCKETS - 1;
+	p->timeline[b][cat]++;
+	p->leak_timeline[b][leak]++;
 }
 
 static void note_event(struct gather *g, const Event *e, uint64_t seq)
@@ -410,6 +419,7 @@ int period_gather(struct store *s, uint64_t since_ns, uint64_t until_ns, const u
 	}
 	qsort(p->detectors.row, p->detectors.n, sizeof(p->detectors.row[0]), by_count);
 	qsort(p->models.row, p->models.n, sizeof(p->models.row[0]), by_count);
+	qsort(p->endpoints.row, p->endpoints.n, sizeof(p->endpoints.row[0]), by_count);
 	qsort(p->rules.row, p->rules.n, sizeof(p->rules.row[0]), by_count);
 	qsort(p->providers.row, p->providers.n, sizeof(p->providers.row[0]), by_count);
 	qsort(p->kinds.row, p->kinds.n, sizeof(p->kinds.row[0]), by_count);

@@ -93,8 +93,9 @@ struct period {
 	uint64_t agents_untabled;
 
 	uint64_t findings, by_leak[PERIOD_LEAKS], by_category[PERIOD_CATEGORIES][PERIOD_LEAKS];
-	struct period_table detectors, models, severities;
+	struct period_table detectors, models, endpoints, severities; /* endpoints: "host path" */
 	uint64_t timeline[PERIOD_BUCKETS][PERIOD_CATEGORIES];
+	uint64_t leak_timeline[PERIOD_BUCKETS][PERIOD_LEAKS];
 
 	uint64_t violations;
 	struct period_table rules, providers;

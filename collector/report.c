@@ -7,9 +7,10 @@
 
 #include "hex.h"
 
-/* The timeline's colour per category, also its legend's. */
+/* The timelines' colours per series, also their legends'. */
 static const char *const category_colour[PERIOD_CATEGORIES] = { "#2f6db5", "#c0392b", "#16a085", "#8e44ad",
 								  "#7f8c8d" };
+static const char *const leak_colour[PERIOD_LEAKS] = { "#7f8c8d", "#e67e22", "#c0392b", "#8e44ad" };
 
 void report_utc(uint64_t ns, char out[32])
 {
@@ -131,9 +132,11 @@ static void list_table(FILE *out, const struct period_list *l, const char *what,
 	fputs("</table>\n", out);
 }
 
-/* Findings per bucket of the period, stacked by category: SVG drawn here,
- * so the report needs nothing at run time (no script, no library). */
-static void timeline(FILE *out, const struct period *p)
+/* Findings per bucket of the period, stacked by series (categories, or
+ * leak labels): SVG drawn here, so the report needs nothing at run time
+ * (no script, no library). counts: PERIOD_BUCKETS rows of nseries. */
+static void timeline(FILE *out, const struct period *p, const uint64_t *counts, int nseries,
+		     const char *(*name)(int), const char *const *colour, const char *label)
 {
 	const int w = 720, h = 160, left = 40, bottom = 20, bar = (w - left) / PERIOD_BUCKETS;
 	uint64_t max = 0;
@@ -142,37 +145,37 @@ static void timeline(FILE *out, const struct period *p)
 	for (int b = 0; b < PERIOD_BUCKETS; b++) {
 		uint64_t sum = 0;
 
-		for (int c = 0; c < PERIOD_CATEGORIES; c++)
-			sum += p->timeline[b][c];
+		for (int c = 0; c < nseries; c++)
+			sum += counts[b * nseries + c];
 		if (sum > max)
 			max = sum;
 	}
 	report_utc(p->since_ns, from);
 	report_utc(p->until_ns, to);
-	fprintf(out, "<svg class=timeline viewBox=\"0 0 %d %d\" role=img aria-label=\"findings over the period, by "
-		     "category\">\n<line x1=%d y1=%d x2=%d y2=%d stroke=\"#999\"/>\n",
-		w, h, left, h - bottom, w, h - bottom);
+	fprintf(out, "<svg class=timeline viewBox=\"0 0 %d %d\" role=img aria-label=\"%s\">\n"
+		     "<line x1=%d y1=%d x2=%d y2=%d stroke=\"#999\"/>\n",
+		w, h, label, left, h - bottom, w, h - bottom);
 	fprintf(out, "<text x=%d y=12 font-size=10 text-anchor=end>%" PRIu64 "</text>\n", left - 4, max);
 	fprintf(out, "<text x=%d y=%d font-size=10>%s</text><text x=%d y=%d font-size=10 text-anchor=end>%s</text>\n",
 		left, h - 4, from, w, h - 4, to);
 	for (int b = 0; b < PERIOD_BUCKETS && max; b++) {
 		double y = h - bottom;
 
-		for (int c = 0; c < PERIOD_CATEGORIES; c++) {
-			double bh = (double)p->timeline[b][c] * (h - bottom - 16) / (double)max;
+		for (int c = 0; c < nseries; c++) {
+			uint64_t n = counts[b * nseries + c];
+			double bh = (double)n * (h - bottom - 16) / (double)max;
 
-			if (!p->timeline[b][c])
+			if (!n)
 				continue;
 			y -= bh;
 			fprintf(out, "<rect x=%d y=%.1f width=%d height=%.1f fill=\"%s\"><title>%s: %" PRIu64
 				     "</title></rect>\n",
-				left + b * bar, y, bar - 1, bh, category_colour[c], period_category_name(c),
-				p->timeline[b][c]);
+				left + b * bar, y, bar - 1, bh, colour[c], name(c), n);
 		}
 	}
 	fputs("</svg>\n<p class=legend>", out);
-	for (int c = 0; c < PERIOD_CATEGORIES; c++)
-		fprintf(out, "<span style=\"color:%s\">&#9632;</span> %s ", category_colour[c], period_category_name(c));
+	for (int c = 0; c < nseries; c++)
+		fprintf(out, "<span style=\"color:%s\">&#9632;</span> %s ", colour[c], name(c));
 	fputs("</p>\n", out);
 }
 
@@ -292,7 +295,12 @@ static void found(FILE *out, const struct period *p)
 	      "<b>cross_identity</b> (another client's prompt). The record holds masked previews and keyed "
 	      "fingerprints, never the values, so the evidence itself retains no personal data.</p>\n",
 	      out);
-	timeline(out, p);
+	fputs("<h3>Over the period, by category</h3>\n", out);
+	timeline(out, p, &p->timeline[0][0], PERIOD_CATEGORIES, period_category_name, category_colour,
+		 "findings over the period, by category");
+	fputs("<h3>Over the period, by leak label</h3>\n", out);
+	timeline(out, p, &p->leak_timeline[0][0], PERIOD_LEAKS, period_leak_name, leak_colour,
+		 "findings over the period, by leak label");
 	fputs("<table id=by-category><tr><th>category</th><th>in prompts</th><th>echo</th><th>novel</th>"
 	      "<th>cross_identity</th></tr>\n",
 	      out);
@@ -307,6 +315,8 @@ static void found(FILE *out, const struct period *p)
 	fputs("</table>\n<h3>Models</h3><table><tr><th>model (reported, else requested)</th><th>findings</th></tr>\n",
 	      out);
 	table_rows(out, &p->models, 20, "no findings");
+	fputs("</table>\n<h3>Endpoints</h3><table><tr><th>host and path</th><th>findings</th></tr>\n", out);
+	table_rows(out, &p->endpoints, 20, "no findings");
 	fputs("</table>\n</section>\n", out);
 }
 
