@@ -185,8 +185,9 @@ static const char style[] =
 	".tsc{font-size:.8rem;font-weight:normal;color:#555;margin-left:.5rem}"
 	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.85rem}"
 	"th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}"
+	"table.wide{font-size:.75rem}"
 	"th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-	".mono,code,pre{font-family:ui-monospace,monospace;font-size:.8rem}.none{color:#777;font-style:italic}"
+	".mono,code,pre{font-family:ui-monospace,monospace;font-size:.8rem;overflow-wrap:anywhere}.none{color:#777;font-style:italic}"
 	".ok{color:#1b7f3b;font-weight:bold}.bad{color:#b00020;font-weight:bold}"
 	"pre{background:#f7f7f7;padding:.5rem;white-space:pre-wrap;word-break:break-all}"
 	".totals td{font-size:1rem}svg.timeline{width:100%;height:auto}.legend{font-size:.8rem}"
@@ -219,7 +220,7 @@ static void watched(FILE *out, const struct period *p)
 	section(out, "watched", "1. What was watched", "CC7.2");
 	fputs("<p>Each agent watches the model-serving processes of one node from the kernel (eBPF) and signs what it "
 	      "sees. Heartbeats show it was running; capture loss and the coverage account say, signed, what it "
-	      "missed and what it could not watch.</p>\n<table><tr><th>agent key</th><th>node</th><th>version</th>"
+	      "missed and what it could not watch.</p>\n<table class=wide><tr><th>agent key</th><th>node</th><th>version</th>"
 	      "<th>events</th><th>first</th><th>last</th><th>heartbeats</th><th>last heartbeat</th><th>starts / "
 	      "stops</th><th>exchanges</th><th>capture loss</th><th>events lost (gaps)</th></tr>\n",
 	      out);
