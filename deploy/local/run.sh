@@ -17,13 +17,20 @@ fi
 # The shipped routing policy (deploy/policy/routing.yaml), copied so that
 # root owns what the agent reads.
 install -m 0644 deploy/policy/routing.yaml "$STATE/agent/routing.yaml"
+# An auditor for the console and the read API, made on first run: its
+# token stays in a file only root reads, the collector keeps its hash.
+if [ ! -s "$STATE/collector/access.yaml" ] || [ ! -s "$STATE/collector/auditor.token" ]; then
+	made=$("$BUILD/sealtap-collector" token local-auditor auditor)
+	printf '%s\n' "$made" | grep '^sealtap_' > "$STATE/collector/auditor.token"
+	{ echo "principals:"; printf '%s\n' "$made" | sed -n '/^  - name:/,$p'; } > "$STATE/collector/access.yaml"
+fi
 # Enrol this agent: its public key goes on the collector's allow list.
 "$BUILD/sealtap-agent" keys --state-dir "$STATE/agent" > "$STATE/collector/allow"
 # The collector's key (made here on first run), before the collector starts.
 COLLECTOR_KEY=$("$BUILD/sealtap-collector" key --state-dir "$STATE/collector")
 "$BUILD/sealtap-collector" serve --store "$STATE/collector/store.db" --allow "$STATE/collector/allow" \
 	--listen "127.0.0.1:$PORT" --tls-cert "$STATE/collector/cert.pem" --tls-key "$STATE/collector/key.pem" \
-	--state-dir "$STATE/collector" &
+	--state-dir "$STATE/collector" --access "$STATE/collector/access.yaml" &
 COLLECTOR=$!
 # Ctrl-C reaches the agent, which stops, signs and ships its last batch; the
 # collector (started in the background, so it ignores the interrupt) is
@@ -33,6 +40,7 @@ trap 'kill $COLLECTOR 2>/dev/null || true; wait $COLLECTOR 2>/dev/null || true' 
 trap 'exit 143' TERM
 echo "sealtap: evidence goes to $STATE/collector/store.db (collector on 127.0.0.1:$PORT);" >&2
 echo "sealtap: check it any time with: $BUILD/sealtap-collector verify --store $STATE/collector/store.db" >&2
+echo "sealtap: the console: https://127.0.0.1:$PORT/console (a self-signed certificate; sign in with the token in $STATE/collector/auditor.token)" >&2
 status=0
 # The agent checks every acknowledgement against the collector's own key.
 "$BUILD/sealtap-agent" --all --state-dir "$STATE/agent" --routing "$STATE/agent/routing.yaml" \

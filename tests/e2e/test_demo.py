@@ -150,6 +150,11 @@ def test_ctrl_c_on_a_terminal_stops_cleanly_and_make_exits_0(target):
                         text), "the agent's last line:\n%s" % text[-3000:])
         check(re.search(r"sealtap-collector: stopping: .*; the store holds \d+ events in \d+ streams", text),
               "the collector's last line:\n%s" % text[-3000:])
+        if target == "run":
+            tok = os.path.join(state, "collector", "auditor.token")
+            check("sealtap: the console: https://127.0.0.1:" in text and tok in text, "the console's line:\n%s" % text[:3000])
+            check(re.fullmatch(r"sealtap_[0-9a-f]{64}\n", open(tok).read()) and os.stat(tok).st_mode & 0o077 == 0,
+                  "the auditor's token, readable by its owner only")
         if target == "demo":
             check("Interrupted: stopping the agent" in text and "rm -rf %s" % state in text,
                   "the demo says it stopped and how to clean up:\n%s" % text[-2000:])
