@@ -922,7 +922,10 @@ static int report_cmd(int argc, char **argv)
 		rc = -1;
 	}
 	if (!rc) {
-		report_html(out, p, o.store, o.collector_key);
+		char named[1024];
+
+		store_redacted(o.store, named, sizeof(named));
+		report_html(out, p, named, o.collector_key);
 		if ((out != stdout && fclose(out)) || (out == stdout && fflush(out))) {
 			snprintf(err, sizeof(err), "%s: cannot write", o.out ? o.out : "standard output");
 			rc = -1;

@@ -12,6 +12,39 @@ bool store_is_postgres(const char *where)
 	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
+void store_redacted(const char *where, char *out, size_t cap)
+{
+	const char *auth = strstr(where, "://"), *at, *colon, *slash;
+	size_t o = 0;
+
+	if (!store_is_postgres(where) || !auth) {
+		snprintf(out, cap, "%s", where);
+		return;
+	}
+	auth += 3;
+	at = strchr(auth, '@');
+	colon = strchr(auth, ':');
+	slash = strchr(auth, '/');
+	if (!cap)
+		return;
+	for (const char *p = where; *p && o + 1 < cap;) {
+		if (at && colon && colon < at && (!slash || colon < slash) && p == colon + 1) {
+			/* postgresql://user:SECRET@host/... */
+			o += (size_t)snprintf(out + o, cap - o, "***");
+			p = at;
+		} else if (!strncmp(p, "password=", 9) && (p == where || p[-1] == '?' || p[-1] == '&')) {
+			/* ...?password=SECRET&... */
+			o += (size_t)snprintf(out + o, cap - o, "password=***");
+			p += 9 + strcspn(p + 9, "&");
+		} else {
+			out[o++] = *p++;
+		}
+		if (o >= cap)
+			o = cap - 1;
+	}
+	out[o] = 0;
+}
+
 struct store *store_open(const char *where, bool create, char *err, size_t errsz)
 {
 	return store_is_postgres(where) ? store_pg_open(where, create, err, errsz)

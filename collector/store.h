@@ -51,6 +51,9 @@ struct store;
  * a typo must not create an empty store that then "verifies"). */
 struct store *store_open(const char *where, bool create, char *err, size_t errsz);
 bool store_is_postgres(const char *where);
+/* where, with a PostgreSQL URI's password (user:SECRET@, password=SECRET)
+ * shown as ***: for anything printed or written into a report. */
+void store_redacted(const char *where, char *out, size_t cap);
 void store_close(struct store *s);
 
 /* One ingest: begin; get_stream (locks the row until the end); put...;

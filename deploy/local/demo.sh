@@ -6,14 +6,14 @@
 # followed. Everything lives under STATE (a new directory each run) and is
 # left there for a look afterwards.
 #
-# usage: demo.sh [BUILD]    env: STATE, COLLECTOR_PORT, MODEL_PORT, NO_COLOR
+# usage: demo.sh [BUILD]    env: STATE, STORE, COLLECTOR_PORT, MODEL_PORT, NO_COLOR
 set -euo pipefail
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
 STATE=${STATE:-$(mktemp -d /tmp/sealtap-demo.XXXXXX)}
 COLLECTOR_PORT=${COLLECTOR_PORT:-8453}
 MODEL_PORT=${MODEL_PORT:-8454}
-STORE=$STATE/collector/store.db
+STORE=${STORE:-$STATE/collector/store.db} # or a postgresql:// URI
 AGENT=$BUILD/sealtap-agent
 COLLECTOR=$BUILD/sealtap-collector
 # Debian's Python (its ssl module is the system's OpenSSL), not another one

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 
 from harness import BUILD, ROOT, agent_started, check, chromium, free_port, output_dir
+from postgres import Postgres
 from test_collector import COLLECTOR
 
 import pytest  # noqa: E402
@@ -49,16 +50,21 @@ def total(text, label):
 
 
 @pytest.mark.bpf
-def test_report_totals_equal_the_store_and_say_when_the_record_fails():
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_report_totals_equal_the_store_and_say_when_the_record_fails(backend):
     state = tempfile.mkdtemp(prefix="sealtap-report-")
-    out_dir = output_dir("report")
+    out_dir = output_dir("report-" + backend)
     agent_started()
+    pg = Postgres().start() if backend == "postgres" else None
     try:
         env = dict(os.environ, STATE=state, COLLECTOR_PORT=str(free_port()), MODEL_PORT=str(free_port()))
+        if pg:
+            pg.sql("CREATE DATABASE demo")
+            env["STORE"] = pg.uri("demo")
         d = subprocess.run(["bash", os.path.join(ROOT, "deploy", "local", "demo.sh"), BUILD], env=env, cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
         check(d.returncode == 0, "the demo filling the store failed:\n%s" % d.stdout.decode()[-3000:])
-        store = os.path.join(state, "collector", "store.db")
+        store = pg.uri("demo") if pg else os.path.join(state, "collector", "store.db")
         ckey = run("key", "--state-dir", os.path.join(state, "collector")).stdout.decode().strip()
         html = os.path.join(out_dir, "report.html")
         run("report", "--store", store, "--collector-key", ckey, "--out", html)
@@ -102,13 +108,18 @@ def test_report_totals_equal_the_store_and_say_when_the_record_fails():
               "the later period: no findings, verified")
 
         # one byte of one event altered behind the collector's back
-        db = sqlite3.connect(store)
-        seq, blob = db.execute("SELECT seq, bytes FROM events ORDER BY seq LIMIT 1 OFFSET 3").fetchone()
-        flipped = bytearray(blob)
-        flipped[len(flipped) // 2] ^= 1
-        db.execute("UPDATE events SET bytes = ? WHERE seq = ?", (bytes(flipped), seq))
-        db.commit()
-        db.close()
+        if pg:
+            seq = int(pg.sql("SELECT seq FROM events ORDER BY seq LIMIT 1 OFFSET 3", "demo")[0][0])
+            pg.sql("UPDATE events SET bytes = set_byte(bytes, length(bytes) / 2, get_byte(bytes, length(bytes) / 2) "
+                   "# 1) WHERE seq = %d" % seq, "demo")
+        else:
+            db = sqlite3.connect(store)
+            seq, blob = db.execute("SELECT seq, bytes FROM events ORDER BY seq LIMIT 1 OFFSET 3").fetchone()
+            flipped = bytearray(blob)
+            flipped[len(flipped) // 2] ^= 1
+            db.execute("UPDATE events SET bytes = ? WHERE seq = ?", (bytes(flipped), seq))
+            db.commit()
+            db.close()
         bad = os.path.join(out_dir, "tampered.html")
         p = run("report", "--store", store, "--out", bad)
         check(b"FAILED verification" in p.stderr, "the command says the record failed: %s" % p.stderr)
@@ -117,4 +128,6 @@ def test_report_totals_equal_the_store_and_say_when_the_record_fails():
               "the tampered report says it failed:\n%s" % btext[:2000])
         check(re.search(r"event %d" % seq, btext), "the altered event is named:\n%s" % btext)
     finally:
+        if pg:
+            pg.stop()
         shutil.rmtree(state, ignore_errors=True)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "store.h"
 
 static char *render(const struct period *p)
 {
@@ -58,10 +59,32 @@ static void test_report_escapes_what_the_record_holds(void **state)
 	free(p);
 }
 
+/* A report names its store; a PostgreSQL URI's password is not written. */
+static void test_report_store_name_without_password(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "postgresql://auditor:s3cret@db.internal:5432/sealtap", "postgresql://auditor:***@db.internal:5432/sealtap" },
+		{ "postgres://u@h/db?password=s3cret&sslmode=require", "postgres://u@h/db?password=***&sslmode=require" },
+		{ "postgresql:///db?host=/run/pg&port=5433", "postgresql:///db?host=/run/pg&port=5433" },
+		{ "postgresql://h:5432/db", "postgresql://h:5432/db" },
+		{ "/var/lib/sealtap/store.db", "/var/lib/sealtap/store.db" },
+	};
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		store_redacted(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+	}
+	store_redacted(cases[0][0], out, 20); /* cut short, never past the buffer */
+	assert_int_equal(strlen(out), 19);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_escapes_what_the_record_holds),
+		cmocka_unit_test(test_report_store_name_without_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
