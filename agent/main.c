@@ -914,6 +914,8 @@ static int consume(struct agent *a)
 		if (err < 0)
 			return fail(SEALTAP_EXIT_FAILED, "reading the ring buffer: %s", strerror(-err));
 		now = clock_mono_ns();
+		if (a->judge)
+			judge_sync(a->judge, now);
 		metrics_poll(a->metrics);
 		if (reload_requested) {
 			reload_requested = 0;

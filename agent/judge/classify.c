@@ -14,6 +14,12 @@
 
 #define CL_RING 16384  /* history per stream: a scan piece, plus the longest value and its context */
 #define CL_PIECE 4096  /* scanned at a time: fewer calls, and a bound on one call's candidates */
+/* A lazy stream's tail is scanned once it holds this much (a piece, less
+ * the final newline cl_close adds): one Hyperscan call costs as much as
+ * scanning ~150 bytes when the database is in cache, and several times
+ * that when the agent's other work has pushed it out (make bench:
+ * classify-bench tokens, stream_cost.py). */
+#define CL_LAZY_BYTES (CL_PIECE - 1)
 #define CL_BATCH 2048  /* candidates of one piece (a piece of 4096 bytes cannot hold more values) */
 #define CL_PENDING 32  /* candidates a stream carries to a later piece (PEM bodies, context after) */
 #define CL_RECENT 16  /* findings remembered for overlap */
@@ -82,7 +88,13 @@ struct cl_stream {
 	hs_stream_t *hs;
 	cl_finding_fn fn;
 	void *ctx;
-	uint64_t off; /* bytes fed */
+	uint64_t off; /* bytes scanned */
+	/* Bytes in the ring: off, and a tail of at most CL_LAZY_BYTES still
+	 * to be scanned (cl_feed_lazy), while lazy is set. */
+	uint64_t fed;
+	struct cl_lazy *lazy;
+	struct cl_stream *lazy_prev, *lazy_next; /* in lazy, oldest tail first */
+	uint64_t lazy_since;                     /* when the tail began */
 	/* Match ends up to here are within reach of a shape seen already (the
 	 * gated scan goes on into the next piece). */
 	uint64_t gate_until;
@@ -357,7 +369,7 @@ static void ring_copy(const struct cl_stream *s, uint64_t from, uint64_t to, cha
 /* The oldest offset still in the ring. */
 static uint64_t ring_floor(const struct cl_stream *s)
 {
-	return s->off > CL_RING ? s->off - CL_RING : 0;
+	return s->fed > CL_RING ? s->fed - CL_RING : 0;
 }
 
 /* Whether one of words occurs in w as a whole word or phrase, any case. */
@@ -897,6 +909,8 @@ struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx)
 	s->fn = fn;
 	s->ctx = ctx;
 	s->off = 0;
+	s->fed = 0;
+	s->lazy = NULL;
 	s->gate_until = 0;
 	s->raw = NULL;
 	s->npending = 0;
@@ -989,36 +1003,122 @@ static void gate_piece(struct cl_stream *s, uint64_t prev)
 		scan_gated(s, from, to);
 }
 
-static void scan_piece(struct cl_stream *s, const char *p, size_t n)
+static void ring_append(struct cl_stream *s, const char *p, size_t n)
 {
-	size_t at = (size_t)(s->off & (CL_RING - 1)), first = CL_RING - at;
-	uint64_t prev = s->off;
+	size_t at = (size_t)(s->fed & (CL_RING - 1)), first = CL_RING - at;
 
 	if (first > n)
 		first = n;
 	memcpy(s->ring + at, p, first);
 	memcpy(s->ring, p + first, n - first);
-	s->off += n;
-	if (s->hs)
-		hs_scan_stream(s->hs, p, (unsigned)n, 0, s->c->scratch, on_match, s);
+	s->fed += n;
+}
+
+/* Scans what was appended to the ring since the last scan (at most
+ * CL_PIECE bytes), in place. */
+static void scan_tail(struct cl_stream *s)
+{
+	uint64_t prev = s->off;
+	size_t n = (size_t)(s->fed - prev), at = (size_t)(prev & (CL_RING - 1)), first = CL_RING - at;
+
+	if (n == 0)
+		return;
+	if (first > n)
+		first = n;
+	s->off = s->fed;
+	s->c->st.scans++;
+	if (s->hs) {
+		hs_scan_stream(s->hs, s->ring + at, (unsigned)first, 0, s->c->scratch, on_match, s);
+		if (n > first)
+			hs_scan_stream(s->hs, s->ring, (unsigned)(n - first), 0, s->c->scratch, on_match, s);
+	}
 	if (s->c->gated_db)
 		gate_piece(s, prev);
 }
 
+static void scan_piece(struct cl_stream *s, const char *p, size_t n)
+{
+	ring_append(s, p, n);
+	scan_tail(s);
+}
+
+/* Every match for a value ending at X has been reported once the scan is
+ * MAX_DELIM bytes past X: decide up to there, so overlaps resolve the same
+ * way however the text was cut. */
+static void decide_scanned(struct cl_stream *s)
+{
+	flush(s, s->off > MAX_DELIM ? s->off - MAX_DELIM : 0);
+}
+
+static void lazy_unlink(struct cl_stream *s)
+{
+	struct cl_lazy *l = s->lazy;
+
+	if (!l)
+		return;
+	if (s->lazy_prev)
+		s->lazy_prev->lazy_next = s->lazy_next;
+	else
+		l->head = s->lazy_next;
+	if (s->lazy_next)
+		s->lazy_next->lazy_prev = s->lazy_prev;
+	else
+		l->tail = s->lazy_prev;
+	l->streams--;
+	s->lazy = NULL;
+}
+
+/* The stream's waiting tail, scanned and judged now. */
+static void lazy_scan(struct cl_stream *s)
+{
+	lazy_unlink(s);
+	scan_tail(s);
+	decide_scanned(s);
+}
+
 void cl_feed(struct cl_stream *s, const char *text, size_t n)
 {
+	if (s->lazy)
+		lazy_scan(s); /* the bytes before these first */
 	s->c->st.bytes += n;
 	while (n > 0) {
 		size_t k = n < CL_PIECE ? n : CL_PIECE;
 
 		scan_piece(s, text, k);
-		/* Every match for a value ending at X has been reported once the
-		 * scan is MAX_DELIM bytes past X: decide up to there, so overlaps
-		 * resolve the same way however the text was cut. */
-		flush(s, s->off > MAX_DELIM ? s->off - MAX_DELIM : 0);
+		decide_scanned(s);
 		text += k;
 		n -= k;
 	}
+}
+
+void cl_feed_lazy(struct cl_stream *s, const char *text, size_t n, struct cl_lazy *l, uint64_t now)
+{
+	if (s->fed - s->off + n > CL_LAZY_BYTES) {
+		cl_feed(s, text, n);
+		return;
+	}
+	s->c->st.bytes += n;
+	ring_append(s, text, n);
+	if (!s->lazy && n > 0) {
+		s->lazy = l;
+		s->lazy_since = now;
+		s->lazy_next = NULL;
+		s->lazy_prev = l->tail;
+		if (l->tail)
+			l->tail->lazy_next = s;
+		else
+			l->head = s;
+		l->tail = s;
+		l->streams++;
+	}
+}
+
+void cl_lazy_sync(struct cl_lazy *l, uint64_t before)
+{
+	if (!l->head || l->head->lazy_since >= before)
+		return;
+	while (l->head) /* all of them: one pass while the database is in cache */
+		lazy_scan(l->head);
 }
 
 void cl_close(struct cl_stream *s)
@@ -1028,7 +1128,9 @@ void cl_close(struct cl_stream *s)
 	if (!s)
 		return;
 	c = s->c;
-	scan_piece(s, "\n", 1); /* delimits a value at the very end */
+	lazy_unlink(s);
+	ring_append(s, "\n", 1); /* delimits a value at the very end */
+	scan_tail(s);
 	if (s->hs)
 		hs_close_stream(s->hs, c->scratch, on_match, s);
 	flush(s, UINT64_MAX);

@@ -52,6 +52,7 @@ struct cl_stats {
 	uint64_t overlaps;           /* inside a finding already raised */
 	uint64_t queue_full;         /* candidates dropped: too many awaiting a decision */
 	uint64_t gated_bytes;        /* text the shape-only detectors were run over (near their shapes) */
+	uint64_t scans;              /* pieces scanned: each a Hyperscan call (or two, round the ring's end) */
 };
 
 struct classifier;
@@ -80,6 +81,24 @@ size_t classifier_detectors(const struct classifier *c, const struct detector **
  * caller). */
 struct cl_stream *cl_open(struct classifier *c, cl_finding_fn fn, void *ctx);
 void cl_feed(struct cl_stream *s, const char *text, size_t n);
+/* Streams fed a few bytes at a time (a streamed completion's tokens, each
+ * a delta of its own): one Hyperscan call costs as much as scanning a few
+ * hundred bytes, so cl_feed_lazy leaves the bytes in the stream's ring,
+ * unscanned, until a piece (4 KiB) has gathered, the stream is fed with
+ * cl_feed or closed, or cl_lazy_sync finds that the oldest tail began
+ * before a given time. The findings and their offsets are the same as
+ * cl_feed's; they only come up to that much later. The owner of the list
+ * calls cl_lazy_sync often (every batch of records): no tail waits
+ * unbounded. */
+struct cl_lazy {
+	struct cl_stream *head, *tail; /* oldest tail first */
+	size_t streams;
+};
+void cl_feed_lazy(struct cl_stream *s, const char *text, size_t n, struct cl_lazy *l, uint64_t now);
+/* Once the oldest tail began before `before` (UINT64_MAX: now), scans and
+ * judges every tail, one after the other: a scan that follows another
+ * finds the database in cache, one among the agent's other work does not. */
+void cl_lazy_sync(struct cl_lazy *l, uint64_t before);
 /* The text ended: judges what is pending and frees the stream. */
 void cl_close(struct cl_stream *s);
 

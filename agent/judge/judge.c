@@ -28,6 +28,8 @@ struct judge {
 	struct tally *tally; /* labelled counters for /metrics */
 	const struct routing *routing;
 	struct judge_stats st;
+	struct cl_lazy lazy; /* completions whose last tokens wait to be scanned */
+	uint64_t now;        /* the last judge_sync's time: when a waiting tail began, at the latest */
 };
 
 /* Where a stream's findings come from. */
@@ -349,7 +351,13 @@ void judge_delta(struct judge *j, struct exchange *x, int choice, const char *te
 			return;
 		}
 	}
-	cl_feed(jx->out[choice], text, len);
+	cl_feed_lazy(jx->out[choice], text, len, &j->lazy, j->now);
+}
+
+void judge_sync(struct judge *j, uint64_t now)
+{
+	j->now = now;
+	cl_lazy_sync(&j->lazy, now > JUDGE_LAZY_NS ? now - JUDGE_LAZY_NS : 0);
 }
 
 void judge_done(struct judge *j, struct exchange *x)
@@ -391,14 +399,14 @@ void judge_write_stats(const struct judge *j, FILE *out)
 	const struct leak_stats *l = leak_table_stats(j->leaks);
 
 	fprintf(out,
-		",\"classify\":{\"bytes\":%" PRIu64 ",\"gated_bytes\":%" PRIu64 ",\"matches\":%" PRIu64
+		",\"classify\":{\"bytes\":%" PRIu64 ",\"scans\":%" PRIu64 ",\"gated_bytes\":%" PRIu64 ",\"matches\":%" PRIu64
 		",\"findings\":%" PRIu64 ",\"findings_input\":%" PRIu64 ",\"findings_output\":%" PRIu64 ",\"echo\":%" PRIu64
 		",\"novel\":%" PRIu64 ",\"cross_identity\":%" PRIu64 ",\"rejected_shape\":%" PRIu64
 		",\"rejected_validator\":%" PRIu64 ",\"rejected_filter\":%" PRIu64 ",\"rejected_context\":%" PRIu64
 		",\"test_values\":%" PRIu64
 		",\"overlaps\":%" PRIu64 ",\"queue_full\":%" PRIu64 ",\"prompt_values_dropped\":%" PRIu64
 		",\"streams_failed\":%" PRIu64 ",\"leak_remembered\":%" PRIu64 ",\"leak_evicted\":%" PRIu64 "}",
-		c->bytes, c->gated_bytes, c->matches, c->findings, j->st.findings_input, j->st.findings_output,
+		c->bytes, c->scans, c->gated_bytes, c->matches, c->findings, j->st.findings_input, j->st.findings_output,
 		j->st.echo, j->st.novel, j->st.cross_identity, c->rejected_shape, c->rejected_validator, c->rejected_filter,
 		c->rejected_context, c->test_values, c->overlaps, c->queue_full, j->st.prompt_values_dropped, j->st.streams_failed,
 		l->remembered, l->evicted);

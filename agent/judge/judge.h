@@ -52,7 +52,14 @@ struct judge *judge_new(struct classifier *c, const struct judge_opts *o);
 void judge_free(struct judge *j);
 
 void judge_request(struct judge *j, struct exchange *x);
+/* A completion's tokens are scanned a kilobyte at a time, or once they
+ * have waited JUDGE_LAZY_NS (judge_sync): a finding in a streamed answer
+ * comes at most that much (and one batch of records) after its value. */
+#define JUDGE_LAZY_NS 200000000ull
 void judge_delta(struct judge *j, struct exchange *x, int choice, const char *text, size_t len);
+/* Scans what has waited long enough; the capture loop calls it after every
+ * batch of records, with the time. */
+void judge_sync(struct judge *j, uint64_t now);
 /* Finishes the exchange's streams and releases its state. */
 void judge_done(struct judge *j, struct exchange *x);
 

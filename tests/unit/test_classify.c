@@ -454,6 +454,104 @@ static void test_classify_every_split(void **state)
 	classifier_free(c);
 }
 
+/* Feeds text in pieces of `step` bytes through cl_feed_lazy, one piece in
+ * every `eager` (0: none) through cl_feed, and syncs the list every
+ * `sync_every` pieces (0: never, only the close and the size bound scan). */
+static void scan_lazy(struct classifier *c, const char *text, size_t step, size_t eager, size_t sync_every,
+		      struct found *out)
+{
+	struct cl_stream *s = cl_open(c, on_finding, out);
+	struct cl_lazy l = { 0 };
+	size_t n = strlen(text), piece = 0;
+
+	memset(out, 0, sizeof(*out));
+	assert_non_null(s);
+	for (size_t off = 0; off < n; piece++) {
+		size_t k = n - off > step ? step : n - off;
+
+		if (eager && piece % eager == eager - 1)
+			cl_feed(s, text + off, k);
+		else
+			cl_feed_lazy(s, text + off, k, &l, piece);
+		if (sync_every && piece % sync_every == sync_every - 1)
+			cl_lazy_sync(&l, UINT64_MAX);
+		off += k;
+	}
+	cl_close(s);
+	assert_null(l.head);
+	assert_int_equal(l.streams, 0);
+}
+
+/* Tokens left to wait in the ring (a streamed completion) give the same
+ * findings, at the same offsets, however the waits and the scans fall. */
+static void test_classify_lazy_same_findings(void **state)
+{
+	static const size_t steps[] = { 1, 3, 7, 64, 700 }, eager[] = { 0, 5 }, syncs[] = { 0, 1, 4, 9 };
+	struct classifier *c = builtin();
+	struct found fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(positives) / sizeof(positives[0]); i++)
+		for (size_t a = 0; a < sizeof(steps) / sizeof(steps[0]); a++)
+			for (size_t b = 0; b < sizeof(eager) / sizeof(eager[0]); b++)
+				for (size_t y = 0; y < sizeof(syncs) / sizeof(syncs[0]); y++) {
+					scan_lazy(c, positives[i].text, steps[a], eager[b], syncs[y], &fd);
+					check_positive(c, &positives[i], &fd);
+				}
+	classifier_free(c);
+}
+
+/* Waiting tails are scanned, all of them, when the list is synced past the
+ * time the oldest began; one alone when a piece has gathered in it or it
+ * is fed eagerly; not before. */
+static void test_classify_lazy_waits_bounded(void **state)
+{
+	static const char text[] = "Charge it to my card 4532 0151 1283 0366, expiry 09/28.";
+	static char filler[4200];
+	struct classifier *c = builtin();
+	struct cl_lazy l = { 0 };
+	struct cl_stream *s, *t;
+	struct found fd = { 0 }, fe = { 0 };
+
+	(void)state;
+	s = cl_open(c, on_finding, &fd);
+	t = cl_open(c, on_finding, &fe);
+	for (size_t k = 0; k < sizeof(text) - 1; k++)
+		cl_feed_lazy(s, text + k, 1, &l, 100);
+	cl_feed_lazy(t, "x", 1, &l, 150);
+	assert_ptr_equal(l.head, s);
+	assert_int_equal(l.streams, 2);
+	cl_lazy_sync(&l, 100); /* began at 100: not before 100 */
+	assert_int_equal(fd.n, 0);
+	cl_lazy_sync(&l, 101);
+	assert_int_equal(fd.n, 1);
+	assert_string_equal(fd.f[0].det->id, "financial.payment_card");
+	assert_null(l.head); /* t, which began later, with it */
+	assert_int_equal(l.streams, 0);
+	cl_feed_lazy(t, "x", 1, &l, 200);
+	assert_ptr_equal(l.head, t);
+	cl_close(t);
+	assert_null(l.head);
+
+	/* The size bound: a piece of filler after the value scans it with no sync. */
+	memset(&fd, 0, sizeof(fd));
+	memset(filler, ' ', sizeof(filler));
+	s = cl_open(c, on_finding, &fd);
+	cl_feed_lazy(s, text, sizeof(text) - 1, &l, 0);
+	for (size_t k = 0; k + 10 <= sizeof(filler) && fd.n == 0; k += 10)
+		cl_feed_lazy(s, filler + k, 10, &l, 0);
+	assert_int_equal(fd.n, 1);
+	/* An eager feed scans the tail before its own bytes. */
+	memset(&fd, 0, sizeof(fd));
+	cl_feed_lazy(s, text, sizeof(text) - 1, &l, 0);
+	assert_int_equal(fd.n, 0);
+	cl_feed(s, " ", 1);
+	assert_int_equal(fd.n, 1);
+	assert_null(l.head);
+	cl_close(s);
+	classifier_free(c);
+}
+
 /* A value that straddles the end of the classifier's 16 KiB history ring
  * (the stream's bytes wrap round it there): found once, at its offsets,
  * whether the writes are 4 KiB or of an odd size. */
@@ -477,12 +575,15 @@ static void test_classify_across_ring_end(void **state)
 				text[j] = filler[j % (sizeof(filler) - 1)];
 			text[start - 1] = '\n';
 			strcpy(text + start, p->text);
-			for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
-				scan(c, text, steps[st], &fd);
+			for (size_t st = 0; st < 2 * sizeof(steps) / sizeof(steps[0]); st++) {
+				if (st < sizeof(steps) / sizeof(steps[0]))
+					scan(c, text, steps[st], &fd);
+				else /* left waiting in the ring, which wraps meanwhile */
+					scan_lazy(c, text, steps[st - sizeof(steps) / sizeof(steps[0])] / 8, 0, 3, &fd);
 				if (fd.n != 1 || strcmp(fd.f[0].det->id, p->id) != 0 || fd.f[0].start != wrap - k ||
 				    fd.f[0].end != wrap - k + vlen)
 					fail_msg("%s across the ring's end (%zu bytes before it, %zu-byte writes): %d findings, "
-						 "first %s at %llu", p->id, k, steps[st], fd.n, fd.n ? fd.f[0].det->id : "-",
+						 "first %s at %llu", p->id, k, steps[st % 2], fd.n, fd.n ? fd.f[0].det->id : "-",
 						 fd.n ? (unsigned long long)fd.f[0].start : 0ULL);
 			}
 		}
@@ -986,6 +1087,8 @@ int main(void)
 		cmocka_unit_test(test_classify_each_detector),
 		cmocka_unit_test(test_classify_every_split),
 		cmocka_unit_test(test_classify_across_ring_end),
+		cmocka_unit_test(test_classify_lazy_same_findings),
+		cmocka_unit_test(test_classify_lazy_waits_bounded),
 		cmocka_unit_test(test_classify_boundaries),
 		cmocka_unit_test(test_classify_hard_negatives),
 		cmocka_unit_test(test_classify_length_bounds),

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""What a streaming model server pays for being watched, and what the agent
+spends (make bench; issue #24). One asyncio TLS server (stream_server.py:
+memory BIO, as uvicorn and vLLM) streams DELTAS-event SSE completions to
+CLIENTS concurrent curl clients; each round runs the same requests under one
+configuration, and rounds of the configurations are interleaved (these
+machines are shared: medians of rounds, and ratios within the run):
+
+  none      no probes
+  empty     do-nothing programs at exactly the agent's attach points for this
+            server (bench-empty agent: entry and return of its SSL_write/read
+            variants, SSL_set_fd/rfd/wfd and SSL_free, the socket tracepoints)
+  agent     the agent watching the server's pid: decode, classify, drift,
+            evidence signed into the spool
+  shipped   the same, the evidence also shipped to a local collector (TLS)
+
+Per configuration: server CPU per streamed event (its threads' schedstat),
+wall time of the round, agent CPU per event (from the clients' start until
+the agent has caught up: its CPU still for 300 ms), probe calls per event
+(the agent's kernel.calls), and the agent's added server cost as a ratio to
+the empty programs' added cost.
+"""
+import argparse
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
+import harness  # noqa: E402
+
+LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+CONFIGS = ("none", "empty", "agent", "shipped")
+
+
+def cpu_ns(pid):
+    """CPU time of every thread of pid, in ns (schedstat: exact, not ticks)."""
+    total = 0
+    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            total += int(open(f).read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that just ended
+    return total
+
+
+def settle(pid, quiet_ns=1_000_000, every=0.3, timeout=60):
+    """Waits until pid's CPU time grows by less than quiet_ns over one
+    interval (it has caught up); returns its CPU time then."""
+    last = cpu_ns(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(every)
+        now = cpu_ns(pid)
+        if now - last < quiet_ns:
+            return now
+        last = now
+    raise SystemExit("pid %d never settled" % pid)
+
+
+def clients(port, crt, n, requests):
+    body = '{"model":"m","stream":true,"messages":[{"role":"user","content":"say something"}]}'
+    errors = []
+
+    def one():
+        for _ in range(requests):
+            r = subprocess.run(["curl", "-sS", "-N", "--fail", "--cacert", crt, "-d", body, "-H",
+                                "Content-Type: application/json", "https://localhost:%d/v1/chat/completions" % port],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+            if r.returncode:
+                errors.append(r.stderr.decode())
+
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise SystemExit("a client failed: %s" % errors[0])
+
+
+class Collector:
+    def __init__(self, build, tmp, crt, key, agent_state):
+        self.dir = os.path.join(tmp, "collector")
+        os.makedirs(self.dir, exist_ok=True)
+        allow = os.path.join(self.dir, "allow")
+        with open(allow, "w") as f:
+            f.write(subprocess.run([os.path.join(build, "sealtap-agent"), "keys", "--state-dir", agent_state],
+                                   capture_output=True, check=True).stdout.decode())
+        self.port = harness.free_port()
+        self.proc = subprocess.Popen([os.path.join(build, "sealtap-collector"), "serve", "--store",
+                                      os.path.join(self.dir, "store.db"), "--allow", allow, "--listen",
+                                      "127.0.0.1:%d" % self.port, "--tls-cert", crt, "--tls-key", key, "--state-dir",
+                                      self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        harness.wait_listening(self.port, self.proc)
+        self.url = "https://127.0.0.1:%d/v1/batches" % self.port
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def round_(build, config, server, port, crt, args, state, collector):
+    """One round under config: its measurements."""
+    agent = empty = None
+    if config == "empty":
+        empty = harness.Peer([os.path.join(build, "bench-empty"), str(server.pid), LIBSSL, "agent"])
+        line = empty.expect("attached")
+        if int(line.split()[-1]) < 12:
+            raise SystemExit("bench-empty attached only: %s" % line)
+    elif config in ("agent", "shipped"):
+        extra = ["--collector", collector.url, "--collector-ca", crt] if config == "shipped" else []
+        agent = harness.Agent("--pid", str(server.pid), "--state-dir", state, *extra, dump=False)
+        agent.ready()
+        agent.wait_attached(server.pid)
+        settle(agent.proc.pid)
+        if args.profile:
+            perf = subprocess.Popen(["perf", "record", "-q", "-F", "4999", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-o", args.profile, "-p",
+                                     str(agent.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # perf attaches before the clients start
+    server_before = cpu_ns(server.pid)
+    agent_before = cpu_ns(agent.proc.pid) if agent else 0
+    t0 = time.monotonic()
+    clients(port, crt, args.clients, args.requests)
+    wall = time.monotonic() - t0
+    server_cpu = settle(server.pid, every=0.1) - server_before
+    events = args.clients * args.requests * args.deltas
+    out = {"server_us": server_cpu / events / 1000, "wall_s": wall}
+    if agent:
+        out["agent_us"] = (settle(agent.proc.pid) - agent_before) / events / 1000
+        if args.profile:
+            perf.send_signal(2)
+            perf.wait(60)
+
+        agent.stop()
+        st = agent.stats()
+        out["calls"] = st["kernel"]["calls"] / events
+        out["scans"] = st["classify"]["scans"] / events
+        out["classified"] = st["classify"]["bytes"] / events
+        if st["decode"]["exchanges"] < args.clients * args.requests:
+            raise SystemExit("the agent decoded %d of %d exchanges: the round is void"
+                             % (st["decode"]["exchanges"], args.clients * args.requests))
+        if config == "shipped" and st.get("ship", {}).get("acked", 0) < st["evidence"]["events"]:
+            raise SystemExit("the collector did not acknowledge every event: %s" % st.get("ship"))
+    if empty:
+        empty.proc.stdin.close()
+        empty.proc.wait()
+    return out
+
+
+def spread(values):
+    return "%.1f (%.1f-%.1f)" % (statistics.median(values), min(values), max(values))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--requests", type=int, default=5, help="per client and round")
+    ap.add_argument("--deltas", type=int, default=1000, help="SSE events per completion")
+    ap.add_argument("--profile", metavar="PERF_DATA",
+                    help="only one round watched by the agent, its CPU sampled by perf record -g into PERF_DATA "
+                    "(perf report -i PERF_DATA --no-children)")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    harness.BUILD, harness.AGENT = build, os.path.join(build, "sealtap-agent")  # the agent under test
+    crt, key = harness.certs()
+    port = harness.free_port()
+    tmp = tempfile.mkdtemp(prefix="sealtap-stream-bench-")
+    # one state per agent configuration: a shipped round must not ship the
+    # other rounds' backlog
+    states = {c: os.path.join(tmp, c) for c in ("agent", "shipped")}
+    server = harness.Peer([harness.PYTHON, os.path.join(HERE, "stream_server.py"), str(port), crt, key,
+                           str(args.deltas)])
+    server.expect("ready")
+    collector = Collector(build, tmp, crt, key, states["shipped"])
+    results = {c: [] for c in CONFIGS}
+    try:
+        clients(port, crt, args.clients, 1)  # warm: imports, first handshakes
+        if args.profile:
+            out = round_(build, "shipped", server, port, crt, args, states["shipped"], collector)
+            print("profiled one shipped round: agent CPU %.2f us/event, %.3f classifier scans and %.1f bytes "
+                  "classified per event; "
+                  "perf report -i %s --no-children" % (out["agent_us"], out["scans"], out["classified"], args.profile))
+            return
+        for r in range(args.rounds):
+            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]
+            for c in order:
+                results[c].append(round_(build, c, server, port, crt, args, states.get(c), collector))
+    finally:
+        server.kill()
+        collector.stop()
+    events = args.clients * args.requests * args.deltas
+    print("streaming server (asyncio TLS, memory BIO): %d clients x %d requests x %d SSE events = %d events per "
+          "round, %d rounds interleaved; medians (min-max)" % (args.clients, args.requests, args.deltas, events,
+                                                               args.rounds))
+    print("%-8s %-22s %-22s %-22s %s" % ("", "server CPU us/event", "wall s", "agent CPU us/event", "probe calls/event"))
+    for c in CONFIGS:
+        rs = results[c]
+        print("%-8s %-22s %-22s %-22s %s" % (c, spread([x["server_us"] for x in rs]), spread([x["wall_s"] for x in rs]),
+                                              spread([x["agent_us"] for x in rs]) if "agent_us" in rs[0] else "-",
+                                              "%.2f" % statistics.median(x["calls"] for x in rs) if "calls" in rs[0]
+                                              else "-"))
+    med = {c: statistics.median(x["server_us"] for x in results[c]) for c in CONFIGS}
+    empty_added = med["empty"] - med["none"]
+    for c in ("agent", "shipped"):
+        print("%s: server CPU x%.2f of no probes, x%.2f of empty probes; added cost / empty probes' added cost: %s"
+              % (c, med[c] / med["none"], med[c] / med["empty"],
+                 "%.2f" % ((med[c] - med["none"]) / empty_added) if empty_added > 0 else "n/a (empty probes added "
+                 "nothing measurable)"))
+
+
+if __name__ == "__main__":
+    main()
