@@ -142,6 +142,8 @@ struct attach {
 	struct lib libs[MAX_LIBS];
 	int nlibs;
 	struct watched *watched; /* MAX_WATCHED slots */
+	int nslots;              /* slots at and past this one are free: the tables are walked only this far */
+	uint64_t next_scan_ns;   /* the soonest of the watched processes' next_scan_ns */
 	uint64_t next_walk_ns;
 	uint64_t epoch; /* walk generation, to reap vanished processes */
 	uint64_t coverage_gen; /* changes with anything attach_coverage lists */
@@ -372,10 +374,20 @@ static struct lib *lib_examine(struct attach *a, pid_t pid, const struct maps_en
 
 static struct watched *watched_find(const struct attach *a, pid_t pid)
 {
-	for (int i = 0; i < MAX_WATCHED; i++)
+	if (pid == 0)
+		return NULL;
+	for (int i = 0; i < a->nslots; i++)
 		if (a->watched[i].pid == pid)
 			return &a->watched[i];
 	return NULL;
+}
+
+static struct watched *watched_free_slot(struct attach *a)
+{
+	for (int i = 0; i < a->nslots; i++)
+		if (!a->watched[i].pid)
+			return &a->watched[i];
+	return a->nslots < MAX_WATCHED ? &a->watched[a->nslots++] : NULL;
 }
 
 /* mapped: the process maps lib now (else its probes go in ahead of the
@@ -486,13 +498,15 @@ static void watched_release(struct attach *a, struct watched *w)
 	for (int i = 0; i < w->nlibs; i++)
 		destroy_links(a, w->links[i], w->nlinks[i]);
 	memset(w, 0, sizeof(*w));
+	while (a->nslots > 0 && !a->watched[a->nslots - 1].pid)
+		a->nslots--;
 	a->st.procs_watched--;
 	a->coverage_gen++;
 }
 
 static struct watched *watched_add(struct attach *a, pid_t pid, const char *comm)
 {
-	struct watched *w = watched_find(a, 0);
+	struct watched *w = watched_free_slot(a);
 
 	if (!w) {
 		a->st.procs_table_full++;
@@ -504,6 +518,8 @@ static struct watched *watched_add(struct attach *a, pid_t pid, const char *comm
 	a->coverage_gen++;
 	w->fast_scans_left = FAST_SCANS;
 	w->next_scan_ns = clock_mono_ns();
+	if (w->next_scan_ns < a->next_scan_ns)
+		a->next_scan_ns = w->next_scan_ns;
 	a->st.procs_watched++;
 	plain_watch(a, pid, true);
 	return w;
@@ -596,7 +612,7 @@ void attach_free(struct attach *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < MAX_WATCHED; i++)
+	for (int i = 0; i < a->nslots; i++)
 		if (a->watched[i].pid)
 			watched_release(a, &a->watched[i]);
 	for (int i = 0; i < a->nlibs; i++) {
@@ -628,7 +644,7 @@ int attach_scan_all(struct attach *a)
 	closedir(d);
 	/* Reap what vanished without an exit record (lost event, or pid
 	 * namespace games); a watched pid whose /proc entry is gone is dead. */
-	for (int i = 0; i < MAX_WATCHED; i++) {
+	for (int i = 0; i < a->nslots; i++) {
 		struct watched *w = &a->watched[i];
 		char path[32];
 
@@ -668,20 +684,29 @@ void attach_on_exit(struct attach *a, pid_t pid)
 
 void attach_tick(struct attach *a, uint64_t now)
 {
-	for (int i = 0; i < MAX_WATCHED; i++) {
-		struct watched *w = &a->watched[i];
+	/* Called after every batch of records: most calls have nothing due. */
+	if (now >= a->next_scan_ns) {
+		a->next_scan_ns = UINT64_MAX;
+		for (int i = 0; i < a->nslots; i++) {
+			struct watched *w = &a->watched[i];
 
-		if (!w->pid || now < w->next_scan_ns)
-			continue;
-		if (w->fast_scans_left > 0)
-			w->fast_scans_left--;
-		w->next_scan_ns = now + (w->fast_scans_left ? FAST_SCAN_NS : SLOW_SCAN_NS);
-		int nssl = scan_maps(a, w->pid, w);
+			if (!w->pid)
+				continue;
+			if (now >= w->next_scan_ns) {
+				if (w->fast_scans_left > 0)
+					w->fast_scans_left--;
+				w->next_scan_ns = now + (w->fast_scans_left ? FAST_SCAN_NS : SLOW_SCAN_NS);
+				int nssl = scan_maps(a, w->pid, w);
 
-		if (nssl == -ENOENT)
-			watched_release(a, w);
-		else
-			announce(a, w, nssl);
+				if (nssl == -ENOENT) {
+					watched_release(a, w);
+					continue;
+				}
+				announce(a, w, nssl);
+			}
+			if (w->next_scan_ns < a->next_scan_ns)
+				a->next_scan_ns = w->next_scan_ns;
+		}
 	}
 	if (now >= a->next_walk_ns)
 		attach_scan_all(a);
@@ -762,7 +787,7 @@ int attach_coverage(const struct attach *a, struct coverage_process *out, size_t
 	size_t n = 0;
 
 	*omitted = 0;
-	for (int i = 0; i < MAX_WATCHED; i++) {
+	for (int i = 0; i < a->nslots; i++) {
 		const struct watched *w = &a->watched[i];
 		struct coverage_process *p;
 
