@@ -162,12 +162,14 @@ static struct session *session_of(struct capture *c, struct stream_conn *conn, c
 	return conn->user;
 }
 
+/* A connection's last activity is its record's kernel time (the clock
+ * clock_mono_ns reads): no clock read per record. */
 static void on_data(struct capture *c, const struct st_data_record *d)
 {
 	struct stream_conn *conn = NULL;
 	struct session *s;
 	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off,
-				      d->data_len, d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
+				      d->data_len, d->flags & ST_FLAG_CONN_START, d->h.ts_ns, &conn);
 
 	if (c->opts.dump_chunks)
 		dump_chunk(c, d, gap, conn ? conn->id : 0);
@@ -184,7 +186,7 @@ static void on_unseen(struct capture *c, const struct st_data_record *d)
 	struct stream_conn *conn = NULL;
 	struct session *s;
 	uint64_t gap = stream_on_data(&c->streams, d->h.pid, d->ssl, d->dir, d->stream_off, d->call_total,
-				      d->flags & ST_FLAG_CONN_START, clock_mono_ns(), &conn);
+				      d->flags & ST_FLAG_CONN_START, d->h.ts_ns, &conn);
 
 	c->unseen_by_fn[d->fn]++;
 	attach_note_unseen(c->attach, (pid_t)d->h.pid, d->fn);
