@@ -299,6 +299,7 @@ BENCH_FIXTURES := openai_chat_sse openai_chat_h2_sse anthropic_sse ollama_ndjson
 bench: deps all
 	$(Q)$(PYTHON) tests/bench/probe_cost.py --build $(BUILD)
 	$(Q)$(PYTHON) tests/bench/plain_cost.py --build $(BUILD)
+	$(Q)$(PYTHON) tests/bench/stream_cost.py --build $(BUILD)
 	$(Q)echo "decode throughput, one core, one connection per exchange (fixtures from tests/fixtures):"
 	$(Q)for f in $(BENCH_FIXTURES); do ./$(BUILD)/decode-bench tests/fixtures $$f 2 || exit 1; done
 	$(Q)echo "the same, 20 exchanges per connection (keep-alive; HTTP/2 streams 1, 3, 5...):"
@@ -307,6 +308,7 @@ bench: deps all
 	$(Q)./$(BUILD)/classify-bench quality tests/corpus/corpus.jsonl | tail -1
 	$(Q)echo "classifier speed, one core:"
 	$(Q)./$(BUILD)/classify-bench speed tests/corpus/corpus.jsonl 100
+	$(Q)./$(BUILD)/classify-bench tokens tests/corpus/corpus.jsonl 16
 	$(Q)echo "evidence, end to end (agent -> collector over TLS, verified and stored; SQLite, then PostgreSQL):"
 	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD)
 	$(Q)$(PYTHON) tests/bench/evidence_bench.py --build $(BUILD) --postgres

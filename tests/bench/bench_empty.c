@@ -4,17 +4,23 @@
  * libssl's SSL_write and SSL_read in one process: the floor sealtap's probes
  * are compared with.
  *
- * usage: bench-empty PID LIBSSL entry|entry+return
+ * usage: bench-empty PID LIBSSL entry|entry+return|agent
  *        bench-empty go PID BINARY
  *        bench-empty syscalls enter|exit|enter+exit
  * The second form attaches do-nothing programs to the system-call
  * tracepoints instead (every process pays them): the floor of plain-socket
  * capture. The go form puts them where sealtap's Go probes go: where
  * crypto/tls.(*Conn).Write and Read begin and on each of their return
- * instructions (goplan). Prints "attached N" and holds the programs until
- * stdin closes.
+ * instructions (goplan). The agent form puts them at exactly the points
+ * the agent uses for that process (attach.c): entry and return of every
+ * SSL_write/SSL_read variant the library has, entry of SSL_set_fd,
+ * SSL_set_rfd, SSL_set_wfd and SSL_free, and the socket tracepoints of
+ * plain capture: the floor of the agent on a real server. Prints
+ * "attached N" and holds the programs until stdin closes.
  */
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +117,39 @@ static int hold_go_programs(int pid, const char *binary)
 	return 0;
 }
 
+/* What the agent attaches for one process's libssl (attach.c's symbols). */
+static int hold_agent_points(int pid, const char *lib)
+{
+	static const char *const io[] = { "SSL_write", "SSL_write_ex", "SSL_write_ex2", "SSL_read", "SSL_read_ex" };
+	static const char *const entry_only[] = { "SSL_set_fd", "SSL_set_rfd", "SSL_set_wfd", "SSL_free" };
+	struct bench_empty_bpf *skel;
+	int fd = open(lib, O_RDONLY), n = 0;
+
+	if (fd < 0)
+		return fprintf(stderr, "cannot open %s\n", lib), 2;
+	if (!(skel = load_empty(EMPTY_ENTER | EMPTY_RETURN | EMPTY_SOCK)))
+		return fprintf(stderr, "cannot load the empty programs\n"), 2;
+	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]) + sizeof(entry_only) / sizeof(entry_only[0]); i++) {
+		bool is_io = i < sizeof(io) / sizeof(io[0]);
+		const char *name = is_io ? io[i] : entry_only[i - sizeof(io) / sizeof(io[0])];
+		uint64_t off;
+		LIBBPF_OPTS(bpf_uprobe_opts, entry);
+		LIBBPF_OPTS(bpf_uprobe_opts, ret, .retprobe = true);
+
+		if (elfsym_find(fd, &name, 1, &off) != 1)
+			continue; /* this version has no such function: the agent skips it too */
+		n += bpf_program__attach_uprobe_opts(skel->progs.empty_enter, pid, lib, (size_t)off, &entry) != NULL;
+		if (is_io)
+			n += bpf_program__attach_uprobe_opts(skel->progs.empty_return, pid, lib, (size_t)off, &ret) != NULL;
+	}
+	n += bpf_program__attach(skel->progs.empty_sock_send) != NULL;
+	n += bpf_program__attach(skel->progs.empty_sock_recv) != NULL;
+	hold_until_stdin_closes(n);
+	bench_empty_bpf__destroy(skel);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *names[] = { "SSL_write", "SSL_read" };
@@ -123,9 +162,11 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "go") == 0)
 		return hold_go_programs(atoi(argv[2]), argv[3]);
 	if (argc != 4)
-		return fprintf(stderr, "usage: bench-empty PID LIBSSL entry|entry+return\n"
+		return fprintf(stderr, "usage: bench-empty PID LIBSSL entry|entry+return|agent\n"
 				       "       bench-empty go PID BINARY\n"
 				       "       bench-empty syscalls enter|exit|enter+exit\n"), 2;
+	if (strcmp(argv[3], "agent") == 0)
+		return hold_agent_points(atoi(argv[1]), argv[2]);
 	with_return = strcmp(argv[3], "entry+return") == 0;
 	fd = open(argv[2], O_RDONLY);
 	if (fd < 0 || elfsym_find(fd, names, 2, off) != 2)

@@ -13,6 +13,8 @@ machines are shared: medians of rounds, and ratios within the run):
   agent     the agent watching the server's pid: decode, classify, drift,
             evidence signed into the spool
   shipped   the same, the evidence also shipped to a local collector (TLS)
+  baseline  with --baseline BUILD: shipped, by that build's agent (another
+            commit's), to compare two builds within one run
 
 Per configuration: server CPU per streamed event (its threads' schedstat),
 wall time of the round, agent CPU per event (from the clients' start until
@@ -85,13 +87,15 @@ def clients(port, crt, n, requests):
 
 
 class Collector:
-    def __init__(self, build, tmp, crt, key, agent_state):
+    def __init__(self, build, tmp, crt, key, agents):
+        """agents: (sealtap-agent binary, its state directory) of each agent that ships here."""
         self.dir = os.path.join(tmp, "collector")
         os.makedirs(self.dir, exist_ok=True)
         allow = os.path.join(self.dir, "allow")
         with open(allow, "w") as f:
-            f.write(subprocess.run([os.path.join(build, "sealtap-agent"), "keys", "--state-dir", agent_state],
-                                   capture_output=True, check=True).stdout.decode())
+            for binary, state in agents:
+                f.write(subprocess.run([binary, "keys", "--state-dir", state], capture_output=True,
+                                       check=True).stdout.decode())
         self.port = harness.free_port()
         self.proc = subprocess.Popen([os.path.join(build, "sealtap-collector"), "serve", "--store",
                                       os.path.join(self.dir, "store.db"), "--allow", allow, "--listen",
@@ -113,14 +117,16 @@ def round_(build, config, server, port, crt, args, state, collector):
         line = empty.expect("attached")
         if int(line.split()[-1]) < 12:
             raise SystemExit("bench-empty attached only: %s" % line)
-    elif config in ("agent", "shipped"):
-        extra = ["--collector", collector.url, "--collector-ca", crt] if config == "shipped" else []
+    elif config in ("agent", "shipped", "baseline"):
+        extra = ["--collector", collector.url, "--collector-ca", crt] if config != "agent" else []
+        harness.AGENT = os.path.join(args.baseline if config == "baseline" else build, "sealtap-agent")
         agent = harness.Agent("--pid", str(server.pid), "--state-dir", state, *extra, dump=False)
         agent.ready()
         agent.wait_attached(server.pid)
         settle(agent.proc.pid)
         if args.profile:
-            perf = subprocess.Popen(["perf", "record", "-q", "-F", "4999", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-o", args.profile, "-p",
+            perf = subprocess.Popen(["strace", "-c", "-f", "-o", args.profile + ".strace", "-p", str(agent.proc.pid)]
+                                    if os.environ.get("STRACE") else ["perf", "record", "-q", "-F", "4999", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-o", args.profile, "-p",
                                      str(agent.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # perf attaches before the clients start
     server_before = cpu_ns(server.pid)
@@ -140,12 +146,12 @@ def round_(build, config, server, port, crt, args, state, collector):
         agent.stop()
         st = agent.stats()
         out["calls"] = st["kernel"]["calls"] / events
-        out["scans"] = st["classify"]["scans"] / events
+        out["scans"] = st["classify"].get("scans", 0) / events
         out["classified"] = st["classify"]["bytes"] / events
         if st["decode"]["exchanges"] < args.clients * args.requests:
             raise SystemExit("the agent decoded %d of %d exchanges: the round is void"
                              % (st["decode"]["exchanges"], args.clients * args.requests))
-        if config == "shipped" and st.get("ship", {}).get("acked", 0) < st["evidence"]["events"]:
+        if config != "agent" and st.get("ship", {}).get("acked", 0) < st["evidence"]["events"]:
             raise SystemExit("the collector did not acknowledge every event: %s" % st.get("ship"))
     if empty:
         empty.proc.stdin.close()
@@ -153,8 +159,8 @@ def round_(build, config, server, port, crt, args, state, collector):
     return out
 
 
-def spread(values):
-    return "%.1f (%.1f-%.1f)" % (statistics.median(values), min(values), max(values))
+def spread(values, digits=1):
+    return "%.*f (%.*f-%.*f)" % (digits, statistics.median(values), digits, min(values), digits, max(values))
 
 
 def main():
@@ -164,23 +170,35 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--requests", type=int, default=5, help="per client and round")
     ap.add_argument("--deltas", type=int, default=1000, help="SSE events per completion")
+    ap.add_argument("--baseline", metavar="BUILD", help="also rounds of that build's agent, shipped (config baseline)")
+    ap.add_argument("--configs", default=",".join(CONFIGS),
+                    help="the configurations to run, comma-separated (default: %(default)s; baseline is added by "
+                    "--baseline)")
     ap.add_argument("--profile", metavar="PERF_DATA",
                     help="only one round watched by the agent, its CPU sampled by perf record -g into PERF_DATA "
                     "(perf report -i PERF_DATA --no-children)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
-    harness.BUILD, harness.AGENT = build, os.path.join(build, "sealtap-agent")  # the agent under test
+    configs = tuple(c for c in args.configs.split(",") if c)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        configs += ("baseline",)
+    unknown = set(configs) - set(CONFIGS + ("baseline",))
+    if unknown:
+        raise SystemExit("unknown configuration: %s" % ", ".join(sorted(unknown)))
     crt, key = harness.certs()
     port = harness.free_port()
     tmp = tempfile.mkdtemp(prefix="sealtap-stream-bench-")
     # one state per agent configuration: a shipped round must not ship the
     # other rounds' backlog
-    states = {c: os.path.join(tmp, c) for c in ("agent", "shipped")}
+    states = {c: os.path.join(tmp, c) for c in ("agent", "shipped", "baseline")}
     server = harness.Peer([harness.PYTHON, os.path.join(HERE, "stream_server.py"), str(port), crt, key,
                            str(args.deltas)])
     server.expect("ready")
-    collector = Collector(build, tmp, crt, key, states["shipped"])
-    results = {c: [] for c in CONFIGS}
+    collector = Collector(build, tmp, crt, key, [(os.path.join(build, "sealtap-agent"), states["shipped"])] +
+                          ([(os.path.join(args.baseline, "sealtap-agent"), states["baseline"])] if args.baseline
+                           else []))
+    results = {c: [] for c in configs}
     try:
         clients(port, crt, args.clients, 1)  # warm: imports, first handshakes
         if args.profile:
@@ -190,7 +208,7 @@ def main():
                   "perf report -i %s --no-children" % (out["agent_us"], out["scans"], out["classified"], args.profile))
             return
         for r in range(args.rounds):
-            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]
+            order = configs[r % len(configs):] + configs[:r % len(configs)]
             for c in order:
                 results[c].append(round_(build, c, server, port, crt, args, states.get(c), collector))
     finally:
@@ -200,20 +218,31 @@ def main():
     print("streaming server (asyncio TLS, memory BIO): %d clients x %d requests x %d SSE events = %d events per "
           "round, %d rounds interleaved; medians (min-max)" % (args.clients, args.requests, args.deltas, events,
                                                                args.rounds))
-    print("%-8s %-22s %-22s %-22s %s" % ("", "server CPU us/event", "wall s", "agent CPU us/event", "probe calls/event"))
-    for c in CONFIGS:
+    print("%-9s %-20s %-18s %-20s %-18s %s" % ("", "server CPU us/event", "wall s", "agent CPU us/event",
+                                               "probe calls/event", "classifier scans/event"))
+    for c in configs:
         rs = results[c]
-        print("%-8s %-22s %-22s %-22s %s" % (c, spread([x["server_us"] for x in rs]), spread([x["wall_s"] for x in rs]),
-                                              spread([x["agent_us"] for x in rs]) if "agent_us" in rs[0] else "-",
-                                              "%.2f" % statistics.median(x["calls"] for x in rs) if "calls" in rs[0]
-                                              else "-"))
-    med = {c: statistics.median(x["server_us"] for x in results[c]) for c in CONFIGS}
-    empty_added = med["empty"] - med["none"]
-    for c in ("agent", "shipped"):
-        print("%s: server CPU x%.2f of no probes, x%.2f of empty probes; added cost / empty probes' added cost: %s"
-              % (c, med[c] / med["none"], med[c] / med["empty"],
-                 "%.2f" % ((med[c] - med["none"]) / empty_added) if empty_added > 0 else "n/a (empty probes added "
-                 "nothing measurable)"))
+        watched = "agent_us" in rs[0]
+        print("%-9s %-20s %-18s %-20s %-18s %s" % (
+            c, spread([x["server_us"] for x in rs]), spread([x["wall_s"] for x in rs], 2),
+            spread([x["agent_us"] for x in rs], 2) if watched else "-",
+            "%.2f" % statistics.median(x["calls"] for x in rs) if watched else "-",
+            "%.4f" % statistics.median(x["scans"] for x in rs) if watched else "-"))
+    med = {c: statistics.median(x["server_us"] for x in results[c]) for c in configs}
+    for c in configs:
+        if c in ("none", "empty") or "none" not in med:
+            continue
+        line = "%s: server CPU x%.2f of no probes" % (c, med[c] / med["none"])
+        if "empty" in med:
+            empty_added = med["empty"] - med["none"]
+            line += ", x%.2f of empty probes; added cost / empty probes' added cost: %s" % (
+                med[c] / med["empty"], "%.2f" % ((med[c] - med["none"]) / empty_added) if empty_added > 0
+                else "n/a (empty probes added nothing measurable)")
+        print(line)
+    if "baseline" in results:
+        ratio = [x["agent_us"] / y["agent_us"] for x, y in zip(results["shipped"], results["baseline"])]
+        print("agent CPU per event, shipped / baseline, round by round: %s; median %.2f"
+              % (" ".join("%.2f" % r for r in ratio), statistics.median(ratio)))
 
 
 if __name__ == "__main__":
