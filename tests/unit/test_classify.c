@@ -532,6 +532,7 @@ static void test_classify_lazy_waits_bounded(void **state)
 	assert_ptr_equal(l.head, t);
 	cl_close(t);
 	assert_null(l.head);
+	cl_close(s);
 
 	/* The size bound: a piece of filler after the value scans it with no sync. */
 	memset(&fd, 0, sizeof(fd));
