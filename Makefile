@@ -394,8 +394,8 @@ fuzz-replay: $(FUZZERS)
 # agent, clients killed mid-request; RSS, descriptors and tracked connections
 # reported and checked (tests/soak/soak.py). Bounded: about two minutes.
 soak: deps all
-	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3
-	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3 --plain
+	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3 --ship
+	$(Q)$(PYTHON) tests/soak/soak.py --build $(BUILD) --connections 10000 --rounds 3 --plain --ship
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -20,7 +20,9 @@ Per configuration: server CPU per streamed event (its threads' schedstat),
 wall time of the round, agent CPU per event (from the clients' start until
 the agent has caught up: its CPU still for 300 ms), probe calls per event
 (the agent's kernel.calls), and the agent's added server cost as a ratio to
-the empty programs' added cost.
+the empty programs' added cost. With --plain the server speaks plain HTTP:
+the agent sees it through the socket tracepoints, and the empty programs
+at its SSL points never fire there.
 """
 import argparse
 import glob
@@ -65,14 +67,15 @@ def settle(pid, quiet_ns=1_000_000, every=0.3, timeout=60):
     raise SystemExit("pid %d never settled" % pid)
 
 
-def clients(port, crt, n, requests):
+def clients(port, crt, n, requests, plain=False):
     body = '{"model":"m","stream":true,"messages":[{"role":"user","content":"say something"}]}'
     errors = []
 
     def one():
         for _ in range(requests):
             r = subprocess.run(["curl", "-sS", "-N", "--fail", "--cacert", crt, "-d", body, "-H",
-                                "Content-Type: application/json", "https://localhost:%d/v1/chat/completions" % port],
+                                "Content-Type: application/json",
+                                "%s://localhost:%d/v1/chat/completions" % ("http" if plain else "https", port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
             if r.returncode:
                 errors.append(r.stderr.decode())
@@ -84,29 +87,6 @@ def clients(port, crt, n, requests):
         t.join()
     if errors:
         raise SystemExit("a client failed: %s" % errors[0])
-
-
-class Collector:
-    def __init__(self, build, tmp, crt, key, agents):
-        """agents: (sealtap-agent binary, its state directory) of each agent that ships here."""
-        self.dir = os.path.join(tmp, "collector")
-        os.makedirs(self.dir, exist_ok=True)
-        allow = os.path.join(self.dir, "allow")
-        with open(allow, "w") as f:
-            for binary, state in agents:
-                f.write(subprocess.run([binary, "keys", "--state-dir", state], capture_output=True,
-                                       check=True).stdout.decode())
-        self.port = harness.free_port()
-        self.proc = subprocess.Popen([os.path.join(build, "sealtap-collector"), "serve", "--store",
-                                      os.path.join(self.dir, "store.db"), "--allow", allow, "--listen",
-                                      "127.0.0.1:%d" % self.port, "--tls-cert", crt, "--tls-key", key, "--state-dir",
-                                      self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        harness.wait_listening(self.port, self.proc)
-        self.url = "https://127.0.0.1:%d/v1/batches" % self.port
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
 
 
 def round_(build, config, server, port, crt, args, state, collector):
@@ -132,7 +112,7 @@ def round_(build, config, server, port, crt, args, state, collector):
     server_before = cpu_ns(server.pid)
     agent_before = cpu_ns(agent.proc.pid) if agent else 0
     t0 = time.monotonic()
-    clients(port, crt, args.clients, args.requests)
+    clients(port, crt, args.clients, args.requests, args.plain)
     wall = time.monotonic() - t0
     server_cpu = settle(server.pid, every=0.1) - server_before
     events = args.clients * args.requests * args.deltas
@@ -170,6 +150,7 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--requests", type=int, default=5, help="per client and round")
     ap.add_argument("--deltas", type=int, default=1000, help="SSE events per completion")
+    ap.add_argument("--plain", action="store_true", help="the server over plain HTTP (socket capture, no trap)")
     ap.add_argument("--baseline", metavar="BUILD", help="also rounds of that build's agent, shipped (config baseline)")
     ap.add_argument("--configs", default=",".join(CONFIGS),
                     help="the configurations to run, comma-separated (default: %(default)s; baseline is added by "
@@ -192,15 +173,16 @@ def main():
     # one state per agent configuration: a shipped round must not ship the
     # other rounds' backlog
     states = {c: os.path.join(tmp, c) for c in ("agent", "shipped", "baseline")}
-    server = harness.Peer([harness.PYTHON, os.path.join(HERE, "stream_server.py"), str(port), crt, key,
-                           str(args.deltas)])
+    server = harness.Peer([harness.PYTHON, os.path.join(HERE, "stream_server.py"), str(port),
+                           *(("-", "-") if args.plain else (crt, key)), str(args.deltas)])
     server.expect("ready")
-    collector = Collector(build, tmp, crt, key, [(os.path.join(build, "sealtap-agent"), states["shipped"])] +
-                          ([(os.path.join(args.baseline, "sealtap-agent"), states["baseline"])] if args.baseline
-                           else []))
+    shippers = [(os.path.join(build, "sealtap-agent"), states["shipped"])]
+    if args.baseline:
+        shippers.append((os.path.join(args.baseline, "sealtap-agent"), states["baseline"]))
+    collector = harness.LocalCollector(os.path.join(build, "sealtap-collector"), tmp, crt, key, shippers)
     results = {c: [] for c in configs}
     try:
-        clients(port, crt, args.clients, 1)  # warm: imports, first handshakes
+        clients(port, crt, args.clients, 1, args.plain)  # warm: imports, first handshakes
         if args.profile:
             out = round_(build, "shipped", server, port, crt, args, states["shipped"], collector)
             print("profiled one shipped round: agent CPU %.2f us/event, %.3f classifier scans and %.1f bytes "
@@ -215,9 +197,9 @@ def main():
         server.kill()
         collector.stop()
     events = args.clients * args.requests * args.deltas
-    print("streaming server (asyncio TLS, memory BIO): %d clients x %d requests x %d SSE events = %d events per "
-          "round, %d rounds interleaved; medians (min-max)" % (args.clients, args.requests, args.deltas, events,
-                                                               args.rounds))
+    print("streaming server (asyncio %s): %d clients x %d requests x %d SSE events = %d events per round, "
+          "%d rounds interleaved; medians (min-max)" % ("plain HTTP" if args.plain else "TLS, memory BIO", args.clients,
+                                                        args.requests, args.deltas, events, args.rounds))
     print("%-9s %-20s %-18s %-20s %-18s %s" % ("", "server CPU us/event", "wall s", "agent CPU us/event",
                                                "probe calls/event", "classifier scans/event"))
     for c in configs:

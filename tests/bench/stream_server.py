@@ -5,6 +5,7 @@ events, one write each, chunked. The text has nothing sensitive in it: the
 benchmark measures the path every token takes, not findings.
 
 usage: stream_server.py PORT CERT KEY DELTAS    prints 'ready'
+       CERT and KEY "-": plain HTTP (the socket capture path)
 """
 import asyncio
 import json
@@ -42,8 +43,10 @@ async def handle(reader, writer, deltas):
 
 async def main():
     port, cert, key, deltas = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
+    ctx = None
+    if cert != "-":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
     server = await asyncio.start_server(lambda r, w: handle(r, w, deltas), "127.0.0.1", port, ssl=ctx)
     print("ready", flush=True)
     async with server:

@@ -268,6 +268,31 @@ def stream_of(agent, pid, direction):
     return next(iter(ss.values()))
 
 
+class LocalCollector:
+    """A collector serving TLS on a free loopback port, its store and state
+    under tmp/collector; agents: (sealtap-agent binary, state directory) of
+    each agent allowed to ship there. url: what --collector takes."""
+
+    def __init__(self, binary, tmp, crt, key, agents):
+        self.dir = os.path.join(tmp, "collector")
+        os.makedirs(self.dir, exist_ok=True)
+        allow = os.path.join(self.dir, "allow")
+        with open(allow, "w") as f:
+            for agent, state in agents:
+                f.write(subprocess.run([agent, "keys", "--state-dir", state], capture_output=True,
+                                       check=True).stdout.decode())
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary, "serve", "--store", os.path.join(self.dir, "store.db"), "--allow", allow,
+                                      "--listen", "127.0.0.1:%d" % self.port, "--tls-cert", crt, "--tls-key", key,
+                                      "--state-dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_listening(self.port, self.proc)
+        self.url = "https://127.0.0.1:%d/v1/batches" % self.port
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
 class Peer:
     """A helper process (from tests/e2e/peers or any command) that waits for
     'go' on stdin after printing 'ready', so the test can attach first."""

@@ -6,7 +6,11 @@ clients killed mid-request, for a bounded time. Reports the agent's RSS with
 descriptors and tracked connections come back to where they started, and
 every loss is counted in the stats.
 
-usage: soak.py [--build build] [--connections 10000] [--rounds 3] [--rss-bound 64] [--plain]
+With --ship, the whole pipeline runs as in production: classification,
+drift, evidence signed into the spool and shipped to a local collector over
+TLS, every event acknowledged by the end.
+
+usage: soak.py [--build build] [--connections 10000] [--rounds 3] [--rss-bound 64] [--plain] [--ship]
 """
 import argparse
 import asyncio
@@ -18,10 +22,12 @@ import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import harness  # noqa: E402
 from harness import Agent, certs, free_port  # noqa: E402
 
 _, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -91,8 +97,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-bound", type=float, default=64.0, help="MiB the agent's RSS must stay under")
     ap.add_argument("--plain", action="store_true", help="plain HTTP: the socket capture path")
+    ap.add_argument("--ship", action="store_true", help="evidence shipped to a local collector too")
     a = ap.parse_args()
     os.environ["SEALTAP_BUILD"] = os.path.abspath(a.build)
+    harness.AGENT = os.path.join(os.path.abspath(a.build), "sealtap-agent")  # the agent under test
     crt, key = certs()
     port = free_port()
     server = subprocess.Popen([sys.executable, os.path.join(HERE, "hold_server.py"), str(port),
@@ -104,8 +112,18 @@ def main():
     mport = free_port()
     loop = asyncio.new_event_loop()
     failures = []
+    ship = []
+    if a.ship:
+        tmp = tempfile.mkdtemp(prefix="sealtap-soak-")
+        state = os.path.join(tmp, "agent")
+        collector = harness.LocalCollector(os.path.join(os.path.abspath(a.build), "sealtap-collector"), tmp, crt, key,
+                                           [(harness.AGENT, state)])
+        atexit.register(collector.stop)
+        ship = ["--state-dir", state, "--collector", collector.url, "--collector-ca", crt]
+    print("pipeline: classification, drift, evidence signed%s" % (", shipped to a local collector" if a.ship else
+                                                                 " into the spool (not shipped)"), flush=True)
     with Agent("--pid", str(server.pid), "--max-conns", str(2 * a.connections), "--metrics",
-               "127.0.0.1:%d" % mport, "--idle-timeout", "0", dump=False) as agent:
+               "127.0.0.1:%d" % mport, "--idle-timeout", "0", *ship, dump=False) as agent:
         agent.ready()
         agent.wait_attached(server.pid)
         time.sleep(0.5)
@@ -206,6 +224,13 @@ print("sent", flush=True); time.sleep(60)
     # mid-body must each be reported, as incomplete.
     if st["decode"]["incomplete"] != 200:
         failures.append("%d incomplete exchanges for the 200 killed mid-request" % st["decode"]["incomplete"])
+    if a.ship:
+        sh = st.get("ship", {})
+        print("evidence: %d events signed, %d acknowledged by the collector" % (st["evidence"]["events"],
+                                                                              sh.get("acked", 0)))
+        if sh.get("acked", 0) < st["evidence"]["events"]:
+            failures.append("the collector acknowledged %d of %d evidence events" % (sh.get("acked", 0),
+                                                                                   st["evidence"]["events"]))
     if end_fds > base_fds:
         failures.append("descriptors grew: %d -> %d" % (base_fds, end_fds))
     # Leaks: with every connection closed, the heap in use (the allocator's
