@@ -551,7 +551,7 @@ static void consider(struct attach *a, pid_t pid, bool fresh)
 
 	if (w && !fresh)
 		return;
-	if (procfs_read_info(pid, &info) || !selector_match(a->sel, &info)) {
+	if (!selector_may_match(a->sel, pid) || procfs_read_info(pid, &info) || !selector_match(a->sel, &info)) {
 		if (w && fresh) /* exec'd into something unselected */
 			watched_release(a, w);
 		return;

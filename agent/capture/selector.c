@@ -45,6 +45,16 @@ bool selector_is_empty(const struct selector *s)
 	return !s->all && !s->npids && !s->ncomms && !s->nexes && !s->ncgroups;
 }
 
+bool selector_may_match(const struct selector *s, pid_t pid)
+{
+	if (s->all || s->ncomms || s->nexes || s->ncgroups)
+		return true;
+	for (int i = 0; i < s->npids; i++)
+		if (s->pids[i] == pid)
+			return true;
+	return false;
+}
+
 bool selector_match(const struct selector *s, const struct proc_info *p)
 {
 	if (s->all)

@@ -31,6 +31,11 @@ int selector_add(struct selector *s, const char *kind, const char *value);
 
 bool selector_is_empty(const struct selector *s);
 
+/* Whether a process with this pid could match at all, before anything is
+ * read of it: with only pids selected, most processes are ruled out here,
+ * and the host's other execs cost no /proc reads. */
+bool selector_may_match(const struct selector *s, pid_t pid);
+
 bool selector_match(const struct selector *s, const struct proc_info *p);
 
 #endif

@@ -37,19 +37,46 @@ int stream_init(struct stream_table *t, size_t capacity)
 	while (cap < capacity)
 		cap <<= 1;
 	t->slots = calloc(cap, sizeof(*t->slots));
-	if (!t->slots)
+	t->occupied = calloc((cap + 63) / 64, sizeof(*t->occupied));
+	if (!t->slots || !t->occupied) {
+		free(t->slots);
+		free(t->occupied);
 		return -ENOMEM;
+	}
 	t->cap = cap;
 	t->max_live = cap / 4 * 3;
 	return 0;
 }
 
+/* The first slot in use at or after i, or cap: the table's walks read the
+ * occupancy bitmap (a bit a slot), not the slots, so a large, mostly empty
+ * table (65536 slots by default, 4 MiB) costs a walk 8 KiB of reads. */
+static size_t next_used(const struct stream_table *t, size_t i)
+{
+	while (i < t->cap) {
+		uint64_t word = t->occupied[i / 64] >> (i % 64);
+
+		if (word)
+			return i + (size_t)__builtin_ctzll(word);
+		i = (i / 64 + 1) * 64;
+	}
+	return t->cap;
+}
+
+static void set_used(struct stream_table *t, size_t i, bool used)
+{
+	if (used)
+		t->occupied[i / 64] |= 1ull << (i % 64);
+	else
+		t->occupied[i / 64] &= ~(1ull << (i % 64));
+}
+
 void stream_release(struct stream_table *t)
 {
-	for (size_t i = 0; t->slots && i < t->cap; i++)
-		if (t->slots[i].used)
-			release_user(t, &t->slots[i]);
+	for (size_t i = 0; t->slots && (i = next_used(t, i)) < t->cap; i++)
+		release_user(t, &t->slots[i]);
 	free(t->slots);
+	free(t->occupied);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -87,6 +114,7 @@ static void remove_at(struct stream_table *t, size_t pos)
 		}
 	}
 	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+	set_used(t, hole, false);
 	t->st.active--;
 }
 
@@ -96,8 +124,8 @@ static void evict_oldest(struct stream_table *t)
 	size_t victim = 0;
 	uint64_t oldest = UINT64_MAX;
 
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].used && t->slots[i].last_seen_ns < oldest) {
+	for (size_t i = 0; (i = next_used(t, i)) < t->cap; i++)
+		if (t->slots[i].last_seen_ns < oldest) {
 			oldest = t->slots[i].last_seen_ns;
 			victim = i;
 		}
@@ -130,6 +158,7 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 		}
 		c = &t->slots[pos];
 		c->used = 1;
+		set_used(t, pos, true);
 		c->key.pid = pid;
 		c->key.ssl = ssl;
 		c->id = ++t->next_id;
@@ -183,8 +212,8 @@ size_t stream_remove_if(struct stream_table *t, bool (*match)(const struct strea
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < t->cap;) {
-		if (t->slots[i].used && match(&t->slots[i], ctx)) {
+	for (size_t i = 0; (i = next_used(t, i)) < t->cap;) {
+		if (match(&t->slots[i], ctx)) {
 			remove_at(t, i);
 			n++;
 			continue;
@@ -196,8 +225,8 @@ size_t stream_remove_if(struct stream_table *t, bool (*match)(const struct strea
 
 bool stream_any(const struct stream_table *t, bool (*match)(const struct stream_conn *, void *), void *ctx)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].used && match(&t->slots[i], ctx))
+	for (size_t i = 0; (i = next_used(t, i)) < t->cap; i++)
+		if (match(&t->slots[i], ctx))
 			return true;
 	return false;
 }

@@ -46,6 +46,7 @@ struct stream_stats {
 struct stream_table {
 	void (*release_user)(void *user); /* may be NULL */
 	struct stream_conn *slots;
+	uint64_t *occupied; /* a bit a slot: set while it is used */
 	size_t cap; /* power of two */
 	size_t max_live; /* evict above this: keeps probe sequences short */
 	uint64_t next_id; /* the last connection id given */

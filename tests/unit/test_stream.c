@@ -128,6 +128,51 @@ static void test_stream_idle_eviction_releases_user_state(void **state)
 	stream_release(&t);
 }
 
+static bool any_conn(const struct stream_conn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	return true;
+}
+
+/* The walks (idle eviction, stream_any, release) go by the occupancy bitmap:
+ * after inserts and removals that shift entries across the table's end and
+ * its 64-slot words, the bitmap says exactly which slots are used. */
+static void test_stream_walks_see_every_entry(void **state)
+{
+	struct stream_table t;
+	size_t used;
+
+	(void)state;
+	assert_int_equal(stream_init(&t, 512), 0);
+	t.release_user = count_release;
+	released = 0;
+	for (uint64_t i = 0; i < 300; i++) {
+		struct stream_conn *c = NULL;
+
+		stream_on_data(&t, (uint32_t)(7 + i % 5), 0x7f0000001000 + i * 48, 0, 0, 1, 1, i, &c);
+		c->user = &used;
+	}
+	for (uint64_t i = 0; i < 300; i += 3) /* closes: backward shifts */
+		stream_on_close(&t, (uint32_t)(7 + i % 5), 0x7f0000001000 + i * 48, 1, 0);
+	assert_int_equal(released, 100);
+	used = 0;
+	for (size_t i = 0; i < t.cap; i++) {
+		assert_int_equal(!!t.slots[i].used, !!(t.occupied[i / 64] & (1ull << (i % 64))));
+		used += t.slots[i].used;
+	}
+	assert_int_equal(used, 200);
+	assert_true(stream_any(&t, any_conn, NULL));
+	assert_int_equal(stream_evict_idle(&t, 150), 100); /* last seen 1..149, the 2 of every 3 left */
+	assert_int_equal(t.st.active, 100);
+	assert_int_equal(stream_evict_idle(&t, 1000), 100);
+	assert_false(stream_any(&t, any_conn, NULL));
+	for (size_t w = 0; w < (t.cap + 63) / 64; w++)
+		assert_int_equal(t.occupied[w], 0);
+	assert_int_equal(released, 300);
+	stream_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_stream_full_table_evicts_oldest),
 		cmocka_unit_test(test_stream_forget_pid_removes_only_that_pid),
 		cmocka_unit_test(test_stream_idle_eviction_releases_user_state),
+		cmocka_unit_test(test_stream_walks_see_every_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
