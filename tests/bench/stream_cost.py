@@ -18,11 +18,13 @@ machines are shared: medians of rounds, and ratios within the run):
 
 Per configuration: server CPU per streamed event (its threads' schedstat),
 wall time of the round, agent CPU per event (from the clients' start until
-the agent has caught up: its CPU still for 300 ms), probe calls per event
+the agent has caught up: its CPU still for 300 ms; also net of its idle CPU,
+measured for a second before the round), probe calls per event
 (the agent's kernel.calls), and the agent's added server cost as a ratio to
 the empty programs' added cost. With --plain the server speaks plain HTTP:
 the agent sees it through the socket tracepoints, and the empty programs
-at its SSL points never fire there.
+at its SSL points never fire there. With --streams N, one client process
+holds N connections streaming at once instead of the curls (concurrency).
 """
 import argparse
 import glob
@@ -40,6 +42,7 @@ import harness  # noqa: E402
 
 LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 CONFIGS = ("none", "empty", "agent", "shipped")
+IDLE_S = 1.0  # the agent's idle CPU is measured over this long before each round
 
 
 def cpu_ns(pid):
@@ -65,6 +68,24 @@ def settle(pid, quiet_ns=1_000_000, every=0.3, timeout=60):
             return now
         last = now
     raise SystemExit("pid %d never settled" % pid)
+
+
+def run_clients(port, crt, args, requests):
+    """One round's clients: args.clients curls, or one process holding
+    args.streams connections at once (--streams)."""
+    if not args.streams:
+        return clients(port, crt, args.clients, requests, args.plain)
+    r = subprocess.run([harness.PYTHON, os.path.join(HERE, "stream_client.py"), str(port), "-" if args.plain else crt,
+                        str(args.streams), str(requests)], capture_output=True, timeout=900)
+    want = args.streams * requests * args.deltas
+    if r.returncode or r.stdout.split() != [b"done", str(want).encode()]:
+        raise SystemExit("the stream clients failed (%d events wanted): %s %s" % (want, r.stdout.decode(),
+                                                                                  r.stderr.decode()[-2000:]))
+
+
+def exchanges(args):
+    """Completions streamed per round."""
+    return (args.streams or args.clients) * args.requests
 
 
 def clients(port, crt, n, requests, plain=False):
@@ -100,10 +121,15 @@ def round_(build, config, server, port, crt, args, state, collector):
     elif config in ("agent", "shipped", "baseline"):
         extra = ["--collector", collector.url, "--collector-ca", crt] if config != "agent" else []
         harness.AGENT = os.path.join(args.baseline if config == "baseline" else build, "sealtap-agent")
-        agent = harness.Agent("--pid", str(server.pid), "--state-dir", state, *extra, dump=False)
+        agent = harness.Agent("--pid", str(server.pid), "--state-dir", state, *extra, *args.agent_arg, dump=False)
         agent.ready()
         agent.wait_attached(server.pid)
         settle(agent.proc.pid)
+        # what it spends with nothing to do (housekeeping, polls), so the
+        # per-event figure can be given net of it too
+        idle0, i0 = cpu_ns(agent.proc.pid), time.monotonic()
+        time.sleep(IDLE_S)
+        idle_rate = (cpu_ns(agent.proc.pid) - idle0) / (time.monotonic() - i0)  # ns of CPU a second
         if args.profile:
             perf = subprocess.Popen(["strace", "-c", "-f", "-o", args.profile + ".strace", "-p", str(agent.proc.pid)]
                                     if os.environ.get("STRACE") else ["perf", "record", "-q", "-F", "4999", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-o", args.profile, "-p",
@@ -112,13 +138,16 @@ def round_(build, config, server, port, crt, args, state, collector):
     server_before = cpu_ns(server.pid)
     agent_before = cpu_ns(agent.proc.pid) if agent else 0
     t0 = time.monotonic()
-    clients(port, crt, args.clients, args.requests, args.plain)
+    run_clients(port, crt, args, args.requests)
     wall = time.monotonic() - t0
     server_cpu = settle(server.pid, every=0.1) - server_before
-    events = args.clients * args.requests * args.deltas
+    events = exchanges(args) * args.deltas
     out = {"server_us": server_cpu / events / 1000, "wall_s": wall}
     if agent:
-        out["agent_us"] = (settle(agent.proc.pid) - agent_before) / events / 1000
+        spent = settle(agent.proc.pid) - agent_before
+        out["agent_us"] = spent / events / 1000
+        out["idle_ms_s"] = idle_rate / 1e6
+        out["agent_net_us"] = max(0.0, spent - idle_rate * (time.monotonic() - t0)) / events / 1000
         if args.profile:
             perf.send_signal(2)
             perf.wait(60)
@@ -128,9 +157,9 @@ def round_(build, config, server, port, crt, args, state, collector):
         out["calls"] = st["kernel"]["calls"] / events
         out["scans"] = st["classify"].get("scans", 0) / events
         out["classified"] = st["classify"]["bytes"] / events
-        if st["decode"]["exchanges"] < args.clients * args.requests:
+        if st["decode"]["exchanges"] < exchanges(args):
             raise SystemExit("the agent decoded %d of %d exchanges: the round is void"
-                             % (st["decode"]["exchanges"], args.clients * args.requests))
+                             % (st["decode"]["exchanges"], exchanges(args)))
         if config != "agent" and st.get("ship", {}).get("acked", 0) < st["evidence"]["events"]:
             raise SystemExit("the collector did not acknowledge every event: %s" % st.get("ship"))
     if empty:
@@ -147,9 +176,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--clients", type=int, default=4, help="concurrent curl clients")
+    ap.add_argument("--streams", type=int, default=0,
+                    help="instead of curls, this many connections streaming at once from one client process")
     ap.add_argument("--requests", type=int, default=5, help="per client and round")
     ap.add_argument("--deltas", type=int, default=1000, help="SSE events per completion")
+    ap.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
+                    help="an argument for the agent under test (repeat for more), e.g. --agent-arg=--wakeup-bytes=1M")
     ap.add_argument("--plain", action="store_true", help="the server over plain HTTP (socket capture, no trap)")
     ap.add_argument("--baseline", metavar="BUILD", help="also rounds of that build's agent, shipped (config baseline)")
     ap.add_argument("--configs", default=",".join(CONFIGS),
@@ -182,7 +215,7 @@ def main():
     collector = harness.LocalCollector(os.path.join(build, "sealtap-collector"), tmp, crt, key, shippers)
     results = {c: [] for c in configs}
     try:
-        clients(port, crt, args.clients, 1, args.plain)  # warm: imports, first handshakes
+        run_clients(port, crt, args, 1)  # warm: imports, first handshakes
         if args.profile:
             out = round_(build, "shipped", server, port, crt, args, states["shipped"], collector)
             print("profiled one shipped round: agent CPU %.2f us/event, %.3f classifier scans and %.1f bytes "
@@ -196,18 +229,23 @@ def main():
     finally:
         server.kill()
         collector.stop()
-    events = args.clients * args.requests * args.deltas
-    print("streaming server (asyncio %s): %d clients x %d requests x %d SSE events = %d events per round, "
-          "%d rounds interleaved; medians (min-max)" % ("plain HTTP" if args.plain else "TLS, memory BIO", args.clients,
+    events = exchanges(args) * args.deltas
+    who = ("%d streams at once (one client process)" % args.streams if args.streams
+           else "%d clients (curl)" % args.clients)
+    print("streaming server (asyncio %s): %s x %d requests x %d SSE events = %d events per round, "
+          "%d rounds interleaved; medians (min-max)" % ("plain HTTP" if args.plain else "TLS, memory BIO", who,
                                                         args.requests, args.deltas, events, args.rounds))
-    print("%-9s %-20s %-18s %-20s %-18s %s" % ("", "server CPU us/event", "wall s", "agent CPU us/event",
-                                               "probe calls/event", "classifier scans/event"))
+    print("%-9s %-19s %-17s %-19s %-19s %-16s %-12s %s" % (
+        "", "server CPU us/event", "wall s", "agent CPU us/event", "net of idle us/ev", "agent idle ms/s",
+        "calls/event", "scans/event"))
     for c in configs:
         rs = results[c]
         watched = "agent_us" in rs[0]
-        print("%-9s %-20s %-18s %-20s %-18s %s" % (
+        print("%-9s %-19s %-17s %-19s %-19s %-16s %-12s %s" % (
             c, spread([x["server_us"] for x in rs]), spread([x["wall_s"] for x in rs], 2),
             spread([x["agent_us"] for x in rs], 2) if watched else "-",
+            spread([x["agent_net_us"] for x in rs], 2) if watched else "-",
+            spread([x["idle_ms_s"] for x in rs], 2) if watched else "-",
             "%.2f" % statistics.median(x["calls"] for x in rs) if watched else "-",
             "%.4f" % statistics.median(x["scans"] for x in rs) if watched else "-"))
     med = {c: statistics.median(x["server_us"] for x in results[c]) for c in configs}

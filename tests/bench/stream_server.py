@@ -9,6 +9,7 @@ usage: stream_server.py PORT CERT KEY DELTAS    prints 'ready'
 """
 import asyncio
 import json
+import resource
 import ssl
 import sys
 
@@ -43,11 +44,13 @@ async def handle(reader, writer, deltas):
 
 async def main():
     port, cert, key, deltas = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket a client, a thousand at once
     ctx = None
     if cert != "-":
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-    server = await asyncio.start_server(lambda r, w: handle(r, w, deltas), "127.0.0.1", port, ssl=ctx)
+    server = await asyncio.start_server(lambda r, w: handle(r, w, deltas), "127.0.0.1", port, ssl=ctx, backlog=4096)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
