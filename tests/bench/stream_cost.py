@@ -160,8 +160,10 @@ def round_(build, config, server, port, crt, args, state, collector):
         if st["decode"]["exchanges"] < exchanges(args):
             raise SystemExit("the agent decoded %d of %d exchanges: the round is void"
                              % (st["decode"]["exchanges"], exchanges(args)))
-        if config != "agent" and st.get("ship", {}).get("acked", 0) < st["evidence"]["events"]:
-            raise SystemExit("the collector did not acknowledge every event: %s" % st.get("ship"))
+        if config != "agent":
+            everything, last = agent.shipped_everything()
+            if not everything:
+                raise SystemExit("the collector did not take every event: %s" % last)
     if empty:
         empty.proc.stdin.close()
         empty.proc.wait()

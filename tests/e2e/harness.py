@@ -227,6 +227,14 @@ class Agent:
         check(s, "agent printed no stats line")
         return s[-1]
 
+    def shipped_everything(self):
+        """After stop: whether the agent's last line says the collector holds
+        every event it signed (the final stats line comes before the last
+        checkpoint and the last shipment, so its ship counts can't say)."""
+        last = [l for l in self.stderr_lines if l.startswith("sealtap-agent: stopped:")]
+        check(last, "agent printed no 'stopped:' line; stderr tail:\n%s" % "\n".join(self.stderr_lines[-10:]))
+        return last[-1].endswith("the collector holds all of them"), last[-1]
+
     def chunks(self, pid=None):
         return [r for r in self.records if r["type"] == "chunk" and (pid is None or r["pid"] == pid)]
 
