@@ -754,6 +754,7 @@ static int load_probes(struct agent *a)
 	/* --all watches every process already; otherwise children inherit. */
 	bpf_program__set_autoload(a->skel->progs.plain_fork, !o->no_plain && !o->sel.all);
 	a->skel->rodata->targ_plain = !o->no_plain;
+	a->skel->rodata->targ_exec_wake_all = selector_exec_wakes_all(&o->sel, !o->no_plain);
 	bpf_map__set_max_entries(a->skel->maps.rb, (uint32_t)o->ringbuf_bytes);
 	err = sslsniff_bpf__load(a->skel);
 	if (err)
@@ -897,8 +898,8 @@ static int get_ready(struct agent *a)
  * (what the probes queue without a wake-up waits at most that long), 250 ms
  * after half a second with none, so an idle agent wakes 4 times a second,
  * not 20 (each wake-up, in a VM, costs ~50 us; measured idle: 2.8 ms of CPU
- * a second before). The first records after a quiet spell wait up to 250 ms
- * unless a wake-up comes first (wakeup_bytes queued, an exec). */
+ * a second before). Before an idle poll the agent raises consumer_idle in
+ * the BPF object's .bss: the first record queued then wakes it at once. */
 #define POLL_BUSY_MS 50
 #define POLL_IDLE_MS 250
 #define POLLS_BEFORE_IDLE 10
@@ -920,7 +921,11 @@ static int consume(struct agent *a)
 	while (!stop_requested) {
 		uint64_t now;
 
-		err = capture_poll(a->cap, empty_polls >= POLLS_BEFORE_IDLE ? POLL_IDLE_MS : POLL_BUSY_MS);
+		bool idle = empty_polls >= POLLS_BEFORE_IDLE;
+
+		if (idle)
+			capture_mark_idle(a->cap);
+		err = capture_poll(a->cap, idle ? POLL_IDLE_MS : POLL_BUSY_MS);
 		if (err < 0)
 			return fail(SEALTAP_EXIT_FAILED, "reading the ring buffer: %s", strerror(-err));
 		empty_polls = err > 0 ? 0 : empty_polls + 1;

@@ -44,6 +44,7 @@ const volatile __u32 targ_self_tgid = 0;  /* never trace the agent's own TLS */
 const volatile __u64 wakeup_bytes = 65536; /* batch wake-ups until this much is queued */
 const volatile bool targ_plain_all = false; /* --all: every process's sockets */
 const volatile bool targ_plain = false;     /* plain sockets are captured at all */
+const volatile bool targ_exec_wake_all = true; /* every exec wakes the agent (see handle_exec) */
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -170,6 +171,15 @@ struct {
 	__type(value, __u8);
 } plain_comms SEC(".maps");
 
+/* The selected pids (--pid), when the selection is one the kernel side can
+ * tell on exec (targ_exec_wake_all off): the execs that wake the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32); /* SELECTOR_MAX */
+	__type(key, __u32);
+	__type(value, __u8);
+} exec_wake SEC(".maps");
+
 /* Open connections. LRU bounds it; an evicted connection restarts at offset 0
  * with ST_FLAG_CONN_START, which the agent counts. SSL_free deletes entries. */
 struct {
@@ -232,9 +242,21 @@ static __always_inline void fill_hdr(struct st_record_hdr *h, __u32 kind)
  * consumer's poll timeout bounds the wait for the rest; a crossing missed
  * by two CPUs racing is made good at the next multiple. wakeup_bytes 0:
  * every record wakes. queued_after: the queue with this record in it. */
+/* Set by the agent before a long idle poll, cleared by the first record
+ * queued after it, which wakes the agent: a quiet agent polls 4 times a
+ * second, yet the first records after a quiet spell wait no longer than
+ * when it is busy (and evidence times, stamped when the agent emits, keep
+ * their order across agents). */
+volatile __u32 consumer_idle = 0;
+
 static __always_inline __u64 wake_flag_at(__u64 queued_after, __u64 size)
 {
 	__u64 before;
+
+	if (consumer_idle) {
+		consumer_idle = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
 
 	size = (size + 8 + 7) & ~7ull; /* as the ring holds it: an 8-byte header, 8-byte aligned */
 	before = queued_after > size ? queued_after - size : 0;
@@ -1175,17 +1197,25 @@ int handle_exec(void *ctx)
 {
 	char comm[ST_COMM_LEN] = {};
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bool wake = targ_exec_wake_all;
 
 	/* A selected command name is watched here, in the kernel: the agent
 	 * hears of the exec only after the process may have sent its request. */
 	if (targ_plain && !targ_plain_all && tgid != targ_self_tgid) {
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (bpf_map_lookup_elem(&plain_comms, comm))
+		if (bpf_map_lookup_elem(&plain_comms, comm)) {
 			plain_watch_add(tgid);
+			wake = true;
+		}
 	}
+	if (!wake && bpf_map_lookup_elem(&exec_wake, &tgid))
+		wake = true;
 	/* The agent attaches on exec, and a new process may start talking at
-	 * once: wake it now. */
-	emit_proc_event(ST_REC_EXEC, BPF_RB_FORCE_WAKEUP);
+	 * once: a process that may be selected wakes it now. The rest of the
+	 * host's execs wait for its next poll: a forced wake-up costs every
+	 * exec ~20 us in a VM (an irq_work and a cross-CPU wake), and the agent
+	 * only rules them out. */
+	emit_proc_event(ST_REC_EXEC, wake ? BPF_RB_FORCE_WAKEUP : wake_flag(sizeof(struct st_record_hdr)));
 	return 0;
 }
 

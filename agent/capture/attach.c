@@ -605,6 +605,12 @@ struct attach *attach_new(struct sslsniff_bpf *skel, const struct selector *sel,
 			strncpy(key, sel->comms[i], sizeof(key) - 1);
 			bpf_map_update_elem(bpf_map__fd(skel->maps.plain_comms), key, &one, BPF_ANY);
 		}
+	for (int i = 0; i < sel->npids; i++) {
+		uint32_t pid = (uint32_t)sel->pids[i];
+		uint8_t one = 1;
+
+		bpf_map_update_elem(bpf_map__fd(skel->maps.exec_wake), &pid, &one, BPF_ANY);
+	}
 	return a;
 }
 

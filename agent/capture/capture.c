@@ -469,6 +469,13 @@ void capture_tick(struct capture *c, uint64_t now_ns)
 	sweep_plain(c, now_ns);
 }
 
+void capture_mark_idle(struct capture *c)
+{
+	/* Seen by the next record's program, which clears it and wakes us;
+	 * a record already queued is taken by the poll at once anyway. */
+	__atomic_store_n(&c->skel->bss->consumer_idle, 1, __ATOMIC_SEQ_CST);
+}
+
 int capture_poll(struct capture *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms), m;

@@ -45,6 +45,9 @@ struct capture *capture_new(struct sslsniff_bpf *skel, struct attach *a,
 			    const struct capture_opts *opts);
 void capture_free(struct capture *c);
 
+/* Before a long poll: the first record the probes queue wakes the consumer. */
+void capture_mark_idle(struct capture *c);
+
 /* Waits up to timeout_ms for records, then consumes all queued. Returns the
  * number of records consumed, or a negative errno. */
 int capture_poll(struct capture *c, int timeout_ms);

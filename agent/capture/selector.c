@@ -55,6 +55,11 @@ bool selector_may_match(const struct selector *s, pid_t pid)
 	return false;
 }
 
+bool selector_exec_wakes_all(const struct selector *s, bool plain)
+{
+	return s->all || s->nexes || s->ncgroups || (s->ncomms && !plain);
+}
+
 bool selector_match(const struct selector *s, const struct proc_info *p)
 {
 	if (s->all)

@@ -36,6 +36,13 @@ bool selector_is_empty(const struct selector *s);
  * and the host's other execs cost no /proc reads. */
 bool selector_may_match(const struct selector *s, pid_t pid);
 
+/* Whether every exec on the host must wake the agent at once: when the
+ * kernel side cannot tell a process that may match from the rest (--all,
+ * an executable or cgroup, a command name without plain capture, whose
+ * names the kernel then does not hold). Otherwise only the execs of
+ * selected pids and commands do. */
+bool selector_exec_wakes_all(const struct selector *s, bool plain);
+
 bool selector_match(const struct selector *s, const struct proc_info *p);
 
 #endif

@@ -8,6 +8,9 @@
    of another process (the default). Rounds interleaved, medians kept. The
    programs' own time per run, from the kernel's BPF statistics, is printed
    beside it: the same figure for the do-nothing programs is the floor.
+   And what starting a process costs (posix_spawn of /bin/true and its
+   wait), with and without the agent watching another pid: only the
+   selected processes' execs wake the agent.
 2. What a watched plain HTTP server pays: llm_server.py (plain) streaming
    1,000-delta SSE completions to curl, its CPU per streamed event with and
    without the agent, and the agent's own CPU per event.
@@ -18,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
@@ -104,6 +108,39 @@ def unwatched(build, rounds, iters):
           % (per_run(empty, ("empty_sock_send", "empty_sock_recv")), per_run(agent, ("plain_send", "plain_recv"))))
 
 
+def spawn_us(n=400):
+    """us per posix_spawn of /bin/true and its wait: what every process
+    start on the host pays (the exec, fork and exit tracepoints), pinned to
+    CPU 1 as the loops are."""
+    os.sched_setaffinity(0, {1})
+    try:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            os.waitpid(os.posix_spawn("/bin/true", ["/bin/true"], {}), 0)
+        return (time.perf_counter() - t0) / n * 1e6
+    finally:
+        os.sched_setaffinity(0, set(range(os.cpu_count())))
+
+
+def execs(rounds):
+    sleeper = subprocess.Popen(["sleep", "3600"])
+    samples = {"none": [], "agent": []}
+    try:
+        for _ in range(rounds):
+            spawn_us(40)  # warm
+            samples["none"].append(spawn_us())
+            samples["agent"].append(with_agent(sleeper.pid, lambda a: (spawn_us(40), spawn_us())[1]))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    print("process start on the host (posix_spawn /bin/true + wait; the agent watching another pid), median of %d:"
+          % rounds)
+    for k in ("none", "agent"):
+        print("  %-6s %5.0f us (x%.3f)   [%s]" % (k, med[k], med[k] / med["none"],
+                                             " ".join("%.0f" % v for v in samples[k])))
+
+
 def agent_cpu_s(pid):
     """The agent's CPU time, exactly (it is one thread)."""
     with open("/proc/%d/schedstat" % pid) as f:
@@ -170,6 +207,7 @@ def main():
     build = os.path.abspath(args.build)
     if args.only != "watched":
         unwatched(build, args.rounds, args.iters)
+        execs(max(3, args.rounds // 2))
     if args.only != "unwatched":
         watched(max(3, args.rounds // 2), args.requests)
 

@@ -66,9 +66,15 @@ def test_lineage_across_agents_listed_and_proven(backend):
             agent_b.ready()
             agent_a.wait_attached(server_a.pid)
             agent_b.wait_attached(server_b.pid)
+            # Each exchange's findings are raised before the next begins: an
+            # event's time is when its agent signs it, and two agents take
+            # their ring buffers at their own pace (every 50 ms at most).
             chat(port_a, "127.0.0.2", "charge my card %s please" % CARD, "Done.")
+            agent_a.wait_stdout('"type":"finding"', 1)
             chat(port_a, "127.0.0.3", "which card is on file?", "The card on file is %s." % CARD)
+            agent_a.wait_stdout('"type":"finding"', 2)
             chat(port_a, "127.0.0.2", "is it %s?" % CARD, "Yes, %s." % CARD)
+            agent_a.wait_stdout('"type":"finding"', 4)
             chat(port_b, "127.0.0.4", "any card?", "Try %s." % CARD)
             agent_a.wait_stdout('"direction":"output"', 2)
             agent_b.wait_stdout('"direction":"output"', 1)

@@ -65,11 +65,41 @@ static void test_selector_rejects_bad_values(void **state)
 	assert_int_equal(selector_add(&s, "comm", "x"), -ENOSPC);
 }
 
+/* What may be ruled out before /proc is read, and which execs the kernel
+ * side can tell (the rest must all wake the agent). */
+static void test_selector_what_is_known_early(void **state)
+{
+	struct selector s = { 0 };
+
+	(void)state;
+	assert_int_equal(selector_add(&s, "pid", "11"), 0);
+	assert_true(selector_may_match(&s, 11));
+	assert_false(selector_may_match(&s, 12));
+	assert_false(selector_exec_wakes_all(&s, true));
+	assert_false(selector_exec_wakes_all(&s, false));
+	assert_int_equal(selector_add(&s, "comm", "vllm"), 0);
+	assert_true(selector_may_match(&s, 12)); /* its name is not known yet */
+	assert_false(selector_exec_wakes_all(&s, true)); /* the kernel holds the names */
+	assert_true(selector_exec_wakes_all(&s, false));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(selector_add(&s, "exe", "/usr/bin/python3.11"), 0);
+	assert_true(selector_may_match(&s, 12));
+	assert_true(selector_exec_wakes_all(&s, true));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(selector_add(&s, "cgroup", "pod-abc"), 0);
+	assert_true(selector_exec_wakes_all(&s, true));
+	memset(&s, 0, sizeof(s));
+	s.all = true;
+	assert_true(selector_may_match(&s, 12));
+	assert_true(selector_exec_wakes_all(&s, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_selector_each_criterion),
 		cmocka_unit_test(test_selector_rejects_bad_values),
+		cmocka_unit_test(test_selector_what_is_known_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
