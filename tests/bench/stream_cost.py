@@ -186,6 +186,9 @@ def main():
     ap.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
                     help="an argument for the agent under test (repeat for more), e.g. --agent-arg=--wakeup-bytes=1M")
     ap.add_argument("--plain", action="store_true", help="the server over plain HTTP (socket capture, no trap)")
+    ap.add_argument("--pin-server", type=int, metavar="CPU",
+                    help="the server alone on this CPU, everything else on the others: its CPU per event without "
+                         "the agent's, the collector's and the clients' competing for its core")
     ap.add_argument("--baseline", metavar="BUILD", help="also rounds of that build's agent, shipped (config baseline)")
     ap.add_argument("--configs", default=",".join(CONFIGS),
                     help="the configurations to run, comma-separated (default: %(default)s; baseline is added by "
@@ -211,6 +214,11 @@ def main():
     server = harness.Peer([harness.PYTHON, os.path.join(HERE, "stream_server.py"), str(port),
                            *(("-", "-") if args.plain else (crt, key)), str(args.deltas)])
     server.expect("ready")
+    if args.pin_server is not None:
+        # the server alone on its CPU; this process, and so the clients, the
+        # agent and the collector it starts, on the others
+        os.sched_setaffinity(server.pid, {args.pin_server})
+        os.sched_setaffinity(0, set(range(os.cpu_count())) - {args.pin_server})
     shippers = [(os.path.join(build, "sealtap-agent"), states["shipped"])]
     if args.baseline:
         shippers.append((os.path.join(args.baseline, "sealtap-agent"), states["baseline"]))
