@@ -919,9 +919,8 @@ static int consume(struct agent *a)
 	 * comes first in the record, before anything it covers. */
 	coverage_account(a->cov, account_current(a->acct));
 	while (!stop_requested) {
-		uint64_t now;
-
 		bool idle = empty_polls >= POLLS_BEFORE_IDLE;
+		uint64_t now;
 
 		if (idle)
 			capture_mark_idle(a->cap);

@@ -48,6 +48,13 @@ int stream_init(struct stream_table *t, size_t capacity)
 	return 0;
 }
 
+/* Whether slot i holds an entry: the occupancy bitmap is the only record of
+ * it, so probes and walks can never disagree. */
+static bool slot_used(const struct stream_table *t, size_t i)
+{
+	return t->occupied[i / 64] >> (i % 64) & 1;
+}
+
 /* The first slot in use at or after i, or cap: the table's walks read the
  * occupancy bitmap (a bit a slot), not the slots, so a large, mostly empty
  * table (65536 slots by default, 4 MiB) costs a walk 8 KiB of reads. */
@@ -87,7 +94,7 @@ static struct stream_conn *find(struct stream_table *t, uint32_t pid, uint64_t s
 	for (size_t i = hash_key(pid, ssl) & mask;; i = (i + 1) & mask) {
 		struct stream_conn *c = &t->slots[i];
 
-		if (!c->used) {
+		if (!slot_used(t, i)) {
 			*pos = i;
 			return NULL;
 		}
@@ -104,7 +111,7 @@ static void remove_at(struct stream_table *t, size_t pos)
 	size_t mask = t->cap - 1, hole = pos;
 
 	release_user(t, &t->slots[pos]);
-	for (size_t i = (pos + 1) & mask; t->slots[i].used; i = (i + 1) & mask) {
+	for (size_t i = (pos + 1) & mask; slot_used(t, i); i = (i + 1) & mask) {
 		size_t home = hash_key(t->slots[i].key.pid, t->slots[i].key.ssl) & mask;
 
 		/* Move i into the hole unless its home lies cyclically in (hole, i]. */
@@ -157,7 +164,6 @@ uint64_t stream_on_data(struct stream_table *t, uint32_t pid, uint64_t ssl, int 
 			find(t, pid, ssl, &pos);
 		}
 		c = &t->slots[pos];
-		c->used = 1;
 		set_used(t, pos, true);
 		c->key.pid = pid;
 		c->key.ssl = ssl;

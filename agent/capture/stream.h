@@ -25,7 +25,6 @@ struct stream_conn {
 	uint64_t id; /* unique over the table's life: keys (pid, SSL*) are reused within seconds */
 	uint64_t next_off[2]; /* per direction */
 	uint64_t last_seen_ns;
-	uint8_t used;
 	void *user; /* the caller's per-connection state, released through
 		     * the table's release hook whenever the entry goes */
 };
@@ -46,7 +45,7 @@ struct stream_stats {
 struct stream_table {
 	void (*release_user)(void *user); /* may be NULL */
 	struct stream_conn *slots;
-	uint64_t *occupied; /* a bit a slot: set while it is used */
+	uint64_t *occupied; /* a bit a slot: set while it holds an entry (the only record of it) */
 	size_t cap; /* power of two */
 	size_t max_live; /* evict above this: keeps probe sequences short */
 	uint64_t next_id; /* the last connection id given */
