@@ -10,7 +10,8 @@
    beside it: the same figure for the do-nothing programs is the floor.
    And what starting a process costs (posix_spawn of /bin/true and its
    wait), with and without the agent watching another pid: only the
-   selected processes' execs wake the agent.
+   selected processes' execs wake the agent. And the agent's own CPU when
+   it has nothing to do.
 2. What a watched plain HTTP server pays: llm_server.py (plain) streaming
    1,000-delta SSE completions to curl, its CPU per streamed event with and
    without the agent, and the agent's own CPU per event.
@@ -141,6 +142,26 @@ def execs(rounds):
                                              " ".join("%.0f" % v for v in samples[k])))
 
 
+def idle(rounds, seconds=10.0):
+    """The agent's own CPU with nothing to do: watching a sleeping process,
+    after two seconds to settle, over seconds; ms of CPU a second per round."""
+    sleeper = subprocess.Popen(["sleep", "3600"])
+    samples = []
+    try:
+        for _ in range(rounds):
+            def measure(a):
+                time.sleep(2.0)
+                c0, t0 = agent_cpu_s(a.proc.pid), time.monotonic()
+                time.sleep(seconds)
+                return (agent_cpu_s(a.proc.pid) - c0) / (time.monotonic() - t0) * 1000
+            samples.append(with_agent(sleeper.pid, measure))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    print("idle agent (watching a sleeping process), CPU over %.0f s, median of %d: %.2f ms a second   [%s]"
+          % (seconds, rounds, statistics.median(samples), " ".join("%.2f" % v for v in samples)))
+
+
 def agent_cpu_s(pid):
     """The agent's CPU time, exactly (it is one thread)."""
     with open("/proc/%d/schedstat" % pid) as f:
@@ -208,6 +229,7 @@ def main():
     if args.only != "watched":
         unwatched(build, args.rounds, args.iters)
         execs(max(3, args.rounds // 2))
+        idle(3)
     if args.only != "unwatched":
         watched(max(3, args.rounds // 2), args.requests)
 

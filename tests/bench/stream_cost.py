@@ -28,7 +28,9 @@ holds N connections streaming at once instead of the curls (concurrency).
 """
 import argparse
 import glob
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -135,6 +137,9 @@ def round_(build, config, server, port, crt, args, state, collector):
                                     if os.environ.get("STRACE") else ["perf", "record", "-q", "-F", "4999", "--call-graph", os.environ.get("PERF_CALL_GRAPH", "fp"), "-o", args.profile, "-p",
                                      str(agent.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # perf attaches before the clients start
+    if args.bpf_stats:
+        bpf_stats(1)
+        progs_before = prog_runs()
     server_before = cpu_ns(server.pid)
     agent_before = cpu_ns(agent.proc.pid) if agent else 0
     t0 = time.monotonic()
@@ -143,6 +148,15 @@ def round_(build, config, server, port, crt, args, state, collector):
     server_cpu = settle(server.pid, every=0.1) - server_before
     events = exchanges(args) * args.deltas
     out = {"server_us": server_cpu / events / 1000, "wall_s": wall}
+    if args.bpf_stats:
+        # each program that ran: runs per event, ns per run (the statistics
+        # cost a little themselves: two clock reads a run)
+        out["progs"] = {}
+        for n, (runs, ns) in prog_runs().items():
+            runs0, ns0 = progs_before.get(n, (0, 0))
+            if runs > runs0:
+                out["progs"][n] = ((runs - runs0) / events, (ns - ns0) / (runs - runs0))
+        bpf_stats(0)
     if agent:
         spent = settle(agent.proc.pid) - agent_before
         out["agent_us"] = spent / events / 1000
@@ -170,6 +184,19 @@ def round_(build, config, server, port, crt, args, state, collector):
     return out
 
 
+def prog_runs():
+    """{program name: (runs, ns)} of every loaded BPF program, summed by name."""
+    out = {}
+    for p in json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout):
+        runs, ns = out.get(p.get("name", "?"), (0, 0))
+        out[p.get("name", "?")] = (runs + p.get("run_cnt", 0), ns + p.get("run_time_ns", 0))
+    return out
+
+
+def bpf_stats(on):
+    subprocess.run(["sysctl", "-q", "-w", "kernel.bpf_stats_enabled=%d" % on], check=True)
+
+
 def spread(values, digits=1):
     return "%.*f (%.*f-%.*f)" % (digits, statistics.median(values), digits, min(values), digits, max(values))
 
@@ -189,13 +216,16 @@ def main():
     ap.add_argument("--pin-server", type=int, metavar="CPU",
                     help="the server alone on this CPU, everything else on the others: its CPU per event without "
                          "the agent's, the collector's and the clients' competing for its core")
+    ap.add_argument("--bpf-stats", action="store_true",
+                    help="also each BPF program's runs per event and time per run (kernel.bpf_stats_enabled)")
     ap.add_argument("--baseline", metavar="BUILD", help="also rounds of that build's agent, shipped (config baseline)")
     ap.add_argument("--configs", default=",".join(CONFIGS),
                     help="the configurations to run, comma-separated (default: %(default)s; baseline is added by "
                     "--baseline)")
     ap.add_argument("--profile", metavar="PERF_DATA",
-                    help="only one round watched by the agent, its CPU sampled by perf record -g into PERF_DATA "
-                    "(perf report -i PERF_DATA --no-children)")
+                    help="only one round watched by the agent, its CPU sampled by perf record into PERF_DATA "
+                    "(call graphs by PERF_CALL_GRAPH, default fp; perf report -i PERF_DATA --no-children), "
+                    "or with STRACE=1 its system calls counted by strace -c into PERF_DATA.strace")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     configs = tuple(c for c in args.configs.split(",") if c)
@@ -239,6 +269,9 @@ def main():
     finally:
         server.kill()
         collector.stop()
+        if args.bpf_stats:
+            bpf_stats(0)
+        shutil.rmtree(tmp, ignore_errors=True)
     events = exchanges(args) * args.deltas
     who = ("%d streams at once (one client process)" % args.streams if args.streams
            else "%d clients (curl)" % args.clients)
@@ -269,6 +302,16 @@ def main():
                 med[c] / med["empty"], "%.2f" % ((med[c] - med["none"]) / empty_added) if empty_added > 0
                 else "n/a (empty probes added nothing measurable)")
         print(line)
+    if args.bpf_stats:
+        print("BPF programs (kernel.bpf_stats_enabled), medians: runs per event x ns per run")
+        for c in configs:
+            parts = []
+            for n in sorted({n for x in results[c] for n in x["progs"]}):
+                runs = statistics.median(x["progs"].get(n, (0, 0))[0] for x in results[c])
+                if runs >= 0.01:  # the host's occasional exec or exit is not the workload
+                    ns = statistics.median(x["progs"][n][1] for x in results[c] if n in x["progs"])
+                    parts.append("%s %.3f x %.0f ns" % (n, runs, ns))
+            print("  %-9s %s" % (c, ", ".join(parts) or "-"))
     if "baseline" in results:
         ratio = [x["agent_us"] / y["agent_us"] for x, y in zip(results["shipped"], results["baseline"])]
         print("agent CPU per event, shipped / baseline, round by round: %s; median %.2f"
