@@ -18,6 +18,7 @@ import atexit
 import json
 import os
 import resource
+import shutil
 import signal
 import ssl
 import subprocess
@@ -115,6 +116,7 @@ def main():
     ship = []
     if a.ship:
         tmp = tempfile.mkdtemp(prefix="sealtap-soak-")
+        atexit.register(shutil.rmtree, tmp, True)  # runs after the collector's stop below (last in, first out)
         state = os.path.join(tmp, "agent")
         collector = harness.LocalCollector(os.path.join(os.path.abspath(a.build), "sealtap-collector"), tmp, crt, key,
                                            [(harness.AGENT, state)])
