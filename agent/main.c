@@ -756,6 +756,9 @@ static int load_probes(struct agent *a)
 	a->skel->rodata->targ_plain = !o->no_plain;
 	a->skel->rodata->targ_exec_wake_all = selector_exec_wakes_all(&o->sel, !o->no_plain);
 	bpf_map__set_max_entries(a->skel->maps.rb, (uint32_t)o->ringbuf_bytes);
+	/* every selected pid and command name fits: none is left out unsaid */
+	bpf_map__set_max_entries(a->skel->maps.exec_wake, SELECTOR_MAX);
+	bpf_map__set_max_entries(a->skel->maps.plain_comms, SELECTOR_MAX);
 	err = sslsniff_bpf__load(a->skel);
 	if (err)
 		return fail(SEALTAP_EXIT_SETUP, "BPF is unavailable: loading the probes failed (%s); run with "

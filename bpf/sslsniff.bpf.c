@@ -166,7 +166,7 @@ struct {
  * of it (a client started after the agent talks at once). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32); /* SELECTOR_MAX */
+	__uint(max_entries, 32); /* the agent sets SELECTOR_MAX */
 	__type(key, char[ST_COMM_LEN]);
 	__type(value, __u8);
 } plain_comms SEC(".maps");
@@ -175,7 +175,7 @@ struct {
  * tell on exec (targ_exec_wake_all off): the execs that wake the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 32); /* SELECTOR_MAX */
+	__uint(max_entries, 32); /* the agent sets SELECTOR_MAX */
 	__type(key, __u32);
 	__type(value, __u8);
 } exec_wake SEC(".maps");
@@ -250,6 +250,13 @@ volatile __u32 consumer_idle = 0;
  * by two CPUs racing is made good at the next multiple. wakeup_bytes 0:
  * every record wakes; so does the first after the agent went idle.
  * queued_after: the queue with this record in it. */
+/* The bytes a record of size takes in the ring: an 8-byte header, 8-byte
+ * aligned (what BPF_RB_AVAIL_DATA counts). */
+static __always_inline __u64 ring_bytes(__u64 size)
+{
+	return (size + 8 + 7) & ~7ull;
+}
+
 static __always_inline __u64 wake_flag_at(__u64 queued_after, __u64 size)
 {
 	__u64 before;
@@ -258,7 +265,7 @@ static __always_inline __u64 wake_flag_at(__u64 queued_after, __u64 size)
 		consumer_idle = 0;
 		return BPF_RB_FORCE_WAKEUP;
 	}
-	size = (size + 8 + 7) & ~7ull; /* as the ring holds it: an 8-byte header, 8-byte aligned */
+	size = ring_bytes(size);
 	before = queued_after > size ? queued_after - size : 0;
 
 	if (wakeup_bytes == 0 || before / wakeup_bytes != queued_after / wakeup_bytes)
@@ -275,7 +282,7 @@ static __always_inline __u64 wake_flag(__u64 size)
 /* For a record bpf_ringbuf_output is about to add. */
 static __always_inline __u64 wake_flag_adding(__u64 size)
 {
-	return wake_flag_at(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + ((size + 8 + 7) & ~7ull), size);
+	return wake_flag_at(bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) + ring_bytes(size), size);
 }
 
 static __always_inline int save_args(__u8 fn, __u8 dir, void *ssl, const void *buf, __u64 num,
